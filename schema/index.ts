@@ -1,0 +1,5 @@
+export * from './columns.js'
+export * from './system-views.js'
+export * from './ddl.js'
+export type * from './row-types.js'
+export { SCHEMA_VERSION, migrateToLatest, migrationsFor, MIGRATION_SCHEMA } from './migrations/index.js'
