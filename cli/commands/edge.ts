@@ -1,0 +1,59 @@
+import { rootLogger } from '../../common/log.js'
+import { startHttpEndpoint } from '../../common/http-endpoint.js'
+import { EdgeAgent } from '../../edge-agent/agent.js'
+import { loadEdgeConfig } from '../../edge-agent/config.js'
+import { startEdgeServices } from '../../edge-agent/services.js'
+import type { Command } from '../command.js'
+
+export const edgeCommand: Command = {
+  name: 'edge',
+  summary: 'run an edge agent: pull events from KubeArmor, store them, serve gateways',
+  usage: 'fedgres edge [--config edge.yaml] [--source host:port ...] [--data-dir dir]',
+  options: {
+    config: { type: 'string', short: 'c' },
+    'data-dir': { type: 'string' },
+    'edge-id': { type: 'string' },
+    source: { type: 'string', multiple: true },
+    port: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  optionHelp: {
+    config: 'config file (YAML or JSON); FEDGRES_EDGE_* variables override it',
+    'data-dir': 'where the store and spool live (data_dir)',
+    'edge-id': 'this edge\'s id (edge_id; default: the host name)',
+    source: 'KubeArmor daemon or relay address, repeatable (sources)',
+    port: 'port of the query endpoint for gateways (serve.port)',
+    'metrics-port': 'port of /metrics and health probes (metrics.port)',
+    'log-level': 'error, warn, info or debug',
+  },
+  async run(v) {
+    const overrides: Record<string, unknown> = {}
+    if (v['data-dir']) overrides.data_dir = v['data-dir']
+    if (v['edge-id']) overrides.edge_id = v['edge-id']
+    if (v['log-level']) overrides.log_level = v['log-level']
+    const cfg = loadEdgeConfig({ file: v.config as string | undefined, overrides: overrides as never })
+    if (v.source) cfg.sources = (v.source as string[]).map((address) => ({ address, health_interval: 30_000 }))
+    if (v.port) cfg.serve.port = Number(v.port)
+    if (v['metrics-port']) cfg.metrics = { host: cfg.metrics?.host ?? '0.0.0.0', port: Number(v['metrics-port']) }
+    const log = rootLogger('edge-agent', cfg.log_level).child({ edgeId: cfg.edge_id })
+    const agent = await EdgeAgent.start(cfg, log)
+    const services = await startEdgeServices(agent, log)
+    const metrics = cfg.metrics
+      ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: agent.metrics.registry })
+      : undefined
+    log.info('edge agent ready', { dataDir: cfg.data_dir, sources: cfg.sources.map((s) => s.address), servePort: services.servePort, metricsPort: metrics?.port })
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log.info('stopping', { signal })
+        resolve()
+      }
+      process.once('SIGTERM', () => stop('SIGTERM'))
+      process.once('SIGINT', () => stop('SIGINT'))
+    })
+    await services.close()
+    await agent.stop()
+    await metrics?.close()
+    return 0
+  },
+}

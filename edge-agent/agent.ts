@@ -1,0 +1,243 @@
+/**
+ * The edge agent: KubeArmor sources → spool → store, with the synopsis published ahead of
+ * every commit that widens it.
+ *
+ * Order of work for each event, all on the main thread and none of it waiting on storage:
+ * map to a row, note it in the synopsis, append to the spool. The store worker commits from the
+ * spool on its own; the main thread only tells it how far it may go.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Logger } from '../common/log.js'
+import { errorMeta } from '../common/log.js'
+import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
+import type { Synopsis } from '../schema/synopsis.js'
+import type { EdgeConfig } from './config.js'
+import { encodeRow, eventTime, type KubeArmorEvent } from './ingest/event-to-row.js'
+import { KubeArmorClient } from './ingest/kubearmor-client.js'
+import { acquireLock } from './lock-file.js'
+import { createEdgeMetrics, type EdgeMetrics } from './metrics.js'
+import { LocalPublisher, type SynopsisPublisher } from './registry/publisher.js'
+import { SynopsisTracker } from './registry/synopsis-tracker.js'
+import { removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
+import { SpoolWriter } from './spool/spool-writer.js'
+import { EdgeStore } from './store/edge-store.js'
+import { sourceRows, RateWindow } from './sources-view.js'
+
+export interface AgentCounters {
+  received: number
+  stored: number
+  rejected: number
+}
+
+export class EdgeAgent {
+  readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
+  readonly metrics: EdgeMetrics
+  readonly sources: KubeArmorClient[] = []
+  readonly store: EdgeStore
+  publisher: SynopsisPublisher
+  readonly #cfg: EdgeConfig
+  readonly #log: Logger
+  readonly #spoolDir: string
+  readonly #rates = new Map<KubeArmorClient, RateWindow>()
+  #tracker!: SynopsisTracker
+  #spool!: SpoolWriter
+  #releaseLock: (() => void) | undefined
+  #publishing = false
+  #spoolEnd: SpoolPosition = { segment: 1, offset: 0 }
+  #timers: NodeJS.Timeout[] = []
+  #stopped = false
+  #lastSynopsis: Synopsis | undefined
+
+  private constructor(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher) {
+    this.#cfg = cfg
+    this.#log = log.child({ component: 'agent' })
+    this.#spoolDir = join(cfg.data_dir, 'spool')
+    this.metrics = createEdgeMetrics(cfg.edge_id)
+    this.store = new EdgeStore()
+    this.publisher = publisher
+  }
+
+  /** Locks the data dir, opens the store (committing whatever the spool still holds), then connects the sources. */
+  static async start(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher = new LocalPublisher()): Promise<EdgeAgent> {
+    mkdirSync(cfg.data_dir, { recursive: true })
+    const release = acquireLock(cfg.data_dir)
+    const agent = new EdgeAgent(cfg, log, publisher)
+    agent.#releaseLock = release
+    try {
+      await agent.#open()
+    } catch (e) {
+      await agent.store.close().catch(() => {})
+      release()
+      throw e
+    }
+    return agent
+  }
+
+  get config(): EdgeConfig {
+    return this.#cfg
+  }
+
+  get synopsis(): Synopsis | undefined {
+    return this.#lastSynopsis
+  }
+
+  async #open(): Promise<void> {
+    const cfg = this.#cfg
+    this.store.on('committed', (ev) => {
+      this.counters.stored += ev.batchRows
+      this.metrics.batchSeconds.observe(ev.batchMs / 1000)
+      this.#tracker.setRows(ev.rows)
+      this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
+      if (ev.position.segment > 1) removeSegmentsBefore(this.#spoolDir, ev.position.segment)
+    })
+    this.store.on('committed', (ev) => this.#countStored(ev.rows))
+    this.store.on('rejected', ({ rows, error }) => {
+      this.counters.rejected += rows
+      this.metrics.dropped.inc({ reason: 'rejected' }, rows)
+      this.#log.error('rows rejected by the store; kept in fedgres_internal.rejected_rows', { rows, error })
+    })
+    this.store.on('fatal', (e) => this.#log.error('store failed', errorMeta(e)))
+    const opened = await this.store.open({
+      pgDataDir: join(cfg.data_dir, 'pgdata'),
+      spoolDir: this.#spoolDir,
+      sharedBuffers: cfg.store.shared_buffers,
+      batchBytes: cfg.store.batch_bytes,
+    })
+    this.#storedByTable = { ...opened.rows }
+    this.#tracker = new SynopsisTracker(
+      { edgeId: cfg.edge_id, schemaVersion: SCHEMA_VERSION, valueCap: cfg.synopsis.value_cap, timeLeaseMicros: cfg.synopsis.time_lease * 1000 },
+      (opened.synopsis as Synopsis | null) ?? undefined,
+    )
+    this.#tracker.setRows(opened.rows)
+    this.#spool = new SpoolWriter({ dir: this.#spoolDir, segmentBytes: cfg.store.segment_bytes, onFlush: (end, n) => this.#flushed(end, n) })
+    this.#spoolEnd = this.#spool.end
+    // Whatever a crash left in the spool is committed before anything new arrives.
+    this.store.advance(this.#spoolEnd)
+    const recovered = await this.store.drain()
+    this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
+    await this.#publishNow()
+
+    for (const s of cfg.sources) {
+      const client = new KubeArmorClient(
+        { address: s.address, tls: s.tls && { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, serverName: s.tls.server_name }, healthIntervalSec: s.health_interval / 1000 },
+        (table, ev) => this.#onEvent(client, table, ev),
+        this.#log,
+      )
+      this.sources.push(client)
+      this.#rates.set(client, new RateWindow())
+      client.start()
+    }
+    this.#every(2000, () => this.#saveSources())
+    this.#every(30_000, () => {
+      if (!this.#publishing) void this.#publishNow() // row counts for fedgres.edges
+    })
+  }
+
+  #storedByTable: Record<EventTable, number> = { alerts: 0, logs: 0 }
+
+  #countStored(rows: Record<EventTable, number>): void {
+    for (const t of ['alerts', 'logs'] as const) {
+      const delta = rows[t] - this.#storedByTable[t]
+      if (delta > 0) this.metrics.stored.inc({ table: t }, delta)
+    }
+    this.#storedByTable = { ...rows }
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms)
+    t.unref()
+    this.#timers.push(t)
+  }
+
+  #onEvent(source: KubeArmorClient, table: EventTable, ev: KubeArmorEvent): void {
+    const time = eventTime(ev, Date.now())
+    const tags = this.#cfg.node_tags
+    let line: string
+    try {
+      line = encodeRow(table, ev, time, { edgeId: this.#cfg.edge_id, tags })
+    } catch (e) {
+      this.metrics.dropped.inc({ reason: 'malformed' })
+      this.#log.warn('event with a malformed field skipped', { source: source.address, ...errorMeta(e) })
+      return
+    }
+    this.#tracker.observe(table, ev, tags, time.micros)
+    this.#spool.append(table, line)
+    this.metrics.received.inc({ source: source.address, table })
+  }
+
+  /** Records up to `end` are on disk. Commit them now, or after publishing a widened synopsis. */
+  #flushed(end: SpoolPosition, records: number): void {
+    this.counters.received += records
+    this.#spoolEnd = end
+    this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
+    if (this.#publishing) return
+    if (this.#tracker.dirty) void this.#publishThenCommit()
+    else this.store.advance(end)
+  }
+
+  async #publishThenCommit(): Promise<void> {
+    this.#publishing = true
+    try {
+      const upTo = this.#spoolEnd
+      const synopsis = await this.#publishNow()
+      if (!synopsis) return // not published: nothing past the last published synopsis may be committed
+      // Gateways learn of the new synopsis within their watch or poll delay; wait that out.
+      await new Promise((r) => setTimeout(r, this.#cfg.synopsis.publish_grace))
+      this.store.advance(upTo, synopsis)
+    } finally {
+      this.#publishing = false
+    }
+    if (this.#stopped) return
+    if (this.#tracker.dirty) void this.#publishThenCommit()
+    else this.store.advance(this.#spoolEnd)
+  }
+
+  /** Publishes the current synopsis, retrying until it is out or the agent stops. */
+  async #publishNow(): Promise<Synopsis | undefined> {
+    const synopsis = this.#tracker.snapshot()
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.publisher.publish(synopsis)
+        this.#lastSynopsis = synopsis
+        this.metrics.synopsisPublishes.inc({ outcome: 'ok' })
+        return synopsis
+      } catch (e) {
+        this.metrics.synopsisPublishes.inc({ outcome: 'error' })
+        this.#tracker.dirty = true
+        if (this.#stopped) return undefined
+        if (attempt === 0) this.#log.warn('synopsis not published; rows that widen it stay in the spool', errorMeta(e))
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)))
+      }
+    }
+  }
+
+  #saveSources(): void {
+    const rows = sourceRows(this.#cfg.edge_id, this.sources, this.#rates)
+    for (const s of this.sources) this.metrics.connected.set({ source: s.address }, s.stats.state === 'connected' ? 1 : 0)
+    this.store.saveSources(rows).catch((e) => this.#log.warn('could not save source counters', errorMeta(e)))
+  }
+
+  /** Stops the sources, commits everything spooled, and releases the data dir. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    for (const t of this.#timers) clearInterval(t)
+    for (const s of this.sources) s.stop()
+    this.#spool.close()
+    try {
+      while (this.#publishing) await new Promise((r) => setTimeout(r, 20))
+      if (this.#tracker.dirty) {
+        const synopsis = this.#tracker.snapshot()
+        await this.publisher.publish(synopsis).then(() => this.store.advance(this.#spool.end, synopsis))
+      } else this.store.advance(this.#spool.end)
+      await this.store.saveSources(sourceRows(this.#cfg.edge_id, this.sources, this.#rates)).catch(() => {})
+      const committed = await this.store.drain()
+      this.#log.info('store drained', { committed, received: this.counters.received, stored: this.counters.stored })
+      await this.store.close()
+      await this.publisher.close()
+    } finally {
+      this.#releaseLock?.()
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/** The edge agent's configuration: file keys in snake_case, FEDGRES_EDGE_* overrides. */
+import { hostname } from 'node:os'
+import { z } from 'zod'
+import { loadConfig, zBytes, zDuration, type LoadOptions } from '../common/config.js'
+
+const tlsFiles = z.strictObject({
+  ca: z.string().describe("KubeArmor's CA certificate (ca.crt)"),
+  cert: z.string().describe('client certificate (client.crt)'),
+  key: z.string().describe('client key (client.key)'),
+  server_name: z.string().optional(),
+})
+
+const source = z.strictObject({
+  address: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:32767'),
+  tls: tlsFiles.optional(),
+  health_interval: zDuration.default(30_000),
+})
+
+const user = z.strictObject({
+  name: z.string().min(1),
+  /** PostgreSQL's SCRAM secret format: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> */
+  scram: z.string().regex(/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, 'must be a SCRAM-SHA-256 secret (fedgres hash-password)'),
+})
+
+const consul = z.strictObject({
+  address: z.string().default('http://127.0.0.1:8500'),
+  token: z.string().optional(),
+  service_name: z.string().default('fedgres-edge'),
+  ttl: zDuration.default(15_000),
+  deregister_after: zDuration.default(600_000),
+  ca: z.string().optional(),
+})
+
+export const edgeConfigSchema = z.strictObject({
+  edge_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it becomes a Consul service ID)').default(() => hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64)),
+  data_dir: z.string().default('./.data/edge'),
+  cluster: z.string().default('default'),
+  shard: z.string().optional(),
+  node_tags: z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/)).default([]),
+  sources: z.array(source).min(1, 'at least one KubeArmor source is needed').default([{ address: 'localhost:32767', health_interval: 30_000 }]),
+  serve: z
+    .strictObject({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(5433),
+      advertise: z.string().optional(),
+      users: z.array(user).default([]),
+      tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+    })
+    .default({ host: '0.0.0.0', port: 5433, users: [] }),
+  store: z
+    .strictObject({
+      shared_buffers: z.string().regex(/^\d+(kB|MB|GB)$/).default('32MB'),
+      batch_bytes: zBytes.default(4 << 20),
+      segment_bytes: zBytes.default(64 << 20),
+    })
+    .default({ shared_buffers: '32MB', batch_bytes: 4 << 20, segment_bytes: 64 << 20 }),
+  synopsis: z
+    .strictObject({
+      /** Wait this long after publishing a widened synopsis before committing the rows that widened it. */
+      publish_grace: zDuration.default(1500),
+      value_cap: z.number().int().positive().default(256),
+      time_lease: zDuration.default(600_000),
+    })
+    .default({ publish_grace: 1500, value_cap: 256, time_lease: 600_000 }),
+  consul: consul.optional(),
+  metrics: z.strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535) }).optional(),
+  log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+})
+
+export type EdgeConfig = z.infer<typeof edgeConfigSchema>
+
+export function loadEdgeConfig(opts: Omit<LoadOptions, 'envPrefix'> = {}): EdgeConfig {
+  const cfg = loadConfig(edgeConfigSchema, { ...opts, envPrefix: 'FEDGRES_EDGE' })
+  const env = opts.env ?? process.env
+  // Consul's own variable names, as operators already set them on every node.
+  if (env.CONSUL_HTTP_ADDR && !cfg.consul) {
+    const addr = env.CONSUL_HTTP_ADDR.includes('://') ? env.CONSUL_HTTP_ADDR : `http://${env.CONSUL_HTTP_ADDR}`
+    cfg.consul = consul.parse({ address: addr, token: env.CONSUL_HTTP_TOKEN })
+  }
+  return cfg
+}

@@ -1,0 +1,164 @@
+/**
+ * Moves records from the spool into PGlite: a batch at a time, each part COPYed straight into its
+ * day partition, and the spool position recorded in the same transaction. After a crash the
+ * store resumes from that position, so every spooled record is committed exactly once.
+ */
+import type { PGlite } from '@electric-sql/pglite'
+import { createDayPartition, dayPartitionName, type EventTable } from '../../schema/index.js'
+import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
+import { readBatch, type SpoolBatch } from '../spool/spool-reader.js'
+
+export interface CommitResult {
+  readonly rows: number
+  readonly rowsByTable: Record<EventTable, number>
+  readonly rejected: number
+  readonly rejectError?: string
+}
+
+export class Committer {
+  readonly #db: PGlite
+  readonly #spoolDir: string
+  readonly #batchBytes: number
+  readonly #partitions = new Set<string>()
+  committed: SpoolPosition
+
+  constructor(db: PGlite, spoolDir: string, batchBytes: number, committed: SpoolPosition) {
+    this.#db = db
+    this.#spoolDir = spoolDir
+    this.#batchBytes = batchBytes
+    this.committed = committed
+  }
+
+  async loadPartitions(): Promise<void> {
+    const res = await this.#db.query<{ name: string }>(
+      `select n.nspname || '.' || c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_namespace n on n.oid = c.relnamespace`,
+    )
+    for (const r of res.rows) this.#partitions.add(r.name)
+  }
+
+  /** Reads the next batch below `to`; null when there is nothing left. */
+  nextBatch(to: SpoolPosition): SpoolBatch | null {
+    while (comparePositions(this.committed, to) < 0) {
+      const batch = readBatch(this.#spoolDir, this.committed, to, this.#batchBytes)
+      if (batch.rows > 0) return batch
+      if (comparePositions(batch.next, this.committed) === 0) return null
+      this.committed = batch.next
+    }
+    return null
+  }
+
+  /** Commits one batch; `synopsis` (if given) is stored in the same transaction. */
+  async commit(batch: SpoolBatch, synopsis: unknown): Promise<CommitResult> {
+    const db = this.#db
+    for (const part of batch.parts.values()) {
+      const name = dayPartitionName(part.table, part.day)
+      if (!this.#partitions.has(name) && /^\d{4}-\d{2}-\d{2}$/.test(part.day)) {
+        await db.exec(createDayPartition(part.table, part.day))
+        this.#partitions.add(name)
+      }
+    }
+    await db.exec('BEGIN')
+    try {
+      for (const part of batch.parts.values()) {
+        await db.query(`COPY ${this.#target(part.table, part.day)} FROM '/dev/blob'`, [], { blob: new Blob(part.chunks) })
+      }
+      await this.#recordPosition(batch, synopsis)
+      await db.exec('COMMIT')
+      this.committed = batch.next
+      return { rows: batch.rows, rowsByTable: { ...batch.rowsByTable }, rejected: 0 }
+    } catch (e) {
+      await db.exec('ROLLBACK')
+      return this.#commitRowByRow(batch, synopsis, e)
+    }
+  }
+
+  /**
+   * Commits a whole staging spool (an import) in one transaction, with `synopsis`: all or nothing.
+   * Returns the rows stored per table.
+   */
+  async commitAll(dir: string, synopsis: unknown): Promise<Record<EventTable, number>> {
+    const end = { segment: Number.MAX_SAFE_INTEGER, offset: 0 }
+    const batches = (fn: (b: SpoolBatch) => Promise<void>) => async () => {
+      let at: SpoolPosition = { segment: 1, offset: 0 }
+      for (;;) {
+        const b = readBatch(dir, at, end, this.#batchBytes)
+        if (b.rows > 0) await fn(b)
+        else if (comparePositions(b.next, at) === 0) return
+        at = b.next
+      }
+    }
+    await batches(async (b) => {
+      for (const part of b.parts.values()) {
+        const name = dayPartitionName(part.table, part.day)
+        if (!this.#partitions.has(name) && /^\d{4}-\d{2}-\d{2}$/.test(part.day)) {
+          await this.#db.exec(createDayPartition(part.table, part.day))
+          this.#partitions.add(name)
+        }
+      }
+    })()
+    const rows = { alerts: 0, logs: 0 }
+    await this.#db.exec('BEGIN')
+    try {
+      await batches(async (b) => {
+        for (const part of b.parts.values()) {
+          await this.#db.query(`COPY ${this.#target(part.table, part.day)} FROM '/dev/blob'`, [], { blob: new Blob(part.chunks) })
+          rows[part.table] += part.rows
+        }
+      })()
+      await this.#db.query(`UPDATE fedgres_internal.spool_state SET synopsis = $1 WHERE id = 1`, [JSON.stringify(synopsis)])
+      await this.#db.exec('COMMIT')
+    } catch (e) {
+      await this.#db.exec('ROLLBACK')
+      throw e
+    }
+    return rows
+  }
+
+  #target(table: EventTable, day: string): string {
+    const name = dayPartitionName(table, day)
+    return this.#partitions.has(name) ? name : `public.${table}`
+  }
+
+  async #recordPosition(batch: SpoolBatch, synopsis: unknown): Promise<void> {
+    await this.#db.query(
+      `UPDATE fedgres_internal.spool_state SET segment = $1, "offset" = $2, committed = committed + $3${synopsis === undefined ? '' : ', synopsis = $4'} WHERE id = 1`,
+      synopsis === undefined ? [batch.next.segment, batch.next.offset, batch.rows] : [batch.next.segment, batch.next.offset, batch.rows, JSON.stringify(synopsis)],
+    )
+  }
+
+  /**
+   * A batch that fails as a whole is retried a row at a time: rows PostgreSQL rejects are kept,
+   * with the error, in fedgres_internal.rejected_rows; none is dropped and none blocks the spool.
+   */
+  async #commitRowByRow(batch: SpoolBatch, synopsis: unknown, firstError: unknown): Promise<CommitResult> {
+    const db = this.#db
+    const rowsByTable = { alerts: 0, logs: 0 }
+    let rejected = 0
+    let rejectError = firstError instanceof Error ? firstError.message : String(firstError)
+    await db.exec('BEGIN')
+    try {
+      for (const part of batch.parts.values()) {
+        for (const chunk of part.chunks) {
+          await db.exec('SAVEPOINT row_sp')
+          try {
+            await db.query(`COPY ${this.#target(part.table, part.day)} FROM '/dev/blob'`, [], { blob: new Blob([chunk]) })
+            await db.exec('RELEASE SAVEPOINT row_sp')
+            rowsByTable[part.table]++
+          } catch (e) {
+            await db.exec('ROLLBACK TO SAVEPOINT row_sp')
+            rejectError = e instanceof Error ? e.message : String(e)
+            await db.query(`INSERT INTO fedgres_internal.rejected_rows (tbl, line, error) VALUES ($1, $2, $3)`, [part.table, chunk.toString('utf8'), rejectError])
+            rejected++
+          }
+        }
+      }
+      await this.#recordPosition(batch, synopsis)
+      await db.exec('COMMIT')
+    } catch (e) {
+      await db.exec('ROLLBACK')
+      throw e
+    }
+    this.committed = batch.next
+    return { rows: rowsByTable.alerts + rowsByTable.logs, rowsByTable, rejected, rejectError }
+  }
+}

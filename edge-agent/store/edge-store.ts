@@ -1,0 +1,112 @@
+/**
+ * The main thread's handle on the store worker. It never waits on the database itself: it tells
+ * the worker how far the spool may be committed, and hears back what was committed.
+ */
+import { EventEmitter } from 'node:events'
+import { Worker } from 'node:worker_threads'
+import type { SpoolPosition } from '../spool/spool-files.js'
+import type { AdvanceMessage, CommittedEvent, FromWorker, OpenRequest, OpenResult, Request } from './worker-protocol.js'
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onChunk?: (data: Uint8Array) => void }
+
+export interface EdgeStoreEvents {
+  committed: [CommittedEvent]
+  rejected: [{ rows: number; error: string }]
+  fatal: [Error]
+}
+
+export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
+  readonly #worker: Worker
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 1
+  #exited = false
+
+  constructor() {
+    super()
+    this.#worker = new Worker(new URL('./store-worker.js', import.meta.url))
+    this.#worker.on('message', (m: FromWorker) => this.#onMessage(m))
+    this.#worker.on('error', (e) => this.#failAll(e))
+    this.#worker.on('exit', (code) => {
+      this.#exited = true
+      this.#failAll(new Error(`store worker exited (code ${code})`))
+    })
+  }
+
+  #onMessage(m: FromWorker): void {
+    switch (m.kind) {
+      case 'reply': {
+        const p = this.#pending.get(m.id)
+        if (!p) return
+        this.#pending.delete(m.id)
+        if (m.ok) p.resolve(m.value)
+        else p.reject(Object.assign(new Error(m.error.message), { stack: m.error.stack }))
+        return
+      }
+      case 'chunk':
+        this.#pending.get(m.id)?.onChunk?.(m.data)
+        return
+      case 'committed':
+        this.emit('committed', m)
+        return
+      case 'rejected':
+        this.emit('rejected', { rows: m.rows, error: m.error })
+        return
+      case 'fatal':
+        this.emit('fatal', Object.assign(new Error(m.error.message), { stack: m.error.stack }))
+        return
+    }
+  }
+
+  #failAll(e: Error): void {
+    for (const p of this.#pending.values()) p.reject(e)
+    this.#pending.clear()
+  }
+
+  #request<T>(req: Request, onChunk?: (data: Uint8Array) => void, transfer?: ArrayBuffer[]): Promise<T> {
+    if (this.#exited) return Promise.reject(new Error('store worker has exited'))
+    const id = this.#nextId++
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onChunk })
+      this.#worker.postMessage({ ...req, id }, transfer)
+    })
+  }
+
+  open(req: Omit<OpenRequest, 'op'>): Promise<OpenResult> {
+    return this.#request({ op: 'open', ...req })
+  }
+
+  /** Records up to `to` may be committed (their synopsis is published). */
+  advance(to: SpoolPosition, synopsis?: unknown): void {
+    const msg: AdvanceMessage = { op: 'advance', to, synopsis }
+    this.#worker.postMessage(msg)
+  }
+
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    return this.#request({ op: 'query', sql, params })
+  }
+
+  /** Runs raw protocol messages on PGlite; the backend's reply bytes stream to `onChunk`. */
+  protocol(bytes: Uint8Array, onChunk: (data: Uint8Array) => void): Promise<void> {
+    return this.#request({ op: 'protocol', bytes }, onChunk)
+  }
+
+  saveSources(rows: readonly Record<string, unknown>[]): Promise<void> {
+    return this.#request({ op: 'sources', rows })
+  }
+
+  /** Commits a staging spool (an import) in one transaction, storing `synopsis` with it. */
+  importSpool(dir: string, synopsis: unknown): Promise<Record<'alerts' | 'logs', number>> {
+    return this.#request({ op: 'importSpool', dir, synopsis })
+  }
+
+  /** Waits until everything advanced so far is committed. */
+  drain(): Promise<SpoolPosition> {
+    return this.#request({ op: 'drain' })
+  }
+
+  async close(): Promise<void> {
+    if (this.#exited) return
+    await this.#request({ op: 'close' })
+    await this.#worker.terminate()
+  }
+}

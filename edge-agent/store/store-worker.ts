@@ -1,0 +1,161 @@
+/**
+ * The store worker: the only code that touches the edge's PGlite. It runs in a worker thread so
+ * that COPY and queries never block the main thread's gRPC receive loop.
+ *
+ * All database work goes through one mutex: commit batches and gateway queries interleave at
+ * transaction boundaries, never inside one.
+ */
+import { parentPort } from 'node:worker_threads'
+import { PGlite } from '@electric-sql/pglite'
+import { kyselyOnPglite } from '../../common/kysely-pglite.js'
+import { Mutex } from '../../common/mutex.js'
+import { migrateToLatest } from '../../schema/index.js'
+import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
+import { Committer } from './committer.js'
+import type { FromWorker, OpenRequest, OpenResult, ToWorker } from './worker-protocol.js'
+
+const port = parentPort!
+const mutex = new Mutex()
+let db: PGlite | undefined
+let committer: Committer | undefined
+let target: SpoolPosition = { segment: 1, offset: 0 }
+let pendingSynopsis: unknown
+let pumping: Promise<void> | undefined
+const rows = { alerts: 0, logs: 0 }
+
+const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer)
+const errorOf = (e: unknown) => (e instanceof Error ? { message: e.message, stack: e.stack } : { message: String(e) })
+
+async function open(req: OpenRequest): Promise<OpenResult> {
+  const t0 = performance.now()
+  db = await PGlite.create(req.pgDataDir, {
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${req.sharedBuffers}`],
+  })
+  const kdb = kyselyOnPglite(db)
+  const schemaVersion = await migrateToLatest(kdb, 'edge')
+  const state = await db.query<{ segment: string; offset: string; synopsis: unknown }>(
+    `SELECT segment, "offset", synopsis FROM fedgres_internal.spool_state WHERE id = 1`,
+  )
+  const s = state.rows[0]!
+  const committed = { segment: Number(s.segment), offset: Number(s.offset) }
+  target = committed
+  committer = new Committer(db, req.spoolDir, req.batchBytes, committed)
+  await committer.loadPartitions()
+  for (const t of ['alerts', 'logs'] as const) {
+    const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${t}`)
+    rows[t] = Number(r.rows[0]!.n)
+  }
+  return { committed, rows: { ...rows }, synopsis: s.synopsis, schemaVersion, openMs: performance.now() - t0 }
+}
+
+/** Commits batches until the committed position reaches the target. One pump runs at a time. */
+function pump(): Promise<void> {
+  pumping ??= commitLoop().finally(() => {
+    pumping = undefined
+  })
+  return pumping
+}
+
+async function commitLoop(): Promise<void> {
+  // Yield first, so `pumping` is set before this loop can finish.
+  await Promise.resolve()
+  try {
+    while (committer && comparePositions(committer.committed, target) < 0) {
+      const done = await mutex.run(async () => {
+        const batch = committer!.nextBatch(target)
+        if (!batch) return false
+        const t0 = performance.now()
+        const synopsis = pendingSynopsis
+        const res = await committer!.commit(batch, synopsis)
+        if (synopsis === pendingSynopsis) pendingSynopsis = undefined
+        rows.alerts += res.rowsByTable.alerts
+        rows.logs += res.rowsByTable.logs
+        post({ kind: 'committed', position: committer!.committed, rows: { ...rows }, batchRows: res.rows, batchMs: performance.now() - t0 })
+        if (res.rejected > 0) post({ kind: 'rejected', rows: res.rejected, error: res.rejectError ?? '' })
+        return true
+      })
+      if (!done) break
+    }
+  } catch (e) {
+    post({ kind: 'fatal', error: errorOf(e) })
+  }
+}
+
+/** Waits until nothing is left to commit below the target (advances may arrive meanwhile). */
+async function settle(): Promise<void> {
+  while (committer && comparePositions(committer.committed, target) < 0) {
+    const before = committer.committed
+    await pump()
+    if (comparePositions(committer.committed, before) === 0) break // nothing committable (e.g. target past the spool's end)
+  }
+  await pumping
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  if (msg.op === 'advance') {
+    if (comparePositions(msg.to, target) > 0) target = msg.to
+    if (msg.synopsis !== undefined) pendingSynopsis = msg.synopsis
+    void pump()
+    return
+  }
+  const { id } = msg
+  try {
+    let value: unknown
+    switch (msg.op) {
+      case 'open':
+        value = await open(msg)
+        break
+      case 'query':
+        value = (await mutex.run(() => db!.query(msg.sql, msg.params as unknown[] | undefined))).rows
+        break
+      case 'protocol':
+        await mutex.run(() =>
+          db!.execProtocolRawStream(msg.bytes, {
+            onRawData: (data) => {
+              const copy = data.slice()
+              post({ kind: 'chunk', id, data: copy }, [copy.buffer as ArrayBuffer])
+            },
+          }),
+        )
+        break
+      case 'sources':
+        await mutex.run(async () => {
+          await db!.transaction(async (tx) => {
+            await tx.exec('DELETE FROM fedgres_internal.sources')
+            for (const r of msg.rows) {
+              const keys = Object.keys(r)
+              await tx.query(
+                `INSERT INTO fedgres_internal.sources (${keys.join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`,
+                keys.map((k) => r[k]),
+              )
+            }
+          })
+        })
+        break
+      case 'importSpool':
+        value = await mutex.run(async () => {
+          const added = await committer!.commitAll(msg.dir, msg.synopsis)
+          rows.alerts += added.alerts
+          rows.logs += added.logs
+          return added
+        })
+        break
+      case 'drain':
+        await settle()
+        value = committer?.committed
+        break
+      case 'close':
+        await settle()
+        await mutex.run(async () => {
+          await db?.close()
+          db = undefined
+        })
+        break
+    }
+    post({ kind: 'reply', id, ok: true, value })
+  } catch (e) {
+    post({ kind: 'reply', id, ok: false, error: errorOf(e) })
+  }
+}
+
+port.on('message', (msg: ToWorker) => void handle(msg))

@@ -1,0 +1,53 @@
+/** Messages between the edge agent's main thread and its store worker (PGlite lives in the worker). */
+import type { SpoolPosition } from '../spool/spool-files.js'
+import type { EventTable } from '../../schema/index.js'
+
+export interface OpenRequest {
+  readonly op: 'open'
+  readonly pgDataDir: string
+  readonly spoolDir: string
+  readonly sharedBuffers: string
+  readonly batchBytes: number
+}
+
+export interface OpenResult {
+  readonly committed: SpoolPosition
+  readonly rows: Record<EventTable, number>
+  readonly synopsis: unknown
+  readonly schemaVersion: number
+  readonly openMs: number
+}
+
+export type Request =
+  | OpenRequest
+  | { readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
+  | { readonly op: 'protocol'; readonly bytes: Uint8Array }
+  | { readonly op: 'sources'; readonly rows: readonly Record<string, unknown>[] }
+  | { readonly op: 'importSpool'; readonly dir: string; readonly synopsis: unknown }
+  | { readonly op: 'drain' }
+  | { readonly op: 'close' }
+
+/** Fire-and-forget: records up to `to` may be committed; `synopsis` is stored with the next commit. */
+export interface AdvanceMessage {
+  readonly op: 'advance'
+  readonly to: SpoolPosition
+  readonly synopsis?: unknown
+}
+
+export type ToWorker = (Request & { readonly id: number }) | AdvanceMessage
+
+export interface CommittedEvent {
+  readonly kind: 'committed'
+  readonly position: SpoolPosition
+  readonly rows: Record<EventTable, number>
+  readonly batchRows: number
+  readonly batchMs: number
+}
+
+export type FromWorker =
+  | { readonly kind: 'reply'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'reply'; readonly id: number; readonly ok: false; readonly error: { message: string; stack?: string } }
+  | { readonly kind: 'chunk'; readonly id: number; readonly data: Uint8Array }
+  | CommittedEvent
+  | { readonly kind: 'rejected'; readonly rows: number; readonly error: string }
+  | { readonly kind: 'fatal'; readonly error: { message: string; stack?: string } }
