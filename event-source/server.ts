@@ -200,6 +200,23 @@ export class KubeArmorEventSource {
     }
   }
 
+  /**
+   * Sends given events (in the JSON form `karmor logs --json` prints) to every subscriber of
+   * `table`'s stream, as KubeArmor would send them. Used to push real sample events through.
+   */
+  replay(table: GeneratedTable, events: readonly Event[]): void {
+    for (const ev of events) {
+      const bytes = this.#serialize[table](ev)
+      for (const s of this.#subs[table]) s.queue.push(bytes)
+    }
+    for (const s of this.#subs[table]) this.#pump(s)
+  }
+
+  /** Subscribers of a stream (tests wait for the agent to subscribe). */
+  subscribers(table: GeneratedTable): number {
+    return this.#subs[table].size
+  }
+
   #pump(s: Subscriber): void {
     if (s.waiting) return
     while (s.queue.length > 0) {
