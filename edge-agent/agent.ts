@@ -13,7 +13,7 @@ import { errorMeta } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
 import type { EdgeConfig } from './config.js'
-import { encodeRow, eventTime, type KubeArmorEvent } from './ingest/event-to-row.js'
+import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
 import { KubeArmorClient } from './ingest/kubearmor-client.js'
 import { acquireLock } from './lock-file.js'
 import { createEdgeMetrics, type EdgeMetrics } from './metrics.js'
@@ -40,6 +40,9 @@ export class EdgeAgent {
   readonly #log: Logger
   readonly #spoolDir: string
   readonly #rates = new Map<KubeArmorClient, RateWindow>()
+  /** Events per source and table that are in the spool file (counted as received). */
+  readonly spooled = new Map<KubeArmorClient, Record<EventTable, number>>()
+  readonly #unflushed = new Map<KubeArmorClient, Record<EventTable, number>>()
   #tracker!: SynopsisTracker
   #spool!: SpoolWriter
   #releaseLock: (() => void) | undefined
@@ -53,7 +56,7 @@ export class EdgeAgent {
     this.#cfg = cfg
     this.#log = log.child({ component: 'agent' })
     this.#spoolDir = join(cfg.data_dir, 'spool')
-    this.metrics = createEdgeMetrics(cfg.edge_id)
+    this.metrics = createEdgeMetrics(cfg.edge_id, () => this.sources, (s) => this.spooled.get(s) ?? { alerts: 0, logs: 0 })
     this.store = new EdgeStore()
     this.publisher = publisher
   }
@@ -126,6 +129,8 @@ export class EdgeAgent {
       )
       this.sources.push(client)
       this.#rates.set(client, new RateWindow())
+      this.spooled.set(client, { alerts: 0, logs: 0 })
+      this.#unflushed.set(client, { alerts: 0, logs: 0 })
       client.start()
     }
     this.#every(2000, () => this.#saveSources())
@@ -150,25 +155,32 @@ export class EdgeAgent {
     this.#timers.push(t)
   }
 
-  #onEvent(source: KubeArmorClient, table: EventTable, ev: KubeArmorEvent): void {
-    const time = eventTime(ev, Date.now())
+  #onEvent(source: KubeArmorClient, table: EventTable, message: Buffer): void {
     const tags = this.#cfg.node_tags
-    let line: string
+    const sink = this.#spool.beginRecord(table)
     try {
-      line = encodeRow(table, ev, time, { edgeId: this.#cfg.edge_id, tags })
+      const row = writeRowFromProtobuf(table, message, 0, message.length, { edgeId: this.#cfg.edge_id, tags }, Date.now(), sink)
+      // Noted in the synopsis before the record can be flushed: the write-ahead check sees it.
+      this.#tracker.observeValues(table, row.cluster, row.host, row.namespace, tags, row.micros)
+      if (row.throttle) source.stats.throttleNotices++
+      this.#unflushed.get(source)![table]++
+      this.#spool.commitRecord()
     } catch (e) {
+      this.#spool.abortRecord()
       this.metrics.dropped.inc({ reason: 'malformed' })
-      this.#log.warn('event with a malformed field skipped', { source: source.address, ...errorMeta(e) })
-      return
+      this.#log.warn('malformed event skipped', { source: source.address, table, bytes: message.length, ...errorMeta(e) })
     }
-    this.#tracker.observe(table, ev, tags, time.micros)
-    this.#spool.append(table, line)
-    this.metrics.received.inc({ source: source.address, table })
   }
 
   /** Records up to `end` are on disk. Commit them now, or after publishing a widened synopsis. */
   #flushed(end: SpoolPosition, records: number): void {
     this.counters.received += records
+    for (const [source, n] of this.#unflushed) {
+      const done = this.spooled.get(source)!
+      done.alerts += n.alerts
+      done.logs += n.logs
+      n.alerts = n.logs = 0
+    }
     this.#spoolEnd = end
     this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
     if (this.#publishing) return

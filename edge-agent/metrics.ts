@@ -1,19 +1,52 @@
 /** The edge agent's Prometheus metrics (prom-client), served on /metrics. */
 import client from 'prom-client'
+import type { KubeArmorClient } from './ingest/kubearmor-client.js'
 
-export function createEdgeMetrics(edgeId: string) {
+/**
+ * Per-event counts are kept as plain numbers on each source and read at scrape time: a labelled
+ * counter increment per event costs more than the rest of the receive path.
+ */
+export function createEdgeMetrics(
+  edgeId: string,
+  sources: () => readonly KubeArmorClient[],
+  spooled: (s: KubeArmorClient) => { alerts: number; logs: number },
+) {
   const registry = new client.Registry()
   registry.setDefaultLabels({ edge_id: edgeId })
   client.collectDefaultMetrics({ register: registry })
   const c = <T extends string>(name: string, help: string, labelNames: readonly T[]) => new client.Counter({ name, help, labelNames, registers: [registry] })
+  const fromSources = (name: string, help: string, value: (s: KubeArmorClient) => number) =>
+    new client.Counter({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const s of sources()) this.inc({ source: s.address }, value(s))
+      },
+    })
   const g = <T extends string>(name: string, help: string, labelNames: readonly T[]) => new client.Gauge({ name, help, labelNames, registers: [registry] })
   return {
     registry,
-    received: c('fedgres_edge_events_received_total', 'Events received from KubeArmor and written to the spool', ['source', 'table']),
+    received: new client.Counter({
+      name: 'fedgres_edge_events_received_total',
+      help: 'Events received from KubeArmor and written to the spool',
+      labelNames: ['source', 'table'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const s of sources()) {
+          const n = spooled(s)
+          this.inc({ source: s.address, table: 'alerts' }, n.alerts)
+          this.inc({ source: s.address, table: 'logs' }, n.logs)
+        }
+      },
+    }),
     stored: c('fedgres_edge_events_stored_total', 'Events committed to the store', ['table']),
     dropped: c('fedgres_edge_events_dropped_total', 'Events the store rejected (kept in fedgres_internal.rejected_rows)', ['reason']),
-    throttled: c('fedgres_edge_throttle_notices_total', 'KubeArmor AlertThreshold notices: alerts dropped at the source', ['source']),
-    reconnects: c('fedgres_edge_source_reconnects_total', 'Reconnects to KubeArmor sources', ['source']),
+    throttled: fromSources('fedgres_edge_throttle_notices_total', 'KubeArmor AlertThreshold notices: alerts dropped at the source', (s) => s.stats.throttleNotices),
+    reconnects: fromSources('fedgres_edge_source_reconnects_total', 'Reconnects to KubeArmor sources', (s) => s.stats.reconnects),
     connected: g('fedgres_edge_source_connected', '1 when the source is connected', ['source']),
     spoolDepth: g('fedgres_edge_spool_depth', 'Events received but not yet committed', []),
     storeBytes: g('fedgres_edge_store_bytes', 'Bytes on disk in the data dir (store and spool)', []),

@@ -36,6 +36,8 @@ export interface EventSourceOptions extends GeneratorOptions {
 
 export interface EventSourceStats {
   generated: number
+  /** Events generated while a client was subscribed to their stream. */
+  offered: number
   sent: number
   dropped: number
   clients: number
@@ -49,8 +51,15 @@ interface Subscriber {
 
 type Serializer = (value: unknown) => Buffer
 
+/**
+ * Messages buffered in the gRPC stream before the source waits for it to drain: about what
+ * grpc-go (KubeArmor's server) keeps in flight before Send blocks, given the 16 MiB HTTP/2 window
+ * the edge agent advertises (around 20,000 events of 700 bytes).
+ */
+const TRANSPORT_BUFFER = 16_384
+
 export class KubeArmorEventSource {
-  readonly stats: EventSourceStats = { generated: 0, sent: 0, dropped: 0, clients: 0 }
+  readonly stats: EventSourceStats = { generated: 0, offered: 0, sent: 0, dropped: 0, clients: 0 }
   /** Called with every generated event, before it is queued to subscribers. */
   onEvent: ((table: GeneratedTable, event: Event) => void) | undefined
   readonly #opts: EventSourceOptions
@@ -193,6 +202,7 @@ export class KubeArmorEventSource {
     this.stats.generated++
     const subs = this.#subs[table]
     if (bytes === undefined) return
+    this.stats.offered++
     const max = this.#opts.queueSize ?? 1000
     for (const s of subs) {
       if (s.queue.length >= max) this.stats.dropped++
@@ -219,17 +229,20 @@ export class KubeArmorEventSource {
 
   #pump(s: Subscriber): void {
     if (s.waiting) return
-    while (s.queue.length > 0) {
-      const ok = s.call.write(s.queue.shift()!)
+    // grpc-go's Send (KubeArmor's side) hands messages to the transport until the client's HTTP/2
+    // window is full; grpc-js signals backpressure after 16 buffered messages. Writing on up to
+    // TRANSPORT_BUFFER buffered messages models Go's behaviour; the subscriber queue (KubeArmor's
+    // 1000) then fills only when the client falls behind for longer than its window covers.
+    while (s.queue.length > 0 && s.call.writableLength < TRANSPORT_BUFFER) {
+      s.call.write(s.queue.shift()!)
       this.stats.sent++
-      if (!ok) {
-        s.waiting = true
-        s.call.once('drain', () => {
-          s.waiting = false
-          this.#pump(s)
-        })
-        return
-      }
+    }
+    if (s.queue.length > 0) {
+      s.waiting = true
+      s.call.once('drain', () => {
+        s.waiting = false
+        this.#pump(s)
+      })
     }
   }
 }

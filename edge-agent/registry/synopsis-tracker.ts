@@ -71,12 +71,17 @@ export class SynopsisTracker {
     this.dirty = true
   }
 
-  /** Records one spooled event. */
+  /** Records one spooled event, given as its JSON form. */
   observe(table: EventTable, ev: Record<string, unknown>, tags: readonly string[], micros: number): void {
+    this.observeValues(table, str(ev.ClusterName), str(ev.HostName), str(ev.NamespaceName), tags, micros)
+  }
+
+  /** Records one spooled event, given as the values the synopsis tracks. */
+  observeValues(table: EventTable, cluster: string | null, host: string | null, namespace: string | null, tags: readonly string[], micros: number): void {
     const t = this.#tables[table]
-    this.#add(t, 'cluster_name', str(ev.ClusterName))
-    this.#add(t, 'host_name', str(ev.HostName))
-    this.#add(t, 'namespace_name', str(ev.NamespaceName))
+    this.#add(t, 'cluster_name', cluster)
+    this.#add(t, 'host_name', host)
+    this.#add(t, 'namespace_name', namespace)
     if (tags.length === 0) this.#add(t, 'tags', null)
     else for (const tag of tags) this.#add(t, 'tags', tag)
     if (t.minTime === null || micros < t.minTime) t.minTime = micros

@@ -4,6 +4,8 @@
  * store resumes from that position, so every spooled record is committed exactly once.
  */
 import type { PGlite } from '@electric-sql/pglite'
+import { BackendDecoder, FrontendEncoder } from '../../common/pgwire/index.js'
+import { RemotePgError } from '../../common/errors/pg-error.js'
 import { createDayPartition, dayPartitionName, type EventTable } from '../../schema/index.js'
 import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
 import { readBatch, type SpoolBatch } from '../spool/spool-reader.js'
@@ -60,7 +62,7 @@ export class Committer {
     await db.exec('BEGIN')
     try {
       for (const part of batch.parts.values()) {
-        await db.query(`COPY ${this.#target(part.table, part.day)} FROM '/dev/blob'`, [], { blob: new Blob(part.chunks) })
+        await this.#copy(this.#target(part.table, part.day), part.chunks)
       }
       await this.#recordPosition(batch, synopsis)
       await db.exec('COMMIT')
@@ -101,7 +103,7 @@ export class Committer {
     try {
       await batches(async (b) => {
         for (const part of b.parts.values()) {
-          await this.#db.query(`COPY ${this.#target(part.table, part.day)} FROM '/dev/blob'`, [], { blob: new Blob(part.chunks) })
+          await this.#copy(this.#target(part.table, part.day), part.chunks)
           rows[part.table] += part.rows
         }
       })()
@@ -112,6 +114,24 @@ export class Committer {
       throw e
     }
     return rows
+  }
+
+  readonly #encoder = new FrontendEncoder()
+
+  /**
+   * COPY FROM STDIN with the query, the data and CopyDone in one protocol call. (PGlite takes a
+   * COPY's data only in the same call as its query; this path also skips the Blob machinery of
+   * COPY FROM '/dev/blob', about a tenth of the worker's time.)
+   */
+  async #copy(target: string, chunks: readonly Buffer[]): Promise<void> {
+    this.#encoder.query(`COPY ${target} FROM STDIN`)
+    for (const c of chunks) this.#encoder.copyData(c)
+    const reply = await this.#db.execProtocolRaw(this.#encoder.copyDone().take())
+    const dec = new BackendDecoder()
+    dec.push(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength))
+    for (let m = dec.next(); m; m = dec.next()) {
+      if (m.type === 'ErrorResponse') throw new RemotePgError({ ...m.fields, severity: m.fields.severity ?? 'ERROR', code: m.fields.code ?? 'XX000', message: m.fields.message ?? 'COPY failed' })
+    }
   }
 
   #target(table: EventTable, day: string): string {
@@ -141,7 +161,7 @@ export class Committer {
         for (const chunk of part.chunks) {
           await db.exec('SAVEPOINT row_sp')
           try {
-            await db.query(`COPY ${this.#target(part.table, part.day)} FROM '/dev/blob'`, [], { blob: new Blob([chunk]) })
+            await this.#copy(this.#target(part.table, part.day), [chunk])
             await db.exec('RELEASE SAVEPOINT row_sp')
             rowsByTable[part.table]++
           } catch (e) {

@@ -1,0 +1,19 @@
+/** Resident memory of a process, from /proc (Linux). */
+import { readFileSync } from 'node:fs'
+
+function field(pid: number, name: string): number {
+  const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) * 1024 : NaN
+}
+
+export const rssBytes = (pid: number) => field(pid, 'VmRSS')
+/** The peak resident set size the kernel recorded for the process. */
+export const peakRssBytes = (pid: number) => field(pid, 'VmHWM')
+
+export const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })

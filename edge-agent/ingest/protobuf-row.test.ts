@@ -1,0 +1,82 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { EventGenerator } from '../../event-source/generator.js'
+import { suffix } from '../../event-source/fast-encoder.js'
+import { ByteSink } from '../spool/byte-sink.js'
+import { encodeRow, eventTime, type KubeArmorEvent } from './event-to-row.js'
+import { feederTypes } from './kubearmor-proto.js'
+import { writeRowFromProtobuf } from './protobuf-row.js'
+
+const ctx = { edgeId: 'edge-eq', tags: ['node-tag'] }
+const RECEIVED = 1_700_000_000_000
+
+function viaProtobufjs(table: 'alerts' | 'logs', bytes: Buffer): string {
+  const t = feederTypes()
+  const ev = (table === 'alerts' ? t.Alert : t.Log).decode(bytes) as unknown as KubeArmorEvent
+  return encodeRow(table, ev, eventTime(ev, RECEIVED), ctx)
+}
+
+function direct(table: 'alerts' | 'logs', bytes: Buffer, end = bytes.length) {
+  const sink = new ByteSink(64)
+  const row = writeRowFromProtobuf(table, bytes, 0, end, ctx, RECEIVED, sink)
+  return { row, line: sink.take().toString('utf8') }
+}
+
+function encode(table: 'alerts' | 'logs', ev: Record<string, unknown>): Buffer {
+  const t = feederTypes()
+  const type = table === 'alerts' ? t.Alert : t.Log
+  return Buffer.from(type.encode(type.fromObject(ev)).finish())
+}
+
+test('the direct decoder gives the same row as protobufjs plus the mapping, for 5000 generated events', () => {
+  const gen = new EventGenerator({ hosts: ['n1', 'n2', 'n3'], seed: 11, legacyRatio: 0.2, throttleEvery: 50 })
+  for (let i = 0; i < 5000; i++) {
+    const { table, event } = gen.next(1_766_000_000_000_000 + i * 1_234_567)
+    const bytes = encode(table, event)
+    const d = direct(table, bytes)
+    assert.equal(d.line, viaProtobufjs(table, bytes), `event ${i}`)
+    assert.equal(d.row.host, event.HostName)
+    assert.equal(d.row.namespace, event.NamespaceName ?? null)
+  }
+})
+
+test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match the general mapping', () => {
+  const cases: [('alerts' | 'logs'), Record<string, unknown>][] = [
+    ['logs', { HostName: 'h\tä', Source: 'sh -c "a\\b\nc\r"', Resource: 'Ünïcödé ✓ 𝄞', EventData: { 'K"ey': 'v\\al\tue', 'ctl': '\u0001\u001f' }, Type: 'HostLog' }],
+    ['alerts', { HostName: 'h', Tags: ' a, b ,,c ', Severity: ' 7 ', UpdatedTime: '2024-02-29T23:59:59.999999Z' }],
+    ['alerts', { HostName: 'h', UpdatedTime: '2023-02-29T00:00:00.000000Z', Timestamp: '1692813948' }],
+    ['logs', { HostName: 'h', UpdatedTime: '2025-01-01T00:00:00.5Z' }],
+    ['logs', { HostName: 'h', EventData: { a: '1', '2': 'x' } }],
+  ]
+  for (const [table, ev] of cases) {
+    const bytes = encode(table, ev)
+    assert.equal(direct(table, bytes).line, viaProtobufjs(table, bytes), JSON.stringify(ev))
+  }
+  // A string field holding invalid UTF-8 is decoded as protobufjs decodes it (U+FFFD).
+  const bad = Buffer.concat([encode('logs', { HostName: 'h' }), Buffer.from([0x82, 0x01, 0x02, 0xff, 0xfe])])
+  assert.equal(direct('logs', bad).line, viaProtobufjs('logs', bad))
+})
+
+test('re-stamped (fast source) events decode with the appended, last-wins fields', () => {
+  const gen = new EventGenerator({ hosts: ['n1'], seed: 5 })
+  const { table, event } = gen.next(1_766_000_000_000_000)
+  const bytes = Buffer.concat([encode(table, event), suffix(table, 424242, 1_766_100_000_123_456)])
+  const d = direct(table, bytes)
+  assert.equal(d.line, viaProtobufjs(table, bytes))
+  assert.match(d.line, /"Seq":"424242"/)
+  assert.ok(d.line.startsWith('2025-12-18T23:20:00.123456Z\t'), d.line.slice(0, 40))
+})
+
+test('negative int32 values, unknown fields and empty messages decode safely', () => {
+  const bytes = encode('logs', { HostName: 'h', PID: -5, HostPID: 2147483647, Type: 'HostLog' })
+  const withUnknown = Buffer.concat([bytes, Buffer.from([0x98, 0x06, 0x01])]) // field 99, a varint
+  const d = direct('logs', withUnknown)
+  assert.equal(d.line, viaProtobufjs('logs', bytes))
+  assert.match(d.line, /\t-5\t/)
+  assert.equal(direct('alerts', Buffer.alloc(0)).line, viaProtobufjs('alerts', Buffer.alloc(0)))
+})
+
+test('a truncated message is an error, not a garbage row', () => {
+  const bytes = encode('alerts', { HostName: 'a-long-host-name', PolicyName: 'p' })
+  assert.throws(() => direct('alerts', bytes, bytes.length - 1), /truncated/)
+})
