@@ -16,20 +16,17 @@ export interface ServerUnderTest {
   readonly tls: boolean
 }
 
-export { checkPsql, checkPsqlListDatabasesFails, type PsqlReport } from './psql-client.js'
-
-
-
-
-export { RawSession, type BackendMessage, type ErrorFields } from './raw-session.js'
+export { checkPsql, checkPsqlListDatabasesFails, runProcess, type PsqlReport, type ProcessResult } from './psql-client.js'
 export { checkJdbc, compileJdbcProbe, type JdbcReport } from './jdbc-client.js'
 export { checkOdbc, type OdbcReport } from './odbc-client.js'
 export { checkPython, type PythonReport } from './python-client.js'
-export { checkNodePg, checkKysely, checkBinaryWire, type NodePgReport } from './node-clients.js'
+export { checkNodePg, checkKysely, checkBinaryWire, decodeBinary, pgMicros, type NodePgReport } from './node-clients.js'
 export {
   checkGarbageStartup,
   checkTruncatedMessage,
   checkUnknownMessageType,
   checkOversizedMessage,
   type BadInputReport,
+  type BadInputOutcome,
 } from './bad-input.js'
+export { RawSession, frontendMessage, startupMessage, parseError, type BackendMessage, type ErrorFields, type CloseKind } from './raw-session.js'

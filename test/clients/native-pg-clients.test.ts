@@ -50,7 +50,7 @@ describe('client harness against native PostgreSQL 18.4', () => {
     // RawSession logs in with SCRAM only if the server asks for it; check it really did.
     const session = await RawSession.login(server(false))
     const hba = await session.query(`select auth_method from pg_hba_file_rules where type = 'host'`)
-    session.destroy()
+    session.close()
     assert.ok(hba.rows.length > 0 && hba.rows.every(([m]) => m === 'scram-sha-256'), JSON.stringify(hba.rows))
   })
 

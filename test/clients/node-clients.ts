@@ -183,7 +183,7 @@ export async function checkBinaryWire(server: ServerUnderTest): Promise<void> {
       assertBinaryRow(res.rows[0]!, p, `raw binary ${p === HOSTILE ? 'hostile' : 'ascii'} values`)
     }
   } finally {
-    session.destroy()
+    session.close()
   }
 }
 

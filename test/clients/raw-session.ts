@@ -125,6 +125,12 @@ export class RawSession {
     this.socket.end()
   }
 
+  /** Terminate, then close: the polite goodbye, so the server logs no reset connection. */
+  close(): void {
+    if (this.closed === 'open') this.socket.end(frontendMessage('X'))
+    else this.socket.destroy()
+  }
+
   destroy(): void {
     this.socket.destroy()
   }

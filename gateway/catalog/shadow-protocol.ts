@@ -1,0 +1,24 @@
+/** Messages between the gateway's main thread and its shadow-catalog worker. */
+
+export interface ShadowInit {
+  readonly op: 'init'
+  /** The image tarball (gzip), from shadow-image.ts. */
+  readonly image: Uint8Array
+  /** Gateway users: each becomes a login role in the shadow, member of the reader role. */
+  readonly users: readonly string[]
+}
+
+/** Who a statement runs for: the shadow replays `setup` when the owner changes. */
+export interface ShadowOwner {
+  readonly key: string
+  /** Statements that put a fresh session in this client's state (role, then its SETs). */
+  readonly setup: string
+}
+
+export type ToShadow =
+  | (ShadowInit & { readonly id: number })
+  | { readonly op: 'run'; readonly id: number; readonly owner: ShadowOwner; readonly bytes: Uint8Array }
+
+export type FromShadow =
+  | { readonly id: number; readonly ok: true; readonly bytes?: Uint8Array; readonly parameters?: readonly [string, string][] }
+  | { readonly id: number; readonly ok: false; readonly error: string }

@@ -1,0 +1,76 @@
+/**
+ * The shadow catalog: a PostgreSQL (PGlite) holding the schema's DDL, answering every statement
+ * that touches only pg_catalog or information_schema (or no relation) exactly as PostgreSQL does.
+ *
+ * It runs in a worker thread: PGlite is one session and runs queries synchronously, so a slow
+ * catalog query here never stalls the gateway's sockets, and a runaway one is stopped by ending
+ * the worker. Client sessions share it by turns: when the client changes, its role and settings
+ * are replayed first. Client statements run as that client's role, never as a superuser.
+ */
+import { parentPort } from 'node:worker_threads'
+import { PGlite } from '@electric-sql/pglite'
+import { BackendDecoder, FrontendEncoder, startupMessage } from '../../common/pgwire/index.js'
+import { READER_ROLE, SHADOW_DATABASE, shadowStartParams } from './shadow-image.js'
+import type { FromShadow, ShadowInit, ToShadow } from './shadow-protocol.js'
+
+const port = parentPort!
+let db: PGlite | undefined
+let currentOwner = ''
+const encoder = new FrontendEncoder()
+
+const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
+
+async function simple(sql: string): Promise<Buffer> {
+  const reply = await db!.execProtocolRaw(encoder.query(sql).take())
+  return Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength)
+}
+
+function firstError(reply: Buffer): string | undefined {
+  const dec = new BackendDecoder()
+  dec.push(reply)
+  for (let m = dec.next(); m; m = dec.next()) if (m.type === 'ErrorResponse') return m.fields.message
+  return undefined
+}
+
+async function init(req: ShadowInit): Promise<[string, string][]> {
+  db = await PGlite.create({ loadDataDir: new Blob([req.image]), database: SHADOW_DATABASE, startParams: shadowStartParams() })
+  const roles = req.users.map((u) => `CREATE ROLE ${quoteIdent(u)} LOGIN IN ROLE ${READER_ROLE};`).join('\n')
+  const err = firstError(await simple(`SET default_transaction_read_only = off; ${roles} RESET default_transaction_read_only;`))
+  if (err) throw new Error(`shadow catalog setup failed: ${err}`)
+  // The startup packet's reply lists the parameters PostgreSQL reports (GUC_REPORT) and their defaults.
+  const reply = await db.execProtocolRaw(startupMessage(new Map([['user', 'postgres'], ['database', SHADOW_DATABASE]])))
+  const dec = new BackendDecoder()
+  dec.push(Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength))
+  const params: [string, string][] = []
+  for (let m = dec.next(); m; m = dec.next()) if (m.type === 'ParameterStatus') params.push([m.name, m.value])
+  return params
+}
+
+async function run(ownerKey: string, setup: string, bytes: Uint8Array): Promise<Uint8Array> {
+  if (ownerKey !== currentOwner) {
+    currentOwner = ''
+    // ROLLBACK ends a transaction a previous client's statement may have left open.
+    await simple(`ROLLBACK; RESET ROLE; RESET ALL; ${setup}`)
+    currentOwner = ownerKey
+  }
+  return db!.execProtocolRaw(bytes)
+}
+
+async function handle(msg: ToShadow): Promise<void> {
+  try {
+    if (msg.op === 'init') {
+      const parameters = await init(msg)
+      port.postMessage({ id: msg.id, ok: true, parameters } satisfies FromShadow)
+    } else {
+      const out = await run(msg.owner.key, msg.owner.setup, msg.bytes)
+      const copy = out.slice()
+      port.postMessage({ id: msg.id, ok: true, bytes: copy } satisfies FromShadow, [copy.buffer as ArrayBuffer])
+    }
+  } catch (e) {
+    currentOwner = ''
+    port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies FromShadow)
+  }
+}
+
+// One request at a time, in arrival order: the main thread sends the next only after a reply.
+port.on('message', (msg: ToShadow) => void handle(msg))

@@ -1,0 +1,131 @@
+/**
+ * What a statement is, for routing: handled by the session (transactions, cursors, settings),
+ * run on the shadow catalog (it touches only pg_catalog, information_schema or no relation),
+ * run by the federation (it reads Fedgres's tables), or refused (it writes).
+ */
+import { walk, type AstNode, type ParsedStatement } from './sql-parse.js'
+
+export type StatementClass =
+  | { readonly kind: 'transaction'; readonly stmt: AstNode }
+  | { readonly kind: 'set'; readonly stmt: AstNode }
+  | { readonly kind: 'discard'; readonly target: string }
+  | { readonly kind: 'deallocate'; readonly name: string | null }
+  | { readonly kind: 'declare'; readonly stmt: AstNode }
+  | { readonly kind: 'fetch'; readonly stmt: AstNode }
+  | { readonly kind: 'close-cursor'; readonly name: string | null }
+  | { readonly kind: 'unlisten' }
+  | { readonly kind: 'read'; readonly target: 'local' | 'data'; readonly setsConfig: boolean }
+  | { readonly kind: 'write'; readonly command: string }
+  | { readonly kind: 'unsupported'; readonly command: string }
+
+/** The relations that hold events, or describe the network: everything else is catalog. */
+const EVENT_TABLES = new Set(['alerts', 'logs'])
+const FEDGRES_SCHEMAS = new Set(['fedgres'])
+
+const COMMAND: Record<string, string> = {
+  InsertStmt: 'INSERT', UpdateStmt: 'UPDATE', DeleteStmt: 'DELETE', MergeStmt: 'MERGE', CreateStmt: 'CREATE TABLE',
+  CreateTableAsStmt: 'CREATE TABLE AS', ViewStmt: 'CREATE VIEW', IndexStmt: 'CREATE INDEX', DropStmt: 'DROP', AlterTableStmt: 'ALTER TABLE',
+  TruncateStmt: 'TRUNCATE', CreateSchemaStmt: 'CREATE SCHEMA', CreateFunctionStmt: 'CREATE FUNCTION', GrantStmt: 'GRANT', GrantRoleStmt: 'GRANT',
+  CreateRoleStmt: 'CREATE ROLE', AlterRoleStmt: 'ALTER ROLE', DropRoleStmt: 'DROP ROLE', CommentStmt: 'COMMENT', VacuumStmt: 'VACUUM',
+  CreateSeqStmt: 'CREATE SEQUENCE', AlterSeqStmt: 'ALTER SEQUENCE', RenameStmt: 'ALTER', CreatedbStmt: 'CREATE DATABASE', DropdbStmt: 'DROP DATABASE',
+  CreateExtensionStmt: 'CREATE EXTENSION', DoStmt: 'DO', LockStmt: 'LOCK TABLE', ClusterStmt: 'CLUSTER', ReindexStmt: 'REINDEX',
+  RefreshMatViewStmt: 'REFRESH MATERIALIZED VIEW', CopyStmt: 'COPY', CallStmt: 'CALL', NotifyStmt: 'NOTIFY', ListenStmt: 'LISTEN',
+  LoadStmt: 'LOAD', CheckPointStmt: 'CHECKPOINT', AlterSystemStmt: 'ALTER SYSTEM', CreateTrigStmt: 'CREATE TRIGGER', RuleStmt: 'CREATE RULE',
+  SecLabelStmt: 'SECURITY LABEL', AlterDatabaseSetStmt: 'ALTER DATABASE', AlterRoleSetStmt: 'ALTER ROLE', ReassignOwnedStmt: 'REASSIGN OWNED',
+  DropOwnedStmt: 'DROP OWNED', CreateDomainStmt: 'CREATE DOMAIN', CompositeTypeStmt: 'CREATE TYPE', CreateEnumStmt: 'CREATE TYPE',
+  AlterObjectSchemaStmt: 'ALTER', AlterOwnerStmt: 'ALTER', CreatePolicyStmt: 'CREATE POLICY', CreatePublicationStmt: 'CREATE PUBLICATION',
+  CreateSubscriptionStmt: 'CREATE SUBSCRIPTION', ImportForeignSchemaStmt: 'IMPORT FOREIGN SCHEMA', CreateForeignTableStmt: 'CREATE FOREIGN TABLE',
+  PrepareStmt: 'PREPARE', ExecuteStmt: 'EXECUTE', AlterDefaultPrivilegesStmt: 'ALTER DEFAULT PRIVILEGES',
+}
+
+export function commandOf(type: string): string {
+  return COMMAND[type] ?? type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()
+}
+
+/** Whether a read statement touches Fedgres's tables or views. `searchPath` decides unqualified names. */
+export function touchesData(node: unknown, searchPath: readonly string[]): boolean {
+  const ctes = new Set<string>()
+  const rels: { schema?: string; name: string }[] = []
+  walk(node, (type, f) => {
+    if (type === 'CommonTableExpr' && typeof f.ctename === 'string') ctes.add(f.ctename)
+    if (type === 'RangeVar' && typeof f.relname === 'string') rels.push({ schema: f.schemaname as string | undefined, name: f.relname })
+  })
+  for (const r of rels) {
+    if (r.schema !== undefined) {
+      if (FEDGRES_SCHEMAS.has(r.schema) || (r.schema === 'public' && EVENT_TABLES.has(r.name))) return true
+      continue
+    }
+    if (ctes.has(r.name)) continue
+    if (EVENT_TABLES.has(r.name) && searchPath.includes('public')) return true
+    if ((r.name === 'edges' || r.name === 'sources') && searchPath.includes('fedgres')) return true
+  }
+  return false
+}
+
+/** Writes hidden inside a read: data-modifying CTEs, SELECT INTO, FOR UPDATE. */
+function hiddenWrite(node: AstNode): string | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (found) return
+    if (type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt') found = commandOf(type)
+    else if (type === 'SelectStmt' && f.intoClause) found = 'SELECT INTO'
+    else if (type === 'SelectStmt' && Array.isArray(f.lockingClause) && f.lockingClause.length > 0) found = 'SELECT FOR UPDATE'
+  })
+  return found
+}
+
+function callsSetConfig(node: AstNode): boolean {
+  let found = false
+  walk(node, (type, f) => {
+    if (type !== 'FuncCall' || found) return
+    const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
+    if (names && names[names.length - 1] === 'set_config') found = true
+  })
+  return found
+}
+
+export function classify(s: ParsedStatement, searchPath: readonly string[]): StatementClass {
+  const f = s.node[s.type] as AstNode
+  switch (s.type) {
+    case 'TransactionStmt':
+      return { kind: 'transaction', stmt: f }
+    case 'VariableSetStmt':
+      return { kind: 'set', stmt: f }
+    case 'VariableShowStmt':
+      return { kind: 'read', target: 'local', setsConfig: false }
+    case 'DiscardStmt':
+      return { kind: 'discard', target: String(f.target ?? 'DISCARD_ALL').replace('DISCARD_', '') }
+    case 'DeallocateStmt':
+      return { kind: 'deallocate', name: f.isall ? null : ((f.name as string | undefined) ?? null) }
+    case 'DeclareCursorStmt':
+      return { kind: 'declare', stmt: f }
+    case 'FetchStmt':
+      return { kind: 'fetch', stmt: f }
+    case 'ClosePortalStmt':
+      return { kind: 'close-cursor', name: (f.portalname as string | undefined) ?? null }
+    case 'ListenStmt':
+      return { kind: 'unsupported', command: 'LISTEN' }
+    case 'UnlistenStmt':
+      return { kind: 'unlisten' }
+    case 'SelectStmt':
+    case 'ExplainStmt': {
+      const w = hiddenWrite(s.node)
+      if (w) return { kind: 'write', command: w }
+      if (s.type === 'ExplainStmt') {
+        const inner = f.query as AstNode
+        const innerType = Object.keys(inner)[0]!
+        if (innerType !== 'SelectStmt') return { kind: 'write', command: commandOf(innerType) }
+      }
+      return { kind: 'read', target: touchesData(s.node, searchPath) ? 'data' : 'local', setsConfig: callsSetConfig(s.node) }
+    }
+    case 'CopyStmt':
+      if (f.is_from) return { kind: 'write', command: 'COPY FROM' }
+      return { kind: 'unsupported', command: 'COPY TO' }
+    case 'PrepareStmt':
+    case 'ExecuteStmt':
+    case 'CallStmt':
+      return { kind: 'unsupported', command: commandOf(s.type) }
+    default:
+      return { kind: 'write', command: commandOf(s.type) }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The extended query protocol: named and unnamed prepared statements and portals, several per
+ * Sync, Describe of either, Execute with a row limit (PortalSuspended), Close, Flush, and skipping
+ * to Sync after an error. Statements run as the statement runner runs them; portals keep their
+ * result between Executes.
+ * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import type { BindMessage, DescribeMessage, ExecuteMessage, FrontendMessage, ParseMessage } from '../../common/pgwire/index.js'
+import type { Responder } from '../wire/responder.js'
+import type { StatementClass } from './classify.js'
+import { FrameError } from './frame-error.js'
+import { sendExecution } from './send.js'
+import type { Session } from './session.js'
+import { parseStatements, type ParsedStatement } from './sql-parse.js'
+import type { Bound, Execution } from './statement-runner.js'
+import { abortedError } from './transaction.js'
+
+interface Prepared {
+  readonly sql: string
+  /** null: an empty query string. */
+  readonly stmt: ParsedStatement | null
+  readonly cls: StatementClass | null
+  readonly paramTypes: readonly number[]
+}
+
+interface Portal {
+  readonly prepared: Prepared
+  readonly bound: Bound
+  execution?: Execution
+  done: boolean
+}
+
+const nameOf = (kind: 'statement' | 'portal', name: string) => (name === '' ? `unnamed ${kind}` : `${kind === 'statement' ? 'prepared statement' : 'portal'} "${name}"`)
+
+export class ExtendedProtocol {
+  readonly #s: Session
+  readonly #statements = new Map<string, Prepared>()
+  readonly #portals = new Map<string, Portal>()
+  #skipping = false
+
+  constructor(s: Session) {
+    this.#s = s
+  }
+
+  async handle(msg: FrontendMessage, out: Responder): Promise<void> {
+    if (msg.type === 'Sync') return this.#sync(out)
+    if (msg.type === 'Flush') return out.flush()
+    if (this.#skipping) return
+    try {
+      switch (msg.type) {
+        case 'Parse':
+          return this.#parse(msg, out)
+        case 'Bind':
+          return this.#bind(msg, out)
+        case 'Describe':
+          return await this.#describe(msg, out)
+        case 'Execute':
+          return await this.#execute(msg, out)
+        case 'Close':
+          if (msg.kind === 'S') this.#statements.delete(msg.name)
+          else this.#closePortal(msg.name)
+          out.enc.closeComplete()
+          return
+      }
+    } catch (e) {
+      this.#s.failed(e, out)
+      this.#skipping = true
+    }
+  }
+
+  #parse(msg: ParseMessage, out: Responder): void {
+    if (msg.name !== '' && this.#statements.has(msg.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
+    const stmts = parseStatements(msg.sql)
+    if (stmts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement')
+    const stmt = stmts[0] ?? null
+    this.#statements.set(msg.name, { sql: msg.sql, stmt, cls: stmt && this.#s.statements.classify(stmt), paramTypes: msg.paramTypes })
+    out.enc.parseComplete()
+  }
+
+  #prepared(name: string): Prepared {
+    const p = this.#statements.get(name)
+    if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `${nameOf('statement', name)} does not exist`)
+    return p
+  }
+
+  #portal(name: string): Portal {
+    const p = this.#portals.get(name)
+    if (!p) throw new PgError(SqlState.InvalidCursorName, `${nameOf('portal', name)} does not exist`)
+    return p
+  }
+
+  #bind(msg: BindMessage, out: Responder): void {
+    const prepared = this.#prepared(msg.statement)
+    if (this.#s.txn === 'failed' && !endsBlock(prepared.cls)) throw abortedError()
+    if (msg.portal !== '' && this.#portals.has(msg.portal)) throw new PgError(SqlState.DuplicateCursor, `portal "${msg.portal}" already exists`)
+    this.#closePortal(msg.portal)
+    this.#portals.set(msg.portal, {
+      prepared,
+      bound: { paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats },
+      done: false,
+    })
+    out.enc.bindComplete()
+  }
+
+  async #describe(msg: DescribeMessage, out: Responder): Promise<void> {
+    const s = this.#s
+    if (msg.kind === 'S') {
+      const p = this.#prepared(msg.name)
+      if (p.cls?.kind === 'read') {
+        const d = await s.runner.describe(s.owner(), p.sql, p.paramTypes)
+        if (d.error) throw new FrameError(d.error)
+        if (d.paramDescription) out.frame(d.paramDescription)
+        if (d.result?.rowDescription) out.frame(d.result.rowDescription)
+        else out.enc.noData()
+        return
+      }
+      out.enc.parameterDescription(p.paramTypes)
+      if (p.cls?.kind === 'fetch') {
+        const cursor = s.cursors.get(String(p.cls.stmt.portalname))
+        if (cursor.rowDescription) out.frame(cursor.rowDescription)
+        else out.enc.noData()
+      } else out.enc.noData()
+      return
+    }
+    const portal = this.#portal(msg.name)
+    const cls = portal.prepared.cls
+    if (cls?.kind === 'read' || (cls?.kind === 'fetch' && !cls.stmt.ismove)) {
+      const ex = await this.#run(portal)
+      if (ex.kind === 'rows' && ex.result.rowDescription) out.frame(ex.result.rowDescription)
+      else out.enc.noData()
+      return
+    }
+    out.enc.noData()
+  }
+
+  async #run(portal: Portal): Promise<Execution> {
+    if (!portal.execution) portal.execution = await this.#s.statements.run(portal.prepared.stmt!, portal.prepared.cls!, portal.bound)
+    return portal.execution
+  }
+
+  async #execute(msg: ExecuteMessage, out: Responder): Promise<void> {
+    const portal = this.#portal(msg.portal)
+    if (!portal.prepared.stmt) {
+      out.enc.emptyQueryResponse()
+      return
+    }
+    if (portal.done) {
+      // Executing a finished portal again returns no more rows, as PostgreSQL does.
+      out.enc.commandComplete(portal.execution?.kind === 'rows' ? portal.execution.result.tag().replace(/\d+$/, '0') : portal.execution?.tag ?? '')
+      return
+    }
+    const ex = await this.#run(portal)
+    const complete = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows })
+    if (complete) portal.done = true
+    else out.enc.portalSuspended()
+  }
+
+  async #sync(out: Responder): Promise<void> {
+    this.#skipping = false
+    // Outside a transaction block each Sync ends the implicit transaction, and with it the portals.
+    if (this.#s.txn === 'idle') this.closeAll()
+    out.readyForQuery(this.#s.status())
+    await out.flush()
+  }
+
+  #closePortal(name: string): void {
+    const p = this.#portals.get(name)
+    if (p?.execution?.kind === 'rows') p.execution.result.close()
+    this.#portals.delete(name)
+  }
+
+  /** A simple Query destroys the unnamed statement and portal. */
+  async discardUnnamedPortal(): Promise<void> {
+    this.#closePortal('')
+    this.#statements.delete('')
+  }
+
+  closeAll(): void {
+    for (const name of [...this.#portals.keys()]) this.#closePortal(name)
+  }
+
+  deallocate(name: string): void {
+    if (!this.#statements.delete(name)) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${name}" does not exist`)
+  }
+
+  deallocateAll(): void {
+    this.#statements.clear()
+    this.closeAll()
+  }
+}
+
+function endsBlock(cls: StatementClass | null): boolean {
+  if (cls?.kind !== 'transaction') return false
+  const k = String(cls.stmt.kind)
+  return k === 'TRANS_STMT_ROLLBACK' || k === 'TRANS_STMT_COMMIT' || k === 'TRANS_STMT_ROLLBACK_TO'
+}

@@ -1,0 +1,164 @@
+/**
+ * One client session: its settings, transaction block, cursors, prepared statements and portals,
+ * and the routing of every statement to the session itself, the shadow catalog, or the data
+ * executor. Messages are handled one at a time, in order (the wire layer guarantees it).
+ */
+import type { Logger } from '../../common/log.js'
+import { PgError, toPgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import { BackendEncoder, type FrontendMessage } from '../../common/pgwire/index.js'
+import type { Shadow, ShadowOwner } from '../catalog/shadow.js'
+import type { DataExecutor } from '../exec/data-executor.js'
+import type { Responder } from '../wire/responder.js'
+import type { SessionContext, SessionHandler } from '../wire/session-handler.js'
+import { CursorStore } from './cursors.js'
+import { ExtendedProtocol } from './extended.js'
+import { FrameError } from './frame-error.js'
+import { SessionSettings } from './settings.js'
+import { ShadowRunner, rowTexts } from './shadow-exchange.js'
+import { runSimpleQuery } from './simple-query.js'
+import { StatementRunner } from './statement-runner.js'
+import { statusOf, type TxnState } from './transaction.js'
+
+export interface SessionDeps {
+  readonly shadow: Shadow
+  readonly executor: DataExecutor
+  readonly log: Logger
+}
+
+export class Session implements SessionHandler {
+  readonly ctx: SessionContext
+  readonly settings: SessionSettings
+  readonly cursors = new CursorStore()
+  readonly runner: ShadowRunner
+  readonly deps: SessionDeps
+  readonly log: Logger
+  txn: TxnState = 'idle'
+  searchPath: string[] = ['$user', 'public']
+  #abort = new AbortController()
+  readonly statements: StatementRunner
+  readonly #extended: ExtendedProtocol
+
+  constructor(ctx: SessionContext, deps: SessionDeps) {
+    this.ctx = ctx
+    this.deps = deps
+    this.log = deps.log.child({ component: 'session', connId: ctx.connId })
+    this.settings = new SessionSettings(ctx.user, ctx.startupParams)
+    this.runner = new ShadowRunner(deps.shadow, ctx.connId)
+    this.statements = new StatementRunner(this)
+    this.#extended = new ExtendedProtocol(this)
+  }
+
+  /** Who the shadow runs this session's statements for (changes with every SET). */
+  owner(): ShadowOwner {
+    return { key: `${this.ctx.connId}:${this.settings.version}`, setup: this.settings.setup() }
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  status() {
+    return statusOf(this.txn)
+  }
+
+  /** The reported parameters, with this session's values (its startup settings applied). */
+  async start(out: Responder): Promise<void> {
+    const names = this.deps.shadow.parameters.map(([n]) => n)
+    const sql = `SELECT ${names.map((n) => `pg_catalog.current_setting('${n.replace(/'/g, "''")}')`).join(', ')}`
+    const outcome = await this.runner.simple(this.owner(), sql)
+    if (outcome.error) throw new FrameError(outcome.error).asFatal()
+    const values = outcome.result?.rows[0] ? rowTexts(outcome.result.rows[0]) : []
+    const enc = new BackendEncoder()
+    names.forEach((name, i) => {
+      let value = values[i] ?? ''
+      if (name === 'session_authorization') value = this.ctx.user
+      if (name === 'is_superuser') value = 'off'
+      if (name === 'search_path') this.updateSearchPath(value)
+      enc.parameterStatus(name, value)
+    })
+    out.frame(enc.take())
+  }
+
+  /** Keeps the routing's search path in step with the one PostgreSQL reports. */
+  updateSearchPath(value: string): void {
+    this.searchPath = value.split(',').map((p) => p.trim().replace(/^"(.*)"$/, '$1'))
+  }
+
+  /** Forwards ParameterStatus frames the shadow sent, and follows search_path. */
+  relayParameterStatus(out: Responder, statusFrames: readonly Buffer[]): void {
+    for (const f of statusFrames) {
+      const name = f.toString('utf8', 5, f.indexOf(0, 5))
+      if (name === 'session_authorization' || name === 'is_superuser') continue
+      if (name === 'search_path') this.updateSearchPath(f.toString('utf8', f.indexOf(0, 5) + 1, f.length - 1))
+      out.frame(f)
+    }
+  }
+
+  async handle(msg: FrontendMessage, out: Responder): Promise<void> {
+    if (this.#abort.signal.aborted) this.#abort = new AbortController()
+    switch (msg.type) {
+      case 'Query':
+        await this.#extended.discardUnnamedPortal()
+        await runSimpleQuery(this, msg.sql, out)
+        out.readyForQuery(this.status())
+        await out.flush()
+        return
+      case 'Parse':
+      case 'Bind':
+      case 'Describe':
+      case 'Execute':
+      case 'Close':
+      case 'Sync':
+      case 'Flush':
+        await this.#extended.handle(msg, out)
+        return
+      case 'CopyData':
+      case 'CopyDone':
+      case 'CopyFail':
+        return // outside COPY these are ignored, as PostgreSQL does
+      case 'FunctionCall':
+        out.error(new PgError(SqlState.FeatureNotSupported, 'the function call protocol message is not supported by Fedgres'))
+        out.readyForQuery(this.status())
+        await out.flush()
+        return
+      case 'AuthResponse':
+        throw new PgError(SqlState.ProtocolViolation, 'unexpected password message')
+      default:
+        throw new PgError(SqlState.ProtocolViolation, `unexpected message ${msg.type}`)
+    }
+  }
+
+  /** An error ends the statement; in a transaction block it aborts the block. */
+  failed(e: unknown, out: Responder): void {
+    const err = e instanceof FrameError ? e : toPgError(e)
+    if (err instanceof FrameError) out.frame(err.frame)
+    else {
+      if (err.code === SqlState.InternalError) this.log.error('statement failed', { cause: String((err as PgError).cause ?? err) })
+      out.error(err)
+    }
+    if (this.txn === 'open') this.txn = 'failed'
+  }
+
+  cancel(): void {
+    this.#abort.abort(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
+    this.deps.shadow.cancel(this.ctx.connId)
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort(new PgError(SqlState.AdminShutdown, 'terminating connection'))
+    this.cursors.close(null)
+    this.#extended.closeAll()
+  }
+
+  /** Transaction end: cursors without HOLD and every portal go, as in PostgreSQL. */
+  endTransaction(): void {
+    this.cursors.endTransaction()
+    this.#extended.closeAll()
+  }
+
+  extended(): ExtendedProtocol {
+    return this.#extended
+  }
+}
+

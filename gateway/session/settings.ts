@@ -1,0 +1,149 @@
+/**
+ * A session's settings, kept as the SET statements that made them, so that the shared shadow
+ * catalog can be put in this session's state by replaying them (PostgreSQL itself checks and
+ * formats every value; nothing here interprets one).
+ *
+ * Transactions follow PostgreSQL: a SET is undone by ROLLBACK (or ROLLBACK TO a savepoint taken
+ * before it); SET LOCAL lasts until the end of the transaction; RESET returns to the value the
+ * client gave at startup.
+ */
+
+interface Entry {
+  /** Lower-case parameter name; the key for RESET and for replacing an earlier SET. */
+  readonly name: string
+  /** The statement that sets it, as it runs outside a transaction (LOCAL already removed). */
+  readonly sql: string
+  readonly local: boolean
+}
+
+const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
+const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
+
+/** StartupMessage parameters that are settings (the rest are connection options). */
+const NOT_SETTINGS = new Set(['user', 'database', 'options', 'replication'])
+
+export class SessionSettings {
+  readonly #user: string
+  readonly #baseline: Entry[] = []
+  #entries: Entry[] = []
+  #txnSnapshot: Entry[] | undefined
+  readonly #savepoints: { name: string; entries: Entry[] }[] = []
+  /** Changes whenever the replayed state changes (the shadow's owner key includes it). */
+  version = 0
+
+  constructor(user: string, startupParams: ReadonlyMap<string, string>) {
+    this.#user = user
+    for (const [name, value] of startupParams) {
+      if (NOT_SETTINGS.has(name)) continue
+      this.#baseline.push({ name: name.toLowerCase(), sql: `SET ${quoteIdent(name)} = ${quoteLiteral(value)}`, local: false })
+    }
+    for (const opt of parseOptions(startupParams.get('options') ?? '')) {
+      this.#baseline.push({ name: opt.name.toLowerCase(), sql: `SET ${quoteIdent(opt.name)} = ${quoteLiteral(opt.value)}`, local: false })
+    }
+  }
+
+  /** Statements that put a fresh shadow session into this state. */
+  setup(): string {
+    const parts = [`SET ROLE ${quoteIdent(this.#user)}`, ...this.#baseline.map((e) => e.sql), ...this.#entries.map((e) => e.sql)]
+    return parts.join(';\n') + ';'
+  }
+
+  /** The value a SET statement gave a parameter, as written (for search_path routing). */
+  lastValueSql(name: string): string | undefined {
+    const all = [...this.#baseline, ...this.#entries]
+    for (let i = all.length - 1; i >= 0; i--) if (all[i]!.name === name) return all[i]!.sql
+    return undefined
+  }
+
+  set(name: string, sql: string, local: boolean): void {
+    this.#entries = this.#entries.filter((e) => e.name !== name)
+    this.#entries.push({ name, sql, local })
+    this.version++
+  }
+
+  reset(name: string): void {
+    this.#entries = this.#entries.filter((e) => e.name !== name)
+    this.version++
+  }
+
+  resetAll(): void {
+    this.#entries = []
+    this.version++
+  }
+
+  begin(): void {
+    this.#txnSnapshot = [...this.#entries]
+    this.#savepoints.length = 0
+  }
+
+  commit(): void {
+    this.#entries = this.#entries.filter((e) => !e.local)
+    this.#txnSnapshot = undefined
+    this.#savepoints.length = 0
+    this.version++
+  }
+
+  rollback(): void {
+    if (this.#txnSnapshot) this.#entries = this.#txnSnapshot
+    this.#txnSnapshot = undefined
+    this.#savepoints.length = 0
+    this.version++
+  }
+
+  savepoint(name: string): void {
+    this.#savepoints.push({ name, entries: [...this.#entries] })
+  }
+
+  /** ROLLBACK TO: settings return to the savepoint's; it stays. False if there is no such savepoint. */
+  rollbackTo(name: string): boolean {
+    const i = this.#findSavepoint(name)
+    if (i < 0) return false
+    this.#entries = [...this.#savepoints[i]!.entries]
+    this.#savepoints.length = i + 1
+    this.version++
+    return true
+  }
+
+  /** RELEASE: drops the savepoint and those after it. */
+  release(name: string): boolean {
+    const i = this.#findSavepoint(name)
+    if (i < 0) return false
+    this.#savepoints.length = i
+    return true
+  }
+
+  #findSavepoint(name: string): number {
+    for (let i = this.#savepoints.length - 1; i >= 0; i--) if (this.#savepoints[i]!.name === name) return i
+    return -1
+  }
+}
+
+/** The `-c name=value` (or `--name=value`) settings in a startup `options` string. */
+export function parseOptions(options: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = []
+  // Words are separated by spaces; a backslash escapes the next character (libpq's rule).
+  const words: string[] = []
+  let cur = ''
+  let escaped = false
+  for (const ch of options) {
+    if (escaped) {
+      cur += ch
+      escaped = false
+    } else if (ch === '\\') escaped = true
+    else if (ch === ' ') {
+      if (cur) words.push(cur)
+      cur = ''
+    } else cur += ch
+  }
+  if (cur) words.push(cur)
+  for (let i = 0; i < words.length; i++) {
+    let w = words[i]!
+    if (w === '-c') w = words[++i] ?? ''
+    else if (w.startsWith('-c')) w = w.slice(2)
+    else if (w.startsWith('--')) w = w.slice(2)
+    else continue
+    const eq = w.indexOf('=')
+    if (eq > 0) out.push({ name: w.slice(0, eq).replace(/-/g, '_'), value: w.slice(eq + 1) })
+  }
+  return out
+}

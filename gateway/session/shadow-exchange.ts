@@ -1,0 +1,149 @@
+/**
+ * Runs statements on the shadow catalog and splits its replies into what the client gets.
+ * The shadow speaks real PostgreSQL, so types, binary formats, errors and parameter
+ * descriptions come out exactly as PostgreSQL produces them; rows are relayed as raw frames.
+ */
+import { BackendCode, BackendEncoder, FrontendEncoder, decodeBackendMessage, type ErrorFields, type FormatCode } from '../../common/pgwire/index.js'
+import { PgError, RemotePgError } from '../../common/errors/pg-error.js'
+import type { Shadow, ShadowOwner } from '../catalog/shadow.js'
+import { BufferedResult } from './result.js'
+
+/** Frames of a reply, with their type byte. */
+export function* frames(reply: Buffer): Generator<Buffer> {
+  for (let pos = 0; pos + 5 <= reply.length; ) {
+    const len = reply.readInt32BE(pos + 1)
+    yield reply.subarray(pos, pos + 1 + len)
+    pos += 1 + len
+  }
+}
+
+export function errorOf(frame: Buffer): RemotePgError {
+  const m = decodeBackendMessage(frame)
+  if (m.type !== 'ErrorResponse') throw new Error('not an ErrorResponse')
+  return remoteError(m.fields)
+}
+
+export function remoteError(f: ErrorFields): RemotePgError {
+  return new RemotePgError({ severity: f.severity, code: f.code, message: f.message, detail: f.detail, hint: f.hint, position: f.position })
+}
+
+/** What one statement's exchange produced. */
+export interface Outcome {
+  readonly result: BufferedResult | null
+  /** ParameterStatus frames (a SET changed a reported setting). */
+  readonly parameterStatus: readonly Buffer[]
+  /** The error, with all its fields, as the client must see it. */
+  readonly error: Buffer | null
+  readonly paramDescription: Buffer | null
+  readonly emptyQuery: boolean
+}
+
+export function splitReply(reply: Buffer): Outcome {
+  let rowDescription: Buffer | null = null
+  let noData = false
+  const rows: Buffer[] = []
+  const notices: Buffer[] = []
+  const parameterStatus: Buffer[] = []
+  let tag: string | null = null
+  let error: Buffer | null = null
+  let paramDescription: Buffer | null = null
+  let emptyQuery = false
+  for (const f of frames(reply)) {
+    switch (f[0]) {
+      case BackendCode.DataRow:
+        rows.push(f)
+        break
+      case BackendCode.RowDescription:
+        rowDescription = f
+        break
+      case BackendCode.NoData:
+        noData = true
+        break
+      case BackendCode.CommandComplete:
+        tag = f.toString('utf8', 5, f.length - 1)
+        break
+      case BackendCode.ErrorResponse:
+        error ??= f
+        break
+      case BackendCode.NoticeResponse:
+        notices.push(f)
+        break
+      case BackendCode.ParameterStatus:
+        parameterStatus.push(f)
+        break
+      case BackendCode.ParameterDescription:
+        paramDescription = f
+        break
+      case BackendCode.EmptyQueryResponse:
+        emptyQuery = true
+        break
+    }
+  }
+  const result = tag !== null || rowDescription !== null || noData ? new BufferedResult(rowDescription, rows, tag ?? '', notices) : null
+  return { result, parameterStatus, error, paramDescription, emptyQuery }
+}
+
+/** The encoder for shadow exchanges; exchanges are built and sent synchronously, so one suffices. */
+const enc = new FrontendEncoder()
+
+export interface BoundQuery {
+  readonly sql: string
+  readonly paramTypes: readonly number[]
+  readonly params: readonly (Buffer | null)[]
+  readonly paramFormats: readonly number[]
+  readonly resultFormats: readonly number[]
+}
+
+export class ShadowRunner {
+  constructor(
+    readonly shadow: Shadow,
+    readonly connId: number,
+  ) {}
+
+  /** A statement through the simple protocol (text results). */
+  async simple(owner: ShadowOwner, sql: string): Promise<Outcome> {
+    return splitReply(await this.shadow.run(owner, enc.query(sql).take(), this.connId))
+  }
+
+  /** A statement with parameters and formats, through the extended protocol. */
+  async bound(owner: ShadowOwner, q: BoundQuery): Promise<Outcome> {
+    const bytes = enc
+      .parse('', q.sql, q.paramTypes)
+      .bind('', '', q.paramFormats as readonly FormatCode[], q.params, q.resultFormats as readonly FormatCode[])
+      .describe('P', '')
+      .execute('', 0)
+      .sync()
+      .take()
+    return splitReply(await this.shadow.run(owner, bytes, this.connId))
+  }
+
+  /** ParameterDescription and RowDescription (or NoData) of a statement (Describe S). */
+  async describe(owner: ShadowOwner, sql: string, paramTypes: readonly number[]): Promise<Outcome> {
+    const bytes = enc.parse('', sql, paramTypes).describe('S', '').sync().take()
+    return splitReply(await this.shadow.run(owner, bytes, this.connId))
+  }
+}
+
+/** An error frame for a PgError raised by the gateway itself. */
+export function errorFrame(e: PgError): Buffer {
+  const f: ErrorFields = { severity: e.severity, code: e.code, message: e.message, detail: e.detail, hint: e.hint, position: e.position === undefined ? undefined : String(e.position) }
+  return new BackendEncoder().errorResponse(f).take()
+}
+
+/** Text values of a DataRow frame. */
+export function rowTexts(frame: Buffer): (string | null)[] {
+  const n = frame.readInt16BE(5)
+  const out: (string | null)[] = []
+  let pos = 7
+  for (let i = 0; i < n; i++) {
+    const len = frame.readInt32BE(pos)
+    pos += 4
+    if (len < 0) out.push(null)
+    else {
+      out.push(frame.toString('utf8', pos, pos + len))
+      pos += len
+    }
+  }
+  return out
+}
+

@@ -1,0 +1,73 @@
+/**
+ * SQL parsing with PostgreSQL's own parser (libpg-query, compiled to WebAssembly): every
+ * statement is split, classified and, where needed, deparsed from its syntax tree.
+ */
+import { loadModule, parseSync } from 'libpg-query'
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+
+/** A node of libpg-query's JSON syntax tree: `{ NodeType: { ...fields } }`. */
+export type AstNode = Record<string, unknown>
+
+export interface ParsedStatement {
+  /** The statement node, e.g. `{ SelectStmt: {...} }`. */
+  readonly node: AstNode
+  /** Its node type, e.g. `SelectStmt`. */
+  readonly type: string
+  /** The statement's own text, sliced from the query string (trailing `;` excluded). */
+  readonly text: string
+}
+
+let loaded: Promise<void> | undefined
+export const loadParser = () => (loaded ??= loadModule())
+
+interface RawParse {
+  stmts?: { stmt: AstNode; stmt_location?: number; stmt_len?: number }[]
+}
+
+/**
+ * Splits and parses a query string. A syntax error is 42601 with PostgreSQL's message and the
+ * 1-based position PostgreSQL reports.
+ */
+export function parseStatements(sql: string): ParsedStatement[] {
+  let res: RawParse
+  try {
+    res = parseSync(sql) as RawParse
+  } catch (e) {
+    const err = e as Error & { sqlDetails?: { cursorPosition?: number; message?: string } }
+    const pos = err.sqlDetails?.cursorPosition
+    throw new PgError(SqlState.SyntaxError, err.sqlDetails?.message ?? err.message, { position: pos === undefined ? undefined : charPosition(sql, pos) + 1 })
+  }
+  const bytes = Buffer.from(sql, 'utf8')
+  return (res.stmts ?? []).map((s) => {
+    // stmt_location and stmt_len count bytes of the UTF-8 query string.
+    const start = s.stmt_location ?? 0
+    const end = s.stmt_len ? start + s.stmt_len : bytes.length
+    const type = Object.keys(s.stmt)[0]!
+    return { node: s.stmt, type, text: bytes.toString('utf8', start, end).trim() }
+  })
+}
+
+/** libpg-query positions are byte offsets; PostgreSQL reports character positions. */
+function charPosition(sql: string, byteOffset: number): number {
+  return Buffer.from(sql, 'utf8').subarray(0, byteOffset).toString('utf8').length
+}
+
+/** Visits every node of a tree (objects and arrays), depth first. */
+export function walk(node: unknown, visit: (type: string, fields: AstNode) => void): void {
+  if (Array.isArray(node)) {
+    for (const n of node) walk(n, visit)
+    return
+  }
+  if (node === null || typeof node !== 'object') return
+  for (const [key, value] of Object.entries(node as AstNode)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && /^[A-Z]/.test(key)) visit(key, value as AstNode)
+    walk(value, visit)
+  }
+}
+
+/** The string value of an A_Const / String node, if it is one. */
+export function constString(node: unknown): string | undefined {
+  const n = node as { A_Const?: { sval?: { sval?: string } }; String?: { sval?: string } } | undefined
+  return n?.A_Const?.sval?.sval ?? n?.String?.sval
+}

@@ -1,0 +1,249 @@
+/**
+ * Runs one statement of a session, whichever protocol carried it: transaction control, settings
+ * and cursors here; reads on the shadow catalog or the data executor; writes refused (25006).
+ */
+import { PgError, featureNotSupported, readOnly } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
+import { deparseSync } from 'pgsql-deparser'
+import { classify, type StatementClass } from './classify.js'
+import { CURSOR_OPT, fetchPlan } from './cursors.js'
+import { FrameError } from './frame-error.js'
+import type { ResultStream } from './result.js'
+import { BufferedResult } from './result.js'
+import type { Session } from './session.js'
+import { rowTexts } from './shadow-exchange.js'
+import { constString, parseStatements, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { abortedError, noTransaction, warning } from './transaction.js'
+
+export type Execution =
+  | { readonly kind: 'rows'; readonly result: ResultStream; readonly parameterStatus: readonly Buffer[] }
+  | { readonly kind: 'command'; readonly tag: string; readonly notices: readonly Buffer[]; readonly parameterStatus: readonly Buffer[] }
+
+export interface Bound {
+  readonly paramTypes: readonly number[]
+  readonly params: readonly (Buffer | null)[]
+  readonly paramFormats: readonly number[]
+  readonly resultFormats: readonly number[]
+}
+
+const TEXT: Bound = { paramTypes: [], params: [], paramFormats: [], resultFormats: [] }
+
+const notice = (f: ErrorFields) => new BackendEncoder().noticeResponse(f).take()
+const command = (tag: string, notices: Buffer[] = [], parameterStatus: readonly Buffer[] = []): Execution => ({ kind: 'command', tag, notices, parameterStatus })
+
+export class StatementRunner {
+  constructor(readonly s: Session) {}
+
+  classify(stmt: ParsedStatement): StatementClass {
+    return classify(stmt, this.s.searchPath)
+  }
+
+  /** Runs `stmt`; `bound` is null for the simple protocol (text results, no parameters). */
+  async run(stmt: ParsedStatement, cls: StatementClass, bound: Bound | null): Promise<Execution> {
+    const s = this.s
+    if (s.txn === 'failed' && !endsFailedBlock(cls)) throw abortedError()
+    switch (cls.kind) {
+      case 'transaction':
+        return this.#transaction(cls.stmt)
+      case 'set':
+        return this.#set(stmt, cls.stmt)
+      case 'discard':
+        if (cls.target === 'ALL') {
+          if (s.txn !== 'idle') throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block')
+          s.settings.resetAll()
+          s.cursors.close(null)
+          s.extended().deallocateAll()
+        }
+        return command(`DISCARD ${cls.target}`)
+      case 'deallocate':
+        if (cls.name === null) s.extended().deallocateAll()
+        else s.extended().deallocate(cls.name)
+        return command(cls.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE')
+      case 'declare':
+        return this.#declare(cls.stmt)
+      case 'fetch': {
+        const plan = fetchPlan(cls.stmt)
+        const { rows, count, cursor } = await s.cursors.fetch(plan)
+        if (plan.move) return command(`MOVE ${count}`)
+        return { kind: 'rows', result: new BufferedResult(cursor.rowDescription, rows, `FETCH ${count}`), parameterStatus: [] }
+      }
+      case 'close-cursor':
+        s.cursors.close(cls.name)
+        return command(cls.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR')
+      case 'unlisten':
+        return command('UNLISTEN')
+      case 'read':
+        return this.#read(stmt, cls, bound)
+      case 'write':
+        throw readOnly(cls.command)
+      case 'unsupported':
+        throw featureNotSupported(cls.command)
+    }
+  }
+
+  async #read(stmt: ParsedStatement, cls: Extract<StatementClass, { kind: 'read' }>, bound: Bound | null): Promise<Execution> {
+    const s = this.s
+    const b = bound ?? TEXT
+    if (cls.target === 'data') {
+      const result = await s.deps.executor.execute({
+        statement: stmt,
+        ...b,
+        owner: s.owner(),
+        runner: s.runner,
+        setting: (name) => this.setting(name),
+        signal: s.signal,
+        connId: s.ctx.connId,
+      })
+      return { kind: 'rows', result, parameterStatus: [] }
+    }
+    const owner = s.owner()
+    const out = bound ? await s.runner.bound(owner, { sql: stmt.text, ...b }) : await s.runner.simple(owner, stmt.text)
+    if (out.error) throw new FrameError(out.error)
+    if (cls.setsConfig) await this.#captureSetConfig()
+    if (!out.result) return command('', [], out.parameterStatus)
+    return { kind: 'rows', result: out.result, parameterStatus: out.parameterStatus }
+  }
+
+  /** set_config() in a query changed settings on the shadow: record them as SETs. */
+  async #captureSetConfig(): Promise<void> {
+    const out = await this.s.runner.simple(
+      { key: this.s.owner().key, setup: '' },
+      `SELECT name, setting FROM pg_catalog.pg_settings WHERE source = 'session' AND name NOT IN ('role', 'session_authorization')`,
+    )
+    for (const row of out.result?.rows ?? []) {
+      const [name, value] = rowTexts(row)
+      if (name && value !== null) this.s.settings.set(name, `SET ${quoteIdent(name)} = ${quoteLiteral(value)}`, false)
+    }
+  }
+
+  async #transaction(stmt: AstNode): Promise<Execution> {
+    const s = this.s
+    const kind = String(stmt.kind)
+    switch (kind) {
+      case 'TRANS_STMT_BEGIN':
+      case 'TRANS_STMT_START': {
+        if (s.txn !== 'idle') return command('BEGIN', [notice(warning('25001', 'there is already a transaction in progress'))])
+        s.txn = 'open'
+        s.settings.begin()
+        const iso = isolationOf(stmt)
+        if (iso) s.settings.set('default_transaction_isolation', `SET default_transaction_isolation = ${quoteLiteral(iso)}`, true)
+        return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
+      }
+      case 'TRANS_STMT_COMMIT':
+      case 'TRANS_STMT_ROLLBACK': {
+        const commit = kind === 'TRANS_STMT_COMMIT'
+        if (s.txn === 'idle') return command(commit ? 'COMMIT' : 'ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
+        const tag = commit && s.txn === 'open' ? 'COMMIT' : 'ROLLBACK'
+        if (tag === 'COMMIT') s.settings.commit()
+        else s.settings.rollback()
+        s.txn = 'idle'
+        s.endTransaction()
+        return command(tag)
+      }
+      case 'TRANS_STMT_SAVEPOINT': {
+        if (s.txn === 'idle') throw noTransaction('SAVEPOINT')
+        s.settings.savepoint(String(stmt.savepoint_name))
+        return command('SAVEPOINT')
+      }
+      case 'TRANS_STMT_RELEASE':
+      case 'TRANS_STMT_ROLLBACK_TO': {
+        const name = String(stmt.savepoint_name)
+        const release = kind === 'TRANS_STMT_RELEASE'
+        if (s.txn === 'idle') throw noTransaction(release ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT')
+        const ok = release ? s.settings.release(name) : s.settings.rollbackTo(name)
+        if (!ok) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${name}" does not exist`)
+        if (!release) s.txn = 'open'
+        return command(release ? 'RELEASE' : 'ROLLBACK')
+      }
+      default:
+        throw featureNotSupported('two-phase commit')
+    }
+  }
+
+  async #set(stmt: ParsedStatement, f: AstNode): Promise<Execution> {
+    const s = this.s
+    const kind = String(f.kind)
+    const name = String(f.name ?? '').toLowerCase()
+    if (name === 'role' || name === 'session_authorization') return this.#setIdentity(kind, name, f)
+    if (kind === 'VAR_SET_MULTI' && name === 'transaction') {
+      if (s.txn === 'idle') return command('SET', [notice(warning('25P01', 'SET TRANSACTION can only be used in transaction blocks'))])
+      const rest = stmt.text.replace(/^\s*SET\s+TRANSACTION\s+/i, '')
+      const check = await s.runner.simple(s.owner(), `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`)
+      if (check.error) throw new FrameError(check.error)
+      s.settings.set('transaction characteristics', `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`, true)
+      return command('SET')
+    }
+    if (kind === 'VAR_RESET_ALL') {
+      s.settings.resetAll()
+      return command('RESET')
+    }
+    const local = Boolean(f.is_local) && s.txn !== 'idle'
+    // Run it on the shadow first: PostgreSQL validates the value and formats the warning or error.
+    const sql = local ? deparseSync({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
+    const out = await s.runner.simple(s.owner(), sql)
+    if (out.error) throw new FrameError(out.error)
+    if (kind === 'VAR_RESET') s.settings.reset(name)
+    else if (f.is_local && s.txn === 'idle') {
+      // SET LOCAL outside a block: PostgreSQL warned and changed nothing.
+    } else s.settings.set(name || kind, sql, local)
+    return command(out.result?.tag() || (kind === 'VAR_RESET' ? 'RESET' : 'SET'), [...(out.result?.notices ?? [])], out.parameterStatus)
+  }
+
+  /** SET ROLE / SESSION AUTHORIZATION: only to oneself, so the session never changes identity. */
+  #setIdentity(kind: string, name: string, f: AstNode): Execution {
+    const target = constString((f.args as unknown[] | undefined)?.[0])
+    const self = this.s.ctx.user
+    if (kind === 'VAR_RESET' || kind === 'VAR_SET_DEFAULT' || target === undefined || target === self || (name === 'role' && target === 'none')) {
+      return command(kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    }
+    const what = name === 'role' ? 'role' : 'session authorization'
+    throw new PgError(SqlState.InsufficientPrivilege, `permission denied to set ${what} "${target}"`)
+  }
+
+  async #declare(f: AstNode): Promise<Execution> {
+    const s = this.s
+    const name = String(f.portalname)
+    const options = Number(f.options ?? 0)
+    const hold = (options & CURSOR_OPT.HOLD) !== 0
+    if (!hold && s.txn === 'idle') throw noTransaction('DECLARE CURSOR')
+    const queryText = deparseSync({ stmts: [{ stmt: f.query }] } as never)
+    const [query] = parseStatements(queryText)
+    const cls = this.classify(query!)
+    if (cls.kind !== 'read') throw new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query')
+    const binary = (options & CURSOR_OPT.BINARY) !== 0
+    const exec = await this.#read(query!, cls, { ...TEXT, resultFormats: binary ? [1] : [] })
+    if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, 'cursor query returned no rows description')
+    s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, exec.result)
+    return command('DECLARE CURSOR')
+  }
+
+  /** A setting's value for the executor (`fedgres.edge_timeout`, ...), from the SETs recorded. */
+  setting(name: string): string | undefined {
+    const sql = this.s.settings.lastValueSql(name.toLowerCase())
+    if (!sql) return undefined
+    const [st] = parseStatements(sql)
+    const args = (st?.node.VariableSetStmt as AstNode | undefined)?.args as unknown[] | undefined
+    const a = args?.[0] as { A_Const?: { sval?: { sval: string }; ival?: { ival?: number }; boolval?: { boolval?: boolean } } } | undefined
+    if (a?.A_Const?.sval) return a.A_Const.sval.sval
+    if (a?.A_Const?.ival) return String(a.A_Const.ival.ival ?? 0)
+    if (a?.A_Const?.boolval) return a.A_Const.boolval.boolval ? 'on' : 'off'
+    return undefined
+  }
+}
+
+function endsFailedBlock(cls: StatementClass): boolean {
+  if (cls.kind !== 'transaction') return false
+  const kind = String(cls.stmt.kind)
+  return kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK_TO'
+}
+
+function isolationOf(stmt: AstNode): string | undefined {
+  for (const o of (stmt.options as { DefElem?: AstNode }[] | undefined) ?? []) {
+    if (o.DefElem?.defname === 'transaction_isolation') return constString(o.DefElem.arg)
+  }
+  return undefined
+}
+
+const quoteLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
+const quoteIdent = (v: string) => '"' + v.replace(/"/g, '""') + '"'

@@ -1,0 +1,26 @@
+/** What the wire layer needs from a session: it knows messages, never SQL. */
+import type { FrontendMessage } from '../../common/pgwire/index.js'
+import type { Responder } from './responder.js'
+
+export interface SessionContext {
+  readonly connId: number
+  readonly user: string
+  /** StartupMessage parameters, `_pq_.` options removed. */
+  readonly startupParams: ReadonlyMap<string, string>
+  readonly pid: number
+  readonly secret: number
+  readonly tls: boolean
+  readonly remoteAddress: string
+}
+
+export interface SessionHandler {
+  /** Sends ParameterStatus messages; the wire layer then sends BackendKeyData and ReadyForQuery. */
+  start(out: Responder): Promise<void>
+  /** Runs one frontend message, writing its replies. Never throws for client errors. */
+  handle(msg: FrontendMessage, out: Responder): Promise<void>
+  /** A CancelRequest for this session arrived. */
+  cancel(): void
+  close(): Promise<void>
+}
+
+export type SessionFactory = (ctx: SessionContext) => Promise<SessionHandler>
