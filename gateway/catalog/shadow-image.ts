@@ -15,9 +15,19 @@ import { MIGRATION_SCHEMA, migrateToLatest, schemaStatements, SCHEMA_VERSION } f
 export const SHADOW_DATABASE = 'fedgres'
 /** Every gateway user is a member; it may read the tables and views and nothing else. */
 export const READER_ROLE = 'fedgres_reader'
+/**
+ * The shadow's session user after setup: not a superuser, only a member of each gateway user's
+ * role, so a client can switch to no identity but its own (or another gateway user's).
+ */
+export const SESSION_ROLE = 'fedgres_session'
 
 /** PGlite pins search_path=public; a real server's default is "$user", public, and clients see it. */
-export const shadowStartParams = () => PGlite.defaultStartParams.map((p) => (p === 'search_path=public' ? 'search_path="$user", public' : p))
+export const shadowStartParams = () => [
+  ...PGlite.defaultStartParams.map((p) => (p === 'search_path=public' ? 'search_path="$user", public' : p)),
+  // Fedgres is read-only, and says so: the shadow refuses writes itself, as a second line.
+  '-c',
+  'default_transaction_read_only=on',
+]
 
 function pgliteVersion(): string {
   const require = createRequire(import.meta.url)
@@ -25,8 +35,11 @@ function pgliteVersion(): string {
   return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version
 }
 
+/** Bump when buildShadowImage changes what the image holds. */
+const IMAGE_FORMAT = 2
+
 export function imageKey(): string {
-  const h = createHash('sha256').update(pgliteVersion()).update(String(SCHEMA_VERSION)).update(schemaStatements('catalog').join(';\n'))
+  const h = createHash('sha256').update(String(IMAGE_FORMAT)).update(pgliteVersion()).update(String(SCHEMA_VERSION)).update(schemaStatements('catalog').join(';\n'))
   return h.digest('hex').slice(0, 16)
 }
 
@@ -54,6 +67,7 @@ async function buildShadowImage(): Promise<Uint8Array> {
   await db.exec(`
     DROP SCHEMA ${MIGRATION_SCHEMA} CASCADE;
     CREATE ROLE ${READER_ROLE} NOLOGIN;
+    CREATE ROLE ${SESSION_ROLE} NOLOGIN;
     GRANT USAGE ON SCHEMA public, fedgres TO ${READER_ROLE};
     GRANT SELECT ON ALL TABLES IN SCHEMA public, fedgres TO ${READER_ROLE};
     REVOKE CREATE ON SCHEMA public FROM PUBLIC;

@@ -10,7 +10,7 @@
 import { parentPort } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
 import { BackendDecoder, FrontendEncoder, startupMessage } from '../../common/pgwire/index.js'
-import { READER_ROLE, SHADOW_DATABASE, shadowStartParams } from './shadow-image.js'
+import { READER_ROLE, SESSION_ROLE, SHADOW_DATABASE, shadowStartParams } from './shadow-image.js'
 import type { FromShadow, ShadowInit, ToShadow } from './shadow-protocol.js'
 
 const port = parentPort!
@@ -34,9 +34,15 @@ function firstError(reply: Buffer): string | undefined {
 
 async function init(req: ShadowInit): Promise<[string, string][]> {
   db = await PGlite.create({ loadDataDir: new Blob([req.image]), database: SHADOW_DATABASE, startParams: shadowStartParams() })
-  const roles = req.users.map((u) => `CREATE ROLE ${quoteIdent(u)} LOGIN IN ROLE ${READER_ROLE};`).join('\n')
-  const err = firstError(await simple(`SET default_transaction_read_only = off; ${roles} RESET default_transaction_read_only;`))
+  const roles = req.users.map((u) => `CREATE ROLE ${quoteIdent(u)} LOGIN IN ROLE ${READER_ROLE}; GRANT ${quoteIdent(u)} TO ${SESSION_ROLE};`).join('\n')
+  // Separate queries: one query string is one transaction, read-only from its start.
+  await simple('SET default_transaction_read_only = off')
+  const err = firstError(await simple(roles))
+  await simple('RESET default_transaction_read_only')
   if (err) throw new Error(`shadow catalog setup failed: ${err}`)
+  // From here on the session runs as a role that is no superuser; it cannot come back.
+  const auth = firstError(await simple(`SET SESSION AUTHORIZATION ${SESSION_ROLE}`))
+  if (auth) throw new Error(`shadow catalog setup failed: ${auth}`)
   // The startup packet's reply lists the parameters PostgreSQL reports (GUC_REPORT) and their defaults.
   const reply = await db.execProtocolRaw(startupMessage(new Map([['user', 'postgres'], ['database', SHADOW_DATABASE]])))
   const dec = new BackendDecoder()

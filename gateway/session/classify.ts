@@ -3,7 +3,9 @@
  * run on the shadow catalog (it touches only pg_catalog, information_schema or no relation),
  * run by the federation (it reads Fedgres's tables), or refused (it writes).
  */
-import { walk, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
 export type StatementClass =
   | { readonly kind: 'transaction'; readonly stmt: AstNode }
@@ -17,6 +19,7 @@ export type StatementClass =
   | { readonly kind: 'read'; readonly target: 'local' | 'data'; readonly setsConfig: boolean }
   | { readonly kind: 'write'; readonly command: string }
   | { readonly kind: 'unsupported'; readonly command: string }
+  | { readonly kind: 'denied'; readonly error: PgError }
 
 /** The relations that hold events, or describe the network: everything else is catalog. */
 const EVENT_TABLES = new Set(['alerts', 'logs'])
@@ -74,14 +77,26 @@ function hiddenWrite(node: AstNode): string | undefined {
   return found
 }
 
-function callsSetConfig(node: AstNode): boolean {
-  let found = false
+/** Settings that carry the session's identity: a client never changes them. */
+const IDENTITY_SETTINGS = new Set(['role', 'session_authorization'])
+
+/**
+ * set_config() calls in a query: whether there are any, and an error if one could change the
+ * session's identity (its name is one of those, or is computed and so cannot be checked).
+ */
+function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
+  let any = false
+  let denied: PgError | undefined
   walk(node, (type, f) => {
-    if (type !== 'FuncCall' || found) return
+    if (type !== 'FuncCall' || denied) return
     const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
-    if (names && names[names.length - 1] === 'set_config') found = true
+    if (!names || names[names.length - 1] !== 'set_config') return
+    any = true
+    const name = constString((f.args as unknown[] | undefined)?.[0])
+    if (name === undefined) denied = new PgError(SqlState.FeatureNotSupported, 'set_config with a computed parameter name is not supported by Fedgres', { hint: 'Name the parameter with a literal.' })
+    else if (IDENTITY_SETTINGS.has(name.toLowerCase())) denied = new PgError(SqlState.InsufficientPrivilege, `permission denied to set parameter "${name}"`)
   })
-  return found
+  return { any, denied }
 }
 
 export function classify(s: ParsedStatement, searchPath: readonly string[]): StatementClass {
@@ -116,7 +131,9 @@ export function classify(s: ParsedStatement, searchPath: readonly string[]): Sta
         const innerType = Object.keys(inner)[0]!
         if (innerType !== 'SelectStmt') return { kind: 'write', command: commandOf(innerType) }
       }
-      return { kind: 'read', target: touchesData(s.node, searchPath) ? 'data' : 'local', setsConfig: callsSetConfig(s.node) }
+      const config = setConfigCalls(s.node)
+      if (config.denied) return { kind: 'denied', error: config.denied }
+      return { kind: 'read', target: touchesData(s.node, searchPath) ? 'data' : 'local', setsConfig: config.any }
     }
     case 'CopyStmt':
       if (f.is_from) return { kind: 'write', command: 'COPY FROM' }

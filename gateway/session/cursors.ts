@@ -16,53 +16,49 @@ export interface Cursor {
   readonly hold: boolean
   readonly scroll: boolean
   readonly rowDescription: Buffer | null
-  /** Rows fetched so far, kept only when the cursor can go back (SCROLL). */
+  /** Rows read from the source so far; kept only when the cursor may go back (SCROLL). */
   readonly seen: Buffer[]
-  /** Rows pulled from the source so far, and the last one (FETCH 0 re-reads it). */
   pulled: number
-  current: Buffer | null
-  /** Position: the number of rows before the cursor (0 = before the first row). */
+  /** The row the cursor is on (0 = before the first; pulled + 1 = after the last). */
   pos: number
+  current: Buffer | null
   readonly source: ResultStream
   exhausted: boolean
 }
 
-const FETCH_ALL = 2 ** 53
+/** FETCH ALL and BACKWARD ALL arrive as LONG_MAX, which JSON rounds. */
+const ALL = 2 ** 53
 
-export interface FetchPlan {
-  readonly name: string
-  readonly move: boolean
-  /** Rows to step, negative for backward; for absolute, the target position. */
-  readonly count: number
-  readonly absolute: boolean
-}
+export type FetchPlan =
+  | { readonly name: string; readonly move: boolean; readonly kind: 'count'; readonly count: number }
+  | { readonly name: string; readonly move: boolean; readonly kind: 'absolute' | 'relative'; readonly n: number }
 
-/** Reads a FetchStmt (`FETCH FORWARD 10 FROM c`, `MOVE ABSOLUTE 0 IN c`, `FETCH ALL c`). */
+/** Reads a FetchStmt (NEXT, PRIOR, FIRST, LAST, ABSOLUTE n, RELATIVE n, [FORWARD|BACKWARD] n|ALL). */
 export function fetchPlan(stmt: AstNode): FetchPlan {
   const name = String(stmt.portalname ?? '')
-  const raw = stmt.howMany === undefined ? 1 : Number(stmt.howMany)
-  // FETCH ALL arrives as LONG_MAX (which JSON rounds); FETCH 0 fetches the current row again.
-  const howMany = raw >= 9.2e18 ? FETCH_ALL : raw
-  const dir = String(stmt.direction ?? 'FETCH_FORWARD')
+  const raw = stmt.howMany === undefined ? 0 : Number(stmt.howMany)
+  const n = raw >= 9.2e18 ? ALL : raw
   const move = Boolean(stmt.ismove)
-  switch (dir) {
+  switch (String(stmt.direction ?? 'FETCH_FORWARD')) {
     case 'FETCH_BACKWARD':
-      return { name, move, count: -howMany, absolute: false }
+      return { name, move, kind: 'count', count: -n }
     case 'FETCH_ABSOLUTE':
-      return { name, move, count: howMany, absolute: true }
+      return { name, move, kind: 'absolute', n }
     case 'FETCH_RELATIVE':
-      return { name, move, count: howMany, absolute: false }
+      return { name, move, kind: 'relative', n }
     default:
-      return { name, move, count: howMany, absolute: false }
+      return { name, move, kind: 'count', count: n }
   }
 }
+
+const forwardOnly = () => new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' })
 
 export class CursorStore {
   readonly #cursors = new Map<string, Cursor>()
 
   add(name: string, hold: boolean, scroll: boolean, source: ResultStream): void {
     if (this.#cursors.has(name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${name}" already exists`)
-    this.#cursors.set(name, { name, hold, scroll, rowDescription: source.rowDescription, seen: [], pos: 0, pulled: 0, current: null, source, exhausted: false })
+    this.#cursors.set(name, { name, hold, scroll, rowDescription: source.rowDescription, seen: [], pulled: 0, pos: 0, current: null, source, exhausted: false })
   }
 
   get(name: string): Cursor {
@@ -91,51 +87,95 @@ export class CursorStore {
     }
   }
 
-  /** Runs a FETCH or MOVE: returns the rows to send (none for MOVE) and the count for the tag. */
+  /** Runs a FETCH or MOVE: the rows to send (none for MOVE) and the count for the tag. */
   async fetch(plan: FetchPlan): Promise<{ rows: Buffer[]; count: number; cursor: Cursor }> {
     const c = this.get(plan.name)
-    const target = plan.absolute ? (plan.count >= 0 ? plan.count : Infinity) : c.pos + plan.count
-    const backward = plan.absolute ? target < c.pos : plan.count < 0
-    if (backward && !c.scroll) throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' })
     const rows: Buffer[] = []
-    if (!backward) {
-      // Forward: fetch rows pos+1 .. target (a FETCH 0 / RELATIVE 0 re-reads the current row).
-      if (!plan.absolute && plan.count === 0) {
-        if (c.pos > 0 && c.pos <= c.pulled && c.current) rows.push(c.current)
-        return { rows: plan.move ? [] : rows, count: rows.length, cursor: c }
-      }
-      while (c.pos < target) {
-        const row = await this.#rowAt(c, c.pos)
-        if (!row) {
-          c.pos = c.pulled + 1 // after the last row
-          break
+    if (plan.kind === 'count') {
+      if (plan.count >= 0) {
+        // FORWARD 0 re-reads the current row.
+        if (plan.count === 0) {
+          if (c.pos >= 1 && c.pos <= c.pulled && c.current) rows.push(c.current)
+        } else {
+          for (let i = 0; i < plan.count; i++) {
+            const row = await this.#next(c)
+            if (!row) break
+            rows.push(row)
+          }
         }
-        c.pos++
-        if (!plan.absolute || c.pos === target) rows.push(row)
+      } else {
+        if (!c.scroll) throw forwardOnly()
+        for (let i = 0; i < -plan.count && c.pos > 1; i++) {
+          c.pos--
+          rows.push(c.seen[c.pos - 1]!)
+        }
+        if (rows.length < -plan.count) c.pos = 0
       }
-    } else {
-      const stop = Math.max(0, target)
-      while (c.pos > stop) {
-        c.pos--
-        if (c.pos > 0 && (!plan.absolute || c.pos === stop)) rows.push(c.seen[c.pos - 1]!)
-        else if (c.pos === 0) break
-      }
+      return { rows: plan.move ? [] : rows, count: rows.length, cursor: c }
     }
+    let target: number
+    if (plan.kind === 'relative') target = c.pos + plan.n
+    else if (plan.n >= 0) target = plan.n
+    else {
+      while (await this.#next(c, true));
+      target = c.pulled + 1 + plan.n
+    }
+    if (target < c.pos && !c.scroll) throw forwardOnly()
+    const row = await this.#moveTo(c, target)
+    if (row) rows.push(row)
     return { rows: plan.move ? [] : rows, count: rows.length, cursor: c }
   }
 
-  /** The row at 0-based `index`: kept (scroll), or the next one from the source. */
-  async #rowAt(c: Cursor, index: number): Promise<Buffer | null> {
-    if (index < c.pulled) return c.scroll ? c.seen[index]! : null
-    if (c.exhausted) return null
+  /** Steps forward one row; `peek` reads ahead without moving (to find the end for LAST). */
+  async #next(c: Cursor, peek = false): Promise<Buffer | null> {
+    if (peek) {
+      if (c.exhausted) return null
+      const row = await c.source.next()
+      if (!row) {
+        c.exhausted = true
+        return null
+      }
+      c.pulled++
+      if (c.scroll) c.seen.push(row)
+      return row
+    }
+    if (c.pos < c.pulled) {
+      c.pos++
+      c.current = c.scroll ? c.seen[c.pos - 1]! : null
+      return c.current
+    }
+    if (c.exhausted) {
+      c.pos = c.pulled + 1
+      return null
+    }
     const row = await c.source.next()
     if (!row) {
       c.exhausted = true
+      c.pos = c.pulled + 1
       return null
     }
     c.pulled++
+    c.pos = c.pulled
     c.current = row
     if (c.scroll) c.seen.push(row)
+    return row
+  }
+
+  async #moveTo(c: Cursor, target: number): Promise<Buffer | null> {
+    if (target <= 0) {
+      c.pos = 0
+      return null
+    }
+    if (target <= c.pulled) {
+      c.pos = target
+      c.current = c.scroll ? c.seen[target - 1]! : c.pos === c.pulled ? c.current : null
+      return c.current
+    }
+    let row: Buffer | null = null
+    while (c.pos < target) {
+      row = await this.#next(c)
+      if (!row) return null
+    }
     return row
   }
 }

@@ -30,6 +30,8 @@ interface Portal {
   readonly bound: Bound
   execution?: Execution
   done: boolean
+  /** Rows sent by earlier Executes (a suspended portal's tag counts only the last Execute's). */
+  sent: number
 }
 
 const nameOf = (kind: 'statement' | 'portal', name: string) => (name === '' ? `unnamed ${kind}` : `${kind === 'statement' ? 'prepared statement' : 'portal'} "${name}"`)
@@ -53,7 +55,7 @@ export class ExtendedProtocol {
         case 'Parse':
           return this.#parse(msg, out)
         case 'Bind':
-          return this.#bind(msg, out)
+          return await this.#bind(msg, out)
         case 'Describe':
           return await this.#describe(msg, out)
         case 'Execute':
@@ -91,16 +93,21 @@ export class ExtendedProtocol {
     return p
   }
 
-  #bind(msg: BindMessage, out: Responder): void {
+  async #bind(msg: BindMessage, out: Responder): Promise<void> {
     const prepared = this.#prepared(msg.statement)
     if (this.#s.txn === 'failed' && !endsBlock(prepared.cls)) throw abortedError()
     if (msg.portal !== '' && this.#portals.has(msg.portal)) throw new PgError(SqlState.DuplicateCursor, `portal "${msg.portal}" already exists`)
     this.#closePortal(msg.portal)
-    this.#portals.set(msg.portal, {
+    const portal: Portal = {
       prepared,
-      bound: { paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats },
+      bound: { statementName: msg.statement, paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats },
       done: false,
-    })
+      sent: 0,
+    }
+    // PostgreSQL plans a query at Bind, so parameter, planning and many run-time errors
+    // (a constant 1/0) are Bind errors; a read therefore starts here, its rows flow at Execute.
+    if (prepared.cls?.kind === 'read') await this.#run(portal)
+    this.#portals.set(msg.portal, portal)
     out.enc.bindComplete()
   }
 
@@ -148,12 +155,13 @@ export class ExtendedProtocol {
     }
     if (portal.done) {
       // Executing a finished portal again returns no more rows, as PostgreSQL does.
-      out.enc.commandComplete(portal.execution?.kind === 'rows' ? portal.execution.result.tag().replace(/\d+$/, '0') : portal.execution?.tag ?? '')
+      out.enc.commandComplete(portal.execution?.kind === 'rows' ? countedTag(portal.execution.result.tag(), 0) : portal.execution?.tag ?? '')
       return
     }
     const ex = await this.#run(portal)
-    const complete = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows })
-    if (complete) portal.done = true
+    const res = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows, tag: portal.sent > 0 ? (t, n) => countedTag(t, n) : undefined })
+    portal.sent += res.sent
+    if (res.complete) portal.done = true
     else out.enc.portalSuspended()
   }
 
@@ -161,8 +169,7 @@ export class ExtendedProtocol {
     this.#skipping = false
     // Outside a transaction block each Sync ends the implicit transaction, and with it the portals.
     if (this.#s.txn === 'idle') this.closeAll()
-    out.readyForQuery(this.#s.status())
-    await out.flush()
+    await this.#s.readyForQuery(out)
   }
 
   #closePortal(name: string): void {
@@ -189,6 +196,11 @@ export class ExtendedProtocol {
     this.#statements.clear()
     this.closeAll()
   }
+}
+
+/** A SELECT/FETCH tag with another row count (PostgreSQL counts the rows of each Execute). */
+function countedTag(tag: string, rows: number): string {
+  return /^(SELECT|FETCH|MOVE) \d+$/.test(tag) ? tag.replace(/\d+$/, String(rows)) : tag
 }
 
 function endsBlock(cls: StatementClass | null): boolean {

@@ -6,15 +6,21 @@ import type { Session } from './session.js'
 import type { Execution } from './statement-runner.js'
 
 /**
- * Streams up to `maxRows` rows (0: all). Returns true when the result is complete (its
+ * Streams up to `maxRows` rows (0: all). `complete` is true when the result ended (its
  * CommandComplete was sent), false when rows remain (a portal was suspended).
  */
-export async function sendExecution(s: Session, ex: Execution, out: Responder, opts: { rowDescription: boolean; maxRows: number }): Promise<boolean> {
+export interface SendOptions {
+  readonly rowDescription: boolean
+  readonly maxRows: number
+  /** Rewrites the tag given the rows sent by this call (for a resumed portal). */
+  readonly tag?: (tag: string, sent: number) => string
+}
+
+export async function sendExecution(s: Session, ex: Execution, out: Responder, opts: SendOptions): Promise<{ complete: boolean; sent: number }> {
   if (ex.kind === 'command') {
     for (const n of ex.notices) out.frame(n)
     if (ex.tag) out.enc.commandComplete(ex.tag)
-    s.relayParameterStatus(out, ex.parameterStatus)
-    return true
+    return { complete: true, sent: 0 }
   }
   const r = ex.result
   for (const n of r.notices) out.frame(n)
@@ -23,7 +29,7 @@ export async function sendExecution(s: Session, ex: Execution, out: Responder, o
   }
   let sent = 0
   for (;;) {
-    if (opts.maxRows > 0 && sent >= opts.maxRows) return false
+    if (opts.maxRows > 0 && sent >= opts.maxRows) return { complete: false, sent }
     if (s.signal.aborted) {
       r.close()
       throw s.signal.reason instanceof PgError ? s.signal.reason : new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
@@ -34,7 +40,6 @@ export async function sendExecution(s: Session, ex: Execution, out: Responder, o
     sent++
     if ((sent & 255) === 0) await out.maybeFlush()
   }
-  out.enc.commandComplete(r.tag())
-  s.relayParameterStatus(out, ex.parameterStatus)
-  return true
+  out.enc.commandComplete(opts.tag ? opts.tag(r.tag(), sent) : r.tag())
+  return { complete: true, sent }
 }

@@ -6,7 +6,7 @@
 import type { Logger } from '../../common/log.js'
 import { PgError, toPgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { BackendEncoder, type FrontendMessage } from '../../common/pgwire/index.js'
+import type { FrontendMessage } from '../../common/pgwire/index.js'
 import type { Shadow, ShadowOwner } from '../catalog/shadow.js'
 import type { DataExecutor } from '../exec/data-executor.js'
 import type { Responder } from '../wire/responder.js'
@@ -62,22 +62,53 @@ export class Session implements SessionHandler {
     return statusOf(this.txn)
   }
 
+  /** Values of the reported parameters the client has been told (ParameterStatus). */
+  readonly #reported = new Map<string, string>()
+  #reportedVersion = -1
+
   /** The reported parameters, with this session's values (its startup settings applied). */
   async start(out: Responder): Promise<void> {
+    try {
+      await this.reportChanges(out)
+    } catch (e) {
+      throw e instanceof FrameError ? e.asFatal() : e
+    }
+  }
+
+  /**
+   * Sends ParameterStatus for every reported parameter whose value changed, as PostgreSQL does
+   * just before ReadyForQuery. Values come from the shadow in this session's state, so
+   * PostgreSQL itself formats them; nothing is read when no setting changed.
+   */
+  async reportChanges(out: Responder): Promise<void> {
+    if (this.#reportedVersion === this.settings.version) return
     const names = this.deps.shadow.parameters.map(([n]) => n)
     const sql = `SELECT ${names.map((n) => `pg_catalog.current_setting('${n.replace(/'/g, "''")}')`).join(', ')}`
+    const version = this.settings.version
     const outcome = await this.runner.simple(this.owner(), sql)
-    if (outcome.error) throw new FrameError(outcome.error).asFatal()
+    if (outcome.error) throw new FrameError(outcome.error)
     const values = outcome.result?.rows[0] ? rowTexts(outcome.result.rows[0]) : []
-    const enc = new BackendEncoder()
     names.forEach((name, i) => {
       let value = values[i] ?? ''
       if (name === 'session_authorization') value = this.ctx.user
       if (name === 'is_superuser') value = 'off'
+      if (this.#reported.get(name) === value) return
+      this.#reported.set(name, value)
       if (name === 'search_path') this.updateSearchPath(value)
-      enc.parameterStatus(name, value)
+      out.enc.parameterStatus(name, value)
     })
-    out.frame(enc.take())
+    this.#reportedVersion = version
+  }
+
+  /** Ends a message cycle: reported parameters that changed, then ReadyForQuery. */
+  async readyForQuery(out: Responder): Promise<void> {
+    try {
+      await this.reportChanges(out)
+    } catch (e) {
+      this.log.warn('could not read settings for ParameterStatus', { error: String(e) })
+    }
+    out.readyForQuery(this.status())
+    await out.flush()
   }
 
   /** Keeps the routing's search path in step with the one PostgreSQL reports. */
@@ -85,15 +116,8 @@ export class Session implements SessionHandler {
     this.searchPath = value.split(',').map((p) => p.trim().replace(/^"(.*)"$/, '$1'))
   }
 
-  /** Forwards ParameterStatus frames the shadow sent, and follows search_path. */
-  relayParameterStatus(out: Responder, statusFrames: readonly Buffer[]): void {
-    for (const f of statusFrames) {
-      const name = f.toString('utf8', 5, f.indexOf(0, 5))
-      if (name === 'session_authorization' || name === 'is_superuser') continue
-      if (name === 'search_path') this.updateSearchPath(f.toString('utf8', f.indexOf(0, 5) + 1, f.length - 1))
-      out.frame(f)
-    }
-  }
+  /** ParameterStatus is sent before ReadyForQuery from the settings themselves (reportChanges). */
+  relayParameterStatus(_out: Responder, _statusFrames: readonly Buffer[]): void {}
 
   async handle(msg: FrontendMessage, out: Responder): Promise<void> {
     if (this.#abort.signal.aborted) this.#abort = new AbortController()
@@ -101,8 +125,7 @@ export class Session implements SessionHandler {
       case 'Query':
         await this.#extended.discardUnnamedPortal()
         await runSimpleQuery(this, msg.sql, out)
-        out.readyForQuery(this.status())
-        await out.flush()
+        await this.readyForQuery(out)
         return
       case 'Parse':
       case 'Bind':
@@ -119,8 +142,7 @@ export class Session implements SessionHandler {
         return // outside COPY these are ignored, as PostgreSQL does
       case 'FunctionCall':
         out.error(new PgError(SqlState.FeatureNotSupported, 'the function call protocol message is not supported by Fedgres'))
-        out.readyForQuery(this.status())
-        await out.flush()
+        await this.readyForQuery(out)
         return
       case 'AuthResponse':
         throw new PgError(SqlState.ProtocolViolation, 'unexpected password message')

@@ -55,10 +55,22 @@ export class SessionSettings {
     return undefined
   }
 
+  /**
+   * Records a SET. Earlier SETs of the same parameter stay: some values build on the current one
+   * (`SET DateStyle = 'Postgres'` keeps the current field order), so replay must go in order.
+   */
   set(name: string, sql: string, local: boolean): void {
-    this.#entries = this.#entries.filter((e) => e.name !== name)
+    const last = this.#entries[this.#entries.length - 1]
+    if (last && last.sql === sql && last.local === local) return
     this.#entries.push({ name, sql, local })
+    if (this.#entries.length > 1000) this.#compact()
     this.version++
+  }
+
+  /** Keeps only the latest SET of each parameter (a client that SETs in a loop). */
+  #compact(): void {
+    const seen = new Set<string>()
+    this.#entries = this.#entries.reverse().filter((e) => !seen.has(e.name) && seen.add(e.name)).reverse()
   }
 
   reset(name: string): void {

@@ -87,6 +87,8 @@ export function splitReply(reply: Buffer): Outcome {
 const enc = new FrontendEncoder()
 
 export interface BoundQuery {
+  /** The client's name for the statement, for error messages (the shadow sees it unnamed). */
+  readonly statementName?: string
   readonly sql: string
   readonly paramTypes: readonly number[]
   readonly params: readonly (Buffer | null)[]
@@ -114,7 +116,9 @@ export class ShadowRunner {
       .execute('', 0)
       .sync()
       .take()
-    return splitReply(await this.shadow.run(owner, bytes, this.connId))
+    const out = splitReply(await this.shadow.run(owner, bytes, this.connId))
+    if (out.error && q.statementName) return { ...out, error: renameStatement(out.error, q.statementName) }
+    return out
   }
 
   /** ParameterDescription and RowDescription (or NoData) of a statement (Describe S). */
@@ -122,6 +126,14 @@ export class ShadowRunner {
     const bytes = enc.parse('', sql, paramTypes).describe('S', '').sync().take()
     return splitReply(await this.shadow.run(owner, bytes, this.connId))
   }
+}
+
+/** PostgreSQL names the statement in Bind errors; the shadow's is unnamed, the client's is not. */
+function renameStatement(frame: Buffer, name: string): Buffer {
+  const m = decodeBackendMessage(frame)
+  if (m.type !== 'ErrorResponse' || !m.fields.message.includes('prepared statement ""')) return frame
+  const message = m.fields.message.replace('prepared statement ""', `prepared statement "${name.replace(/"/g, '""')}"`)
+  return new BackendEncoder().errorResponse({ ...m.fields, message }).take()
 }
 
 /** An error frame for a PgError raised by the gateway itself. */

@@ -30,6 +30,7 @@ interface RawParse {
  * 1-based position PostgreSQL reports.
  */
 export function parseStatements(sql: string): ParsedStatement[] {
+  if (sql.trim() === '') return [] // libpg-query refuses an empty string; PostgreSQL answers EmptyQueryResponse
   let res: RawParse
   try {
     res = parseSync(sql) as RawParse

@@ -13,7 +13,7 @@ import type { ResultStream } from './result.js'
 import { BufferedResult } from './result.js'
 import type { Session } from './session.js'
 import { rowTexts } from './shadow-exchange.js'
-import { constString, parseStatements, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { constString, parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 import { abortedError, noTransaction, warning } from './transaction.js'
 
 export type Execution =
@@ -21,6 +21,7 @@ export type Execution =
   | { readonly kind: 'command'; readonly tag: string; readonly notices: readonly Buffer[]; readonly parameterStatus: readonly Buffer[] }
 
 export interface Bound {
+  readonly statementName?: string
   readonly paramTypes: readonly number[]
   readonly params: readonly (Buffer | null)[]
   readonly paramFormats: readonly number[]
@@ -79,6 +80,8 @@ export class StatementRunner {
         throw readOnly(cls.command)
       case 'unsupported':
         throw featureNotSupported(cls.command)
+      case 'denied':
+        throw cls.error
     }
   }
 
@@ -100,20 +103,35 @@ export class StatementRunner {
     const owner = s.owner()
     const out = bound ? await s.runner.bound(owner, { sql: stmt.text, ...b }) : await s.runner.simple(owner, stmt.text)
     if (out.error) throw new FrameError(out.error)
-    if (cls.setsConfig) await this.#captureSetConfig()
+    if (cls.setsConfig) await this.#captureSetConfig(stmt)
     if (!out.result) return command('', [], out.parameterStatus)
     return { kind: 'rows', result: out.result, parameterStatus: out.parameterStatus }
   }
 
-  /** set_config() in a query changed settings on the shadow: record them as SETs. */
-  async #captureSetConfig(): Promise<void> {
-    const out = await this.s.runner.simple(
-      { key: this.s.owner().key, setup: '' },
-      `SELECT name, setting FROM pg_catalog.pg_settings WHERE source = 'session' AND name NOT IN ('role', 'session_authorization')`,
-    )
-    for (const row of out.result?.rows ?? []) {
-      const [name, value] = rowTexts(row)
-      if (name && value !== null) this.s.settings.set(name, `SET ${quoteIdent(name)} = ${quoteLiteral(value)}`, false)
+  /**
+   * set_config() in a query changed a setting on the shadow: record it as the SET that has the
+   * same effect. Only calls with a constant name can be followed; the value is read back.
+   */
+  async #captureSetConfig(stmt: ParsedStatement): Promise<void> {
+    const calls: { name: string; value: string | undefined; local: boolean }[] = []
+    walk(stmt.node, (type, f) => {
+      if (type !== 'FuncCall') return
+      const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
+      if (!names || names[names.length - 1] !== 'set_config') return
+      const args = (f.args as unknown[] | undefined) ?? []
+      const name = constString(args[0])
+      const local = (args[2] as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const?.boolval?.boolval === true
+      if (name) calls.push({ name: name.toLowerCase(), value: constString(args[1]), local })
+    })
+    for (const c of calls) {
+      if (c.local && this.s.txn === 'idle') continue // like SET LOCAL outside a block: no lasting effect
+      let value = c.value
+      if (value === undefined && !c.local) {
+        // A computed value: the shadow still holds it (a non-local set_config outlives the statement).
+        const out = await this.s.runner.simple(this.s.owner(), `SELECT pg_catalog.current_setting(${quoteLiteral(c.name)}, true)`)
+        value = (out.result?.rows[0] ? rowTexts(out.result.rows[0])[0] : undefined) ?? undefined
+      }
+      if (value !== undefined) this.s.settings.set(c.name, `SET ${quoteIdent(c.name)} = ${quoteLiteral(value)}`, c.local)
     }
   }
 

@@ -10,6 +10,8 @@ import { createHash } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { PostgresConnection } from 'pg-gateway'
 import { parseScramSecret, type ScramSecret } from '../../common/scram.js'
+import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
 
 export interface AuthResult {
   readonly ok: boolean
@@ -20,6 +22,14 @@ export interface AuthResult {
 function mockSecret(user: string): ScramSecret {
   const h = createHash('sha256').update('fedgres-mock:' + user).digest()
   return { iterations: 4096, salt: h.subarray(0, 16).toString('base64'), storedKey: h.toString('base64'), serverKey: h.toString('base64') }
+}
+
+/** pg-gateway fails a wrong password with 28000; PostgreSQL (and clients that test for it) use 28P01. */
+function asPostgresWouldSay(chunk: Buffer): Buffer {
+  if (chunk[0] !== 0x45) return chunk
+  const m = decodeBackendMessage(chunk)
+  if (m.type !== 'ErrorResponse' || m.fields.code !== '28000' || !m.fields.message.startsWith('password authentication failed')) return chunk
+  return new BackendEncoder().errorResponse({ ...m.fields, code: SqlState.InvalidPassword }).take()
 }
 
 export interface Authenticator {
@@ -54,7 +64,7 @@ export function startAuthentication(socket: Duplex, startupFrame: Buffer, secret
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       // After success pg-gateway still sends ReadyForQuery: that one is ours to send, later.
-      if (!authenticated) socket.write(chunk)
+      if (!authenticated) socket.write(asPostgresWouldSay(Buffer.from(chunk)))
     },
     close() {
       settle({ ok: authenticated, user })

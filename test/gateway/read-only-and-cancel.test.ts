@@ -1,0 +1,138 @@
+/** Fedgres is read-only (25006, with a message that says so), and a CancelRequest stops a statement with 57014. */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import pg from 'pg'
+import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
+
+describe('read-only and cancel', () => {
+  let gw: GatewayFixture | undefined
+  before(async () => {
+    gw = await startTestGateway()
+  })
+  after(async () => {
+    await gw?.stop()
+  })
+  const client = async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
+    await c.connect()
+    return c
+  }
+
+  const WRITES = [
+    ["INSERT INTO alerts (time, edge_id) VALUES (now(), 'x')", 'INSERT'],
+    ['UPDATE logs SET pid = 1', 'UPDATE'],
+    ['DELETE FROM alerts', 'DELETE'],
+    ['CREATE TABLE t (x int)', 'CREATE TABLE'],
+    ['DROP TABLE alerts', 'DROP'],
+    ['TRUNCATE logs', 'TRUNCATE'],
+    ['COPY alerts FROM STDIN', 'COPY FROM'],
+    ['WITH x AS (DELETE FROM logs RETURNING 1) SELECT * FROM x', 'DELETE'],
+    ['SELECT * FROM alerts FOR UPDATE', 'SELECT FOR UPDATE'],
+    // Tableau's capability probes: a clean error disables the capability.
+    ['SELECT * INTO TEMPORARY TABLE "#Tableau_7_1_Connect_CheckSelectIntoCap" FROM (SELECT 1 AS COL) AS CHECKTEMP', 'SELECT INTO'],
+    ['CREATE LOCAL TEMPORARY TABLE "#Tableau_7_2_Connect_CheckCreateTempTableCap" ( "COL" INTEGER ) ON COMMIT PRESERVE ROWS', 'CREATE TABLE'],
+    ["GRANT SELECT ON alerts TO public", 'GRANT'],
+  ] as const
+
+  for (const [sql, command] of WRITES) {
+    test(`${command} is refused with 25006 and the session goes on: ${sql.slice(0, 60)}`, async () => {
+      const c = await client()
+      try {
+        await assert.rejects(c.query(sql), (e: pg.DatabaseError) => {
+          assert.equal(e.code, '25006')
+          assert.equal(e.message, `cannot execute ${command}: Fedgres is read-only`)
+          return true
+        })
+        assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1)
+      } finally {
+        await c.end()
+      }
+    })
+  }
+
+  test('writes hidden in functions are refused by the read-only shadow', async () => {
+    const c = await client()
+    try {
+      for (const sql of [
+        "SELECT pg_catalog.set_config('role', 'postgres', false)",
+        "SELECT set_config('session_authorization', 'postgres', false)",
+        "SELECT set_config(n, 'postgres', false) FROM (VALUES ('session_authorization')) v(n)",
+      ]) {
+        await assert.rejects(c.query(sql), (e: pg.DatabaseError) => e.code === '42501' || e.code === '0A000', sql)
+      }
+      const r = await c.query('SELECT current_user AS u, pg_catalog.current_setting($1) AS ro', ['transaction_read_only'])
+      assert.deepEqual(r.rows[0], { u: 'analyst', ro: 'on' })
+      await assert.rejects(c.query('SET ROLE postgres'), (e: pg.DatabaseError) => e.code === '42501')
+      await assert.rejects(c.query("SELECT pg_catalog.pg_read_file('PG_VERSION')"), (e: pg.DatabaseError) => e.code === '42501')
+    } finally {
+      await c.end()
+    }
+  })
+
+  test('a CancelRequest ends the running statement with 57014; other sessions are not disturbed', async () => {
+    const victim = await client()
+    const other = await client()
+    try {
+      const { processID, secretKey } = victim as unknown as { processID: number; secretKey: number }
+      const started = Date.now()
+      const sleeping = victim.query('SELECT pg_sleep(30)').then(() => assert.fail('not cancelled'), (e: unknown) => Promise.reject(e))
+      sleeping.catch(() => {}) // asserted below
+      await new Promise((r) => setTimeout(r, 300))
+      await new Promise<void>((resolve, reject) => {
+        const s = net.connect(gw!.port, '127.0.0.1', () => {
+          const b = Buffer.alloc(16)
+          b.writeInt32BE(16, 0)
+          b.writeInt32BE(80877102, 4)
+          b.writeInt32BE(processID, 8)
+          b.writeInt32BE(secretKey, 12)
+          s.end(b)
+        })
+        s.on('close', () => resolve())
+        s.on('error', reject)
+      })
+      await assert.rejects(sleeping, (e: pg.DatabaseError) => {
+        assert.equal(e.code, '57014')
+        assert.equal(e.message, 'canceling statement due to user request')
+        return true
+      })
+      assert.ok(Date.now() - started < 10_000, 'the cancel took effect promptly')
+      assert.equal((await victim.query('SELECT 41 + 1 AS v')).rows[0].v, 42, 'the cancelled session still works')
+      assert.equal((await other.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'alerts'")).rows[0].n, 1)
+    } finally {
+      await victim.end()
+      await other.end()
+    }
+  })
+
+  test('a cancel with the wrong secret does nothing', async () => {
+    const c = await client()
+    try {
+      const { processID } = c as unknown as { processID: number }
+      const running = c.query('SELECT pg_sleep(0.5) AS s')
+      await new Promise<void>((resolve) => {
+        const s = net.connect(gw!.port, '127.0.0.1', () => {
+          const b = Buffer.alloc(16)
+          b.writeInt32BE(16, 0)
+          b.writeInt32BE(80877102, 4)
+          b.writeInt32BE(processID, 8)
+          b.writeInt32BE(12345, 12)
+          s.end(b)
+        })
+        s.on('close', () => resolve())
+      })
+      assert.equal((await running).rowCount, 1)
+    } finally {
+      await c.end()
+    }
+  })
+
+  test('a wrong password and an unknown user fail like PostgreSQL (28P01), an unknown database with 3D000', async () => {
+    const bad = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: 'wrong', database: gw!.database })
+    await assert.rejects(bad.connect(), (e: pg.DatabaseError) => e.code === '28P01' && e.message === `password authentication failed for user "${gw!.user}"`)
+    const nobody = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: 'nobody', password: 'x', database: gw!.database })
+    await assert.rejects(nobody.connect(), (e: pg.DatabaseError) => e.code === '28P01')
+    const db = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: 'postgres' })
+    await assert.rejects(db.connect(), (e: pg.DatabaseError) => e.code === '3D000' && e.message === 'database "postgres" does not exist')
+  })
+})

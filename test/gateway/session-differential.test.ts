@@ -1,0 +1,149 @@
+/**
+ * The session layer against native PostgreSQL 18: the same statements, in the same session
+ * order, must give the same messages (tags, rows, warnings, errors, transaction status), for the
+ * simple and the extended protocol.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { FrontendEncoder } from '../../common/pgwire/index.js'
+import { RawSession, type ServerUnderTest } from '../clients/index.js'
+import { startNativePostgres, type NativePg } from '../helpers/native-pg.js'
+import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
+import { exchange } from '../helpers/transcript.js'
+
+const enc = new FrontendEncoder()
+
+/** Equal transcripts, or a failure showing where they part, with context from both. */
+function sameTranscript(actual: string[], expected: string[]): void {
+  const n = Math.max(actual.length, expected.length)
+  for (let i = 0; i < n; i++) {
+    if (actual[i] === expected[i]) continue
+    const from = Math.max(0, i - 6)
+    const show = (xs: string[]) => xs.slice(from, i + 6).map((l, k) => `${from + k === i ? '>>' : '  '} ${l}`).join('\n')
+    assert.fail(`transcripts differ at line ${i}:\n--- PostgreSQL 18\n${show(expected)}\n--- gateway\n${show(actual)}`)
+  }
+}
+const q = (sql: string) => enc.query(sql).take()
+
+/** Scripts of simple queries; each runs in a fresh session on both servers. */
+const SCRIPTS: Record<string, string[]> = {
+  'settings follow transactions, savepoints, SET LOCAL and RESET': [
+    'SHOW DateStyle', "SET DateStyle = 'German'", 'SHOW DateStyle', 'BEGIN', "SET DateStyle = 'SQL, DMY'", 'SHOW DateStyle', 'ROLLBACK', 'SHOW DateStyle',
+    'BEGIN', 'SAVEPOINT a', "SET search_path = pg_catalog", 'SHOW search_path', 'ROLLBACK TO a', 'SHOW search_path', 'RELEASE a', 'RELEASE a', 'ROLLBACK',
+    "SET LOCAL DateStyle = 'Postgres'", 'SHOW DateStyle', 'BEGIN', "SET LOCAL DateStyle = 'Postgres'", 'SHOW DateStyle', 'COMMIT', 'SHOW DateStyle',
+    'RESET DateStyle', 'SHOW DateStyle', "SET TimeZone = 'Europe/Paris'", "SELECT '2026-01-01 12:00:00+00'::timestamptz", 'RESET ALL', 'SHOW TimeZone',
+    "SET DateStyle = 'bogus'", "SET no_such_parameter = 1",
+  ],
+  'custom fedgres.* settings, set_config and current_setting': [
+    'SET fedgres.partial_results = on', 'SHOW fedgres.partial_results', "SELECT current_setting('fedgres.partial_results')",
+    "SELECT set_config('fedgres.edge_timeout', '5s', false)", 'SHOW fedgres.edge_timeout', 'BEGIN', "SELECT set_config('fedgres.max_gather_rows', '10', true)",
+    'SHOW fedgres.max_gather_rows', 'COMMIT', "SELECT current_setting('fedgres.max_gather_rows', true)", 'RESET fedgres.partial_results', 'SHOW fedgres.partial_results',
+  ],
+  'transaction blocks: warnings, failed blocks, isolation levels': [
+    'COMMIT', 'ROLLBACK', 'BEGIN', 'BEGIN', 'COMMIT', 'BEGIN', 'SELECT 1/0', 'SELECT 1', 'COMMIT', 'SELECT 1',
+    'SHOW TRANSACTION ISOLATION LEVEL', 'BEGIN ISOLATION LEVEL SERIALIZABLE', 'SHOW transaction_isolation', 'COMMIT', 'SHOW transaction_isolation',
+    'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'START TRANSACTION', 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'SHOW transaction_isolation', 'ROLLBACK',
+    'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'SHOW default_transaction_isolation',
+    'SAVEPOINT x', 'BEGIN', 'SAVEPOINT x', 'SELECT 1/0', 'ROLLBACK TO x', 'SELECT 2', 'ROLLBACK',
+    'DISCARD ALL', 'BEGIN', 'DISCARD ALL', 'ROLLBACK', 'DEALLOCATE nothing_here', 'DEALLOCATE ALL', 'UNLISTEN *', 'CLOSE ALL',
+  ],
+  'cursors: DECLARE, FETCH, MOVE, CLOSE, WITH HOLD, SCROLL': [
+    'DECLARE d CURSOR FOR SELECT 1', 'BEGIN', 'DECLARE c CURSOR FOR SELECT g, g * 2 AS h FROM generate_series(1, 10) g', 'FETCH 3 FROM c', 'FETCH FORWARD 2 c',
+    'MOVE 2 IN c', 'FETCH NEXT FROM c', 'FETCH ALL FROM c', 'FETCH 1 FROM c', 'CLOSE c', 'FETCH 1 FROM c', 'ROLLBACK',
+    'DECLARE h CURSOR WITH HOLD FOR SELECT g FROM generate_series(1, 5) g', 'FETCH 2 h', 'FETCH 2 IN h', 'CLOSE ALL', 'FETCH 1 h',
+    'BEGIN', 'DECLARE s SCROLL CURSOR FOR SELECT g FROM generate_series(1, 5) g', 'FETCH 3 s', 'FETCH BACKWARD 1 s', 'FETCH PRIOR s', 'FETCH ABSOLUTE 5 s',
+    'FETCH RELATIVE -2 s', 'MOVE ABSOLUTE 0 IN s', 'FETCH 2 s', 'DECLARE s CURSOR FOR SELECT 1', 'ROLLBACK',
+    'BEGIN', 'DECLARE n NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 5) g', 'FETCH 2 n', 'FETCH BACKWARD 1 n', 'ROLLBACK',
+    'BEGIN', 'DECLARE b BINARY CURSOR FOR SELECT 1::int4 AS one', 'FETCH 1 b', 'COMMIT',
+  ],
+  'queries: multi-statement, empty, comments, errors and the catalog': [
+    '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
+    'SELECT no_such_column FROM alerts', 'SELECT count(*) FROM alerts', 'SELECT * FROM logs LIMIT 1', "SELECT 'héllo ✓'::text, NULL::int, ARRAY['a', NULL]",
+    "SELECT relname FROM pg_class WHERE relname IN ('alerts', 'logs') ORDER BY 1", 'SELECT count(*) FROM information_schema.columns WHERE table_name = $$alerts$$',
+  ],
+}
+
+describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
+  let native: NativePg | undefined
+  let gw: GatewayFixture | undefined
+  before(async () => {
+    // The shadow's default time zone is UTC; a native server's is the machine's (Etc/UTC here).
+    ;[native, gw] = await Promise.all([startNativePostgres({ schema: true, postgresFlags: ['-c', 'timezone=UTC'] }), startTestGateway()])
+  })
+  after(async () => {
+    await native?.stop()
+    await gw?.stop()
+  })
+  const servers = (): ServerUnderTest[] => [
+    { host: native!.host, port: native!.port, user: native!.user, password: native!.password, database: native!.database, tls: false },
+    { host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, tls: false },
+  ]
+
+  async function transcripts(run: (s: RawSession) => Promise<string[]>): Promise<[string[], string[]]> {
+    const out: string[][] = []
+    for (const srv of servers()) {
+      const s = await RawSession.login(srv)
+      try {
+        out.push(await run(s))
+      } finally {
+        s.close()
+      }
+    }
+    return [out[0]!, out[1]!]
+  }
+
+  for (const [title, script] of Object.entries(SCRIPTS)) {
+    test(title, async () => {
+      const [expected, actual] = await transcripts(async (s) => {
+        const lines: string[] = []
+        for (const sql of script) lines.push(`> ${sql}`, ...(await exchange(s, q(sql))))
+        return lines
+      })
+      sameTranscript(actual, expected)
+    })
+  }
+
+  const EXTENDED: Record<string, (e: FrontendEncoder) => Buffer> = {
+    'named statements and portals, Describe S and P, several per Sync, Close': (e) =>
+      e.parse('s1', 'SELECT $1::int4 + 1 AS n, $2::text AS t', [23, 0]).describe('S', 's1').bind('p1', 's1', [0, 0], [Buffer.from('41'), Buffer.from('x')], [0])
+        .describe('P', 'p1').execute('p1', 0).bind('', 's1', [], [Buffer.from('1'), null], [1]).describe('P', '').execute('', 0)
+        .close('P', 'p1').close('S', 's1').close('S', 'never-existed').sync().take(),
+    'Execute with a row limit suspends the portal, inside a transaction': (e) =>
+      e.query('BEGIN').parse('', 'SELECT g FROM generate_series(1, 5) g', []).bind('c1', '', [], [], []).execute('c1', 2).execute('c1', 2).execute('c1', 2)
+        .execute('c1', 2).sync().query('COMMIT').take(),
+    'an error skips to Sync, and the next Sync starts clean': (e) =>
+      e.parse('', 'SELECT 1/0', []).bind('', '', [], [], []).execute('', 0).parse('', 'SELECT 1', []).bind('', '', [], [], []).execute('', 0).sync()
+        .parse('', 'SELECT 2', []).bind('', '', [], [], []).execute('', 0).sync().take(),
+    'errors at Parse and Bind: syntax, duplicate name, unknown statement, wrong parameter count': (e) =>
+      e.parse('', 'SELEC 1', []).sync().parse('dup', 'SELECT 1', []).parse('dup', 'SELECT 2', []).sync().bind('', 'nope', [], [], []).sync()
+        .parse('two', 'SELECT $1::int', []).bind('', 'two', [], [], []).sync().parse('', 'SELECT 1; SELECT 2', []).sync().take(),
+    'session statements through the extended protocol': (e) =>
+      e.parse('', 'BEGIN', []).bind('', '', [], [], []).describe('P', '').execute('', 0).parse('', "SET application_name = 'ext'", []).bind('', '', [], [], [])
+        .execute('', 0).parse('', 'SHOW application_name', []).bind('', '', [], [], []).describe('P', '').execute('', 0).parse('', 'COMMIT', [])
+        .bind('', '', [], [], []).execute('', 0).sync().take(),
+    'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
+  }
+  const syncsIn = (b: Buffer) => {
+    let n = 0
+    for (let pos = 0; pos < b.length; pos += 1 + b.readInt32BE(pos + 1)) if (b[pos] === 0x53 || b[pos] === 0x51) n++
+    return n
+  }
+  for (const [title, build] of Object.entries(EXTENDED)) {
+    test(`extended protocol: ${title}`, async () => {
+      const [expected, actual] = await transcripts(async (s) => {
+        const bytes = build(new FrontendEncoder())
+        return exchange(s, bytes, syncsIn(bytes))
+      })
+      sameTranscript(actual, expected)
+    })
+  }
+
+  test('Flush sends what is ready before Sync', async () => {
+    for (const srv of servers()) {
+      const s = await RawSession.login(srv)
+      s.write(new FrontendEncoder().parse('', 'SELECT 1', []).flush().take())
+      assert.equal((await s.expect()).type, '1')
+      s.close()
+    }
+  })
+})
