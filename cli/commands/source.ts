@@ -1,6 +1,41 @@
 import { rootLogger } from '../../common/log.js'
 import { KubeArmorEventSource } from '../../event-source/server.js'
 import type { Command } from '../command.js'
+import type { Logger } from '../../common/log.js'
+import client from 'prom-client'
+import { startHttpEndpoint } from '../../common/http-endpoint.js'
+
+async function startSourceMetrics(src: KubeArmorEventSource, host: string, port: number) {
+  const registry = new client.Registry()
+  for (const key of ['generated', 'offered', 'sent', 'dropped'] as const) {
+    new client.Counter({
+      name: `fedgres_source_events_${key}_total`,
+      help: `Events ${key} by the event source`,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(src.stats[key])
+      },
+    })
+  }
+  return startHttpEndpoint({ host, port, registry })
+}
+
+/** Waits for a client on both streams, sends at `rate` for `seconds`, then reports what it offered. */
+async function benchmarkRun(src: KubeArmorEventSource, rate: number, seconds: number, log: Logger): Promise<void> {
+  while (src.subscribers('alerts') === 0 || src.subscribers('logs') === 0) await new Promise((r) => setTimeout(r, 20))
+  const before = { offered: src.stats.offered, dropped: src.stats.dropped }
+  const startedAt = Date.now()
+  src.setRate(rate)
+  await new Promise((r) => setTimeout(r, seconds * 1000))
+  src.setRate(0)
+  log.warn('event source run finished', {
+    startedAt,
+    seconds,
+    generatedForClients: src.stats.offered - before.offered,
+    dropped: src.stats.dropped - before.dropped,
+  })
+}
 
 export const sourceCommand: Command = {
   name: 'source',
@@ -15,6 +50,9 @@ export const sourceCommand: Command = {
     seed: { type: 'string' },
     mode: { type: 'string' },
     limit: { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'run-rate': { type: 'string' },
+    'run-seconds': { type: 'string' },
     'log-level': { type: 'string' },
   },
   optionHelp: {
@@ -26,6 +64,9 @@ export const sourceCommand: Command = {
     seed: 'PRNG seed, for reproducible traffic (default 1)',
     mode: 'exact (encode every event) or fast (re-stamp a pool; for benchmarks)',
     limit: 'stop generating after this many events',
+    'metrics-port': 'serve Prometheus /metrics on this port',
+    'run-rate': 'benchmark run: once a client has both streams open, send at this rate...',
+    'run-seconds': '...for this many seconds, then log "event source run finished"',
     'log-level': 'error, warn, info or debug',
   },
   async run(v) {
@@ -50,13 +91,16 @@ export const sourceCommand: Command = {
       limit: v.limit === undefined ? undefined : num('limit', 0),
     })
     const port = await src.start()
-    log.info('event source ready', { address: src.address, port, rate: num('rate', 200) })
+    const metrics = v['metrics-port'] === undefined ? undefined : await startSourceMetrics(src, (v.host as string) ?? '127.0.0.1', num('metrics-port', 0))
+    log.info('event source ready', { address: src.address, port, rate: num('rate', 200), metricsPort: metrics?.port })
     const timer = setInterval(() => log.debug('event source stats', { ...src.stats }), 5000)
+    if (v['run-rate'] !== undefined) void benchmarkRun(src, num('run-rate', 0), num('run-seconds', 10), log)
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve)
       process.once('SIGINT', resolve)
     })
     clearInterval(timer)
+    await metrics?.close()
     await src.stop()
     log.info('event source stopped', { ...src.stats })
     return 0

@@ -1,0 +1,269 @@
+/**
+ * The edge in Consul (docs/consul.md §6): one service instance `edge-<id>` with a TTL check the
+ * agent heartbeats, and the synopsis in KV at `fedgres/edges/<id>/synopsis`.
+ *
+ * Liveness is the check: it starts critical and is passed right after registering, so gateways
+ * (which read `?passing`) see the edge only once it serves. A heartbeat every TTL/3 keeps it
+ * passing. A Consul agent that restarted without its data dir answers the heartbeat with a 404
+ * (or, on old versions, a 500), and the edge registers again; a reconcile every few minutes
+ * also catches a registration that vanished or drifted without the heartbeat noticing.
+ *
+ * The synopsis lives in KV, not in Meta: it is larger than Meta's 512-byte values and changes
+ * more often, and a Meta change would wake every health watcher (§3.11).
+ */
+import { hostname } from 'node:os'
+import type { Logger } from '../../common/log.js'
+import { errorMeta } from '../../common/log.js'
+import {
+  ConsulClient, isLostRegistration, validateServiceMeta, type ConsulClientOptions, type ServiceRegistration,
+} from '../../common/consul/consul-client.js'
+import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
+import type { SynopsisPublisher } from './publisher.js'
+
+export interface ConsulRegistrationOptions {
+  readonly edgeId: string
+  /** Consul service name shared by all edges (default `fedgres-edge`). */
+  readonly serviceName?: string
+  /** Host gateways connect to; empty lets Consul readers use the node's address (§3.5). */
+  readonly address: string
+  /** Port of the edge's query endpoint. */
+  readonly port: number
+  readonly shard: string
+  readonly cluster: string
+  readonly schemaVersion: number
+  readonly nodeTags: readonly string[]
+  /** The query endpoint requires TLS. */
+  readonly tls?: boolean
+  /** TTL of the health check; the heartbeat runs every third of it. */
+  readonly ttlMs: number
+  /** `DeregisterCriticalServiceAfter`: Consul drops an edge critical this long (≥ 1 min in real Consul). */
+  readonly deregisterAfterMs: number
+  /** How often the registration is compared with the agent's copy (default 3 min). */
+  readonly reconcileMs?: number
+  readonly consul: ConsulClientOptions
+  readonly log: Logger
+}
+
+/** Stable on purpose: an Output-only change costs a deferred catalog sync and carries no data (§3.4). */
+const HEARTBEAT_OUTPUT = 'fedgres edge serving'
+const DEFAULT_RECONCILE_MS = 180_000
+
+interface Waiter {
+  resolve: () => void
+  reject: (e: unknown) => void
+}
+
+export class ConsulRegistration implements SynopsisPublisher {
+  readonly edgeId: string
+  readonly serviceId: string
+  readonly checkId: string
+  readonly heartbeatMs: number
+  readonly #registration: ServiceRegistration
+  readonly #client: ConsulClient
+  readonly #log: Logger
+  readonly #reconcileMs: number
+  #registered = false
+  #lastReconcile = 0
+  #failing = false
+  #started = false
+  #closed = false
+  #timer: NodeJS.Timeout | undefined
+  #beat: Promise<void> | undefined
+  /** Highest synopsis version Consul accepted from this process. */
+  #written = 0
+  /** The newest synopsis waiting to be written, with everyone it will answer. */
+  #pending: { synopsis: Synopsis; waiters: Waiter[] } | undefined
+  #writer: Promise<void> | undefined
+
+  /** Throws ConsulMetaError when the Meta would break Consul's rules, before any request. */
+  constructor(opts: ConsulRegistrationOptions) {
+    this.edgeId = opts.edgeId
+    this.serviceId = `edge-${opts.edgeId}`
+    this.checkId = `${this.serviceId}:ttl`
+    this.heartbeatMs = Math.max(100, Math.floor(opts.ttlMs / 3))
+    this.#reconcileMs = Math.max(this.heartbeatMs, opts.reconcileMs ?? DEFAULT_RECONCILE_MS)
+    this.#log = opts.log.child({ component: 'consul-registration' })
+    const meta: Record<string, string> = {
+      edge_id: opts.edgeId,
+      shard: opts.shard,
+      cluster: opts.cluster,
+      schema_version: String(opts.schemaVersion),
+      tags: opts.nodeTags.join(','),
+      address: `${opts.address || hostname()}:${opts.port}`,
+      tls: String(opts.tls ?? false),
+    }
+    validateServiceMeta(meta)
+    this.#registration = {
+      id: this.serviceId,
+      name: opts.serviceName ?? 'fedgres-edge',
+      address: opts.address,
+      port: opts.port,
+      // Coarse, stable labels only (§3.11): for filtering, never for data.
+      tags: ['fedgres', `schema-v${opts.schemaVersion}`],
+      meta,
+      check: {
+        checkId: this.checkId,
+        name: 'fedgres edge heartbeat',
+        ttlMs: opts.ttlMs,
+        deregisterAfterMs: opts.deregisterAfterMs,
+        // Not in `?passing` until the pass that follows: the edge appears only when ready.
+        status: 'critical',
+        notes: 'TTL check passed by the fedgres edge agent via /v1/agent/check/update',
+      },
+    }
+    this.#client = new ConsulClient(opts.consul)
+  }
+
+  /** Whether the last registration attempt succeeded and no heartbeat has since found it lost. */
+  get registered(): boolean {
+    return this.#registered
+  }
+
+  /**
+   * Registers, passes the check, and starts the heartbeat. Resolves after the first attempt
+   * even when Consul is unreachable: the edge must run without it, and the heartbeat keeps
+   * trying to register (watch `registered` or the logs).
+   */
+  async start(): Promise<void> {
+    if (this.#started || this.#closed) return
+    this.#started = true
+    await this.#runBeat()
+  }
+
+  /**
+   * Writes the synopsis to KV; resolves once Consul answered `true`, rejects otherwise (the
+   * agent then keeps the rows that widen it in its spool and retries). Concurrent calls are
+   * coalesced: only the newest waiting synopsis is written, and a synopsis older than one
+   * already written is never written over it (it resolves: the newer one covers it).
+   */
+  publish(synopsis: Synopsis): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('Consul registration is closed'))
+    if (synopsis.edgeId !== this.edgeId) return Promise.reject(new Error(`synopsis of edge ${synopsis.edgeId} published by edge ${this.edgeId}`))
+    if (synopsis.version < this.#written) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject }
+      if (this.#pending && synopsis.version < this.#pending.synopsis.version) this.#pending.waiters.push(waiter)
+      else this.#pending = { synopsis, waiters: [...(this.#pending?.waiters ?? []), waiter] }
+      this.#writer ??= this.#drain()
+    })
+  }
+
+  /**
+   * Stops the heartbeat, lets writes in flight finish, deregisters the service, and closes
+   * every socket. The KV synopsis stays on purpose: a gateway whose view still lists this edge
+   * (its blocking read has not returned yet) may still plan with it, and the synopsis remains
+   * true of the rows the edge keeps on disk; a restarted edge republishes it anyway. The key is
+   * not tied to a session, so a crashed edge's synopsis stays too; gateways only use synopses
+   * of edges that pass their check.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#timer)
+    await this.#beat
+    await this.#writer
+    if (this.#started) {
+      try {
+        await this.#client.deregisterService(this.serviceId)
+        this.#log.info('deregistered from Consul', { serviceId: this.serviceId })
+      } catch (e) {
+        // The TTL then expires and Consul reaps the service after DeregisterCriticalServiceAfter.
+        this.#log.warn('could not deregister from Consul; it will expire', { serviceId: this.serviceId, ...errorMeta(e) })
+      }
+    }
+    await this.#client.close()
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending) {
+      const { synopsis, waiters } = this.#pending
+      this.#pending = undefined
+      try {
+        if (this.#closed) throw new Error('Consul registration is closed')
+        if (synopsis.version >= this.#written) {
+          const ok = await this.#client.kvPut(synopsisKey(this.edgeId), JSON.stringify(synopsis))
+          if (!ok) throw new Error(`Consul did not store the synopsis (KV PUT of ${synopsisKey(this.edgeId)} was not answered true)`)
+          this.#written = Math.max(this.#written, synopsis.version)
+        }
+        for (const w of waiters) w.resolve()
+      } catch (e) {
+        for (const w of waiters) w.reject(e)
+      }
+    }
+    this.#writer = undefined
+  }
+
+  async #runBeat(): Promise<void> {
+    this.#beat = this.#heartbeat().catch((e: unknown) => {
+      this.#log.error('heartbeat failed unexpectedly', errorMeta(e))
+    })
+    await this.#beat
+    this.#beat = undefined
+    if (this.#closed) return
+    this.#timer = setTimeout(() => void this.#runBeat(), this.heartbeatMs)
+    // The agent's servers keep the process alive; a heartbeat alone must not.
+    this.#timer.unref()
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (!this.#registered) return this.#register('registered in Consul')
+    try {
+      await this.#client.updateTtlCheck(this.checkId, 'passing', HEARTBEAT_OUTPUT)
+      this.#recovered()
+    } catch (e) {
+      if (!isLostRegistration(e)) return this.#failed('heartbeat failed', e)
+      this.#log.warn('the Consul agent no longer knows this edge (restarted without its data?); registering again', { checkId: this.checkId, ...errorMeta(e) })
+      this.#registered = false
+      return this.#register('registered in Consul again')
+    }
+    if (Date.now() - this.#lastReconcile >= this.#reconcileMs) await this.#reconcile()
+  }
+
+  /** Register, then pass at once (§6.1). A later register keeps the check's status (§3.2). */
+  async #register(what: string): Promise<void> {
+    try {
+      await this.#client.registerService(this.#registration)
+      await this.#client.updateTtlCheck(this.checkId, 'passing', HEARTBEAT_OUTPUT)
+      this.#registered = true
+      this.#lastReconcile = Date.now()
+      this.#recovered()
+      this.#log.info(what, { serviceId: this.serviceId, service: this.#registration.name, ttl: this.#registration.check.ttlMs, heartbeatMs: this.heartbeatMs })
+    } catch (e) {
+      this.#failed('registration failed; retrying with the heartbeat', e)
+    }
+  }
+
+  /** `GET /v1/agent/service/:id`: register again when it is missing or its Meta or port drifted. */
+  async #reconcile(): Promise<void> {
+    this.#lastReconcile = Date.now()
+    try {
+      const svc = await this.#client.agentService(this.serviceId)
+      const want = this.#registration
+      const same = svc !== undefined && svc.Port === want.port && sameRecord(svc.Meta ?? {}, want.meta)
+      if (same) return
+      this.#log.warn(svc ? 'registration in Consul differs; registering again' : 'registration missing from Consul; registering again', { serviceId: this.serviceId })
+      this.#registered = false
+      await this.#register('registered in Consul again')
+    } catch (e) {
+      this.#failed('reconcile failed', e)
+    }
+  }
+
+  /** One warning per outage; the rest at debug level. */
+  #failed(what: string, e: unknown): void {
+    if (this.#closed) return
+    if (!this.#failing) this.#log.warn(`Consul: ${what}`, { serviceId: this.serviceId, ...errorMeta(e) })
+    else this.#log.debug(`Consul: ${what}`, { serviceId: this.serviceId, ...errorMeta(e) })
+    this.#failing = true
+  }
+
+  #recovered(): void {
+    if (this.#failing) this.#log.info('Consul reachable again', { serviceId: this.serviceId })
+    this.#failing = false
+  }
+}
+
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a)
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k])
+}

@@ -1,0 +1,273 @@
+/**
+ * Discovery through Consul (docs/consul.md §6, gateway side): two rate-limited blocking loops,
+ * one on `health/service/<name>?passing` (which edges serve) and one on the KV prefix
+ * `fedgres/edges/` (their synopses), joined by edge id into an immutable EdgeView.
+ *
+ * Pruning must stay exact: an edge waits `publish_grace` after publishing a widened synopsis
+ * before it commits the rows it covers, so a synopsis is "current" only while the KV loop is
+ * healthy (its last answer succeeded and the next poll is parked in Consul, which answers the
+ * moment the key changes). After an error its time stays at the last good answer, and the
+ * planner stops pruning with it once that is older than it tolerates. Through an outage the
+ * last good view is served, marked stale, rather than dropping to zero edges (§6.4).
+ */
+import type { Logger } from '../../common/log.js'
+import { errorMeta } from '../../common/log.js'
+import { BlockingWatch, maxHold } from '../../common/consul/blocking-watch.js'
+import { ConsulClient, type ConsulClientOptions } from '../../common/consul/consul-client.js'
+import type { Synopsis } from '../../schema/synopsis.js'
+import type { Discovery, EdgeEndpoint, EdgeView } from './edge-view.js'
+
+export interface ConsulDiscoveryOptions {
+  readonly consul: ConsulClientOptions
+  /** The edges' Consul service name (default `fedgres-edge`). */
+  readonly serviceName?: string
+  /** `wait` of each blocking read, ms (default 30 s). */
+  readonly waitMs?: number
+  /** Token bucket per loop; default burst 2, a token per 100 ms (see DEFAULT_WATCH_RATE). */
+  readonly rate?: { readonly burst: number; readonly refillMs: number }
+  /** Error backoff per loop; default 250 ms doubling to 10 s. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number }
+  readonly log: Logger
+}
+
+const KV_PREFIX = 'fedgres/edges/'
+const SYNOPSIS_KEY = /^fedgres\/edges\/([^/]+)\/synopsis$/
+
+/** What a passing health entry says about an edge (everything but the synopsis). */
+type Member = Omit<EdgeEndpoint, 'synopsis' | 'synopsisCurrentAt'>
+
+interface HeldSynopsis {
+  readonly synopsis: Synopsis
+  readonly modifyIndex: number
+}
+
+/** The parts of `api.ServiceEntry` and `api.KVPair` read here (§3.5, §3.7). */
+interface ServiceEntryWire {
+  Node?: { Address?: string }
+  Service?: { ID?: string; Address?: string; Port?: number; Meta?: Record<string, string> | null }
+  Checks?: { Status?: string }[]
+}
+interface KvPairWire {
+  Key?: string
+  Value?: string | null
+  ModifyIndex?: number
+}
+
+export class ConsulDiscovery implements Discovery {
+  readonly #log: Logger
+  readonly #client: ConsulClient
+  readonly #health: BlockingWatch
+  readonly #kv: BlockingWatch
+  readonly #listeners = new Set<(view: EdgeView) => void>()
+  readonly #readyWaiters = new Set<() => void>()
+  #members: Map<string, Member> | undefined
+  #synopses: Map<string, HeldSynopsis> | undefined
+  #outage = false
+  #signature = ''
+  #base: EdgeView = { version: 0, edges: [], stale: true, takenAt: Date.now() }
+  #closed = false
+  /** Bad KV values already warned about (key@ModifyIndex), so each is logged once. */
+  readonly #warned = new Set<string>()
+
+  constructor(opts: ConsulDiscoveryOptions) {
+    this.#log = opts.log.child({ component: 'consul-discovery' })
+    this.#client = new ConsulClient(opts.consul)
+    const common = { client: this.#client, waitMs: opts.waitMs ?? 30_000, rate: opts.rate, backoff: opts.backoff, log: this.#log }
+    const service = opts.serviceName ?? 'fedgres-edge'
+    this.#health = new BlockingWatch({
+      ...common, name: 'health', path: `/v1/health/service/${encodeURIComponent(service)}`, query: { passing: '1' },
+      onData: (body, changed) => this.#onData(changed ? () => this.#onHealth(body ?? '[]') : undefined),
+      onError: (e, n) => this.#onError('health', e, n),
+    })
+    this.#kv = new BlockingWatch({
+      ...common, name: 'kv', path: `/v1/kv/${KV_PREFIX}`, query: { recurse: '' }, notFoundIsEmpty: true,
+      onData: (body, changed) => this.#onData(changed ? () => this.#onKv(body) : undefined),
+      onError: (e, n) => this.#onError('kv', e, n),
+    })
+    this.#health.start()
+    this.#kv.start()
+  }
+
+  /** Requests each loop has sent (for tests and metrics). */
+  get requests(): { health: number; kv: number } {
+    return { health: this.#health.requests, kv: this.#kv.requests }
+  }
+
+  current(): EdgeView {
+    const now = Date.now()
+    const at = this.#synopsisCurrentAt(now)
+    return { ...this.#base, takenAt: now, edges: this.#base.edges.map((e) => ({ ...e, synopsisCurrentAt: at })) }
+  }
+
+  async ready(timeoutMs = 10_000): Promise<EdgeView> {
+    if (!this.#loaded && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          this.#readyWaiters.delete(done)
+          resolve()
+        }
+        const timer = setTimeout(done, timeoutMs)
+        this.#readyWaiters.add(done)
+      })
+    }
+    return this.current()
+  }
+
+  onChange(listener: (view: EdgeView) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Aborts both polls in flight, waits for the loops to exit, and closes every socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await Promise.all([this.#health.close(), this.#kv.close()])
+    await this.#client.close()
+    for (const done of [...this.#readyWaiters]) done()
+    this.#listeners.clear()
+  }
+
+  get #loaded(): boolean {
+    return this.#members !== undefined && this.#synopses !== undefined
+  }
+
+  /**
+   * Now, while the KV loop is healthy, except that a poll held longer than Consul may hold it
+   * (wait + wait/16) proves nothing past that point; after an error, the last good answer.
+   * Known gap: a poll that leaves just before a snapshot restore (the index goes backwards)
+   * reaches Consul with an index above the new one and is held for its whole `wait`, missing
+   * changes meanwhile; Consul gives no earlier sign of that, so `wait` should stay modest.
+   */
+  #synopsisCurrentAt(now: number): number {
+    const kv = this.#kv
+    if (!kv.healthy) return kv.lastSuccessAt ?? 0
+    const since = kv.inFlightSince
+    return since === undefined ? now : Math.min(now, since + maxHold(kv.waitMs))
+  }
+
+  /** Every successful answer, changed or not (an unchanged one can still end an outage). */
+  #onData(apply: (() => void) | undefined): void {
+    apply?.()
+    this.#recovered()
+    this.#update()
+  }
+
+  #onHealth(body: string): void {
+    const members = new Map<string, Member>()
+    for (const entry of JSON.parse(body) as ServiceEntryWire[]) {
+      const m = memberOf(entry)
+      if (!m) {
+        this.#log.debug('health entry without an edge id skipped', { serviceId: entry.Service?.ID })
+        continue
+      }
+      if (members.has(m.edgeId)) this.#log.warn('two passing instances claim one edge id; keeping one', { edgeId: m.edgeId })
+      members.set(m.edgeId, m)
+    }
+    this.#members = members
+  }
+
+  #onKv(body: string | undefined): void {
+    const pairs = body === undefined ? [] : (JSON.parse(body) as KvPairWire[])
+    const prev = this.#synopses ?? new Map<string, HeldSynopsis>()
+    const next = new Map<string, HeldSynopsis>()
+    for (const p of pairs) {
+      const id = SYNOPSIS_KEY.exec(p.Key ?? '')?.[1]
+      if (!id) continue
+      const modifyIndex = p.ModifyIndex ?? 0
+      const held = prev.get(id)
+      if (held && held.modifyIndex === modifyIndex) {
+        next.set(id, held)
+        continue
+      }
+      const synopsis = this.#parseSynopsis(id, p.Value ?? null, modifyIndex)
+      if (!synopsis) continue // unusable: no synopsis, so the edge is never pruned
+      // A KV rollback (snapshot restore) must not bring back a narrower synopsis than one this
+      // gateway has already seen; a re-created edge (new data dir) restarts its versions, but
+      // publishes later, so it still wins.
+      if (held && synopsis.version < held.synopsis.version && synopsis.publishedAt <= held.synopsis.publishedAt) {
+        this.#log.info('older synopsis in Consul than already seen; keeping the newer one', { edgeId: id, consul: synopsis.version, held: held.synopsis.version })
+        next.set(id, { synopsis: held.synopsis, modifyIndex })
+        continue
+      }
+      next.set(id, { synopsis, modifyIndex })
+    }
+    this.#synopses = next
+  }
+
+  #parseSynopsis(edgeId: string, value: string | null, modifyIndex: number): Synopsis | undefined {
+    try {
+      const s = JSON.parse(Buffer.from(value ?? '', 'base64').toString('utf8')) as Partial<Synopsis> | null
+      if (s && s.edgeId === edgeId && typeof s.version === 'number' && typeof s.publishedAt === 'string' && s.tables?.alerts && s.tables.logs) return s as Synopsis
+      throw new Error('not a synopsis of this edge')
+    } catch (e) {
+      const key = `${edgeId}@${modifyIndex}`
+      if (!this.#warned.has(key)) this.#log.warn('unusable synopsis in Consul KV; the edge will not be pruned', { edgeId, ...errorMeta(e) })
+      this.#warned.add(key)
+      return undefined
+    }
+  }
+
+  #onError(watch: string, err: unknown, failures: number): void {
+    if (this.#closed) return
+    if (!this.#outage) {
+      this.#outage = true
+      this.#log.warn('Consul unreachable; serving the last good edge view (stale)', { watch, edges: this.#base.edges.length, ...errorMeta(err) })
+      this.#update()
+    } else {
+      this.#log.debug('Consul still unreachable', { watch, failures, ...errorMeta(err) })
+    }
+  }
+
+  /** The outage ends once both loops have answered again. */
+  #recovered(): void {
+    if (!this.#outage || !this.#health.healthy || !this.#kv.healthy) return
+    this.#outage = false
+    this.#log.info('Consul reachable again', { edges: this.#members?.size ?? 0 })
+  }
+
+  /** A new snapshot when membership, a synopsis or staleness changed; listeners get it. */
+  #update(): void {
+    if (this.#closed) return
+    const synopses = this.#synopses ?? new Map<string, HeldSynopsis>()
+    const members = [...(this.#members?.values() ?? [])].sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
+    const stale = this.#outage || !this.#loaded
+    if (this.#loaded) for (const done of [...this.#readyWaiters]) done()
+    const signature = JSON.stringify([stale, members, members.map((m) => synopses.get(m.edgeId)?.modifyIndex ?? null)])
+    if (signature === this.#signature) return
+    this.#signature = signature
+    const edges = members.map((m): EdgeEndpoint => ({ ...m, synopsis: synopses.get(m.edgeId)?.synopsis ?? null, synopsisCurrentAt: 0 }))
+    this.#base = { version: this.#base.version + 1, edges, stale, takenAt: Date.now() }
+    const view = this.current()
+    for (const l of this.#listeners) {
+      try {
+        l(view)
+      } catch (e) {
+        this.#log.error('edge view listener failed', errorMeta(e))
+      }
+    }
+  }
+}
+
+/** An edge from a health entry: Meta written by ConsulRegistration; Node.Address when Service.Address is empty (§3.5). */
+function memberOf(entry: ServiceEntryWire): Member | undefined {
+  const svc = entry.Service
+  const meta = svc?.Meta ?? {}
+  const edgeId = meta['edge_id'] || (svc?.ID?.startsWith('edge-') ? svc.ID.slice('edge-'.length) : '')
+  const host = svc?.Address || entry.Node?.Address || ''
+  if (!edgeId || !host || !svc?.Port) return undefined
+  const statuses = (entry.Checks ?? []).map((c) => c.Status)
+  const status = statuses.every((s) => s === 'passing') ? 'passing' : statuses.includes('critical') ? 'critical' : 'warning'
+  return {
+    edgeId,
+    host,
+    port: svc.Port,
+    shard: meta['shard'] || edgeId,
+    cluster: meta['cluster'] || null,
+    tags: (meta['tags'] ?? '').split(',').filter((t) => t !== ''),
+    schemaVersion: Number(meta['schema_version']) || 0,
+    status,
+    tls: meta['tls'] === 'true',
+  }
+}
