@@ -119,7 +119,8 @@ export class EdgeAgent {
     this.store.advance(this.#spoolEnd)
     const recovered = await this.store.drain()
     this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
-    await this.#publishNow()
+    // Not awaited: with Consul down the sources must still connect (rows wait in the spool).
+    void this.#publishThenCommit()
 
     for (const s of cfg.sources) {
       const client = new KubeArmorClient(
@@ -211,6 +212,7 @@ export class EdgeAgent {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.publisher.publish(synopsis)
+        await this.store.publishLocal(synopsis)
         this.#lastSynopsis = synopsis
         this.metrics.synopsisPublishes.inc({ outcome: 'ok' })
         return synopsis
@@ -241,7 +243,9 @@ export class EdgeAgent {
       while (this.#publishing) await new Promise((r) => setTimeout(r, 20))
       if (this.#tracker.dirty) {
         const synopsis = this.#tracker.snapshot()
-        await this.publisher.publish(synopsis).then(() => this.store.advance(this.#spool.end, synopsis))
+        await this.publisher.publish(synopsis)
+        await this.store.publishLocal(synopsis)
+        this.store.advance(this.#spool.end, synopsis)
       } else this.store.advance(this.#spool.end)
       await this.store.saveSources(sourceRows(this.#cfg.edge_id, this.sources, this.#rates)).catch(() => {})
       const committed = await this.store.drain()

@@ -1,15 +1,53 @@
 /**
- * The edge's network-facing services beside ingest: the query endpoint for gateways and the
- * Consul registration. (Filled in by the federation work; for now the agent serves nothing.)
+ * The edge's network-facing services beside ingest: the query endpoint for gateways, and the
+ * registration in Consul (or none, for static discovery). The endpoint listens before the store
+ * opens, so its port can be registered; sessions wait for the store.
  */
 import type { Logger } from '../common/log.js'
-import type { EdgeAgent } from './agent.js'
+import { errorMeta } from '../common/log.js'
+import { EdgeAgent } from './agent.js'
+import type { EdgeConfig } from './config.js'
+import { ConsulRegistration, createPublisher } from './registry/index.js'
+import { startEdgeEndpoint, type EdgeEndpoint } from './serve/serve-endpoint.js'
 
-export interface EdgeServices {
-  readonly servePort: number | undefined
-  close(): Promise<void>
+export interface RunningEdge {
+  readonly agent: EdgeAgent
+  readonly servePort: number
+  /** Statements served to gateways since start. */
+  readonly served: () => number
+  stop(): Promise<void>
 }
 
-export async function startEdgeServices(_agent: EdgeAgent, _log: Logger): Promise<EdgeServices> {
-  return { servePort: undefined, close: async () => {} }
+export async function startEdge(cfg: EdgeConfig, log: Logger): Promise<RunningEdge> {
+  let served = 0
+  let agent: EdgeAgent | undefined
+  const endpoint: EdgeEndpoint = await startEdgeEndpoint(() => agent?.store, {
+    host: cfg.serve.host,
+    port: cfg.serve.port,
+    users: cfg.serve.users,
+    tls: cfg.serve.tls,
+    log,
+    onStatement: () => served++,
+  })
+  const publisher = createPublisher(cfg, endpoint.port, log)
+  try {
+    agent = await EdgeAgent.start(cfg, log, publisher)
+  } catch (e) {
+    await endpoint.close()
+    await publisher.close().catch(() => {})
+    throw e
+  }
+  if (publisher instanceof ConsulRegistration) {
+    await publisher.start().catch((e: unknown) => log.warn('Consul registration failed; retrying in the background', errorMeta(e)))
+  }
+  const running = agent
+  return {
+    agent: running,
+    servePort: endpoint.port,
+    served: () => served,
+    async stop() {
+      await endpoint.close()
+      await running.stop() // closes the publisher (deregisters from Consul)
+    },
+  }
 }

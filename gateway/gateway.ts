@@ -5,7 +5,7 @@ import type { GatewayConfig } from './config.js'
 import { ShadowDataExecutor, type DataExecutor } from './exec/data-executor.js'
 import { Session } from './session/session.js'
 import { loadParser } from './session/sql-parse.js'
-import { WireServer } from './wire/server.js'
+import { WireServer } from '../common/pgwire/server/server.js'
 
 export interface RunningGateway {
   readonly port: number

@@ -83,6 +83,10 @@ export function schemaStatements(target: DdlTarget, version = Infinity): string[
       `CREATE TABLE fedgres_internal.spool_state (id integer PRIMARY KEY CHECK (id = 1), segment bigint NOT NULL, "offset" bigint NOT NULL, committed bigint NOT NULL, synopsis jsonb)`,
       `INSERT INTO fedgres_internal.spool_state VALUES (1, 1, 0, 0, NULL)`,
       `CREATE TABLE fedgres_internal.rejected_rows (at timestamptz NOT NULL DEFAULT now(), tbl text NOT NULL, line text NOT NULL, error text NOT NULL)`,
+      // The synopsis as last published (it may run ahead of spool_state's committed one):
+      // static discovery reads it from the edge's own endpoint.
+      `CREATE TABLE fedgres_internal.published_synopsis (id integer PRIMARY KEY CHECK (id = 1), synopsis jsonb NOT NULL, published_at timestamptz NOT NULL)`,
+      `CREATE VIEW fedgres.synopsis AS SELECT (SELECT synopsis FROM fedgres_internal.published_synopsis) AS synopsis`,
     )
   }
   return out

@@ -1,8 +1,7 @@
 import { rootLogger } from '../../common/log.js'
 import { startHttpEndpoint } from '../../common/http-endpoint.js'
-import { EdgeAgent } from '../../edge-agent/agent.js'
 import { loadEdgeConfig } from '../../edge-agent/config.js'
-import { startEdgeServices } from '../../edge-agent/services.js'
+import { startEdge } from '../../edge-agent/services.js'
 import type { Command } from '../command.js'
 
 export const edgeCommand: Command = {
@@ -37,12 +36,12 @@ export const edgeCommand: Command = {
     if (v.port) cfg.serve.port = Number(v.port)
     if (v['metrics-port']) cfg.metrics = { host: cfg.metrics?.host ?? '0.0.0.0', port: Number(v['metrics-port']) }
     const log = rootLogger('edge-agent', cfg.log_level).child({ edgeId: cfg.edge_id })
-    const agent = await EdgeAgent.start(cfg, log)
-    const services = await startEdgeServices(agent, log)
+    const edge = await startEdge(cfg, log)
+    const agent = edge.agent
     const metrics = cfg.metrics
       ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: agent.metrics.registry })
       : undefined
-    log.info('edge agent ready', { dataDir: cfg.data_dir, sources: cfg.sources.map((s) => s.address), servePort: services.servePort, metricsPort: metrics?.port })
+    log.info('edge agent ready', { dataDir: cfg.data_dir, sources: cfg.sources.map((s) => s.address), servePort: edge.servePort, metricsPort: metrics?.port })
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info('stopping', { signal })
@@ -51,8 +50,7 @@ export const edgeCommand: Command = {
       process.once('SIGTERM', () => stop('SIGTERM'))
       process.once('SIGINT', () => stop('SIGINT'))
     })
-    await services.close()
-    await agent.stop()
+    await edge.stop()
     await metrics?.close()
     return 0
   },

@@ -105,6 +105,23 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
     return this.#request({ op: 'protocol', bytes }, onChunk)
   }
 
+  /**
+   * Runs a gateway's messages (ending in Sync) in a READ ONLY transaction under the store's
+   * mutex, rolled back afterwards so no state outlives them; the reply streams to `onChunk`.
+   * `signal` drops the request while it still waits for the mutex (a running one completes).
+   */
+  serve(bytes: Uint8Array, onChunk: (data: Uint8Array) => void, signal?: AbortSignal): Promise<void> {
+    const id = this.#nextId
+    const onAbort = () => this.#worker.postMessage({ op: 'cancelServe', target: id, id: -1 })
+    signal?.addEventListener('abort', onAbort, { once: true })
+    return this.#request<void>({ op: 'serve', bytes }, onChunk).finally(() => signal?.removeEventListener('abort', onAbort))
+  }
+
+  /** Makes `synopsis` the one the edge's `fedgres.synopsis` view shows (static discovery reads it). */
+  publishLocal(synopsis: unknown): Promise<void> {
+    return this.#request({ op: 'publishLocal', synopsis: JSON.stringify(synopsis) })
+  }
+
   saveSources(rows: readonly Record<string, unknown>[]): Promise<void> {
     return this.#request({ op: 'sources', rows })
   }

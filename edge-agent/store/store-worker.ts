@@ -16,6 +16,8 @@ import type { FromWorker, OpenRequest, OpenResult, ToWorker } from './worker-pro
 
 const port = parentPort!
 const mutex = new Mutex()
+/** Ids of `serve` requests cancelled while they waited for the mutex. */
+const cancelledServes = new Set<number>()
 let db: PGlite | undefined
 let committer: Committer | undefined
 let target: SpoolPosition = { segment: 1, offset: 0 }
@@ -116,6 +118,34 @@ async function handle(msg: ToWorker): Promise<void> {
               post({ kind: 'chunk', id, data: copy }, [copy.buffer as ArrayBuffer])
             },
           }),
+        )
+        break
+      case 'serve':
+        await mutex.run(async () => {
+          if (cancelledServes.delete(id)) throw Object.assign(new Error('canceling statement due to user request'), { code: '57014' })
+          await db!.exec('BEGIN TRANSACTION READ ONLY')
+          try {
+            await db!.execProtocolRawStream(msg.bytes, {
+              onRawData: (data) => {
+                const copy = data.slice()
+                post({ kind: 'chunk', id, data: copy }, [copy.buffer as ArrayBuffer])
+              },
+            })
+          } finally {
+            await db!.exec('ROLLBACK')
+          }
+        })
+        break
+      case 'cancelServe':
+        cancelledServes.add(msg.target)
+        break
+      case 'publishLocal':
+        await mutex.run(() =>
+          db!.query(
+            `INSERT INTO fedgres_internal.published_synopsis VALUES (1, $1::jsonb, now())
+             ON CONFLICT (id) DO UPDATE SET synopsis = EXCLUDED.synopsis, published_at = EXCLUDED.published_at`,
+            [msg.synopsis],
+          ),
         )
         break
       case 'sources':

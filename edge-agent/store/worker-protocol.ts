@@ -22,6 +22,11 @@ export type Request =
   | OpenRequest
   | { readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
   | { readonly op: 'protocol'; readonly bytes: Uint8Array }
+  /** A gateway's messages (up to Sync), run in a READ ONLY transaction that is then rolled back. */
+  | { readonly op: 'serve'; readonly bytes: Uint8Array }
+  /** Drops a queued `serve` request that has not started. */
+  | { readonly op: 'cancelServe'; readonly target: number }
+  | { readonly op: 'publishLocal'; readonly synopsis: string }
   | { readonly op: 'sources'; readonly rows: readonly Record<string, unknown>[] }
   | { readonly op: 'importSpool'; readonly dir: string; readonly synopsis: unknown }
   | { readonly op: 'drain' }

@@ -8,7 +8,7 @@
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { BindMessage, DescribeMessage, ExecuteMessage, FrontendMessage, ParseMessage } from '../../common/pgwire/index.js'
-import type { Responder } from '../wire/responder.js'
+import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { StatementClass } from './classify.js'
 import { FrameError } from './frame-error.js'
 import { sendExecution } from './send.js'

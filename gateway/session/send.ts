@@ -1,7 +1,7 @@
 /** Writes a statement's execution to the client (RowDescription when asked, rows, tag). */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import type { Responder } from '../wire/responder.js'
+import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { Session } from './session.js'
 import type { Execution } from './statement-runner.js'
 

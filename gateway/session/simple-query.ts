@@ -3,7 +3,7 @@
  * ReadyForQuery. The first error ends the message's remaining statements, as in PostgreSQL.
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-SIMPLE-QUERY
  */
-import type { Responder } from '../wire/responder.js'
+import type { Responder } from '../../common/pgwire/server/responder.js'
 import { sendExecution } from './send.js'
 import type { Session } from './session.js'
 import { parseStatements } from './sql-parse.js'

@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { PostgresConnection } from 'pg-gateway'
-import { parseScramSecret, type ScramSecret } from '../../common/scram.js'
-import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
-import { SqlState } from '../../common/errors/sqlstate.js'
+import { parseScramSecret, type ScramSecret } from '../../scram.js'
+import { BackendEncoder, decodeBackendMessage } from '../index.js'
+import { SqlState } from '../../errors/sqlstate.js'
 
 export interface AuthResult {
   readonly ok: boolean

@@ -1,5 +1,5 @@
 /** What the wire layer needs from a session: it knows messages, never SQL. */
-import type { FrontendMessage } from '../../common/pgwire/index.js'
+import type { FrontendMessage } from '../index.js'
 import type { Responder } from './responder.js'
 
 export interface SessionContext {

@@ -4,8 +4,8 @@
  * per DataRow cost 3.5× in row throughput, and Nagle plus delayed ACKs cost 100× in latency.
  */
 import type { Duplex } from 'node:stream'
-import { BackendEncoder, errorFromPgError, type ErrorFields, type TransactionStatus } from '../../common/pgwire/index.js'
-import type { PgError } from '../../common/errors/pg-error.js'
+import { BackendEncoder, errorFromPgError, type ErrorFields, type TransactionStatus } from '../index.js'
+import type { PgError } from '../../errors/pg-error.js'
 
 const BATCH_BYTES = 64 * 1024
 

@@ -1,0 +1,67 @@
+/**
+ * The edge's query endpoint: the PostgreSQL wire protocol for gateways only. Startup, TLS and
+ * SCRAM-SHA-256 are the shared wire server's; every session is an EdgeSession over the store.
+ * With no users configured nobody can log in: an edge is never open by default.
+ */
+import type { Logger } from '../../common/log.js'
+import { WireServer } from '../../common/pgwire/server/server.js'
+import { loadModule } from 'libpg-query'
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import type { EdgeStore } from '../store/edge-store.js'
+import { EdgeSession } from './edge-session.js'
+
+export interface EdgeEndpointOptions {
+  readonly host: string
+  readonly port: number
+  readonly users: readonly { readonly name: string; readonly scram: string }[]
+  readonly tls?: { readonly cert: string; readonly key: string }
+  readonly log: Logger
+  readonly onStatement?: () => void
+}
+
+export interface EdgeEndpoint {
+  readonly port: number
+  close(): Promise<void>
+}
+
+/** The database name gateways connect to. */
+export const EDGE_DATABASE = 'fedgres'
+
+/** `store` returns the store once it is open; until then sessions are refused with 57P03. */
+export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts: EdgeEndpointOptions): Promise<EdgeEndpoint> {
+  await loadModule()
+  const log = opts.log.child({ component: 'serve' })
+  if (opts.users.length === 0) log.warn('no serve.users configured: no gateway can log in to this edge')
+  let parameters: [string, string][] | undefined
+  const parametersOf = async (s: EdgeStore): Promise<[string, string][]> => {
+    if (parameters) return parameters
+    const [row] = await s.query<{ v: string }>('SHOW server_version')
+    return (parameters = [
+    ['server_version', row?.v ?? '18'],
+    ['server_encoding', 'UTF8'],
+    ['client_encoding', 'UTF8'],
+    ['DateStyle', 'ISO, MDY'],
+    ['integer_datetimes', 'on'],
+    ['standard_conforming_strings', 'on'],
+    ['TimeZone', 'UTC'],
+    ])
+  }
+  const wire = new WireServer({
+    host: opts.host,
+    port: opts.port,
+    database: EDGE_DATABASE,
+    users: new Map(opts.users.map((u) => [u.name, u.scram])),
+    tls: opts.tls && { ...opts.tls, required: false },
+    maxConnections: 200,
+    log,
+    createSession: async () => {
+      const s = store()
+      if (!s) throw new PgError(SqlState.CannotConnectNow, 'the edge is starting up')
+      return new EdgeSession({ store: s, parameters: await parametersOf(s), log, onStatement: opts.onStatement })
+    },
+  })
+  const port = await wire.listen()
+  log.info('edge endpoint listening', { host: opts.host, port, tls: Boolean(opts.tls) })
+  return { port, close: () => wire.close() }
+}
