@@ -2,7 +2,10 @@
 import type { Logger } from '../common/log.js'
 import { Shadow } from './catalog/shadow.js'
 import type { GatewayConfig } from './config.js'
-import { ShadowDataExecutor, type DataExecutor } from './exec/data-executor.js'
+import { type DataExecutor } from './exec/data-executor.js'
+import { EdgePool } from './exec/edge-pool.js'
+import { FederatedExecutor } from './exec/federated-executor.js'
+import { createDiscovery, type Discovery } from './discovery/index.js'
 import { Session } from './session/session.js'
 import { loadParser } from './session/sql-parse.js'
 import { WireServer } from '../common/pgwire/server/server.js'
@@ -11,12 +14,15 @@ export interface RunningGateway {
   readonly port: number
   readonly shadow: Shadow
   readonly wire: WireServer
+  readonly discovery: Discovery | undefined
   close(): Promise<void>
 }
 
 export interface GatewayParts {
-  /** Answers statements that read Fedgres's tables (default: the shadow's empty tables). */
+  /** Answers statements that read Fedgres's tables (default: the federation over discovered edges). */
   readonly executor?: DataExecutor
+  /** The edge view to federate over (default: from the config's `discovery`). */
+  readonly discovery?: Discovery
 }
 
 export async function startGateway(cfg: GatewayConfig, log: Logger, parts: GatewayParts = {}): Promise<RunningGateway> {
@@ -27,7 +33,16 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     statementTimeoutMs: cfg.catalog.statement_timeout,
     log,
   })
-  const executor = parts.executor ?? new ShadowDataExecutor()
+  let discovery: Discovery | undefined
+  let pool: EdgePool | undefined
+  let executor = parts.executor
+  if (!executor) {
+    discovery = parts.discovery ?? createDiscovery(cfg, log)
+    pool = new EdgePool({ user: cfg.edge_credentials?.user ?? 'fedgres_gateway', password: cfg.edge_credentials?.password ?? '', database: 'fedgres' }, 5000)
+    executor = new FederatedExecutor({ discovery, pool, defaults: cfg.defaults, log: log.child({ component: 'federation' }) })
+    const view = await discovery.ready(5000)
+    log.info('edge view ready', { edges: view.edges.length, stale: view.stale })
+  }
   const wire = new WireServer({
     host: cfg.listen.host,
     port: cfg.listen.port,
@@ -44,8 +59,11 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     port,
     shadow,
     wire,
+    discovery,
     async close() {
       await wire.close()
+      pool?.close()
+      if (!parts.discovery) await discovery?.close()
       await shadow.close()
     },
   }

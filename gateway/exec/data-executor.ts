@@ -22,6 +22,10 @@ export interface DataQuery {
   readonly setting: (name: string) => string | undefined
   readonly signal: AbortSignal
   readonly connId: number
+  /** The session's output settings (TimeZone, DateStyle, ...), as PostgreSQL reports them. */
+  readonly outputSettings: () => Promise<readonly (readonly [string, string])[]>
+  /** The session's search_path, as schema names. */
+  readonly searchPath: readonly string[]
 }
 
 export interface DataExecutor {

@@ -121,6 +121,23 @@ export class ShadowRunner {
     return out
   }
 
+  /**
+   * Checks a statement as the client bound it, without running it: parameter types
+   * (ParameterDescription) and the RowDescription in the client's result formats.
+   */
+  async probe(owner: ShadowOwner, q: BoundQuery): Promise<Outcome> {
+    const bytes = enc
+      .parse('', q.sql, q.paramTypes)
+      .describe('S', '')
+      .bind('', '', q.paramFormats as readonly FormatCode[], q.params, q.resultFormats as readonly FormatCode[])
+      .describe('P', '')
+      .sync()
+      .take()
+    const out = splitReply(await this.shadow.run(owner, bytes, this.connId))
+    if (out.error && q.statementName) return { ...out, error: renameStatement(out.error, q.statementName) }
+    return out
+  }
+
   /** ParameterDescription and RowDescription (or NoData) of a statement (Describe S). */
   async describe(owner: ShadowOwner, sql: string, paramTypes: readonly number[]): Promise<Outcome> {
     const bytes = enc.parse('', sql, paramTypes).describe('S', '').sync().take()

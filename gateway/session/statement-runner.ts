@@ -97,6 +97,8 @@ export class StatementRunner {
         setting: (name) => this.setting(name),
         signal: s.signal,
         connId: s.ctx.connId,
+        outputSettings: () => this.#outputSettings(),
+        searchPath: s.searchPath,
       })
       return { kind: 'rows', result, parameterStatus: [] }
     }
@@ -236,6 +238,23 @@ export class StatementRunner {
     return command('DECLARE CURSOR')
   }
 
+  #output: { version: number; values: Promise<[string, string][]> } | undefined
+
+  /** The settings that shape how values are written out, read from the shadow once per change. */
+  #outputSettings(): Promise<[string, string][]> {
+    const s = this.s
+    if (this.#output?.version === s.settings.version) return this.#output.values
+    const values = (async () => {
+      const out = await s.runner.simple(s.owner(), `SELECT ${OUTPUT_SETTINGS.map((n) => `pg_catalog.current_setting('${n}')`).join(', ')}`)
+      if (out.error || !out.result?.rows[0]) throw new FrameError(out.error ?? Buffer.alloc(0))
+      const texts = rowTexts(out.result.rows[0])
+      return OUTPUT_SETTINGS.map((n, i): [string, string] => [n, texts[i] ?? ''])
+    })()
+    this.#output = { version: s.settings.version, values }
+    values.catch(() => (this.#output = undefined))
+    return values
+  }
+
   /** A setting's value for the executor (`fedgres.edge_timeout`, ...), from the SETs recorded. */
   setting(name: string): string | undefined {
     const sql = this.s.settings.lastValueSql(name.toLowerCase())
@@ -262,6 +281,9 @@ function isolationOf(stmt: AstNode): string | undefined {
   }
   return undefined
 }
+
+/** Settings that change how a value is written as text, passed to edges for each statement. */
+const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
 
 const quoteLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
 const quoteIdent = (v: string) => '"' + v.replace(/"/g, '""') + '"'

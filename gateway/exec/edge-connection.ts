@@ -1,0 +1,188 @@
+/**
+ * The gateway's client connection to one edge: startup, optional TLS, SCRAM-SHA-256, then
+ * batches of extended-protocol messages ending in Sync. Replies are split into frames and handed
+ * over as they arrive, so rows stream while the edge still works.
+ */
+import net from 'node:net'
+import tls from 'node:tls'
+import type { Duplex } from 'node:stream'
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import { BackendCode, FrontendEncoder, MessageBuffer, cancelRequest, decodeBackendMessage, sslRequest, startupMessage } from '../../common/pgwire/index.js'
+import { ScramClient } from '../../common/scram.js'
+
+export interface EdgeAddress {
+  readonly edgeId: string
+  readonly host: string
+  readonly port: number
+  readonly tls: boolean
+}
+
+export interface EdgeLogin {
+  readonly user: string
+  readonly password: string
+  readonly database: string
+}
+
+/** A failure to reach or talk to an edge (not an SQL error the edge reported). */
+export class EdgeUnreachable extends Error {}
+
+export class EdgeConnection {
+  readonly #socket: Duplex
+  readonly #frames = new MessageBuffer({ maxMessageLength: 1 << 30 })
+  #onFrame: ((f: Buffer) => void) | undefined
+  #onClose: ((e: Error) => void) | undefined
+  #pid = 0
+  #secret = 0
+  broken = false
+  busy = false
+
+  private constructor(
+    socket: Duplex,
+    readonly address: EdgeAddress,
+  ) {
+    this.#socket = socket
+    socket.on('data', (chunk: Buffer) => this.#data(chunk))
+    socket.on('close', () => this.#closed(new EdgeUnreachable(`connection to edge ${address.edgeId} closed`)))
+    socket.on('error', (e) => this.#closed(new EdgeUnreachable(`edge ${address.edgeId}: ${e.message}`)))
+  }
+
+  #data(chunk: Buffer): void {
+    try {
+      this.#frames.push(chunk)
+      for (let f = this.#frames.nextFrame(); f; f = this.#frames.nextFrame()) this.#onFrame?.(f)
+    } catch (e) {
+      this.#closed(new EdgeUnreachable(`edge ${this.address.edgeId} sent a malformed message: ${(e as Error).message}`))
+      this.#socket.destroy()
+    }
+  }
+
+  #closed(e: Error): void {
+    this.broken = true
+    const cb = this.#onClose
+    this.#onClose = undefined
+    cb?.(e)
+  }
+
+  static async connect(address: EdgeAddress, login: EdgeLogin, timeoutMs: number): Promise<EdgeConnection> {
+    const raw = net.connect({ host: address.host, port: address.port })
+    raw.setNoDelay(true)
+    const timer = setTimeout(() => raw.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        raw.once('connect', resolve)
+        raw.once('error', reject)
+      })
+      let socket: Duplex = raw
+      if (address.tls) {
+        raw.write(sslRequest())
+        const answer = await new Promise<Buffer>((resolve, reject) => {
+          raw.once('data', resolve)
+          raw.once('error', reject)
+        })
+        if (answer[0] !== 0x53) throw new Error('the edge does not offer TLS')
+        socket = tls.connect({ socket: raw, servername: net.isIP(address.host) ? undefined : address.host, rejectUnauthorized: false, minVersion: 'TLSv1.2' })
+        await new Promise<void>((resolve, reject) => {
+          socket.once('secureConnect', resolve)
+          socket.once('error', reject)
+        })
+      }
+      const conn = new EdgeConnection(socket, address)
+      await conn.#login(login)
+      return conn
+    } catch (e) {
+      raw.destroy()
+      throw new EdgeUnreachable(`could not connect to edge ${address.edgeId} at ${address.host}:${address.port}: ${(e as Error).message}`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #login(login: EdgeLogin): Promise<void> {
+    const scram = new ScramClient(login.password)
+    const enc = new FrontendEncoder()
+    await this.#exchange(startupMessage({ user: login.user, database: login.database, application_name: 'fedgres-gateway' }), (frame, done, fail) => {
+      const m = decodeBackendMessage(frame)
+      switch (m.type) {
+        case 'Authentication':
+          if (m.code === 10) this.#socket.write(enc.saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()).take())
+          else if (m.code === 11) this.#socket.write(enc.saslResponse(scram.clientFinal(m.data.toString('utf8'))).take())
+          else if (m.code === 12) scram.verifyServerFinal(m.data.toString('utf8'))
+          else if (m.code !== 0) fail(new Error(`unsupported authentication request ${m.code}`))
+          return
+        case 'BackendKeyData':
+          this.#pid = m.pid
+          this.#secret = m.secret
+          return
+        case 'ErrorResponse':
+          fail(new Error(`${m.fields.code} ${m.fields.message}`))
+          return
+        case 'ReadyForQuery':
+          done()
+          return
+      }
+    })
+  }
+
+  /** Writes `bytes` and feeds every reply frame to `handle` until it calls done or fail. */
+  #exchange(bytes: Buffer, handle: (frame: Buffer, done: () => void, fail: (e: Error) => void) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const finish = (e?: Error) => {
+        this.#onFrame = undefined
+        this.#onClose = undefined
+        if (e) reject(e)
+        else resolve()
+      }
+      this.#onClose = (e) => finish(e)
+      this.#onFrame = (f) => {
+        try {
+          handle(f, () => finish(), (e) => finish(e))
+        } catch (e) {
+          finish(e as Error)
+        }
+      }
+      this.#socket.write(bytes)
+    })
+  }
+
+  /**
+   * Runs a batch ending in Sync; every frame before ReadyForQuery goes to `onFrame`. Resolves at
+   * ReadyForQuery; rejects with EdgeUnreachable if the connection fails first.
+   */
+  run(bytes: Buffer, onFrame: (frame: Buffer) => void): Promise<void> {
+    if (this.broken) return Promise.reject(new EdgeUnreachable(`connection to edge ${this.address.edgeId} is closed`))
+    this.busy = true
+    return this.#exchange(bytes, (f, done) => {
+      if (f[0] === BackendCode.ReadyForQuery) {
+        this.busy = false
+        done()
+      } else onFrame(f)
+    }).catch((e: unknown) => {
+      this.broken = true
+      throw e
+    })
+  }
+
+  pause(): void {
+    this.#socket.pause()
+  }
+  resume(): void {
+    this.#socket.resume()
+  }
+
+  /** Sends a CancelRequest for whatever this connection runs (best effort, as in libpq). */
+  cancel(): void {
+    const s = net.connect({ host: this.address.host, port: this.address.port }, () => s.end(cancelRequest(this.#pid, this.#secret)))
+    s.on('error', () => s.destroy())
+    s.setTimeout(2000, () => s.destroy())
+  }
+
+  close(): void {
+    this.broken = true
+    this.#socket.end(new FrontendEncoder().terminate().take())
+    this.#socket.destroy()
+  }
+}
+
+export const edgeError = (edgeId: string, message: string) =>
+  new PgError(SqlState.ConnectionFailure, `edge ${edgeId} failed: ${message}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other edges, with a NOTICE naming the missing ones.' })

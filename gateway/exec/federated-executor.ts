@@ -1,0 +1,255 @@
+/**
+ * The federation: plans each statement that reads Fedgres's tables against the current edge
+ * view, fans it out, and merges or combines the answers so the client gets exactly what one
+ * PostgreSQL holding every row would return. Statements are checked and described on the
+ * shadow first, so errors, parameter types and RowDescriptions are PostgreSQL's own.
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import type { Logger } from '../../common/log.js'
+import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
+import type { Discovery } from '../discovery/edge-view.js'
+import { plan } from '../plan/planner.js'
+import type { Fetch, Plan } from '../plan/types.js'
+import { FrameError } from '../session/frame-error.js'
+import { BufferedResult, type ResultStream } from '../session/result.js'
+import type { DataExecutor, DataQuery } from './data-executor.js'
+import type { EdgePool } from './edge-pool.js'
+import { explainResult } from './explain.js'
+import { runAggregate, runGather, type Fanout } from './local-tiers.js'
+import { ArrivalMerge, BufferedSource, SortedMerge } from './merge.js'
+import { pruneValues } from './param-values.js'
+import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
+
+export interface FederationOptions {
+  readonly discovery: Discovery
+  readonly pool: EdgePool
+  readonly defaults: { readonly edge_timeout: number; readonly max_gather_rows: number; readonly partial_results: boolean }
+  /** How long a synopsis may go unconfirmed and still prune (default 5 s). */
+  readonly synopsisMaxAgeMs?: number
+  readonly log: Logger
+}
+
+/** Settings that edges use when rows feed the local engine: text that parses back exactly. */
+const FEED_SETTINGS: readonly (readonly [string, string])[] = [
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['extra_float_digits', '1'],
+  ['bytea_output', 'hex'],
+]
+
+export interface Prepared {
+  readonly q: DataQuery
+  readonly paramTypes: readonly number[]
+  readonly paramFormats: readonly number[]
+  readonly rowDescription: Buffer | null
+  readonly columns: number
+  readonly columnTypes: readonly number[]
+  readonly plan: Plan
+  readonly timeoutMs: number
+  readonly partial: boolean
+  readonly notices: Buffer[]
+  readonly stats: ShardStats[]
+}
+
+export class FederatedExecutor implements DataExecutor {
+  constructor(readonly opts: FederationOptions) {}
+
+  async execute(q: DataQuery): Promise<ResultStream> {
+    if (q.statement.type === 'ExplainStmt') return explainResult(this, q)
+    const p = await this.prepare(q, q.statement.text, q.statement.node.SelectStmt as Record<string, unknown>)
+    return this.run(p)
+  }
+
+  setting(q: DataQuery, name: string): string | undefined {
+    return q.setting(`fedgres.${name}`)
+  }
+
+  /** Describes the statement on the shadow and plans it. */
+  async prepare(q: DataQuery, sql: string, select: Record<string, unknown>): Promise<Prepared> {
+    const probe = await q.runner.probe(q.owner, { sql, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
+    if (probe.error) throw new FrameError(probe.error)
+    const pd = probe.paramDescription ? decodeBackendMessage(probe.paramDescription) : undefined
+    const paramTypes = pd?.type === 'ParameterDescription' ? pd.oids : [...q.paramTypes]
+    const rd = probe.result?.rowDescription ?? null
+    const fields = rd ? decodeBackendMessage(rd) : undefined
+    const columnTypes = fields?.type === 'RowDescription' ? fields.fields.map((f) => f.typeOid) : []
+    const paramFormats = paramTypes.map((_, i) => (q.paramFormats.length === 1 ? q.paramFormats[0]! : (q.paramFormats[i] ?? 0)))
+    const settings = await q.outputSettings()
+    const tz = settings.find(([n]) => n === 'TimeZone')?.[1] ?? ''
+    const timeoutMs = durationMs(this.setting(q, 'edge_timeout')) ?? this.opts.defaults.edge_timeout
+    const maxRows = Number(this.setting(q, 'max_gather_rows') ?? this.opts.defaults.max_gather_rows)
+    const partialSetting = this.setting(q, 'partial_results')
+    const partial = partialSetting === undefined ? this.opts.defaults.partial_results : ['on', 'true', '1', 'yes'].includes(partialSetting.toLowerCase())
+    const view = this.opts.discovery.current()
+    const now = Date.now()
+    const planned = plan({
+      select,
+      edges: view.edges,
+      params: pruneValues(paramTypes, q.params, paramFormats),
+      paramCount: paramTypes.length,
+      now,
+      synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? 5000,
+      statementTime: new Date(now).toISOString().replace('T', ' ').replace('Z', '+00'),
+      utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
+      searchPath: q.searchPath,
+      maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
+    })
+    return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [] }
+  }
+
+  /** Starts one fetch on its shards (after reporting shards that cannot answer). */
+  async fanout(p: Prepared, fetch: Fetch, resultFormats: readonly number[]): Promise<ShardStream[]> {
+    if (fetch.unavailable.length > 0) {
+      const missing = fetch.unavailable.map((u) => `${u.shard} (${u.edgeIds.join(', ')})`).join(', ')
+      if (!p.partial) throw new PgError(SqlState.ConnectionFailure, `no healthy edge for shard ${missing}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other shards.' })
+      this.#notice(p, `results exclude shard ${missing}: no healthy edge`)
+    }
+    const settings = fetch.formats === 'client' ? await p.q.outputSettings() : FEED_SETTINGS
+    const request: EdgeRequest = {
+      sql: fetch.sql,
+      paramTypes: fetch.usesParams ? p.paramTypes : [],
+      params: fetch.usesParams ? p.q.params : [],
+      paramFormats: fetch.usesParams ? p.paramFormats : [],
+      resultFormats,
+      settings,
+    }
+    const streams = fetch.targets.map((t) => new ShardStream(t, request, this.opts.pool, p.timeoutMs))
+    for (const s of streams) p.stats.push(s.stats)
+    const onAbort = () => streams.forEach((s) => s.cancel())
+    p.q.signal.addEventListener('abort', onAbort, { once: true })
+    return streams
+  }
+
+  #notice(p: Prepared, message: string): void {
+    p.notices.push(new BackendEncoder().noticeResponse({ severity: 'NOTICE', code: SqlState.Warning, message }).take())
+  }
+
+  /** Client result formats for the visible columns, then binary for `hidden` sort keys. */
+  clientFormats(p: Prepared, hidden: number): number[] {
+    const f = p.q.resultFormats
+    const visible = Array.from({ length: p.columns }, (_, i) => (f.length === 1 ? f[0]! : (f[i] ?? 0)))
+    return [...visible, ...Array<number>(hidden).fill(1)]
+  }
+
+  async run(p: Prepared): Promise<ResultStream> {
+    const fan: Fanout = {
+      start: (fetch, formats) => this.fanout(p, fetch, formats),
+      collect: (streams) => this.#collect(p, streams),
+    }
+    switch (p.plan.tier) {
+      case 'router':
+      case 'union': {
+        const streams = await this.fanout(p, p.plan.fetch, this.clientFormats(p, 0))
+        const offset = p.plan.tier === 'union' ? p.plan.offset : 0
+        const limit = p.plan.tier === 'union' ? p.plan.limit : null
+        return this.#stream(p, streams, new ArrivalMerge(streams), offset, limit)
+      }
+      case 'merge-sorted': {
+        const streams = await this.fanout(p, p.plan.fetch, this.clientFormats(p, p.plan.keys.length))
+        return this.#stream(p, streams, new SortedMerge(streams, p.plan.keys, p.columns), p.plan.offset, p.plan.limit)
+      }
+      case 'partial-aggregate':
+        return this.#buffered(p, await runAggregate(p, p.plan, fan))
+      case 'gather':
+        return this.#buffered(p, await runGather(p, p.plan, fan, this.opts.discovery.current()))
+    }
+  }
+
+  /** Rows of every stream; a failed shard fails the statement, or becomes a NOTICE with partial results. */
+  async #collect(p: Prepared, streams: readonly ShardStream[]): Promise<Buffer[][]> {
+    const out: Buffer[][] = []
+    for (const s of streams) {
+      const rows: Buffer[] = []
+      try {
+        for (let r = await s.next(); r; r = await s.next()) rows.push(r)
+      } catch (e) {
+        if (p.partial && e instanceof PgError && e.code === SqlState.ConnectionFailure) {
+          this.#notice(p, `results exclude shard ${s.stats.shard}: ${e.message}`)
+          continue
+        }
+        streams.forEach((x) => x.cancel())
+        throw e
+      }
+      out.push(rows)
+    }
+    return out
+  }
+
+  #buffered(p: Prepared, rows: BufferedResult): ResultStream {
+    return new BufferedResult(p.rowDescription, rows.rows, `SELECT ${rows.rows.length}`, [...p.notices, ...rows.notices])
+  }
+
+  /** Streams merged rows with OFFSET and LIMIT applied; once LIMIT is met the edges are cancelled. */
+  async #stream(p: Prepared, streams: ShardStream[], source: { next(): Promise<Buffer | null> }, offset: number, limit: number | null): Promise<ResultStream> {
+    if (p.partial) {
+      // Partial results must list every missing shard before the first row: collect first.
+      const rows: Buffer[] = []
+      const ok: BufferedSource[] = []
+      for (const s of streams) {
+        const got: Buffer[] = []
+        try {
+          for (let r = await s.next(); r; r = await s.next()) got.push(r)
+          ok.push(new BufferedSource(got))
+        } catch (e) {
+          if (!(e instanceof PgError && e.code === SqlState.ConnectionFailure)) throw e
+          this.#notice(p, `results exclude shard ${s.stats.shard}: ${e.message}`)
+        }
+      }
+      const merged = source instanceof SortedMerge ? new SortedMerge(ok, source.keys, source.visibleColumns) : new ArrivalMerge(ok)
+      let skipped = 0
+      for (let r = await merged.next(); r && (limit === null || rows.length < limit); r = await merged.next()) {
+        if (skipped++ < offset) continue
+        rows.push(r)
+      }
+      return new BufferedResult(p.rowDescription, rows, `SELECT ${rows.length}`, p.notices)
+    }
+    let sent = 0
+    let skipped = 0
+    let closed = false
+    const stop = () => {
+      closed = true
+      streams.forEach((s) => s.cancel())
+    }
+    return {
+      notices: p.notices,
+      rowDescription: p.rowDescription,
+      async next() {
+        if (closed) return null
+        if (limit !== null && sent >= limit) {
+          stop()
+          return null
+        }
+        for (;;) {
+          let row: Buffer | null
+          try {
+            row = await source.next()
+          } catch (e) {
+            stop()
+            throw e
+          }
+          if (!row) return null
+          if (skipped < offset) {
+            skipped++
+            continue
+          }
+          sent++
+          return row
+        }
+      },
+      tag: () => `SELECT ${sent}`,
+      close: stop,
+    }
+  }
+}
+
+/** A duration setting in ms: a number (ms) or PostgreSQL's units (`5s`, `200ms`, `1min`). */
+export function durationMs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/i.exec(v)
+  if (!m) return undefined
+  const n = Number(m[1])
+  const unit = (m[2] ?? 'ms').toLowerCase()
+  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'min' ? 60_000 : 3_600_000)
+}

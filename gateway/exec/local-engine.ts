@@ -1,0 +1,67 @@
+/**
+ * The gateway's local PostgreSQL engine for the partial-aggregate and gather tiers: fetched rows
+ * go to the shadow as text arrays (one per column, plus a count), and a statement over them
+ * computes the client's answer with PostgreSQL's own semantics, in the client's formats.
+ */
+import { FrameError } from '../session/frame-error.js'
+import type { ShadowRunner } from '../session/shadow-exchange.js'
+import type { ShadowOwner } from '../catalog/shadow.js'
+import { rowTexts } from '../session/shadow-exchange.js'
+import type { BufferedResult } from '../session/result.js'
+
+const TEXT_ARRAY = 1009
+const INT8_ARRAY = 1016
+
+/** Fetched rows of one feed: text values of its needed columns, then the count. */
+export interface FeedRows {
+  readonly columns: number
+  readonly rows: (string | null)[][]
+}
+
+function arrayLiteral(values: readonly (string | null)[]): string {
+  let s = '{'
+  for (let i = 0; i < values.length; i++) {
+    if (i) s += ','
+    const v = values[i]
+    s += v === null ? 'NULL' : '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"'
+  }
+  return s + '}'
+}
+
+/** The feed's parameters: one text[] per column, an int8[] of counts. */
+export function feedParams(feed: FeedRows): { types: number[]; values: Buffer[] } {
+  const types: number[] = []
+  const values: Buffer[] = []
+  for (let c = 0; c <= feed.columns; c++) {
+    types.push(c === feed.columns ? INT8_ARRAY : TEXT_ARRAY)
+    values.push(Buffer.from(arrayLiteral(feed.rows.map((r) => r[c] ?? null))))
+  }
+  return { types, values }
+}
+
+export const textsOf = (frame: Buffer) => rowTexts(frame)
+
+export interface LocalRun {
+  readonly sql: string
+  readonly clientParamTypes: readonly number[]
+  readonly clientParams: readonly (Buffer | null)[]
+  /** The client's parameter formats, one per parameter. */
+  readonly clientParamFormats: readonly number[]
+  readonly feeds: readonly FeedRows[]
+  readonly resultFormats: readonly number[]
+}
+
+export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: LocalRun): Promise<BufferedResult> {
+  const paramTypes = [...run.clientParamTypes]
+  const params = [...run.clientParams]
+  const formats = [...run.clientParamFormats]
+  for (const f of run.feeds) {
+    const p = feedParams(f)
+    paramTypes.push(...p.types)
+    params.push(...p.values)
+    formats.push(...p.types.map(() => 0))
+  }
+  const out = await runner.bound(owner, { sql: run.sql, paramTypes, params, paramFormats: formats, resultFormats: run.resultFormats })
+  if (out.error) throw new FrameError(out.error)
+  return out.result!
+}

@@ -1,0 +1,107 @@
+/**
+ * The tiers that finish on the gateway's local engine: partial-aggregate (combine the edges'
+ * partial rows) and gather (run the client's statement over the rows the edges shipped).
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import { decodeBackendMessage } from '../../common/pgwire/index.js'
+import type { EdgeView } from '../discovery/edge-view.js'
+import { combineSql } from '../plan/gather.js'
+import { typeNameOf } from '../plan/pg-types.js'
+import type { Fetch, GatherPlan, PartialAggregatePlan } from '../plan/types.js'
+import { FrameError } from '../session/frame-error.js'
+import type { BufferedResult } from '../session/result.js'
+import { rowTexts } from '../session/shadow-exchange.js'
+import type { Prepared } from './federated-executor.js'
+import { runLocal, type FeedRows } from './local-engine.js'
+import type { ShardStream } from './shard-stream.js'
+
+export interface Fanout {
+  start(fetch: Fetch, resultFormats: readonly number[]): Promise<ShardStream[]>
+  collect(streams: readonly ShardStream[]): Promise<Buffer[][]>
+}
+
+export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan: Fanout): Promise<BufferedResult> {
+  const q = p.q
+  const described = await q.runner.describe(q.owner, plan.fetch.sql, plan.fetch.usesParams ? p.paramTypes : [])
+  if (described.error) throw new FrameError(described.error)
+  const rd = described.result?.rowDescription ? decodeBackendMessage(described.result.rowDescription) : undefined
+  const partialTypes = rd?.type === 'RowDescription' ? rd.fields.map((f) => typeNameOf(f.typeOid)) : []
+  if (partialTypes.length !== plan.combine.partialNames.length || partialTypes.some((t) => t === undefined)) return runGather(p, plan.fallback, fan, undefined)
+  const streams = await fan.start(plan.fetch, [])
+  const rows = (await fan.collect(streams)).flat().map((r) => [...rowTexts(r), '1'])
+  const sql = combineSql(plan.combine, partialTypes as string[], p.columnTypes.map(typeNameOf), p.paramTypes.length + 1)
+  return runLocal(q.runner, q.owner, {
+    sql,
+    clientParamTypes: p.paramTypes,
+    clientParams: q.params,
+    clientParamFormats: p.paramFormats,
+    feeds: [{ columns: partialTypes.length, rows }],
+    resultFormats: resultFormats(p),
+  })
+}
+
+export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view: EdgeView | undefined): Promise<BufferedResult> {
+  const started = await Promise.all(plan.feeds.map((f) => (f.fetch ? fan.start(f.fetch, []) : Promise.resolve([]))))
+  const feeds: FeedRows[] = []
+  let total = 0
+  for (let i = 0; i < plan.feeds.length; i++) {
+    const feed = plan.feeds[i]!
+    const needed = feed.columns.filter((c) => c.needed).length
+    let rows: (string | null)[][]
+    if (feed.relation === 'fedgres.edges') {
+      rows = edgeRows(view).map((r) => [...feed.columns.flatMap((c, j) => (c.needed ? [r[j]!] : [])), '1'])
+    } else {
+      rows = (await fan.collect(started[i]!)).flat().map(rowTexts)
+    }
+    total += rows.length
+    if (total > plan.maxRows) {
+      started.flat().forEach((s) => s.cancel())
+      throw new PgError(SqlState.ProgramLimitExceeded, `query needs more than fedgres.max_gather_rows (${plan.maxRows}) rows at the gateway`, {
+        hint: 'Add filters on time, host_name, cluster_name or namespace_name, aggregate with simple aggregates, or raise fedgres.max_gather_rows.',
+      })
+    }
+    feeds.push({ columns: needed, rows })
+  }
+  return runLocal(p.q.runner, p.q.owner, {
+    sql: plan.localSql,
+    clientParamTypes: p.paramTypes,
+    clientParams: p.q.params,
+    clientParamFormats: p.paramFormats,
+    feeds,
+    resultFormats: resultFormats(p),
+  })
+}
+
+function resultFormats(p: Prepared): number[] {
+  const f = p.q.resultFormats
+  return Array.from({ length: p.columns }, (_, i) => (f.length === 1 ? f[0]! : (f[i] ?? 0)))
+}
+
+const arr = (xs: readonly string[]) => '{' + xs.map((x) => '"' + x.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}'
+const ts = (micros: number | null | undefined) => (micros === null || micros === undefined ? null : new Date(Math.floor(micros / 1000)).toISOString().replace('T', ' ').replace('Z', '+00'))
+
+/** fedgres.edges as text rows, in the view's column order, from the gateway's live view. */
+function edgeRows(view: EdgeView | undefined): (string | null)[][] {
+  if (!view) return []
+  return view.edges.map((e) => {
+    const s = e.synopsis
+    const tables = s ? (['alerts', 'logs'] as const).filter((t) => s.tables[t].rows > 0 || s.tables[t].minTime !== null) : []
+    const times = s ? [s.tables.alerts, s.tables.logs].flatMap((t) => (t.minTime === null ? [] : [t])) : []
+    return [
+      e.edgeId,
+      `${e.host}:${e.port}`,
+      e.shard,
+      e.cluster,
+      e.status,
+      arr(e.tags),
+      arr(tables),
+      s ? String(s.tables.alerts.rows) : null,
+      s ? String(s.tables.logs.rows) : null,
+      times.length ? ts(Math.min(...times.map((t) => t.minTime!))) : null,
+      times.length ? ts(Math.max(...times.map((t) => t.maxTime!))) : null,
+      String(e.schemaVersion),
+      s ? s.publishedAt : null,
+    ]
+  })
+}

@@ -1,0 +1,138 @@
+/**
+ * The k-way merge of shards that each return rows in ORDER BY order. Sort keys travel as
+ * trailing columns in binary, compared as PostgreSQL compares them (the database collation is
+ * C, so text compares byte-wise), and are cut before rows are relayed.
+ */
+import { dataRowWithoutTrailing } from '../../common/pgwire/index.js'
+import type { SortKey } from '../plan/types.js'
+
+/** Rows in order from one shard: a live ShardStream, or rows already received. */
+export interface RowSource {
+  next(): Promise<Buffer | null>
+  /** A row if one is queued, null at the end, undefined if it must wait. */
+  take(): Buffer | null | undefined
+  readonly ready: boolean
+  wait(): Promise<void>
+}
+
+export class BufferedSource implements RowSource {
+  #i = 0
+  constructor(readonly rows: readonly Buffer[]) {}
+  async next(): Promise<Buffer | null> {
+    return this.rows[this.#i++] ?? null
+  }
+  take(): Buffer | null {
+    return this.rows[this.#i++] ?? null
+  }
+  readonly ready = true
+  async wait(): Promise<void> {}
+}
+
+/** The last `n` fields of a DataRow (null for SQL NULL). */
+export function trailingFields(frame: Buffer, n: number): (Buffer | null)[] {
+  const count = frame.readInt16BE(5)
+  let pos = 7
+  const out: (Buffer | null)[] = []
+  for (let i = 0; i < count; i++) {
+    const len = frame.readInt32BE(pos)
+    pos += 4
+    if (i >= count - n) out.push(len < 0 ? null : frame.subarray(pos, pos + len))
+    if (len > 0) pos += len
+  }
+  return out
+}
+
+function compareValue(a: Buffer, b: Buffer, key: SortKey): number {
+  switch (key.type) {
+    case 'int':
+    case 'timestamptz': {
+      const x = a.length === 8 ? a.readBigInt64BE(0) : BigInt(a.length === 4 ? a.readInt32BE(0) : a.readInt16BE(0))
+      const y = b.length === 8 ? b.readBigInt64BE(0) : BigInt(b.length === 4 ? b.readInt32BE(0) : b.readInt16BE(0))
+      return x < y ? -1 : x > y ? 1 : 0
+    }
+    case 'bool':
+      return a[0]! - b[0]!
+    case 'text':
+      return Buffer.compare(a, b)
+  }
+}
+
+export function compareKeys(a: readonly (Buffer | null)[], b: readonly (Buffer | null)[], keys: readonly SortKey[]): number {
+  for (const k of keys) {
+    const x = a[k.column]!
+    const y = b[k.column]!
+    let c: number
+    if (x === null || y === null) {
+      if (x === y) continue
+      c = (x === null) === k.nullsFirst ? -1 : 1
+      if (c !== 0) return c
+      continue
+    }
+    c = compareValue(x, y, k)
+    if (c !== 0) return k.desc ? -c : c
+  }
+  return 0
+}
+
+interface Head {
+  readonly stream: RowSource
+  row: Buffer
+  keys: (Buffer | null)[]
+}
+
+/** Merges sorted shard streams; yields client rows (sort key columns cut). */
+export class SortedMerge {
+  readonly #heads: Head[] = []
+  #started = false
+
+  constructor(
+    readonly streams: readonly RowSource[],
+    readonly keys: readonly SortKey[],
+    readonly visibleColumns: number,
+  ) {}
+
+  async #fill(stream: RowSource): Promise<void> {
+    const row = await stream.next()
+    if (!row) return
+    const head = { stream, row, keys: trailingFields(row, this.keys.length) }
+    // Insert keeping #heads sorted (k is small: a linear insert beats a heap here).
+    let i = 0
+    while (i < this.#heads.length && compareKeys(this.#heads[i]!.keys, head.keys, this.keys) <= 0) i++
+    this.#heads.splice(i, 0, head)
+  }
+
+  async next(): Promise<Buffer | null> {
+    if (!this.#started) {
+      this.#started = true
+      await Promise.all(this.streams.map((s) => this.#fill(s)))
+    }
+    const head = this.#heads.shift()
+    if (!head) return null
+    await this.#fill(head.stream)
+    return dataRowWithoutTrailing(head.row, this.visibleColumns)
+  }
+}
+
+/** Rows from whichever shard has one first: the client sees rows before the slowest edge ends. */
+export class ArrivalMerge {
+  #live: RowSource[]
+  constructor(streams: readonly RowSource[]) {
+    this.#live = [...streams]
+  }
+  async next(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.#live.length === 0) return null
+      let ended = false
+      for (const s of this.#live) {
+        const row = s.take()
+        if (row === null) {
+          this.#live = this.#live.filter((x) => x !== s)
+          ended = true
+          break
+        }
+        if (row !== undefined) return row
+      }
+      if (!ended && this.#live.every((s) => !s.ready)) await Promise.race(this.#live.map((s) => s.wait()))
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The client's bound parameters as pruning reads them: text, a text array, or a timestamp in
+ * microseconds. A value this cannot read is simply unknown: it never prunes.
+ */
+import { parseArrayLiteral } from '../plan/prune.js'
+import type { PruneValue } from '../plan/types.js'
+
+const TEXTLIKE = new Set([25, 1043, 19, 1042, 0, 705])
+const TEXT_ARRAYS = new Set([1009, 1015, 1014])
+const INTS = new Set([20, 21, 23])
+const TIMESTAMPS = new Set([1184, 1114])
+const PG_EPOCH_MICROS = 946_684_800_000_000
+
+export function pruneValues(types: readonly number[], params: readonly (Buffer | null)[], formats: readonly number[]): PruneValue[] {
+  return types.map((oid, i) => {
+    const v = params[i]
+    if (v === undefined) return undefined
+    if (v === null) return { text: null }
+    if (formats[i] !== 1) {
+      const text = v.toString('utf8')
+      if (TEXT_ARRAYS.has(oid)) {
+        const arr = parseArrayLiteral(text)
+        return arr ? { array: arr } : undefined
+      }
+      return { text }
+    }
+    if (TEXTLIKE.has(oid)) return { text: v.toString('utf8') }
+    if (INTS.has(oid)) return { text: String(v.length === 8 ? v.readBigInt64BE(0) : v.length === 4 ? v.readInt32BE(0) : v.readInt16BE(0)) }
+    if (oid === 1184 && v.length === 8) return { micros: Number(v.readBigInt64BE(0)) + PG_EPOCH_MICROS }
+    if (TEXT_ARRAYS.has(oid)) return decodeTextArray(v)
+    if (TIMESTAMPS.has(oid)) return undefined
+    return undefined
+  })
+}
+
+/** A one-dimensional text[] in binary form. */
+function decodeTextArray(b: Buffer): PruneValue {
+  if (b.length < 12) return undefined
+  const ndim = b.readInt32BE(0)
+  if (ndim === 0) return { array: [] }
+  if (ndim !== 1) return undefined
+  const n = b.readInt32BE(12)
+  let pos = 20
+  const out: (string | null)[] = []
+  for (let i = 0; i < n; i++) {
+    const len = b.readInt32BE(pos)
+    pos += 4
+    if (len < 0) out.push(null)
+    else {
+      out.push(b.toString('utf8', pos, pos + len))
+      pos += len
+    }
+  }
+  return { array: out }
+}

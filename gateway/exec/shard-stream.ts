@@ -1,0 +1,193 @@
+/**
+ * One shard's part of a statement: asks its preferred replica, fails over to the next one if
+ * that replica fails before any row was passed on, and queues rows as they arrive. The edge's
+ * SQL errors are the statement's errors; a lost or silent edge is 08006, naming it.
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { BackendCode, FrontendEncoder, decodeBackendMessage, type FormatCode } from '../../common/pgwire/index.js'
+import { remoteError } from '../session/shadow-exchange.js'
+import type { ShardTarget } from '../plan/types.js'
+import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
+import type { EdgePool } from './edge-pool.js'
+
+export interface EdgeRequest {
+  readonly sql: string
+  readonly paramTypes: readonly number[]
+  readonly params: readonly (Buffer | null)[]
+  readonly paramFormats: readonly number[]
+  readonly resultFormats: readonly number[]
+  /** Output settings for the session on the edge (TimeZone, DateStyle, ...). */
+  readonly settings: readonly (readonly [string, string])[]
+}
+
+export interface ShardStats {
+  readonly shard: string
+  edgeId: string
+  rows: number
+  ms: number
+  failovers: string[]
+}
+
+const HIGH_WATER = 20_000
+const LOW_WATER = 2_000
+
+export function encodeRequest(r: EdgeRequest): Buffer {
+  const enc = new FrontendEncoder()
+  if (r.settings.length > 0) {
+    // Setting names are literal (the edge's guard checks them); values travel as parameters.
+    const sql = 'SELECT ' + r.settings.map(([n], i) => `pg_catalog.set_config('${n.replace(/'/g, "''")}', $${i + 1}, true)`).join(', ')
+    const values = r.settings.map(([, v]) => Buffer.from(v))
+    enc.parse('', sql, values.map(() => 25)).bind('', '', [], values, []).execute('', 0)
+  }
+  enc.parse('', r.sql, r.paramTypes).bind('', '', r.paramFormats as FormatCode[], r.params, r.resultFormats as FormatCode[]).execute('', 0).sync()
+  return enc.take()
+}
+
+export class ShardStream {
+  readonly stats: ShardStats
+  readonly #queue: Buffer[] = []
+  #done = false
+  #error: Error | undefined
+  #waiter: (() => void) | undefined
+  #conn: EdgeConnection | undefined
+  #paused = false
+  #cancelled = false
+  #timer: NodeJS.Timeout | undefined
+  #timedOut = false
+  readonly #bytes: Buffer
+  readonly #prelude: number
+  tag = ''
+
+  constructor(
+    readonly target: ShardTarget,
+    request: EdgeRequest,
+    private readonly pool: EdgePool,
+    private readonly timeoutMs: number,
+  ) {
+    this.#bytes = encodeRequest(request)
+    this.#prelude = request.settings.length > 0 ? 1 : 0
+    this.stats = { shard: target.shard, edgeId: target.replicas[0]?.edgeId ?? '', rows: 0, ms: 0, failovers: [] }
+    void this.#run()
+  }
+
+  async #run(): Promise<void> {
+    const started = performance.now()
+    const replicas = this.target.replicas
+    for (let i = 0; i < replicas.length && !this.#cancelled; i++) {
+      const edge = replicas[i]!
+      this.stats.edgeId = edge.edgeId
+      try {
+        await this.#ask(edge)
+        break
+      } catch (e) {
+        const retry = e instanceof EdgeUnreachable && this.stats.rows === 0 && i + 1 < replicas.length && !this.#cancelled
+        if (retry) {
+          this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}`)
+          continue
+        }
+        this.#error = e instanceof EdgeUnreachable ? edgeError(edge.edgeId, e.message) : (e as Error)
+        break
+      }
+    }
+    this.stats.ms = performance.now() - started
+    this.#done = true
+    this.#wake()
+  }
+
+  async #ask(edge: ShardTarget['replicas'][number]): Promise<void> {
+    const conn = await this.pool.acquire({ edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls })
+    this.#conn = conn
+    let completes = 0
+    let sqlError: PgError | undefined
+    const prelude = this.#prelude
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true
+      conn.cancel()
+      conn.close()
+    }, this.timeoutMs)
+    try {
+      await conn.run(this.#bytes, (f) => {
+        const t = f[0]
+        if (t === BackendCode.DataRow) {
+          if (completes < prelude) return
+          this.#queue.push(f)
+          this.stats.rows++
+          if (!this.#paused && this.#queue.length > HIGH_WATER) {
+            this.#paused = true
+            conn.pause()
+          }
+          this.#wake()
+        } else if (t === BackendCode.CommandComplete) {
+          completes++
+          if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
+        } else if (t === BackendCode.ErrorResponse) {
+          const m = decodeBackendMessage(f)
+          if (m.type === 'ErrorResponse') sqlError ??= remoteError(m.fields)
+        }
+      })
+    } catch (e) {
+      if (this.#cancelled) return
+      if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.timeoutMs} ms (fedgres.edge_timeout)`)
+      throw e
+    } finally {
+      clearTimeout(this.#timer)
+      this.#conn = undefined
+    }
+    this.pool.release(conn)
+    if (sqlError) throw sqlError
+  }
+
+  #wake(): void {
+    const w = this.#waiter
+    this.#waiter = undefined
+    w?.()
+  }
+
+  /** Whether a row (or the end) can be taken without waiting. */
+  get ready(): boolean {
+    return this.#queue.length > 0 || this.#done
+  }
+
+  /** Resolves when a row or the end is available. */
+  wait(): Promise<void> {
+    if (this.ready) return Promise.resolve()
+    return new Promise((r) => (this.#waiter = r))
+  }
+
+  /** The next DataRow, or null at the end; throws the shard's error. */
+  async next(): Promise<Buffer | null> {
+    for (;;) {
+      const row = this.take()
+      if (row !== undefined) return row
+      await this.wait()
+    }
+  }
+
+  /** A row if one is queued, null at the end, undefined if it must wait. */
+  take(): Buffer | null | undefined {
+    if (this.#queue.length > 0) {
+      const row = this.#queue.shift()!
+      if (this.#paused && this.#queue.length < LOW_WATER) {
+        this.#paused = false
+        this.#conn?.resume()
+      }
+      return row
+    }
+    if (this.#done) {
+      if (this.#error) throw this.#error
+      return null
+    }
+    return undefined
+  }
+
+  /** Stops the shard's work: the edge is sent a cancel and the connection is dropped. */
+  cancel(): void {
+    if (this.#done || this.#cancelled) return
+    this.#cancelled = true
+    const c = this.#conn
+    if (c) {
+      c.cancel()
+      c.close()
+    }
+  }
+}

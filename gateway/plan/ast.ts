@@ -1,0 +1,98 @@
+/**
+ * Small, pure helpers over libpg-query's JSON syntax tree: building nodes, comparing
+ * expressions, splitting conjunctions and deparsing. Nothing here does I/O.
+ */
+import { deparseSync } from 'pgsql-deparser'
+
+export type Node = Record<string, unknown>
+
+/** The single key of a node wrapper (`{ ColumnRef: {...} }` → 'ColumnRef'). */
+export const kind = (n: unknown): string | undefined => (n && typeof n === 'object' && !Array.isArray(n) ? Object.keys(n as Node)[0] : undefined)
+export const body = (n: unknown): Node => (n as Node)[kind(n)!] as Node
+
+/** A structural key of an expression: its JSON without source locations. */
+export function exprKey(n: unknown): string {
+  return JSON.stringify(n, (k, v) => (k === 'location' ? undefined : v))
+}
+
+export const clone = <T>(n: T): T => structuredClone(n)
+
+export const str = (s: string): Node => ({ String: { sval: s } })
+export const colRef = (...names: string[]): Node => ({ ColumnRef: { fields: names.map(str) } })
+export const textConst = (s: string): Node => ({ A_Const: { sval: { sval: s } } })
+export const intConst = (i: number): Node => ({ A_Const: { ival: i === 0 ? {} : { ival: i } } })
+export const nullConst = (): Node => ({ A_Const: { isnull: true } })
+export const typeName = (name: string, array = false): Node => {
+  const names = name.includes('.') ? name.split('.') : ['pg_catalog', name]
+  return { names: names.map(str), typemod: -1, ...(array ? { arrayBounds: [{ Integer: { ival: -1 } }] } : {}) }
+}
+export const cast = (arg: Node, type: string, array = false): Node => ({ TypeCast: { arg, typeName: typeName(type, array) } })
+export const param = (n: number): Node => ({ ParamRef: { number: n } })
+export const func = (name: string, args: Node[], extra: Node = {}): Node => ({ FuncCall: { funcname: [str(name)], args, funcformat: 'COERCE_EXPLICIT_CALL', ...extra } })
+export const resTarget = (val: Node, name?: string): Node => ({ ResTarget: { val, ...(name ? { name } : {}) } })
+export const op = (name: string, l: Node, r: Node): Node => ({ A_Expr: { kind: 'AEXPR_OP', name: [str(name)], lexpr: l, rexpr: r } })
+
+/** Function name (last part, lower case) of a FuncCall body. */
+export function funcName(f: Node): string {
+  const names = (f.funcname as Node[]).map((n) => (n.String as { sval?: string } | undefined)?.sval ?? '')
+  return names[names.length - 1]!.toLowerCase()
+}
+
+/** The top-level AND terms of a WHERE clause. */
+export function conjuncts(where: unknown): Node[] {
+  if (!where) return []
+  if (kind(where) === 'BoolExpr' && body(where).boolop === 'AND_EXPR') return (body(where).args as Node[]).flatMap(conjuncts)
+  return [where as Node]
+}
+
+export function andOf(terms: readonly Node[]): Node | undefined {
+  if (terms.length === 0) return undefined
+  if (terms.length === 1) return terms[0]
+  return { BoolExpr: { boolop: 'AND_EXPR', args: [...terms] } }
+}
+
+/** Visits nodes depth first; `visit` returning false skips a node's children. */
+export function visit(n: unknown, fn: (type: string, f: Node, wrapper: Node) => boolean | void): void {
+  if (Array.isArray(n)) {
+    for (const x of n) visit(x, fn)
+    return
+  }
+  if (n === null || typeof n !== 'object') return
+  for (const [k, v] of Object.entries(n as Node)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && /^[A-Z]/.test(k)) {
+      if (fn(k, v as Node, n as Node) === false) continue
+    }
+    visit(v, fn)
+  }
+}
+
+/**
+ * Rebuilds a tree bottom-up: `fn` sees each wrapper node (`{ Type: {...} }`) and returns a
+ * replacement, or undefined to keep it (with its children rewritten).
+ */
+export function rewrite(n: unknown, fn: (wrapper: Node) => Node | undefined): unknown {
+  if (Array.isArray(n)) return n.map((x) => rewrite(x, fn))
+  if (n === null || typeof n !== 'object') return n
+  const k = kind(n)
+  if (k && /^[A-Z]/.test(k) && Object.keys(n as Node).length === 1) {
+    const replaced = fn(n as Node)
+    if (replaced) return replaced
+  }
+  const out: Node = {}
+  for (const [key, v] of Object.entries(n as Node)) out[key] = rewrite(v, fn)
+  return out
+}
+
+/** SQL text of a SelectStmt body. */
+export function deparseSelect(select: Node): string {
+  return deparseSync({ stmts: [{ stmt: { SelectStmt: select } }] } as never)
+}
+
+export function deparseExpr(expr: Node): string {
+  return deparseSync({ stmts: [{ stmt: { SelectStmt: { targetList: [resTarget(expr)], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } } }] } as never).replace(/^SELECT\s+/i, '')
+}
+
+/** Column names in a ColumnRef: ['a', 'host_name'] or ['host_name']; '*' for A_Star. */
+export function refNames(f: Node): string[] {
+  return (f.fields as Node[]).map((x) => (x.String as { sval: string } | undefined)?.sval ?? '*')
+}

@@ -1,0 +1,136 @@
+/**
+ * The gather tier: each data relation the statement reads is fetched from the edges as the
+ * distinct rows of the columns it needs, with their counts, filtered by the conjuncts that
+ * concern it alone. The client's statement then runs unchanged on the gateway's own PostgreSQL
+ * (the shadow), each relation replaced by its fetched rows: whatever PostgreSQL can answer over
+ * the rows, it answers exactly.
+ */
+import { parseSync } from 'libpg-query'
+import { deparseSync } from 'pgsql-deparser'
+import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
+import { relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
+import type { CombineSpec, Feed, Fetch, GatherPlan } from './types.js'
+
+const q = (name: string) => '"' + name.replace(/"/g, '""') + '"'
+
+/** Columns of `rel` the statement may read: all of them for `*` or a whole-row reference. */
+export function neededColumns(stmt: unknown, rel: DataRelation, alias: string): Set<string> {
+  const all = relationColumns(rel).map((c) => c.name)
+  const names = new Set<string>()
+  let everything = false
+  visit(stmt, (t, f) => {
+    if (t === 'ColumnRef') {
+      const n = refNames(f)
+      const last = n[n.length - 1]!
+      if (last === '*' || (n.length === 1 && n[0] === alias)) everything = true
+      else names.add(last)
+    }
+    if (t === 'JoinExpr' && f.isNatural) everything = true
+    if (t === 'JoinExpr') for (const u of (f.usingClause as Node[] | undefined) ?? []) names.add((u.String as { sval: string }).sval)
+    if (t === 'RangeVar' && (f.alias as Node | undefined)?.colnames) everything = true
+  })
+  return new Set(all.filter((c) => everything || names.has(c)))
+}
+
+/** Conjuncts of the top-level WHERE that read only this relation (and so may run on the edges). */
+export function pushableConjuncts(select: Node, from: SimpleFrom | undefined, use: RelationUse): Node[] {
+  if (!from) return []
+  const t = from.tables.find((x) => x.use === use)
+  if (!t) return []
+  return conjuncts(select.whereClause).filter((c) => {
+    let ok = true
+    let touches = false
+    visit(c, (type, f) => {
+      if (type === 'SubLink' || (type === 'FuncCall' && f.over)) ok = false
+      if (type === 'ColumnRef') {
+        const n = refNames(f)
+        touches = true
+        if (n.length === 1 ? !t.ref.unqualified : !(n.length === 2 && t.ref.qualifiers.includes(n[0]!))) ok = false
+      }
+    })
+    return ok && touches
+  })
+}
+
+export interface FeedRequest {
+  readonly use: RelationUse
+  /** Conjuncts pushed to the edges, and the fetch's targets (planned by the caller). */
+  readonly pushed: readonly Node[]
+  readonly fetch: Omit<Fetch, 'sql' | 'usesParams' | 'formats' | 'hiddenColumns'> | undefined
+}
+
+/** The edges' statement for a feed: distinct needed rows with their counts. */
+function feedSql(rel: DataRelation, alias: string, needed: readonly string[], pushed: readonly Node[]): string {
+  const table = rel === 'alerts' || rel === 'logs' ? `public.${rel}` : rel
+  const cols = needed.map((c) => `${q(alias)}.${q(c)}`)
+  const where = pushed.length ? ` WHERE ${pushed.map((c) => `(${deparseExpr(c)})`).join(' AND ')}` : ''
+  const group = cols.length ? ` GROUP BY ${cols.map((_, i) => i + 1).join(', ')}` : ''
+  return `SELECT ${[...cols, 'count(*)'].join(', ')} FROM ${table} AS ${q(alias)}${where}${group}`
+}
+
+/** The subquery standing for a relation in the local statement. */
+function feedSubquery(columns: Feed['columns'], paramBase: number): Node {
+  const needed = columns.filter((c) => c.needed)
+  const arrays = [...needed.map((_, i) => `$${paramBase + i}::text[]`), `$${paramBase + needed.length}::int8[]`]
+  const names = [...needed.map((_, i) => `c${i}`), 'n']
+  let k = 0
+  const targets = columns.map((c) => (c.needed ? `u.c${k++}::${c.type} AS ${q(c.name)}` : `NULL::${c.type} AS ${q(c.name)}`))
+  const sql = `SELECT ${targets.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')}), generate_series(1, u.n) AS __n`
+  const stmt = (parseSync(sql) as { stmts: { stmt: Node }[] }).stmts[0]!.stmt
+  return stmt
+}
+
+/** Builds the gather plan's feeds and local statement from a (now-substituted) statement. */
+export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramCount: number, maxRows: number): GatherPlan {
+  const feeds: Feed[] = []
+  const replacement = new Map<Node, Node>()
+  let nextParam = paramCount + 1
+  for (const r of requests) {
+    const needed = neededColumns(stmt, r.use.relation, r.use.alias)
+    const columns = relationColumns(r.use.relation).map((c) => ({ ...c, needed: needed.has(c.name) }))
+    const paramBase = nextParam
+    nextParam += columns.filter((c) => c.needed).length + 1
+    const usesParams = r.pushed.some((c) => {
+      let p = false
+      visit(c, (t) => {
+        if (t === 'ParamRef') p = true
+      })
+      return p
+    })
+    const fetch: Fetch | undefined = r.fetch && {
+      ...r.fetch,
+      sql: feedSql(r.use.relation, r.use.alias, columns.filter((c) => c.needed).map((c) => c.name), r.pushed),
+      usesParams,
+      formats: 'text',
+      hiddenColumns: 0,
+    }
+    feeds.push({ relation: r.use.relation, columns, paramBase, fetch })
+    const rv = r.use.rangeVar
+    const alias = (rv.alias as Node | undefined) ?? { aliasname: String(rv.relname) }
+    replacement.set(rv, { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias } })
+  }
+  const local = rewrite(stmt, (w) => (kind(w) === 'RangeVar' ? replacement.get(body(w)) : undefined)) as Node
+  return { tier: 'gather', feeds, localSql: deparseStatement(local), maxRows }
+}
+
+const deparseStatement = (stmt: Node): string => deparseSync({ stmts: [{ stmt }] } as never)
+
+/** The final statement of the partial-aggregate tier, once the partial columns' types are known. */
+export function combineSql(spec: CombineSpec, partialTypes: readonly string[], outputTypes: readonly (string | undefined)[], paramBase: number): string {
+  const columns = spec.partialNames.map((name, i) => ({ name, type: partialTypes[i]!, needed: true }))
+  const sub: Node = { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias: { aliasname: '__p' } } }
+  const select = rewrite(spec.select, (w) => (kind(w) === 'RangeVar' && body(w).relname === '__p' ? sub : undefined)) as Node
+  const targets = (select.targetList as Node[]).map((t, i) => {
+    const rt = body(t)
+    const type = outputTypes[i]
+    return type ? { ResTarget: { ...rt, val: { TypeCast: { arg: rt.val, typeName: typeNameNode(type) } } } } : t
+  })
+  return deparseStatement({ SelectStmt: { ...select, targetList: targets } })
+}
+
+/** A TypeName node for a type as SQL writes it (`double precision`, `text[]`). */
+function typeNameNode(type: string): Node {
+  const stmt = (parseSync(`SELECT NULL::${type}`) as { stmts: { stmt: Node }[] }).stmts[0]!.stmt
+  const tc = body(((body(stmt).targetList as Node[])[0]!.ResTarget as Node).val)
+  return tc.typeName as Node
+}

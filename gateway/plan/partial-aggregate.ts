@@ -1,0 +1,205 @@
+/**
+ * The partial-aggregate tier: edges group and aggregate what can be combined (count, sum, min,
+ * max, avg as sum and count, bool_and/bool_or), and the gateway combines the partial rows with
+ * the client's GROUP BY, HAVING, ORDER BY and LIMIT applied after. Anything else (DISTINCT or
+ * ordered aggregates, statistics, percentiles, grouping sets) is left to the gather tier.
+ */
+import { body, cast, clone, colRef, exprKey, func, intConst, kind, op, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
+import type { SimpleFrom } from './relations.js'
+import { eventColumns } from '../../schema/columns.js'
+import type { CombineSpec, PartialKind } from './types.js'
+
+const DECOMPOSABLE = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every'])
+
+/** Names of aggregate functions, to tell an aggregate call from an ordinary one. */
+export const AGGREGATES = new Set([
+  ...DECOMPOSABLE, 'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'string_agg', 'array_agg', 'json_agg', 'jsonb_agg',
+  'json_object_agg', 'jsonb_object_agg', 'percentile_cont', 'percentile_disc', 'mode', 'bit_and', 'bit_or', 'bit_xor', 'corr', 'covar_pop', 'covar_samp',
+  'regr_avgx', 'regr_avgy', 'regr_count', 'regr_intercept', 'regr_r2', 'regr_slope', 'regr_sxx', 'regr_sxy', 'regr_syy', 'xmlagg', 'range_agg',
+  'range_intersect_agg', 'any_value', 'json_agg_strict', 'jsonb_agg_strict', 'json_objectagg', 'json_arrayagg', 'bool_xor',
+])
+
+export function isAggregateCall(f: Node): boolean {
+  if (f.over) return false
+  const names = (f.funcname as Node[]).map((n) => (n.String as { sval?: string } | undefined)?.sval ?? '')
+  const name = names[names.length - 1]!.toLowerCase()
+  return AGGREGATES.has(name) || Boolean(f.agg_within_group || f.agg_star || f.agg_distinct || f.agg_order || f.agg_filter)
+}
+
+export function hasAggregates(select: Node): boolean {
+  let found = false
+  for (const part of [select.targetList, select.havingClause, select.sortClause]) {
+    visit(part, (t, f) => {
+      if (t === 'SubLink') return false // a subquery's aggregates are its own
+      if (t === 'FuncCall' && isAggregateCall(f)) found = true
+    })
+  }
+  return found
+}
+
+interface Partial {
+  readonly kind: PartialKind
+  readonly expr: Node
+}
+
+export interface PartialAggregateShape {
+  /** The edges' statement body: g1..gN, then p1..pM. */
+  readonly edgeSelect: Node
+  readonly combine: CombineSpec
+}
+
+/**
+ * Splits a grouped statement, or returns undefined when it cannot be combined exactly here
+ * (the gather tier takes it then).
+ */
+export function splitAggregate(select: Node, from: SimpleFrom, paramCount: number): PartialAggregateShape | undefined {
+  if (select.groupingSets || select.windowClause || select.withClause) return undefined
+  const targets = (select.targetList as Node[]).map((t) => body(t))
+  const tableColumns = new Set(from.tables.flatMap((t) => eventColumns[t.table].map((c) => c.name)))
+  // GROUP BY items: an ordinal or an output alias means that target's expression (an input column wins over an alias, as in PostgreSQL).
+  const groups: Node[] = []
+  for (const g of (select.groupClause as Node[] | undefined) ?? []) {
+    if (kind(g) === 'GroupingSet') return undefined
+    let e: Node = g
+    if (kind(g) === 'A_Const' && body(g).ival !== undefined) {
+      const i = Number((body(g).ival as { ival?: number }).ival ?? 0)
+      const t = targets[i - 1]
+      if (!t) return undefined
+      e = t.val as Node
+    } else if (kind(g) === 'ColumnRef') {
+      const names = refNames(body(g))
+      if (names.length === 1 && !tableColumns.has(names[0]!)) {
+        const t = targets.find((x) => x.name === names[0])
+        if (t) e = t.val as Node
+      }
+    }
+    groups.push(normalize(e, from))
+  }
+  const groupKeys = groups.map(exprKey)
+  const partials: Partial[] = []
+  const partialIndex = new Map<string, number>()
+  const addPartial = (p: Partial): Node => {
+    const key = p.kind + exprKey(p.expr)
+    let i = partialIndex.get(key)
+    if (i === undefined) {
+      i = partials.length
+      partials.push(p)
+      partialIndex.set(key, i)
+    }
+    return colRef('__p', `p${i + 1}`)
+  }
+  let ok = true
+  const combineExpr = (agg: Node): Node | undefined => {
+    const name = ((agg.funcname as Node[]).at(-1)!.String as { sval: string }).sval.toLowerCase()
+    if (!DECOMPOSABLE.has(name) || agg.agg_distinct || agg.agg_order || agg.agg_within_group || agg.agg_variadic) return undefined
+    const args = (agg.args as Node[] | undefined) ?? []
+    if (args.some((a) => containsSubLink(a))) return undefined
+    const partialCall = (fn: string): Node => ({ FuncCall: { ...clone(agg), funcname: [{ String: { sval: fn } }], location: undefined } })
+    switch (name) {
+      case 'count':
+        return { CoalesceExpr: { args: [cast(func('sum', [addPartial({ kind: 'count', expr: partialCall('count') })]), 'int8'), intConst(0)] } }
+      case 'sum':
+        return func('sum', [addPartial({ kind: 'sum', expr: partialCall('sum') })])
+      case 'min':
+      case 'max':
+        return func(name, [addPartial({ kind: name, expr: partialCall(name) })])
+      case 'bool_and':
+      case 'every':
+        return func('bool_and', [addPartial({ kind: 'bool_and', expr: partialCall('bool_and') })])
+      case 'bool_or':
+        return func('bool_or', [addPartial({ kind: 'bool_or', expr: partialCall('bool_or') })])
+      case 'avg': {
+        const s = addPartial({ kind: 'sum', expr: partialCall('sum') })
+        const c = addPartial({ kind: 'count', expr: partialCall('count') })
+        // PostgreSQL's avg final function divides the sum by the count as numeric (float8 for
+        // float inputs, which the implicit cast picks); NULL sums (no non-NULL input) give NULL.
+        return op('/', func('sum', [s]), cast(func('sum', [c]), 'numeric'))
+      }
+    }
+    return undefined
+  }
+  const rewriteExpr = (e: unknown): unknown =>
+    rewrite(normalize(e as Node, from), (w) => {
+      if (!ok) return w
+      const key = exprKey(w)
+      const gi = groupKeys.indexOf(key)
+      if (gi >= 0) return colRef('__p', `g${gi + 1}`)
+      const k = kind(w)
+      if (k === 'SubLink') {
+        ok = false
+        return w
+      }
+      if (k === 'FuncCall' && isAggregateCall(body(w))) {
+        const c = combineExpr(body(w))
+        if (!c) ok = false
+        return c ?? w
+      }
+      if (k === 'ColumnRef') {
+        ok = false // a column that is not a GROUP BY expression: let the gather tier run it
+        return w
+      }
+      return undefined
+    })
+  const combineSelect: Node = {
+    targetList: targets.map((t) => resTarget(rewriteExpr(t.val) as Node, t.name as string | undefined)),
+    fromClause: [{ RangeVar: { relname: '__p', inh: true, relpersistence: 'p' } }],
+    ...(groups.length ? { groupClause: groups.map((_, i) => colRef('__p', `g${i + 1}`)) } : {}),
+    ...(select.havingClause ? { havingClause: rewriteExpr(select.havingClause) } : {}),
+    ...(select.sortClause ? { sortClause: (select.sortClause as Node[]).map((s) => sortItem(s, targets, rewriteExpr)) } : {}),
+    ...(select.distinctClause ? { distinctClause: select.distinctClause } : {}),
+    ...(select.limitCount ? { limitCount: select.limitCount } : {}),
+    ...(select.limitOffset ? { limitOffset: select.limitOffset } : {}),
+    limitOption: select.limitOption ?? 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  }
+  if (!ok || (select.distinctClause && (select.distinctClause as unknown[]).some((d) => Object.keys(d as Node).length > 0))) return undefined
+  const edgeSelect: Node = {
+    targetList: [...groups.map((g, i) => resTarget(clone(g), `g${i + 1}`)), ...partials.map((p, i) => resTarget(p.expr, `p${i + 1}`))],
+    fromClause: select.fromClause,
+    ...(select.whereClause ? { whereClause: select.whereClause } : {}),
+    ...(groups.length ? { groupClause: groups.map((g) => clone(g)) } : {}),
+    limitOption: 'LIMIT_OPTION_DEFAULT',
+    op: 'SETOP_NONE',
+  }
+  return {
+    edgeSelect,
+    combine: {
+      select: combineSelect,
+      partialNames: [...groups.map((_, i) => `g${i + 1}`), ...partials.map((_, i) => `p${i + 1}`)],
+      partialKinds: [...groups.map(() => 'group' as const), ...partials.map((p) => p.kind)],
+      paramCount,
+    },
+  }
+}
+
+/** ORDER BY items: ordinals and output aliases stay (they name the combined targets). */
+function sortItem(s: Node, targets: Node[], rewriteExpr: (e: unknown) => unknown): Node {
+  const sb = body(s)
+  const n = sb.node as Node
+  if (kind(n) === 'A_Const') return s
+  if (kind(n) === 'ColumnRef') {
+    const names = refNames(body(n))
+    if (names.length === 1 && targets.some((t) => t.name === names[0])) return s
+  }
+  return { SortBy: { ...sb, node: rewriteExpr(n) } }
+}
+
+/** Drops the qualifier of a column when the FROM has one table, so `a.x` and `x` compare equal. */
+function normalize(e: Node, from: SimpleFrom): Node {
+  if (from.tables.length !== 1) return e
+  const q = from.tables[0]!.ref.qualifiers
+  return rewrite(e, (w) => {
+    if (kind(w) !== 'ColumnRef') return undefined
+    const names = refNames(body(w))
+    if (names.length === 2 && q.includes(names[0]!)) return colRef(names[1]!)
+    return undefined
+  }) as Node
+}
+
+function containsSubLink(n: unknown): boolean {
+  let found = false
+  visit(n, (t) => {
+    if (t === 'SubLink') found = true
+  })
+  return found
+}

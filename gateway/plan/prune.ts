@@ -1,0 +1,275 @@
+/**
+ * Pruning: which shards can hold rows that match. Only top-level conjuncts on the synopsis
+ * columns, compared with constants or bound parameters, can prune; anything else keeps the
+ * edge. An attribute an edge does not advertise (a value set past its cap, an unknown or stale
+ * synopsis) never prunes it. Every pruned edge gets a reason for EXPLAIN.
+ */
+import type { SynopsisColumn, TableSynopsis } from '../../schema/synopsis.js'
+import type { EdgeEndpoint } from '../discovery/edge-view.js'
+import { body, conjuncts, kind, refNames, type Node } from './ast.js'
+import { parseTimestampMicros } from './timestamp-literal.js'
+import type { PrunedEdge, PruneValue, ShardTarget } from './types.js'
+
+type ValueColumn = Exclude<SynopsisColumn, 'tags'>
+const VALUE_COLUMNS = new Set<string>(['cluster_name', 'host_name', 'namespace_name'])
+
+export interface Restrictions {
+  /** Allowed values per column (intersection of all conjuncts on it). */
+  readonly values: Map<ValueColumn, Set<string>>
+  /** Tags every matching row has (`tags @> ARRAY[...]`). */
+  readonly tagsAll: Set<string>
+  /** Sets of which a matching row has at least one (`tags && ARRAY[...]`). */
+  readonly tagsAny: Set<string>[]
+  /** Bounds on time in microseconds: rows lie in [lo, hi] (inclusive, already adjusted). */
+  lo: number | null
+  hi: number | null
+  readonly notes: string[]
+}
+
+export interface RelationRef {
+  /** The names a column may be qualified with (alias, or table name). */
+  readonly qualifiers: readonly string[]
+  /** Whether unqualified columns belong to this relation (it is the only one in FROM). */
+  readonly unqualified: boolean
+}
+
+export interface PruneContext {
+  readonly params: readonly PruneValue[]
+  readonly utcSession: boolean
+}
+
+function columnOf(n: unknown, rel: RelationRef): string | undefined {
+  if (kind(n) !== 'ColumnRef') return undefined
+  const names = refNames(body(n))
+  if (names.length === 1) return rel.unqualified ? names[0] : undefined
+  if (names.length === 2 && rel.qualifiers.includes(names[0]!)) return names[1]
+  return undefined
+}
+
+/** A constant or parameter as text, if it is one (casts to text types allowed). */
+function textValue(n: unknown, ctx: PruneContext): string | null | undefined {
+  const k = kind(n)
+  if (k === 'A_Const') {
+    const c = body(n)
+    if (c.isnull) return null
+    return (c.sval as { sval?: string } | undefined)?.sval ?? undefined
+  }
+  if (k === 'ParamRef') {
+    const v = ctx.params[Number(body(n).number) - 1]
+    return v && 'text' in v ? v.text : undefined
+  }
+  if (k === 'TypeCast') {
+    const t = typeNameOf(body(n))
+    if (t === 'text' || t === 'varchar') return textValue(body(n).arg, ctx)
+  }
+  return undefined
+}
+
+function typeNameOf(cast: Node): string {
+  const names = ((cast.typeName as Node).names as Node[]).map((x) => (x.String as { sval: string }).sval)
+  return names[names.length - 1]!.toLowerCase()
+}
+
+function arrayValues(n: unknown, ctx: PruneContext): (string | null)[] | undefined {
+  const k = kind(n)
+  if (k === 'A_ArrayExpr') {
+    const out: (string | null)[] = []
+    for (const e of (body(n).elements as Node[] | undefined) ?? []) {
+      const v = textValue(e, ctx)
+      if (v === undefined) return undefined
+      out.push(v)
+    }
+    return out
+  }
+  if (k === 'ParamRef') {
+    const v = ctx.params[Number(body(n).number) - 1]
+    return v && 'array' in v ? [...v.array] : undefined
+  }
+  if (k === 'TypeCast') {
+    const arr = arrayValues(body(n).arg, ctx)
+    if (arr) return arr
+    const lit = textValue(body(n).arg, ctx)
+    return typeof lit === 'string' ? parseArrayLiteral(lit) : undefined
+  }
+  if (k === 'A_Const') {
+    const lit = textValue(n, ctx)
+    return typeof lit === 'string' ? parseArrayLiteral(lit) : undefined
+  }
+  return undefined
+}
+
+/** A one-dimensional text array literal ('{a,"b c",NULL}'); undefined for anything fancier. */
+export function parseArrayLiteral(s: string): (string | null)[] | undefined {
+  const t = s.trim()
+  if (!t.startsWith('{') || !t.endsWith('}')) return undefined
+  const inner = t.slice(1, -1)
+  if (inner.trim() === '') return []
+  const out: (string | null)[] = []
+  let i = 0
+  while (i <= inner.length) {
+    while (inner[i] === ' ') i++
+    if (inner[i] === '"') {
+      let v = ''
+      i++
+      while (i < inner.length && inner[i] !== '"') {
+        if (inner[i] === '\\') i++
+        v += inner[i++]
+      }
+      if (inner[i] !== '"') return undefined
+      i++
+      out.push(v)
+    } else {
+      let j = i
+      while (j < inner.length && inner[j] !== ',') j++
+      const raw = inner.slice(i, j).trim()
+      if (raw.includes('{') || raw.includes('"') || raw.includes('\\')) return undefined
+      out.push(raw.toUpperCase() === 'NULL' ? null : raw)
+      i = j
+    }
+    while (inner[i] === ' ') i++
+    if (i >= inner.length) break
+    if (inner[i] !== ',') return undefined
+    i++
+  }
+  return out
+}
+
+function timeValue(n: unknown, ctx: PruneContext): number | undefined {
+  const k = kind(n)
+  if (k === 'ParamRef') {
+    const v = ctx.params[Number(body(n).number) - 1]
+    if (v && 'micros' in v) return v.micros
+    if (v && 'text' in v && v.text !== null) return parseTimestampMicros(v.text, ctx.utcSession)
+    return undefined
+  }
+  if (k === 'TypeCast') {
+    const t = typeNameOf(body(n))
+    if (t !== 'timestamptz' && t !== 'timestamp' && t !== 'text') return undefined
+    if (t === 'timestamp' && !ctx.utcSession) return undefined
+    return timeValue(body(n).arg, ctx)
+  }
+  const s = textValue(n, ctx)
+  return typeof s === 'string' ? parseTimestampMicros(s, ctx.utcSession) : undefined
+}
+
+const FLIP: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' }
+
+export function restrictionsOf(where: unknown, rel: RelationRef, ctx: PruneContext): Restrictions {
+  const r: Restrictions = { values: new Map(), tagsAll: new Set(), tagsAny: [], lo: null, hi: null, notes: [] }
+  const allow = (col: ValueColumn, vals: (string | null)[]) => {
+    const set = new Set(vals.filter((v): v is string => v !== null))
+    const prev = r.values.get(col)
+    r.values.set(col, prev ? new Set([...prev].filter((v) => set.has(v))) : set)
+  }
+  const bound = (opName: string, micros: number) => {
+    if (opName === '>=' || opName === '=') r.lo = r.lo === null ? micros : Math.max(r.lo, micros)
+    if (opName === '>') r.lo = r.lo === null ? micros + 1 : Math.max(r.lo, micros + 1)
+    if (opName === '<=' || opName === '=') r.hi = r.hi === null ? micros : Math.min(r.hi, micros)
+    if (opName === '<') r.hi = r.hi === null ? micros - 1 : Math.min(r.hi, micros - 1)
+  }
+  for (const c of conjuncts(where)) {
+    if (kind(c) !== 'A_Expr') continue
+    const e = body(c)
+    const opName = ((e.name as Node[] | undefined)?.[0]?.String as { sval?: string } | undefined)?.sval
+    let col = columnOf(e.lexpr, rel)
+    let other: unknown = e.rexpr
+    let o = opName
+    if (!col && e.kind === 'AEXPR_OP' && opName && FLIP[opName]) {
+      col = columnOf(e.rexpr, rel)
+      other = e.lexpr
+      o = FLIP[opName]
+    }
+    if (!col || !o) continue
+    if (VALUE_COLUMNS.has(col)) {
+      const vc = col as ValueColumn
+      if (e.kind === 'AEXPR_OP' && o === '=') {
+        const v = textValue(other, ctx)
+        if (v !== undefined) allow(vc, [v])
+      } else if (e.kind === 'AEXPR_IN' && o === '=') {
+        const items = (body(other).items as Node[]).map((x) => textValue(x, ctx))
+        if (items.every((v) => v !== undefined)) allow(vc, items as (string | null)[])
+      } else if (e.kind === 'AEXPR_OP_ANY' && o === '=') {
+        const arr = arrayValues(other, ctx)
+        if (arr) allow(vc, arr)
+      }
+    } else if (col === 'tags' && e.kind === 'AEXPR_OP') {
+      const arr = arrayValues(other, ctx)
+      if (!arr) continue
+      if (o === '@>' && other === e.rexpr) for (const t of arr) if (t !== null) r.tagsAll.add(t)
+      if (o === '&&') r.tagsAny.push(new Set(arr.filter((t): t is string => t !== null)))
+    } else if (col === 'time') {
+      if (e.kind === 'AEXPR_OP' && (o === '<' || o === '<=' || o === '>' || o === '>=' || o === '=')) {
+        const t = timeValue(other, ctx)
+        if (t !== undefined) bound(o, t)
+      } else if (e.kind === 'AEXPR_BETWEEN') {
+        const [a, b] = (body(other).items as Node[]).map((x) => timeValue(x, ctx))
+        if (a !== undefined) bound('>=', a)
+        if (b !== undefined) bound('<=', b)
+      }
+    }
+  }
+  return r
+}
+
+const show = (vals: Iterable<string>) => [...vals].slice(0, 5).map((v) => `'${v}'`).join(', ')
+
+/** Why a table of an edge holds no matching row, or undefined if it may. */
+export function pruneReason(table: string, t: TableSynopsis, r: Restrictions): string | undefined {
+  if (t.minTime === null || t.maxTime === null) return `${table}: no rows`
+  for (const [col, allowed] of r.values) {
+    const have = t.values[col]
+    if (have === 'any') continue
+    if (![...allowed].some((v) => have.includes(v))) return `${table}.${col}: holds none of ${allowed.size ? show(allowed) : 'the values asked for'}`
+  }
+  if (t.values.tags !== 'any') {
+    const tags = t.values.tags
+    for (const tag of r.tagsAll) if (!tags.includes(tag)) return `${table}.tags: no row is tagged '${tag}'`
+    for (const any of r.tagsAny) if (![...any].some((v) => tags.includes(v))) return `${table}.tags: no row has any of ${show(any)}`
+  }
+  if (r.lo !== null && t.maxTime < r.lo) return `${table}.time: newest row is before the range asked for`
+  if (r.hi !== null && t.minTime > r.hi) return `${table}.time: oldest row is after the range asked for`
+  if (r.lo !== null && r.hi !== null && r.lo > r.hi) return `${table}.time: the range asked for is empty`
+  return undefined
+}
+
+const RANK: Record<string, number> = { passing: 0, warning: 1, unknown: 2 }
+
+export interface Targets {
+  readonly targets: ShardTarget[]
+  readonly pruned: PrunedEdge[]
+  readonly unavailable: { shard: string; edgeIds: string[] }[]
+}
+
+/**
+ * Groups edges by shard, orders each shard's healthy replicas, and prunes shards whose
+ * preferred replica's fresh synopsis rules out every referenced table (`tables` pairs a table
+ * with its restrictions; a shard is kept if any table may match).
+ */
+export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly { table: 'alerts' | 'logs'; r: Restrictions | null }[], now: number, maxAgeMs: number): Targets {
+  const shards = new Map<string, EdgeEndpoint[]>()
+  for (const e of edges) {
+    const list = shards.get(e.shard) ?? []
+    list.push(e)
+    shards.set(e.shard, list)
+  }
+  const out: Targets = { targets: [], pruned: [], unavailable: [] }
+  for (const [shard, members] of [...shards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const healthy = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
+    const first = healthy[0]
+    if (!first) {
+      out.unavailable.push({ shard, edgeIds: members.map((e) => e.edgeId) })
+      continue
+    }
+    const syn = first.synopsis
+    const fresh = syn !== null && now - first.synopsisCurrentAt <= maxAgeMs
+    if (fresh && tables.length > 0) {
+      const reasons = tables.map(({ table, r }) => (r ? pruneReason(table, syn.tables[table], r) : syn.tables[table].minTime === null ? `${table}: no rows` : undefined))
+      if (reasons.every((x) => x !== undefined)) {
+        for (const e of members) out.pruned.push({ edgeId: e.edgeId, shard, reason: reasons.join('; ') })
+        continue
+      }
+    }
+    out.targets.push({ shard, replicas: healthy })
+  }
+  return out
+}

@@ -1,0 +1,128 @@
+/**
+ * The data relations a statement reads, and the shape of its FROM clause: a single table, a
+ * co-located join (alerts with logs on host_name or container_id: a host lives on one shard),
+ * or something else (which only the gather tier runs).
+ */
+import { eventColumns, type EventTable } from '../../schema/columns.js'
+import { systemViews } from '../../schema/system-views.js'
+import { body, conjuncts, kind, refNames, visit, type Node } from './ast.js'
+import type { RelationRef } from './prune.js'
+
+export type DataRelation = 'alerts' | 'logs' | 'fedgres.sources' | 'fedgres.edges'
+
+export interface RelationUse {
+  readonly relation: DataRelation
+  /** The RangeVar body, as found in the tree (identity used to replace it). */
+  readonly rangeVar: Node
+  readonly alias: string
+}
+
+/** The columns of a relation, in order, with SQL type names. */
+export function relationColumns(rel: DataRelation): { name: string; type: string }[] {
+  if (rel === 'alerts' || rel === 'logs') return eventColumns[rel].map((c) => ({ name: c.name, type: c.type }))
+  const view = rel === 'fedgres.edges' ? systemViews.edges : systemViews.sources
+  return view.map((c) => ({ name: c.name, type: c.type }))
+}
+
+/** Every RangeVar that names a data relation (CTE names shadow tables, as in PostgreSQL). */
+export function dataRelations(stmt: unknown, searchPath: readonly string[]): RelationUse[] {
+  const ctes = new Set<string>()
+  visit(stmt, (t, f) => {
+    if (t === 'CommonTableExpr') ctes.add(String(f.ctename))
+  })
+  const out: RelationUse[] = []
+  visit(stmt, (t, f) => {
+    if (t !== 'RangeVar') return
+    const rel = resolve(f, searchPath, ctes)
+    if (rel) out.push({ relation: rel, rangeVar: f, alias: ((f.alias as Node | undefined)?.aliasname as string | undefined) ?? String(f.relname) })
+  })
+  return out
+}
+
+function resolve(f: Node, searchPath: readonly string[], ctes: Set<string>): DataRelation | undefined {
+  const schema = f.schemaname as string | undefined
+  const name = String(f.relname)
+  if (schema === 'fedgres' && (name === 'edges' || name === 'sources')) return `fedgres.${name}`
+  if (schema === 'public' && (name === 'alerts' || name === 'logs')) return name
+  if (schema !== undefined || ctes.has(name)) return undefined
+  for (const s of searchPath) {
+    if (s === 'public' && (name === 'alerts' || name === 'logs')) return name
+    if (s === 'fedgres' && (name === 'edges' || name === 'sources')) return `fedgres.${name}`
+  }
+  return undefined
+}
+
+export interface SimpleFrom {
+  /** One or two event tables, each with the names its columns may be qualified by. */
+  readonly tables: readonly { readonly table: EventTable; readonly ref: RelationRef; readonly use: RelationUse }[]
+}
+
+const COLOCATED_KEYS = new Set(['host_name', 'container_id'])
+
+/**
+ * The FROM clause when it is one event table, or an inner join of two event tables on
+ * host_name or container_id (in ON or WHERE). Undefined otherwise.
+ */
+export function simpleFrom(select: Node, uses: readonly RelationUse[]): SimpleFrom | undefined {
+  const from = (select.fromClause as Node[] | undefined) ?? []
+  const useOf = (rv: unknown) => (kind(rv) === 'RangeVar' ? uses.find((u) => u.rangeVar === body(rv)) : undefined)
+  const eventUse = (rv: unknown) => {
+    const u = useOf(rv)
+    return u && (u.relation === 'alerts' || u.relation === 'logs') ? u : undefined
+  }
+  if (from.length === 1 && kind(from[0]) === 'RangeVar') {
+    const u = eventUse(from[0])
+    if (!u) return undefined
+    return { tables: [{ table: u.relation as EventTable, ref: { qualifiers: [u.alias], unqualified: true }, use: u }] }
+  }
+  let pair: [RelationUse, RelationUse] | undefined
+  let quals: Node[] = []
+  if (from.length === 1 && kind(from[0]) === 'JoinExpr') {
+    const j = body(from[0])
+    if (j.jointype !== 'JOIN_INNER' || j.isNatural) return undefined
+    const l = eventUse(j.larg)
+    const r = eventUse(j.rarg)
+    if (!l || !r) return undefined
+    pair = [l, r]
+    quals = conjuncts(j.quals)
+    for (const u of (j.usingClause as Node[] | undefined) ?? []) {
+      const name = (u.String as { sval: string }).sval
+      if (COLOCATED_KEYS.has(name)) quals.push({ colocatedUsing: name } as Node)
+    }
+  } else if (from.length === 2) {
+    const l = eventUse(from[0])
+    const r = eventUse(from[1])
+    if (!l || !r) return undefined
+    pair = [l, r]
+  } else return undefined
+  if (pair[0].alias === pair[1].alias) return undefined
+  quals = [...quals, ...conjuncts(select.whereClause)]
+  const colocated = quals.some((q) => {
+    if ('colocatedUsing' in q) return true
+    if (kind(q) !== 'A_Expr' || body(q).kind !== 'AEXPR_OP') return false
+    const e = body(q)
+    if ((e.name as Node[])[0]!.String && ((e.name as Node[])[0]!.String as { sval: string }).sval !== '=') return false
+    if (kind(e.lexpr) !== 'ColumnRef' || kind(e.rexpr) !== 'ColumnRef') return false
+    const a = refNames(body(e.lexpr))
+    const b = refNames(body(e.rexpr))
+    if (a.length !== 2 || b.length !== 2 || a[1] !== b[1] || !COLOCATED_KEYS.has(a[1]!)) return false
+    const names = new Set([a[0], b[0]])
+    return names.has(pair![0].alias) && names.has(pair![1].alias)
+  })
+  if (!colocated) return undefined
+  return {
+    tables: pair.map((u) => ({ table: u.relation as EventTable, ref: { qualifiers: [u.alias], unqualified: false }, use: u })),
+  }
+}
+
+/** The type of an event-table column named by a ColumnRef in a simple FROM, if it is one. */
+export function columnType(ref: Node, from: SimpleFrom): string | undefined {
+  const names = refNames(ref)
+  for (const t of from.tables) {
+    const col = names.length === 1 ? (t.ref.unqualified || from.tables.length === 1 ? names[0] : undefined) : t.ref.qualifiers.includes(names[0]!) ? names[1] : undefined
+    if (col === undefined) continue
+    const spec = eventColumns[t.table].find((c) => c.name === col)
+    if (spec) return spec.type
+  }
+  return undefined
+}
