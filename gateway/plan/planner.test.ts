@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { loadModule, parseSync } from 'libpg-query'
+import type { EdgeEndpoint } from '../discovery/edge-view.js'
+import type { Synopsis, TableSynopsis } from '../../schema/synopsis.js'
+import { plan } from './planner.js'
+import type { Plan, PlanInput, PruneValue } from './types.js'
+import { parseTimestampMicros } from './timestamp-literal.js'
+
+before(() => loadModule())
+
+const T0 = Date.UTC(2026, 10, 1) * 1000
+const DAY = 86_400_000_000
+
+function table(hosts: string[], cluster: string, days: [number, number], tags: string[] = []): TableSynopsis {
+  return { rows: 100, minTime: T0 + days[0] * DAY, maxTime: T0 + days[1] * DAY, values: { cluster_name: [cluster], host_name: hosts, namespace_name: ['default', null], tags } }
+}
+
+function edge(id: string, hosts: string[], cluster: string, opts: Partial<EdgeEndpoint> & { days?: [number, number]; tags?: string[] } = {}): EdgeEndpoint {
+  const syn: Synopsis = { edgeId: id, version: 1, publishedAt: '2026-11-01T00:00:00Z', schemaVersion: 1, tables: { alerts: table(hosts, cluster, opts.days ?? [0, 3], opts.tags), logs: table(hosts, cluster, opts.days ?? [0, 3], opts.tags) } }
+  return { edgeId: id, host: '127.0.0.1', port: 1, shard: id, cluster, tags: [], schemaVersion: 1, status: 'passing', synopsis: syn, synopsisCurrentAt: 1000, tls: false, ...opts }
+}
+
+const EDGES = [edge('e1', ['h1', 'h2'], 'east', { tags: ['pci'] }), edge('e2', ['h3'], 'east', { days: [2, 5] }), edge('e3', ['h4'], 'west'), edge('e4', ['h5'], 'west', { days: [6, 7] })]
+
+function planOf(sql: string, params: PruneValue[] = [], edges = EDGES, extra: Partial<PlanInput> = {}): Plan {
+  const select = (parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt
+  return plan({ select, edges, params, paramCount: params.length, now: 1000, synopsisMaxAgeMs: 5000, statementTime: '2026-11-22 12:00:00+00', utcSession: true, searchPath: ['$user', 'public'], maxGatherRows: 1000, ...extra })
+}
+
+const asked = (p: Plan) => {
+  const f = p.tier === 'gather' ? p.feeds[0]!.fetch! : p.fetch
+  return f.targets.map((t) => t.shard)
+}
+const prunedReasons = (p: Plan) => (p.tier === 'gather' ? p.feeds[0]!.fetch!.pruned : p.fetch.pruned).map((x) => `${x.edgeId}: ${x.reason}`)
+
+describe('tier choice', () => {
+  const cases: [string, Plan['tier']][] = [
+    ['SELECT * FROM alerts', 'union'],
+    ['SELECT host_name FROM logs LIMIT 5', 'union'],
+    ['SELECT host_name, time FROM logs ORDER BY time DESC LIMIT 5', 'merge-sorted'],
+    ['SELECT host_name, time FROM logs ORDER BY 2, host_name NULLS FIRST', 'merge-sorted'],
+    ['SELECT host_name, count(*), avg(pid) FROM logs GROUP BY 1 HAVING count(*) > 2 ORDER BY 2 DESC LIMIT 3', 'partial-aggregate'],
+    ['SELECT count(*) FROM alerts', 'partial-aggregate'],
+    ['SELECT count(DISTINCT pid) FROM alerts', 'gather'],
+    ['SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY pid) FROM logs', 'gather'],
+    ['SELECT host_name, row_number() OVER (ORDER BY time) FROM alerts', 'gather'],
+    ['SELECT DISTINCT host_name FROM alerts', 'gather'],
+    ['SELECT lower(host_name) FROM alerts ORDER BY lower(host_name)', 'gather'],
+    ['SELECT a.host_name, l.pid FROM alerts a JOIN logs l ON a.host_name = l.host_name', 'union'],
+    ['SELECT a.host_name, l.pid FROM alerts a JOIN logs l ON a.pid = l.pid', 'gather'],
+    ['WITH x AS (SELECT * FROM alerts) SELECT count(*) FROM x', 'gather'],
+    ['SELECT * FROM fedgres.edges', 'gather'],
+    ["SELECT * FROM alerts WHERE host_name = 'h3'", 'router'],
+    ["SELECT count(DISTINCT pid) FROM alerts WHERE host_name = 'h3'", 'router'],
+  ]
+  for (const [sql, tier] of cases) test(`${tier}: ${sql}`, () => assert.equal(planOf(sql).tier, tier))
+})
+
+describe('pruning', () => {
+  test('a host prunes every edge that never saw it, with a reason', () => {
+    const p = planOf("SELECT * FROM alerts WHERE host_name IN ('h1', 'h4') ORDER BY time")
+    assert.deepEqual(asked(p), ['e1', 'e3'])
+    assert.deepEqual(prunedReasons(p), ["e2: alerts.host_name: holds none of 'h1', 'h4'", "e4: alerts.host_name: holds none of 'h1', 'h4'"])
+  })
+  test('a cluster, a parameter and = ANY($1) prune alike', () => {
+    assert.deepEqual(asked(planOf('SELECT * FROM logs WHERE cluster_name = $1 ORDER BY time', [{ text: 'west' }])), ['e3', 'e4'])
+    assert.deepEqual(asked(planOf('SELECT * FROM logs WHERE host_name = ANY($1) ORDER BY time', [{ array: ['h5', 'h3'] }])), ['e2', 'e4'])
+  })
+  test('a time range prunes edges outside it, Grafana style', () => {
+    const from = new Date((T0 + 5.5 * DAY) / 1000).toISOString()
+    const to = new Date((T0 + 8 * DAY) / 1000).toISOString()
+    assert.deepEqual(asked(planOf(`SELECT count(*) FROM logs WHERE time BETWEEN '${from}' AND '${to}'`)), ['e4'])
+    assert.equal(planOf(`SELECT count(*) FROM logs WHERE time >= '${from}'`).tier, 'router')
+    assert.deepEqual(asked(planOf(`SELECT * FROM logs WHERE time < '${from}' ORDER BY time`)), ['e1', 'e2', 'e3'])
+  })
+  test('tags @> prunes edges that never applied the tag', () => {
+    assert.equal(planOf("SELECT * FROM alerts WHERE tags @> ARRAY['pci']").tier, 'router')
+  })
+  test('what cannot prune never prunes: OR, functions, unknown parameters, stale or capped synopses', () => {
+    assert.equal(asked(planOf("SELECT * FROM alerts WHERE host_name = 'h1' OR pid = 1")).length, 4)
+    assert.equal(asked(planOf("SELECT * FROM alerts WHERE lower(host_name) = 'h1'")).length, 4)
+    assert.equal(asked(planOf('SELECT * FROM alerts WHERE host_name = $1', [undefined])).length, 4)
+    assert.equal(asked(planOf("SELECT * FROM alerts WHERE host_name = 'zz'", [], EDGES, { now: 60_000 })).length, 4)
+    const capped = EDGES.map((e) => ({ ...e, synopsis: { ...e.synopsis!, tables: { ...e.synopsis!.tables, alerts: { ...e.synopsis!.tables.alerts, values: { ...e.synopsis!.tables.alerts.values, host_name: 'any' as const } } } } }))
+    assert.equal(asked(planOf("SELECT * FROM alerts WHERE host_name = 'zz'", [], capped)).length, 4)
+  })
+  test('a time literal without a zone prunes only in a UTC session', () => {
+    assert.equal(parseTimestampMicros('2026-11-01 00:00:00', false), undefined)
+    assert.equal(parseTimestampMicros('2026-11-01 00:00:00', true), T0)
+    assert.equal(parseTimestampMicros('2026-11-01T01:00:00.000001+01:00', false), T0 + 1)
+  })
+  test('a shard whose replicas are all critical is reported unavailable, not silently skipped', () => {
+    const edges = [...EDGES.slice(0, 3), { ...EDGES[3]!, status: 'critical' as const }]
+    const p = planOf('SELECT * FROM alerts', [], edges)
+    assert.ok(p.tier === 'union')
+    assert.deepEqual(p.fetch.unavailable, [{ shard: 'e4', edgeIds: ['e4'] }])
+  })
+  test('replicas of a shard: the healthy one is asked first', () => {
+    const edges = [edge('r1', ['h1'], 'east', { shard: 's', status: 'warning' }), edge('r2', ['h1'], 'east', { shard: 's' })]
+    const p = planOf('SELECT * FROM alerts', [], edges)
+    assert.ok(p.tier === 'router')
+    assert.deepEqual(p.fetch.targets[0]!.replicas.map((r) => r.edgeId), ['r2', 'r1'])
+  })
+})
+
+describe('what edges are sent', () => {
+  test('LIMIT with OFFSET is pushed down as LIMIT+OFFSET, sort keys travel as hidden columns', () => {
+    const p = planOf('SELECT host_name FROM logs ORDER BY time DESC LIMIT 5 OFFSET 10')
+    assert.ok(p.tier === 'merge-sorted')
+    assert.match(p.fetch.sql, /LIMIT 15/)
+    assert.doesNotMatch(p.fetch.sql, /OFFSET/)
+    assert.match(p.fetch.sql, /AS __k1/)
+    assert.deepEqual([p.offset, p.limit], [10, 5])
+  })
+  test('partial aggregates: avg ships sum and count, HAVING and ORDER BY stay at the gateway', () => {
+    const p = planOf('SELECT host_name, avg(pid) AS a FROM logs GROUP BY host_name HAVING count(*) > 1 ORDER BY a DESC LIMIT 2')
+    assert.ok(p.tier === 'partial-aggregate')
+    assert.equal(p.fetch.sql.replace(/\s+/g, ' '), 'SELECT host_name AS g1, sum(pid) AS p1, count(pid) AS p2, count(*) AS p3 FROM logs GROUP BY host_name')
+  })
+  test('now() becomes the statement timestamp, the same for every edge', () => {
+    const p = planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'")
+    assert.ok(p.tier === 'union')
+    assert.match(p.fetch.sql, /CAST\('2026-11-22 12:00:00\+00' AS timestamp with time zone\)/)
+  })
+  test('gather ships only the needed columns, with counts, and pushes single-table conjuncts', () => {
+    const p = planOf("SELECT count(DISTINCT pid) FROM logs WHERE host_name = 'h1' AND pid > 3")
+    assert.ok(p.tier === 'router' || p.tier === 'gather')
+    const g = planOf("SELECT count(DISTINCT pid) FROM logs WHERE cluster_name = 'east' AND pid > 3")
+    assert.ok(g.tier === 'gather')
+    assert.equal(g.feeds[0]!.fetch!.sql, `SELECT "logs"."cluster_name", "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') AND (pid > 3) GROUP BY 1, 2`)
+    assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(\$2 AS text\[\]\), CAST\(\$3 AS int8\[\]\)\)/)
+  })
+})
