@@ -13,7 +13,7 @@ import { startEdgeEndpoint, type EdgeEndpoint } from './serve/serve-endpoint.js'
 export interface RunningEdge {
   readonly agent: EdgeAgent
   readonly servePort: number
-  /** Statements served to gateways since start. */
+  /** Statements that read the event tables served since start. */
   readonly served: () => number
   stop(): Promise<void>
 }

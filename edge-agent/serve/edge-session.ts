@@ -11,7 +11,7 @@ import { FrontendEncoder, type FrontendMessage } from '../../common/pgwire/index
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { SessionHandler } from '../../common/pgwire/server/session-handler.js'
 import type { EdgeStore } from '../store/edge-store.js'
-import { checkEdgeStatement } from './guard.js'
+import { checkEdgeStatement, readsEvents } from './guard.js'
 
 /** ReadyForQuery is 6 bytes: 'Z', length 5, status. */
 const RFQ_BYTES = 6
@@ -20,7 +20,7 @@ export interface EdgeSessionDeps {
   readonly store: EdgeStore
   readonly parameters: readonly (readonly [string, string])[]
   readonly log: Logger
-  /** Counts statements run for gateways (the pruning tests read it). */
+  /** Called for each statement run that reads the event tables (the pruning tests count them). */
   readonly onStatement?: () => void
 }
 
@@ -28,6 +28,7 @@ export class EdgeSession implements SessionHandler {
   readonly #deps: EdgeSessionDeps
   #batch = new FrontendEncoder()
   #statements = 0
+  #eventReads = 0
   /** After an error, messages are ignored until Sync (as PostgreSQL does). */
   #skipping = false
   #abort: AbortController | undefined
@@ -45,6 +46,7 @@ export class EdgeSession implements SessionHandler {
       const err = checkEdgeStatement(msg.sql)
       if (err) return this.#fail(out, err, true)
       this.#statements++
+      if (readsEvents(msg.sql)) this.#eventReads++
       return this.#run(this.#batch.query(msg.sql).take(), out)
     }
     if (msg.type === 'Sync') {
@@ -65,6 +67,7 @@ export class EdgeSession implements SessionHandler {
         const err = checkEdgeStatement(msg.sql)
         if (err) return this.#fail(out, err)
         this.#statements++
+        if (readsEvents(msg.sql)) this.#eventReads++
         this.#batch.parse('', msg.sql, msg.paramTypes)
         return
       }
@@ -91,6 +94,7 @@ export class EdgeSession implements SessionHandler {
   #fail(out: Responder, e: PgError, ready = false): Promise<void> {
     this.#batch.take()
     this.#statements = 0
+    this.#eventReads = 0
     out.error(e)
     if (ready) out.readyForQuery('I')
     else this.#skipping = true
@@ -100,6 +104,8 @@ export class EdgeSession implements SessionHandler {
   /** Runs a batch and relays its reply; the transaction is gone afterwards, so the status is idle. */
   async #run(bytes: Buffer, out: Responder): Promise<void> {
     this.#statements = 0
+    const reads = this.#eventReads
+    this.#eventReads = 0
     const abort = new AbortController()
     this.#abort = abort
     let tail: Buffer = Buffer.alloc(0)
@@ -115,7 +121,7 @@ export class EdgeSession implements SessionHandler {
         },
         abort.signal,
       )
-      this.#deps.onStatement?.()
+      for (let i = 0; i < reads; i++) this.#deps.onStatement?.()
       if (tail.length === RFQ_BYTES && tail[0] === 0x5a) out.readyForQuery('I')
       else {
         out.frame(tail)

@@ -29,6 +29,11 @@ function walk(node: unknown, visit: (type: string, f: Node) => void): void {
 
 const refuse = (message: string) => new PgError(SqlState.InsufficientPrivilege, message, { hint: 'An edge answers single read-only SELECT statements from gateways.' })
 
+/** Whether a statement that passed the guard reads the event tables (for the edge's counters). */
+export function readsEvents(sql: string): boolean {
+  return /\b(alerts|logs)\b/i.test(sql)
+}
+
 /** Returns the error to send for `sql`, or undefined when it may run. An empty string may run. */
 export function checkEdgeStatement(sql: string): PgError | undefined {
   if (sql.trim() === '') return undefined

@@ -74,6 +74,11 @@ describe('pruning', () => {
     assert.equal(planOf(`SELECT count(*) FROM logs WHERE time >= '${from}'`).tier, 'router')
     assert.deepEqual(asked(planOf(`SELECT * FROM logs WHERE time < '${from}' ORDER BY time`)), ['e1', 'e2', 'e3'])
   })
+  test('now() minus a fixed interval prunes in a UTC session (not where days have DST)', () => {
+    assert.equal(asked(planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'")).length, 0)
+    assert.equal(asked(planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'", [], EDGES, { utcSession: false })).length, 4)
+    assert.equal(asked(planOf("SELECT * FROM logs WHERE time > now() - interval '1 month'")).length, 4)
+  })
   test('tags @> prunes edges that never applied the tag', () => {
     assert.equal(planOf("SELECT * FROM alerts WHERE tags @> ARRAY['pci']").tier, 'router')
   })
@@ -119,8 +124,9 @@ describe('what edges are sent', () => {
     assert.equal(p.fetch.sql.replace(/\s+/g, ' '), 'SELECT host_name AS g1, sum(pid) AS p1, count(pid) AS p2, count(*) AS p3 FROM logs GROUP BY host_name')
   })
   test('now() becomes the statement timestamp, the same for every edge', () => {
-    const p = planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'")
+    const p = planOf("SELECT host_name, now() - time AS age FROM logs WHERE time > CURRENT_TIMESTAMP - interval '60 days'")
     assert.ok(p.tier === 'union')
+    assert.equal(p.fetch.targets.length, 4)
     assert.match(p.fetch.sql, /CAST\('2026-11-22 12:00:00\+00' AS timestamp with time zone\)/)
   })
   test('gather ships only the needed columns, with counts, and pushes single-table conjuncts', () => {

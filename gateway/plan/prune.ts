@@ -134,8 +134,35 @@ export function parseArrayLiteral(s: string): (string | null)[] | undefined {
   return out
 }
 
+const UNIT_MICROS: Record<string, number> = { microsecond: 1, millisecond: 1e3, second: 1e6, minute: 6e7, hour: 3.6e9, day: 8.64e10, week: 6.048e11 }
+
+/** A fixed-length interval literal ('15 minutes', '1 day') in microseconds; months and years vary, so not those. */
+function intervalMicros(n: unknown, ctx: PruneContext): number | undefined {
+  if (kind(n) !== 'TypeCast' || typeNameOf(body(n)) !== 'interval') return undefined
+  const s = textValue(body(n).arg, ctx)
+  if (typeof s !== 'string') return undefined
+  let total = 0
+  const re = /\s*(-?\d+(?:\.\d+)?)\s*(microsecond|millisecond|second|minute|hour|day|week)s?\s*/gy
+  let m: RegExpExecArray | null
+  let consumed = 0
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * UNIT_MICROS[m[2]!]!
+    consumed = re.lastIndex
+  }
+  return consumed === s.length && consumed > 0 ? Math.round(total) : undefined
+}
+
 function timeValue(n: unknown, ctx: PruneContext): number | undefined {
   const k = kind(n)
+  if (k === 'A_Expr' && body(n).kind === 'AEXPR_OP' && ctx.utcSession) {
+    // timestamptz ± interval: days are 24 hours only in a UTC session (DST elsewhere).
+    const e = body(n)
+    const o = ((e.name as Node[])[0]!.String as { sval: string }).sval
+    const t = timeValue(e.lexpr, ctx)
+    const d = intervalMicros(e.rexpr, ctx)
+    if (t === undefined || d === undefined || (o !== '+' && o !== '-')) return undefined
+    return o === '+' ? t + d : t - d
+  }
   if (k === 'ParamRef') {
     const v = ctx.params[Number(body(n).number) - 1]
     if (v && 'micros' in v) return v.micros

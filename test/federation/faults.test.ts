@@ -1,0 +1,127 @@
+/**
+ * Failures and pruning on a live federation: edges that die mid-query or fall silent give 08006
+ * naming them (or a NOTICE with fedgres.partial_results), a replica takes over its shard, a
+ * cancel reaches the edges, and pruned queries contact only the edges that hold matching rows.
+ */
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import { after, before, describe, test } from 'node:test'
+import type pg from 'pg'
+import { cancelRequest } from '../../common/pgwire/index.js'
+import { startMiniFederation, type MiniFederation } from '../helpers/mini-federation.js'
+import { sleep, waitFor } from '../helpers/wait.js'
+
+const count = async (c: pg.Client, sql: string, params?: unknown[]) => Number((await c.query(sql, params)).rows[0]!.n)
+
+async function expectError(p: Promise<unknown>, code: string, message: RegExp): Promise<Error> {
+  try {
+    await p
+  } catch (e) {
+    const err = e as Error & { code?: string }
+    assert.equal(err.code, code, err.message)
+    assert.match(err.message, message)
+    return err
+  }
+  assert.fail(`expected SQLSTATE ${code}`)
+}
+
+describe('federation faults and pruning', () => {
+  let fed: MiniFederation
+  let c: pg.Client
+  const edge = (id: string) => fed.edges.find((e) => e.id === id)!
+  const directCount = async (id: string, sql: string) => Number((await edge(id).direct(sql))[0]!.n)
+
+  before(async () => {
+    fed = await startMiniFederation(['host-a', 'host-b', 'host-c'], [
+      { id: 'ea', source: 0 },
+      { id: 'eb', source: 1 },
+      { id: 'ec1', source: 2, shard: 'sc' },
+      { id: 'ec2', source: 2, shard: 'sc' },
+    ])
+    c = await fed.client()
+  })
+  after(async () => {
+    await c?.end().catch(() => {})
+    await fed?.stop()
+  })
+
+  test('the whole network answers as one database; a replica pair counts once', async () => {
+    const want = (await directCount('ea', 'SELECT count(*) AS n FROM logs')) + (await directCount('eb', 'SELECT count(*) AS n FROM logs')) + (await directCount('ec1', 'SELECT count(*) AS n FROM logs'))
+    assert.equal(await directCount('ec1', 'SELECT count(*) AS n FROM logs'), await directCount('ec2', 'SELECT count(*) AS n FROM logs'))
+    assert.equal(await count(c, 'SELECT count(*) AS n FROM logs'), want)
+  })
+
+  test('a query on one host contacts only its edge, as EXPLAIN and the edges\' counters show', async () => {
+    const want = await directCount('ea', "SELECT count(*) AS n FROM logs WHERE host_name = 'host-a'")
+    const before = fed.edges.map((e) => e.edge.served())
+    const n = await count(c, "SELECT count(*) AS n FROM logs WHERE host_name = 'host-a'")
+    assert.equal(n, want)
+    const delta = fed.edges.map((e, i) => e.edge.served() - before[i]!)
+    assert.deepEqual(delta, [1, 0, 0, 0])
+    const plan = (await c.query("EXPLAIN SELECT count(*) FROM logs WHERE host_name = 'host-a'")).rows.map((r) => r['QUERY PLAN'] as string)
+    assert.equal(plan[0], 'Fedgres router')
+    assert.ok(plan.includes('  Shards asked: 1'), plan.join('\n'))
+    assert.ok(plan.some((l) => /edge eb \(shard eb\): logs\.host_name: holds none of 'host-a'/.test(l)), plan.join('\n'))
+  })
+
+  test('a narrow time range outside every edge\'s data contacts no edge and still answers exactly', async () => {
+    const before = fed.edges.map((e) => e.edge.served())
+    const n = await count(c, "SELECT count(*) AS n FROM logs WHERE time >= now() + interval '1 day'")
+    assert.equal(n, 0)
+    const from = new Date(Date.now() + 86_400_000).toISOString()
+    const to = new Date(Date.now() + 2 * 86_400_000).toISOString()
+    assert.equal((await c.query(`SELECT max(time) AS m FROM logs WHERE time BETWEEN '${from}' AND '${to}'`)).rows[0].m, null)
+    assert.deepEqual(fed.edges.map((e, i) => e.edge.served() - before[i]!), [0, 0, 0, 0])
+  })
+
+  test('an edge killed mid-query fails the query with 08006 naming it, or a NOTICE with partial results', async () => {
+    const all = await count(c, 'SELECT count(*) AS n FROM logs')
+    const onA = await directCount('ea', 'SELECT count(*) AS n FROM logs')
+    edge('ea').proxy.killAfterBytes(20_000)
+    await expectError(c.query('SELECT * FROM logs'), '08006', /edge ea/)
+    await c.query('SET fedgres.partial_results = on')
+    const notices: string[] = []
+    const onNotice = (n: { message?: string }) => notices.push(n.message ?? '')
+    c.on('notice', onNotice)
+    const r = await c.query('SELECT * FROM logs').finally(() => c.query('RESET fedgres.partial_results'))
+    c.off('notice', onNotice)
+    edge('ea').proxy.restore()
+    assert.equal(r.rowCount, all - onA)
+    assert.ok(notices.some((m) => /results exclude shard ea/.test(m)), notices.join('\n'))
+    await c.query('RESET fedgres.partial_results')
+    edge('ea').proxy.restore()
+  })
+
+  test('a silent edge is given up after fedgres.edge_timeout with 08006', async () => {
+    edge('eb').proxy.hang()
+    await c.query("SET fedgres.edge_timeout = '1s'")
+    const t0 = Date.now()
+    await expectError(c.query('SELECT count(*) FROM alerts'), '08006', /edge eb .*no answer within 1000 ms/)
+    assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`)
+    await c.query('RESET fedgres.edge_timeout')
+    edge('eb').proxy.restore()
+  })
+
+  test('a replica takes over when the preferred one dies before sending rows', async () => {
+    const want = await directCount('ec2', "SELECT count(*) AS n FROM logs WHERE host_name = 'host-c'")
+    edge('ec1').proxy.kill()
+    assert.equal(await count(c, "SELECT count(*) AS n FROM logs WHERE host_name = 'host-c'"), want)
+    const rows = (await c.query("EXPLAIN ANALYZE SELECT host_name FROM logs WHERE host_name = 'host-c' ORDER BY time LIMIT 3")).rows.map((r) => r['QUERY PLAN'] as string)
+    assert.ok(rows.some((l) => /edge ec2: 3 rows/.test(l)), rows.join('\n'))
+    edge('ec1').proxy.restore()
+  })
+
+  test('a cancel stops the edges\' work: the gateway drops its edge connections and answers 57014', async () => {
+    const proxy = edge('ea').proxy
+    proxy.hang()
+    const closedBefore = proxy.clientClosed
+    const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
+    const running = c.query('SELECT * FROM logs ORDER BY time')
+    await sleep(300)
+    const s = net.connect({ host: '127.0.0.1', port: fed.gateway.port }, () => s.end(cancelRequest(processID, secretKey)))
+    await expectError(running, '57014', /canceling statement/)
+    await waitFor('edge connection dropped', () => proxy.clientClosed > closedBefore, 5000)
+    proxy.restore()
+    assert.ok((await count(c, 'SELECT count(*) AS n FROM alerts')) > 0)
+  })
+})
