@@ -11,6 +11,8 @@ const staticEdge = z.strictObject({
   cluster: z.string().optional(),
   tags: z.array(z.string()).default([]),
   tls: z.boolean().default(false),
+  /** Database name on the endpoint; a plain PostgreSQL can serve as an edge. */
+  database: z.string().optional(),
 })
 
 export const gatewayConfigSchema = z.strictObject({

@@ -27,6 +27,8 @@ export interface EdgeEndpoint {
   readonly synopsisCurrentAt: number
   /** Connect with TLS (sslmode=require). */
   readonly tls: boolean
+  /** Database name on the endpoint (default `fedgres`; any Postgres-wire edge can be federated). */
+  readonly database?: string
 }
 
 export interface EdgeView {

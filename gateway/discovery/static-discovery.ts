@@ -25,6 +25,8 @@ export interface StaticEdge {
   readonly cluster?: string
   readonly tags?: readonly string[]
   readonly tls?: boolean
+  /** Database name on the endpoint (default `fedgres`). */
+  readonly database?: string
 }
 
 export interface StaticDiscoveryOptions {
@@ -78,7 +80,7 @@ export class StaticDiscovery implements Discovery {
       return {
         base: {
           edgeId: e.edge_id, host: e.address.slice(0, colon), port, shard: e.shard ?? e.edge_id, cluster: e.cluster ?? null,
-          tags: [...(e.tags ?? [])], tls: e.tls ?? false,
+          tags: [...(e.tags ?? [])], tls: e.tls ?? false, database: e.database,
         },
         status: 'unknown', synopsis: null, text: null, currentAt: 0, polled: false, failing: false, client: undefined, timer: undefined, poll: undefined,
       }
@@ -176,7 +178,7 @@ export class StaticDiscovery implements Discovery {
       port: e.base.port,
       user: creds?.user ?? 'fedgres_gateway',
       password: creds?.password,
-      database: 'fedgres',
+      database: e.base.database ?? 'fedgres',
       // sslmode=require: encrypted, the edge's certificate not verified (as libpq's `require`).
       ssl: e.base.tls ? { rejectUnauthorized: false } : false,
       connectionTimeoutMillis: this.#timeoutMs,

@@ -16,6 +16,7 @@ export interface EdgeAddress {
   readonly host: string
   readonly port: number
   readonly tls: boolean
+  readonly database?: string
 }
 
 export interface EdgeLogin {
@@ -101,7 +102,7 @@ export class EdgeConnection {
   async #login(login: EdgeLogin): Promise<void> {
     const scram = new ScramClient(login.password)
     const enc = new FrontendEncoder()
-    await this.#exchange(startupMessage({ user: login.user, database: login.database, application_name: 'fedgres-gateway' }), (frame, done, fail) => {
+    await this.#exchange(startupMessage({ user: login.user, database: this.address.database ?? login.database, application_name: 'fedgres-gateway' }), (frame, done, fail) => {
       const m = decodeBackendMessage(frame)
       switch (m.type) {
         case 'Authentication':

@@ -30,6 +30,8 @@ export interface FederationOptions {
   readonly log: Logger
 }
 
+const DESCRIBE_CACHE = 2000
+
 /** Settings that edges use when rows feed the local engine: text that parses back exactly. */
 const FEED_SETTINGS: readonly (readonly [string, string])[] = [
   ['TimeZone', 'UTC'],
@@ -51,6 +53,8 @@ export interface Prepared {
   readonly partial: boolean
   readonly notices: Buffer[]
   readonly stats: ShardStats[]
+  /** Run when the statement's result is complete or closed. */
+  readonly cleanups: (() => void)[]
 }
 
 export class FederatedExecutor implements DataExecutor {
@@ -68,13 +72,7 @@ export class FederatedExecutor implements DataExecutor {
 
   /** Describes the statement on the shadow and plans it. */
   async prepare(q: DataQuery, sql: string, select: Record<string, unknown>): Promise<Prepared> {
-    const probe = await q.runner.probe(q.owner, { sql, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
-    if (probe.error) throw new FrameError(probe.error)
-    const pd = probe.paramDescription ? decodeBackendMessage(probe.paramDescription) : undefined
-    const paramTypes = pd?.type === 'ParameterDescription' ? pd.oids : [...q.paramTypes]
-    const rd = probe.result?.rowDescription ?? null
-    const fields = rd ? decodeBackendMessage(rd) : undefined
-    const columnTypes = fields?.type === 'RowDescription' ? fields.fields.map((f) => f.typeOid) : []
+    const { paramTypes, rd, columnTypes } = await this.#describe(q, sql)
     const paramFormats = paramTypes.map((_, i) => (q.paramFormats.length === 1 ? q.paramFormats[0]! : (q.paramFormats[i] ?? 0)))
     const settings = await q.outputSettings()
     const tz = settings.find(([n]) => n === 'TimeZone')?.[1] ?? ''
@@ -96,8 +94,33 @@ export class FederatedExecutor implements DataExecutor {
       searchPath: q.searchPath,
       maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
     })
-    return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [] }
+    return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], cleanups: [] }
   }
+
+  /**
+   * Parameter types and RowDescription from the shadow. The catalog never changes while the
+   * gateway runs, so a statement's description depends only on its text, parameter types,
+   * result formats and search_path: it is cached. (Bind-time errors in parameter values then
+   * come from the edges, which are the same PostgreSQL.)
+   */
+  async #describe(q: DataQuery, sql: string): Promise<{ paramTypes: number[]; rd: Buffer | null; columnTypes: number[] }> {
+    const key = JSON.stringify([q.searchPath, sql, q.paramTypes, q.resultFormats])
+    const hit = this.#described.get(key)
+    if (hit) return hit
+    const probe = await q.runner.probe(q.owner, { sql, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
+    if (probe.error) throw new FrameError(probe.error)
+    const pd = probe.paramDescription ? decodeBackendMessage(probe.paramDescription) : undefined
+    const paramTypes = pd?.type === 'ParameterDescription' ? pd.oids : [...q.paramTypes]
+    const rd = probe.result?.rowDescription ?? null
+    const fields = rd ? decodeBackendMessage(rd) : undefined
+    const columnTypes = fields?.type === 'RowDescription' ? fields.fields.map((f) => f.typeOid) : []
+    const out = { paramTypes, rd, columnTypes }
+    if (this.#described.size >= DESCRIBE_CACHE) this.#described.delete(this.#described.keys().next().value!)
+    this.#described.set(key, out)
+    return out
+  }
+
+  readonly #described = new Map<string, { paramTypes: number[]; rd: Buffer | null; columnTypes: number[] }>()
 
   /** Starts one fetch on its shards (after reporting shards that cannot answer). */
   async fanout(p: Prepared, fetch: Fetch, resultFormats: readonly number[]): Promise<ShardStream[]> {
@@ -119,6 +142,7 @@ export class FederatedExecutor implements DataExecutor {
     for (const s of streams) p.stats.push(s.stats)
     const onAbort = () => streams.forEach((s) => s.cancel())
     p.q.signal.addEventListener('abort', onAbort, { once: true })
+    p.cleanups.push(() => p.q.signal.removeEventListener('abort', onAbort))
     return streams
   }
 
@@ -134,6 +158,21 @@ export class FederatedExecutor implements DataExecutor {
   }
 
   async run(p: Prepared): Promise<ResultStream> {
+    const done = () => p.cleanups.splice(0).forEach((f) => f())
+    try {
+      const result = await this.#runTier(p)
+      if (result instanceof BufferedResult) {
+        done()
+        return result
+      }
+      return withCleanup(result, done)
+    } catch (e) {
+      done()
+      throw e
+    }
+  }
+
+  async #runTier(p: Prepared): Promise<ResultStream> {
     const fan: Fanout = {
       start: (fetch, formats) => this.fanout(p, fetch, formats),
       collect: (streams) => this.#collect(p, streams),
@@ -241,6 +280,29 @@ export class FederatedExecutor implements DataExecutor {
       tag: () => `SELECT ${sent}`,
       close: stop,
     }
+  }
+}
+
+/** A stream that runs `done` once it ends, fails or is closed. */
+function withCleanup(r: ResultStream, done: () => void): ResultStream {
+  return {
+    notices: r.notices,
+    rowDescription: r.rowDescription,
+    async next() {
+      try {
+        const row = await r.next()
+        if (!row) done()
+        return row
+      } catch (e) {
+        done()
+        throw e
+      }
+    },
+    tag: () => r.tag(),
+    close() {
+      r.close()
+      done()
+    },
   }
 }
 

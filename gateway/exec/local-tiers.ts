@@ -23,10 +23,7 @@ export interface Fanout {
 
 export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan: Fanout): Promise<BufferedResult> {
   const q = p.q
-  const described = await q.runner.describe(q.owner, plan.fetch.sql, plan.fetch.usesParams ? p.paramTypes : [])
-  if (described.error) throw new FrameError(described.error)
-  const rd = described.result?.rowDescription ? decodeBackendMessage(described.result.rowDescription) : undefined
-  const partialTypes = rd?.type === 'RowDescription' ? rd.fields.map((f) => typeNameOf(f.typeOid)) : []
+  const partialTypes = await partialTypesOf(p, plan.fetch)
   if (partialTypes.length !== plan.combine.partialNames.length || partialTypes.some((t) => t === undefined)) return runGather(p, plan.fallback, fan, undefined)
   const streams = await fan.start(plan.fetch, [])
   const rows = (await fan.collect(streams)).flat().map((r) => [...rowTexts(r), '1'])
@@ -39,6 +36,22 @@ export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan:
     feeds: [{ columns: partialTypes.length, rows }],
     resultFormats: resultFormats(p),
   })
+}
+
+/** The partial columns' types, from the shadow (cached: the catalog does not change). */
+const partialTypeCache = new Map<string, (string | undefined)[]>()
+async function partialTypesOf(p: Prepared, fetch: Fetch): Promise<(string | undefined)[]> {
+  const paramTypes = fetch.usesParams ? p.paramTypes : []
+  const key = JSON.stringify([p.q.searchPath, fetch.sql, paramTypes])
+  const hit = partialTypeCache.get(key)
+  if (hit) return hit
+  const described = await p.q.runner.describe(p.q.owner, fetch.sql, paramTypes)
+  if (described.error) throw new FrameError(described.error)
+  const rd = described.result?.rowDescription ? decodeBackendMessage(described.result.rowDescription) : undefined
+  const types = rd?.type === 'RowDescription' ? rd.fields.map((f) => typeNameOf(f.typeOid)) : []
+  if (partialTypeCache.size > 2000) partialTypeCache.clear()
+  partialTypeCache.set(key, types)
+  return types
 }
 
 export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view: EdgeView | undefined): Promise<BufferedResult> {

