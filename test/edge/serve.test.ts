@@ -1,0 +1,71 @@
+/**
+ * The edge's query endpoint: gateways only (SCRAM), one read-only statement per batch, no state
+ * left between callers, and ingestion flowing while queries run.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import pg from 'pg'
+import { rootLogger } from '../../common/log.js'
+import { makeScramSecret } from '../../common/scram.js'
+import { startEdge, type RunningEdge } from '../../edge-agent/services.js'
+import { KubeArmorEventSource } from '../../event-source/server.js'
+import { edgeConfig } from '../helpers/edge-fixtures.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait.js'
+
+describe('edge query endpoint', () => {
+  const dir = tempDir('fedgres-serve-')
+  let src: KubeArmorEventSource
+  let edge: RunningEdge
+  const connect = (user = 'gw', password = 'gw-secret') => {
+    const c = new pg.Client({ host: '127.0.0.1', port: edge.servePort, user, password, database: 'fedgres' })
+    return c.connect().then(() => c)
+  }
+  after(async () => {
+    await edge?.stop()
+    await src?.stop()
+    dir.dispose()
+  })
+
+  test('ingestion keeps flowing, losing nothing, while gateways query', async () => {
+    const total = 8000
+    src = new KubeArmorEventSource({ hosts: ['serve-host'], rate: 0, port: 0, limit: total })
+    await src.start()
+    edge = await startEdge(edgeConfig(dir.path, [src.address], { edge_id: 'serve-edge', serve: { host: '127.0.0.1', port: 0, users: [{ name: 'gw', scram: makeScramSecret('gw-secret') }] } }), rootLogger('test', 'error'))
+    await waitFor('subscribed', () => src.subscribers('logs') > 0 && src.subscribers('alerts') > 0)
+    src.setRate(2000)
+    const c = await connect()
+    let queries = 0
+    let last = 0
+    const stored = async () => Number((await c.query('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n')).rows[0].n)
+    while (last < total) {
+      // A heavier statement and a count, back to back, for the whole ingest.
+      await c.query('SELECT process_name, count(DISTINCT pid), max(time) FROM logs GROUP BY 1')
+      const n = await stored()
+      assert.ok(n >= last, 'committed rows never go backwards')
+      last = n
+      queries += 2
+      if (src.stats.generated >= total && queries > 2000) break
+    }
+    await waitFor('all stored', async () => (await stored()) === total, 30_000, 100)
+    assert.equal(src.stats.dropped, 0, 'KubeArmor dropped no event for the edge')
+    assert.ok(queries >= 10, `ran ${queries} queries during ingest`)
+    await c.end()
+  })
+
+  test('only configured gateways log in; unknown users and wrong passwords get 28P01', async () => {
+    await assert.rejects(connect('gw', 'wrong'), (e: Error & { code?: string }) => e.code === '28P01')
+    await assert.rejects(connect('analyst', 'gw-secret'), (e: Error & { code?: string }) => e.code === '28P01')
+  })
+
+  test('nothing a caller does outlives its statement: settings roll back, writes and named statements are refused', async () => {
+    const c = await connect()
+    assert.equal((await c.query("SELECT set_config('TimeZone', 'Asia/Tokyo', true) AS tz")).rows[0].tz, 'Asia/Tokyo')
+    assert.equal((await c.query("SELECT current_setting('TimeZone') AS tz")).rows[0].tz, 'UTC')
+    await assert.rejects(c.query('DELETE FROM logs'), (e: Error & { code?: string }) => e.code === '42501')
+    await assert.rejects(c.query({ name: 'kept', text: 'SELECT 1' }), (e: Error & { code?: string }) => e.code === '0A000')
+    await assert.rejects(c.query("SELECT set_config('TimeZone', 'UTC', false)"), (e: Error & { code?: string }) => e.code === '42501')
+    assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1)
+    await c.end()
+  })
+})
