@@ -9,11 +9,12 @@
  * lost if the source generated it for the agent but the agent never stored it (KubeArmor drops
  * events for a client whose 1000-event queue is full).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import pg from 'pg'
+import { PGlite } from '@electric-sql/pglite'
 import { from as copyFrom } from 'pg-copy-streams'
 import { startCli, scrapeCounter } from '../test/helpers/cli-process.js'
 import { freePort } from '../test/helpers/free-port.js'
@@ -90,16 +91,23 @@ async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<voi
   }
 }
 
-/** COPYs the rows the agent stored (its spool holds them, as COPY text) into native PostgreSQL. */
+/** COPYs the rows the agent stored (read back from its PGlite, the agent stopped) into native PostgreSQL. */
 async function nativeCopy(dataDir: string): Promise<{ rows: number; perSecond: number }> {
-  const spoolDir = join(dataDir, 'spool')
-  const text = readdirSync(spoolDir).sort().map((f) => readFileSync(join(spoolDir, f), 'utf8')).join('')
   const byTable = { alerts: [] as string[], logs: [] as string[] }
   const days = new Set<string>()
-  for (const line of text.split('\n')) {
-    if (!line) continue
-    byTable[line[0] === 'a' ? 'alerts' : 'logs'].push(line.slice(1))
-    days.add(line.slice(1, 11))
+  const edgeDb = await PGlite.create(join(dataDir, 'pgdata'))
+  try {
+    for (const t of ['alerts', 'logs'] as const) {
+      const res = await edgeDb.query(`COPY public.${t} TO '/dev/blob'`)
+      const text = res.blob ? await res.blob.text() : ''
+      for (const line of text.split('\n')) {
+        if (!line) continue
+        byTable[t].push(line)
+        days.add(line.slice(0, 10))
+      }
+    }
+  } finally {
+    await edgeDb.close()
   }
   const native = await startNativePostgres({ schema: false })
   try {
@@ -148,7 +156,7 @@ async function main(): Promise<void> {
     console.log('|---:|---:|---:|---:|---:|---:|')
     for (const r of results) console.log(`| ${fmt(r.offered)} | ${fmt(r.generated)} | ${fmt(r.stored)} | ${fmt(r.lost)} | ${fmt(r.perSecond)} | ${fmt(r.peakRssMb)} |`)
     console.log(`\nNative PostgreSQL 18.4 COPY of the same ${fmt(native.rows)} rows (same DDL, same 4 MiB batches): ${fmt(native.perSecond)} rows/s`)
-    console.log(`Best lossless agent rate ÷ native COPY rate: ${(best.perSecond / native.perSecond).toFixed(2)}`)
+    console.log(`${best.lost === 0 ? 'Best lossless' : 'Best (NO run was lossless)'} agent rate ÷ native COPY rate: ${(best.perSecond / native.perSecond).toFixed(2)}`)
     console.log(`Targets: ≥ 50,000 events/s with 0 lost, peak RSS < 300 MB → ${best.perSecond >= 50_000 && best.lost === 0 ? 'met' : 'NOT met'} (${fmt(best.perSecond)} events/s, ${fmt(best.peakRssMb)} MB)`)
   } finally {
     dir.dispose()

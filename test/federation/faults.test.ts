@@ -29,6 +29,8 @@ describe('federation faults and pruning', () => {
   let fed: MiniFederation
   let c: pg.Client
   const edge = (id: string) => fed.edges.find((e) => e.id === id)!
+  /** After a fault, waits until discovery sees every edge healthy again. */
+  const healthy = () => waitFor('all edges passing', () => fed.gateway.gateway.discovery!.current().edges.every((e) => e.status === 'passing'), 10_000)
   const directCount = async (id: string, sql: string) => Number((await edge(id).direct(sql))[0]!.n)
 
   before(async () => {
@@ -100,6 +102,20 @@ describe('federation faults and pruning', () => {
     assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`)
     await c.query('RESET fedgres.edge_timeout')
     edge('eb').proxy.restore()
+    await healthy()
+  })
+
+  test('rows stream as they arrive: a LIMIT met by the fast edges returns while a slow edge still works, and it is cancelled', async () => {
+    const proxy = edge('eb').proxy
+    proxy.hang()
+    const closedBefore = proxy.clientClosed
+    const t0 = Date.now()
+    const r = await c.query("SELECT host_name FROM logs WHERE host_name <> 'host-b' LIMIT 5")
+    assert.equal(r.rowCount, 5)
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`)
+    await waitFor('slow edge cancelled', () => proxy.clientClosed > closedBefore, 5000)
+    proxy.restore()
+    await healthy()
   })
 
   test('a replica takes over when the preferred one dies before sending rows', async () => {
@@ -109,6 +125,7 @@ describe('federation faults and pruning', () => {
     const rows = (await c.query("EXPLAIN ANALYZE SELECT host_name FROM logs WHERE host_name = 'host-c' ORDER BY time LIMIT 3")).rows.map((r) => r['QUERY PLAN'] as string)
     assert.ok(rows.some((l) => /edge ec2: 3 rows/.test(l)), rows.join('\n'))
     edge('ec1').proxy.restore()
+    await healthy()
   })
 
   test('a cancel stops the edges\' work: the gateway drops its edge connections and answers 57014', async () => {
@@ -122,6 +139,7 @@ describe('federation faults and pruning', () => {
     await expectError(running, '57014', /canceling statement/)
     await waitFor('edge connection dropped', () => proxy.clientClosed > closedBefore, 5000)
     proxy.restore()
+    await healthy()
     assert.ok((await count(c, 'SELECT count(*) AS n FROM alerts')) > 0)
   })
 })
