@@ -9,12 +9,17 @@ import { createDiscovery, type Discovery } from './discovery/index.js'
 import { Session } from './session/session.js'
 import { loadParser } from './session/sql-parse.js'
 import { WireServer } from '../common/pgwire/server/server.js'
+import { startHttpEndpoint } from '../common/http-endpoint.js'
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
 
 export interface RunningGateway {
   readonly port: number
   readonly shadow: Shadow
   readonly wire: WireServer
   readonly discovery: Discovery | undefined
+  readonly metrics: GatewayMetrics
+  /** Port of /metrics and the health probes, when configured. */
+  readonly metricsPort: number | undefined
   close(): Promise<void>
 }
 
@@ -34,12 +39,14 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     log,
   })
   let discovery: Discovery | undefined
+  let wireRef: WireServer | undefined
+  const metrics: GatewayMetrics = createGatewayMetrics(() => discovery, () => wireRef?.connections ?? 0)
   let pool: EdgePool | undefined
   let executor = parts.executor
   if (!executor) {
     discovery = parts.discovery ?? createDiscovery(cfg, log)
     pool = new EdgePool({ user: cfg.edge_credentials?.user ?? 'fedgres_gateway', password: cfg.edge_credentials?.password ?? '', database: 'fedgres' }, 5000)
-    executor = new FederatedExecutor({ discovery, pool, defaults: cfg.defaults, log: log.child({ component: 'federation' }) })
+    executor = new FederatedExecutor({ discovery, pool, defaults: cfg.defaults, metrics, log: log.child({ component: 'federation' }) })
     const view = await discovery.ready(5000)
     log.info('edge view ready', { edges: view.edges.length, stale: view.stale })
   }
@@ -53,14 +60,19 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     log,
     createSession: async (ctx) => new Session(ctx, { shadow, executor, log }),
   })
+  wireRef = wire
   const port = await wire.listen()
+  const http = cfg.metrics ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: metrics.registry, ready: () => true }) : undefined
   log.info('gateway listening', { host: cfg.listen.host, port, tls: Boolean(cfg.tls) })
   return {
     port,
     shadow,
     wire,
     discovery,
+    metrics,
+    metricsPort: http?.port,
     async close() {
+      await http?.close()
       await wire.close()
       pool?.close()
       if (!parts.discovery) await discovery?.close()

@@ -65,8 +65,10 @@ export class EdgeConnection {
     cb?.(e)
   }
 
-  static async connect(address: EdgeAddress, login: EdgeLogin, timeoutMs: number): Promise<EdgeConnection> {
+  static async connect(address: EdgeAddress, login: EdgeLogin, timeoutMs: number, signal?: AbortSignal): Promise<EdgeConnection> {
     const raw = net.connect({ host: address.host, port: address.port })
+    const onAbort = () => raw.destroy(new Error('cancelled'))
+    signal?.addEventListener('abort', onAbort, { once: true })
     raw.setNoDelay(true)
     const timer = setTimeout(() => raw.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)
     try {
@@ -96,6 +98,7 @@ export class EdgeConnection {
       throw new EdgeUnreachable(`could not connect to edge ${address.edgeId} at ${address.host}:${address.port}: ${(e as Error).message}`)
     } finally {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
     }
   }
 

@@ -12,13 +12,13 @@ export class EdgePool {
     readonly connectTimeoutMs: number,
   ) {}
 
-  async acquire(address: EdgeAddress): Promise<EdgeConnection> {
+  async acquire(address: EdgeAddress, signal?: AbortSignal): Promise<EdgeConnection> {
     const list = this.#idle.get(key(address))
     while (list && list.length > 0) {
       const c = list.pop()!
       if (!c.broken) return c
     }
-    return EdgeConnection.connect(address, this.login, this.connectTimeoutMs)
+    return EdgeConnection.connect(address, this.login, this.connectTimeoutMs, signal)
   }
 
   /** Returns a connection after its batch completed; anything else is closed. */

@@ -9,6 +9,7 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 import type { Logger } from '../../common/log.js'
 import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
 import type { Discovery } from '../discovery/edge-view.js'
+import type { GatewayMetrics } from '../metrics.js'
 import { plan } from '../plan/planner.js'
 import type { Fetch, Plan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
@@ -28,6 +29,7 @@ export interface FederationOptions {
   /** How long a synopsis may go unconfirmed and still prune (default 5 s). */
   readonly synopsisMaxAgeMs?: number
   readonly log: Logger
+  readonly metrics?: GatewayMetrics
 }
 
 const DESCRIBE_CACHE = 2000
@@ -159,14 +161,29 @@ export class FederatedExecutor implements DataExecutor {
 
   async run(p: Prepared): Promise<ResultStream> {
     const done = () => p.cleanups.splice(0).forEach((f) => f())
+    const m = this.opts.metrics
+    const stop = m?.latency.startTimer({ tier: p.plan.tier })
+    const fetches = p.plan.tier === 'gather' ? p.plan.feeds.flatMap((f) => (f.fetch ? [f.fetch] : [])) : [p.plan.fetch]
+    for (const f of fetches) {
+      m?.edgesAsked.inc(f.targets.length)
+      m?.edgesPruned.inc(f.pruned.length)
+    }
+    p.cleanups.push(() => {
+      stop?.()
+      for (const s of p.stats) if (s.failovers.length) for (const f of s.failovers) m?.edgeErrors.inc({ edge_id: f.split(':')[0]! })
+    })
     try {
       const result = await this.#runTier(p)
+      m?.queries.inc({ tier: p.plan.tier, outcome: 'ok' })
       if (result instanceof BufferedResult) {
         done()
         return result
       }
       return withCleanup(result, done)
     } catch (e) {
+      m?.queries.inc({ tier: p.plan.tier, outcome: e instanceof PgError && e.code === SqlState.ConnectionFailure ? 'edge_error' : 'error' })
+      const edge = e instanceof PgError ? /^edge (\S+) failed/.exec(e.message)?.[1] : undefined
+      if (edge) m?.edgeErrors.inc({ edge_id: edge })
       done()
       throw e
     }

@@ -54,6 +54,8 @@ export class ShardStream {
   #cancelled = false
   #timer: NodeJS.Timeout | undefined
   #timedOut = false
+  /** Aborts a connection attempt in progress when the shard is cancelled. */
+  readonly #connecting = new AbortController()
   readonly #bytes: Buffer
   readonly #prelude: number
   tag = ''
@@ -95,7 +97,11 @@ export class ShardStream {
   }
 
   async #ask(edge: ShardTarget['replicas'][number]): Promise<void> {
-    const conn = await this.pool.acquire({ edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls, database: edge.database })
+    const conn = await this.pool.acquire({ edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls, database: edge.database }, this.#connecting.signal)
+    if (this.#cancelled) {
+      conn.close()
+      return
+    }
     this.#conn = conn
     let completes = 0
     let sqlError: PgError | undefined
@@ -184,6 +190,7 @@ export class ShardStream {
   cancel(): void {
     if (this.#done || this.#cancelled) return
     this.#cancelled = true
+    this.#connecting.abort()
     const c = this.#conn
     if (c) {
       c.cancel()
