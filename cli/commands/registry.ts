@@ -1,4 +1,6 @@
-/** Commands added by later roles (gateway, demo) register here to keep main.ts stable. */
+/** Commands beyond the edge's own (gateway, demo). */
 import type { Command } from '../command.js'
+import { demoCommand } from './demo.js'
+import { gatewayCommand } from './gateway.js'
 
-export const extraCommands: Command[] = []
+export const extraCommands: Command[] = [gatewayCommand, demoCommand]

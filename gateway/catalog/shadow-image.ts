@@ -62,7 +62,8 @@ async function buildShadowImage(): Promise<Uint8Array> {
   await boot.exec(`CREATE DATABASE ${SHADOW_DATABASE}`)
   const bootImage = await boot.dumpDataDir('none')
   await boot.close()
-  const db = await PGlite.create({ loadDataDir: bootImage, database: SHADOW_DATABASE, startParams: shadowStartParams() })
+  // Built writable; the image itself then says read-only (ALTER DATABASE below), as do the start params it is served with.
+  const db = await PGlite.create({ loadDataDir: bootImage, database: SHADOW_DATABASE, startParams: shadowStartParams().filter((p, i, all) => p !== 'default_transaction_read_only=on' && !(p === '-c' && all[i + 1] === 'default_transaction_read_only=on')) })
   await migrateToLatest(kyselyOnPglite(db), 'catalog')
   await db.exec(`
     DROP SCHEMA ${MIGRATION_SCHEMA} CASCADE;
