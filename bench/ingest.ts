@@ -110,7 +110,7 @@ async function nativeCopy(dataDir: string): Promise<{ rows: number; perSecond: n
   const edgeDb = await PGlite.create(join(dataDir, 'pgdata'))
   try {
     for (const t of ['alerts', 'logs'] as const) {
-      const res = await edgeDb.query(`COPY public.${t} TO '/dev/blob'`)
+      const res = await edgeDb.query(`COPY (SELECT * FROM public.${t}) TO '/dev/blob'`)
       const text = res.blob ? await res.blob.text() : ''
       for (const line of text.split('\n')) {
         if (!line) continue

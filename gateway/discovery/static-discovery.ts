@@ -49,6 +49,8 @@ interface EdgeState {
   currentAt: number
   polled: boolean
   failing: boolean
+  /** Polls failed in a row. */
+  misses: number
   client: pg.Client | undefined
   timer: NodeJS.Timeout | undefined
   poll: Promise<void> | undefined
@@ -82,7 +84,7 @@ export class StaticDiscovery implements Discovery {
           edgeId: e.edge_id, host: e.address.slice(0, colon), port, shard: e.shard ?? e.edge_id, cluster: e.cluster ?? null,
           tags: [...(e.tags ?? [])], tls: e.tls ?? false, database: e.database,
         },
-        status: 'unknown', synopsis: null, text: null, currentAt: 0, polled: false, failing: false, client: undefined, timer: undefined, poll: undefined,
+        status: 'unknown', synopsis: null, text: null, currentAt: 0, polled: false, failing: false, misses: 0, client: undefined, timer: undefined, poll: undefined,
       }
     })
     this.#signature = this.#currentSignature()
@@ -156,12 +158,18 @@ export class StaticDiscovery implements Discovery {
         e.text = text
       }
       e.status = 'passing'
+      e.misses = 0
       e.currentAt = sentAt
       if (e.failing) this.#log.info('edge reachable again', { edgeId: e.base.edgeId })
       e.failing = false
     } catch (err) {
       if (this.#closed) return
-      e.status = 'critical'
+      // A poll that times out on a live connection means a busy edge (one long query holds its
+      // store), not a dead one: it stays usable (warning) until it misses three polls in a row.
+      // A refused or reset connection is a dead edge at once.
+      e.misses++
+      const slow = /timeout/i.test((err as Error).message)
+      e.status = slow && e.misses < 3 ? 'warning' : 'critical'
       if (!e.failing) this.#log.warn('edge unreachable; keeping its last synopsis', { edgeId: e.base.edgeId, address: `${e.base.host}:${e.base.port}`, ...errorMeta(err) })
       e.failing = true
       await this.#disconnect(e)

@@ -1,0 +1,147 @@
+/**
+ * Queries for the differential test: a fixed list naming each planner tier and each hard case,
+ * and a seeded generator composing random predicates, projections, aggregates, groupings, orders
+ * and limits. Every query says whether its ORDER BY fixes the row order (time is unique in the
+ * dataset, so ORDER BY ... , time does).
+ */
+export interface TestQuery {
+  readonly sql: string
+  readonly params?: unknown[]
+  readonly ordered: boolean
+  readonly category: string
+}
+
+export const HOSTS = ['node-1a', 'node-1b', 'node-2a', 'node-2b', 'node-3a', 'node-3b', 'node-4a', 'node-4b']
+const CLUSTERS = ['prod-eu', 'prod-us', 'staging']
+const iso = (day: number, hour = 0) => new Date(Date.UTC(2026, 9, 1 + day, hour)).toISOString()
+
+export const FIXED: TestQuery[] = [
+  { category: 'router', ordered: true, sql: "SELECT time, host_name, process_name, resource FROM logs WHERE host_name = 'node-2a' ORDER BY time DESC LIMIT 20" },
+  { category: 'router', ordered: true, sql: "SELECT count(*), count(DISTINCT pod_name), max(time) FROM alerts WHERE host_name = 'node-3b'" },
+  { category: 'router', ordered: true, sql: 'SELECT host_name, count(*) FROM logs WHERE host_name = $1 GROUP BY 1', params: ['node-4a'] },
+  { category: 'pruned-cluster', ordered: true, sql: "SELECT namespace_name, count(*) FROM alerts WHERE cluster_name = 'prod-eu' GROUP BY 1 ORDER BY 1 NULLS FIRST" },
+  { category: 'pruned-time', ordered: true, sql: `SELECT date_trunc('hour', time) AS h, count(*) FROM logs WHERE time BETWEEN '${iso(2, 3)}' AND '${iso(2, 9)}' GROUP BY 1 ORDER BY 1` },
+  { category: 'pruned-time', ordered: true, sql: `SELECT count(*) FROM logs WHERE time >= $1 AND time < $2`, params: [iso(5, 12), iso(9)] },
+  { category: 'union', ordered: false, sql: "SELECT host_name, pid, process_name FROM logs WHERE operation = 'Network' AND pid < 200" },
+  { category: 'union', ordered: false, sql: "SELECT * FROM alerts WHERE action = 'Block' AND severity >= 8" },
+  { category: 'merge-sorted', ordered: true, sql: 'SELECT time, host_name, policy_name FROM alerts ORDER BY time DESC LIMIT 25' },
+  { category: 'merge-sorted', ordered: true, sql: 'SELECT time, host_name FROM logs ORDER BY host_name, time LIMIT 30 OFFSET 1000' },
+  { category: 'merge-sorted', ordered: true, sql: 'SELECT namespace_name, time FROM alerts ORDER BY namespace_name NULLS FIRST, time LIMIT 50' },
+  { category: 'merge-sorted', ordered: true, sql: 'SELECT namespace_name, time FROM alerts ORDER BY namespace_name DESC NULLS LAST, time DESC LIMIT 50' },
+  { category: 'offset-beyond', ordered: true, sql: 'SELECT time FROM alerts ORDER BY time LIMIT 10 OFFSET 1000000' },
+  { category: 'partial-aggregate', ordered: true, sql: 'SELECT cluster_name, count(*), sum(pid), avg(pid), min(time), max(time) FROM logs GROUP BY cluster_name ORDER BY cluster_name' },
+  { category: 'partial-aggregate', ordered: true, sql: 'SELECT host_name, avg(severity), count(severity), bool_and(severity > 2), bool_or(severity = 10) FROM alerts GROUP BY 1 ORDER BY 1' },
+  { category: 'partial-aggregate', ordered: true, sql: 'SELECT sum(pid::bigint * 100000000000) AS big, sum(host_pid) AS s FROM logs' },
+  { category: 'partial-aggregate', ordered: true, sql: 'SELECT operation, count(*) AS n FROM logs GROUP BY operation HAVING count(*) > 100 ORDER BY n DESC, operation LIMIT 3' },
+  { category: 'partial-aggregate', ordered: true, sql: 'SELECT count(*) FILTER (WHERE action = $1) AS blocked, count(*) AS total FROM alerts', params: ['Block'] },
+  { category: 'empty', ordered: true, sql: "SELECT count(*), sum(pid), avg(pid), min(time), max(host_name), bool_and(pid > 0) FROM logs WHERE host_name = 'no-such-host'" },
+  { category: 'empty', ordered: true, sql: "SELECT host_name, count(*) FROM logs WHERE host_name = 'no-such-host' GROUP BY 1" },
+  { category: 'empty', ordered: false, sql: "SELECT * FROM alerts WHERE time < '2000-01-01T00:00:00Z'" },
+  { category: 'gather', ordered: true, sql: 'SELECT count(DISTINCT process_name), count(DISTINCT (host_name, pid)) FROM logs' },
+  { category: 'gather', ordered: true, sql: 'SELECT host_name, stddev(pid), variance(uid) FROM logs GROUP BY 1 ORDER BY 1' },
+  { category: 'gather', ordered: true, sql: "SELECT string_agg(DISTINCT host_name, ',' ORDER BY host_name), array_agg(DISTINCT operation ORDER BY operation) FROM alerts" },
+  { category: 'gather', ordered: true, sql: 'SELECT cluster_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY pid), percentile_disc(0.9) WITHIN GROUP (ORDER BY severity) FROM alerts GROUP BY 1 ORDER BY 1' },
+  { category: 'gather', ordered: false, sql: 'SELECT DISTINCT namespace_name, operation FROM logs' },
+  { category: 'window', ordered: true, sql: "SELECT host_name, time, row_number() OVER (PARTITION BY host_name ORDER BY time) AS rn, count(*) OVER (PARTITION BY host_name) FROM alerts WHERE time < '2026-10-01T06:00:00Z' ORDER BY time" },
+  { category: 'window', ordered: true, sql: 'SELECT namespace_name, n, rank() OVER (ORDER BY n DESC) FROM (SELECT namespace_name, count(*) AS n FROM logs GROUP BY 1) t ORDER BY n DESC, namespace_name NULLS FIRST' },
+  { category: 'cte', ordered: true, sql: "WITH busy AS (SELECT host_name, count(*) AS n FROM logs WHERE operation = 'File' GROUP BY 1) SELECT host_name, n FROM busy WHERE n > 10 ORDER BY n DESC, host_name" },
+  { category: 'subquery', ordered: true, sql: "SELECT count(*) FROM alerts WHERE host_name IN (SELECT host_name FROM logs WHERE cluster_name = 'staging')" },
+  { category: 'subquery', ordered: true, sql: 'SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM logs) AS total' },
+  { category: 'join-colocated', ordered: true, sql: "SELECT a.host_name, count(*) FROM alerts a JOIN logs l ON a.host_name = l.host_name AND a.pid = l.pid WHERE l.operation = 'Process' GROUP BY 1 ORDER BY 1" },
+  { category: 'join-colocated', ordered: false, sql: "SELECT a.time, l.time, a.host_name FROM alerts a JOIN logs l ON a.host_name = l.host_name AND a.container_id = l.container_id AND a.pid = l.pid WHERE a.action = 'Block' AND l.time BETWEEN a.time - interval '1 minute' AND a.time" },
+  { category: 'join', ordered: true, sql: "SELECT count(*) FROM alerts a JOIN logs l ON a.pid = l.pid AND a.process_name = l.process_name WHERE a.time < '2026-10-01T12:00:00Z' AND l.time < '2026-10-01T12:00:00Z'" },
+  { category: 'date_bin', ordered: true, sql: "SELECT date_bin('15 minutes', time, TIMESTAMPTZ '2026-01-01') AS b, count(*) FROM alerts WHERE time >= $1 AND time < $2 GROUP BY 1 ORDER BY 1", params: [iso(1), iso(1, 6)] },
+  { category: 'grafana', ordered: true, sql: `SELECT $__interval AS time, count(*) FROM logs WHERE time BETWEEN '${iso(3)}' AND '${iso(4)}' GROUP BY 1 ORDER BY 1`.replace('$__interval', "date_trunc('hour', time)") },
+  { category: 'like', ordered: true, sql: "SELECT count(*) FROM logs WHERE process_name LIKE '%sh' OR resource ILIKE '%ETC%'" },
+  { category: 'regex', ordered: true, sql: "SELECT operation, count(*) FROM logs WHERE resource ~ '^/(etc|usr)/' GROUP BY 1 ORDER BY 1" },
+  { category: 'any-array', ordered: true, sql: 'SELECT host_name, count(*) FROM logs WHERE host_name = ANY($1) GROUP BY 1 ORDER BY 1', params: [['node-1a', 'node-4b', 'nope']] },
+  { category: 'tags', ordered: true, sql: "SELECT cluster_name, count(*) FROM alerts WHERE tags @> ARRAY['pci'] GROUP BY 1 ORDER BY 1" },
+  { category: 'tags', ordered: true, sql: "SELECT count(*) FROM logs WHERE tags @> ARRAY['site:staging'] AND NOT (policy_tags IS NULL AND false)".replace(' AND NOT (policy_tags IS NULL AND false)', '') },
+  { category: 'nulls', ordered: true, sql: 'SELECT count(*), count(namespace_name), count(severity), count(policy_tags) FROM alerts WHERE namespace_name IS NULL OR severity IS NULL' },
+  { category: 'jsonb', ordered: true, sql: "SELECT count(*) FROM logs WHERE event_data ? 'Seq'" },
+  { category: 'fedgres.edges', ordered: true, sql: 'SELECT count(*) FROM fedgres.edges' },
+  { category: 'params', ordered: true, sql: 'SELECT time, pid FROM logs WHERE host_name = $1 AND pid > $2 ORDER BY time LIMIT $3', params: ['node-1b', 100, 7] },
+]
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function generateQueries(count: number, seed = 42): TestQuery[] {
+  const rnd = prng(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1))
+  const out: TestQuery[] = []
+  for (let n = 0; n < count; n++) {
+    const table = rnd() < 0.5 ? 'alerts' : 'logs'
+    const params: unknown[] = []
+    const p = (v: unknown) => {
+      params.push(v)
+      return `$${params.length}`
+    }
+    const predicates = [
+      () => `host_name = ${rnd() < 0.5 ? `'${pick(HOSTS)}'` : p(pick(HOSTS))}`,
+      () => `host_name IN ('${pick(HOSTS)}', '${pick(HOSTS)}')`,
+      () => `cluster_name = '${pick(CLUSTERS)}'`,
+      () => `host_name = ANY(${p([pick(HOSTS), pick(HOSTS)])})`,
+      () => {
+        const d = int(0, 5)
+        return `time BETWEEN '${iso(d, int(0, 11))}' AND '${iso(d, int(12, 23))}'`
+      },
+      () => `time >= ${p(iso(int(0, 6), int(0, 23)))}`,
+      () => `pid ${pick(['<', '>', '>=', '<>'])} ${int(1, 40000)}`,
+      () => `process_name LIKE '%${pick(['sh', 'python', 'nginx', 'curl', 'mysql'])}%'`,
+      () => `resource ILIKE '%${pick(['ETC', 'passwd', 'tmp', 'PROC'])}%'`,
+      () => `operation ~ '^(${pick(['File', 'Process', 'Network'])}|Syscall)$'`,
+      () => `namespace_name IS ${pick(['NULL', 'NOT NULL'])}`,
+      () => `tags @> ARRAY['${pick(['pci', 'site:prod-eu', 'site:staging', 'site:prod-us'])}']`,
+      () => (table === 'alerts' ? `severity ${pick(['>', '<=', '='])} ${int(1, 10)}` : `uid = ${pick([0, 1000])}`),
+      () => (table === 'alerts' ? `action = '${pick(['Block', 'Audit'])}'` : `result = 'Passed'`),
+    ]
+    const where = Array.from({ length: int(0, 3) }, () => pick(predicates)()).join(' AND ')
+    const whereSql = where ? ` WHERE ${where}` : ''
+    const cols = ['host_name', 'cluster_name', 'namespace_name', 'operation', 'process_name', 'pid']
+    const shape = rnd()
+    if (shape < 0.3) {
+      // Rows, ordered by a key then time (a total order), with LIMIT/OFFSET.
+      const key = pick(['time', 'host_name', 'pid', 'namespace_name', 'process_name'])
+      const dir = pick(['', ' DESC'])
+      const nulls = pick(['', ' NULLS FIRST', ' NULLS LAST'])
+      const order = key === 'time' ? `time${dir}` : `${key}${dir}${nulls}, time${dir}`
+      const limit = rnd() < 0.8 ? ` LIMIT ${int(1, 60)}` : ''
+      const offset = rnd() < 0.3 ? ` OFFSET ${int(0, 500)}` : ''
+      out.push({ category: 'gen-sorted', ordered: true, sql: `SELECT time, ${pick(cols)}, ${pick(cols)} FROM ${table}${whereSql} ORDER BY ${order}${limit}${offset}`, params })
+    } else if (shape < 0.45) {
+      // Rows, no order: compared as a multiset; narrowed so results stay small.
+      out.push({ category: 'gen-union', ordered: false, sql: `SELECT ${pick(cols)}, time FROM ${table} WHERE host_name = '${pick(HOSTS)}' AND ${pick(predicates)()}${where ? ` AND ${where}` : ''}`, params })
+    } else if (shape < 0.85) {
+      const g = pick(['host_name', 'cluster_name', 'namespace_name', 'operation', "date_trunc('day', time)", "date_bin('6 hours', time, TIMESTAMPTZ '2026-01-01')", ''])
+      const simple = ['count(*)', 'count(pid)', 'sum(pid)', 'avg(pid)', 'min(time)', 'max(time)', 'min(process_name)', 'max(pid)', 'bool_and(pid > 1000)', 'avg(uid)', 'sum(host_pid)']
+      const hard = ['count(DISTINCT process_name)', 'stddev(pid)', "string_agg(DISTINCT operation, ',' ORDER BY operation)", 'array_agg(DISTINCT cluster_name ORDER BY cluster_name)', 'percentile_cont(0.5) WITHIN GROUP (ORDER BY pid)', 'var_samp(uid)']
+      const aggs = Array.from({ length: int(1, 3) }, () => (rnd() < 0.75 ? pick(simple) : pick(hard)))
+      const having = g && rnd() < 0.3 ? ` HAVING count(*) > ${int(1, 500)}` : ''
+      const order = g ? ` ORDER BY 1${pick(['', ' DESC'])} NULLS FIRST` : ''
+      const limit = g && rnd() < 0.3 ? ` LIMIT ${int(1, 5)}` : ''
+      const narrow = aggs.some((a) => hard.includes(a)) && !where ? ` WHERE host_name = '${pick(HOSTS)}'` : whereSql
+      out.push({ category: aggs.some((a) => hard.includes(a)) ? 'gen-gather-agg' : 'gen-partial-agg', ordered: true, sql: `SELECT ${g ? `${g} AS g, ` : ''}${aggs.join(', ')} FROM ${table}${narrow}${g ? ' GROUP BY 1' : ''}${having}${order}${limit}`, params })
+    } else if (shape < 0.92) {
+      out.push({ category: 'gen-distinct', ordered: false, sql: `SELECT DISTINCT ${pick(cols)} FROM ${table}${whereSql}`, params })
+    } else {
+      const h = pick(HOSTS)
+      out.push({
+        category: 'gen-join',
+        ordered: true,
+        sql: `SELECT l.operation, count(*), count(DISTINCT a.policy_name) FROM alerts a JOIN logs l ON a.host_name = l.host_name AND a.pid = l.pid WHERE a.host_name = '${h}'${where ? ` AND ${where.replace(/\b(host_name|time|pid|cluster_name|namespace_name|operation|process_name|resource|tags|uid|result|severity|action)\b/g, (m) => (m === 'severity' || m === 'action' ? `a.${m}` : `l.${m}`))}` : ''} GROUP BY 1 ORDER BY 1`,
+        params,
+      })
+    }
+  }
+  return out
+}
