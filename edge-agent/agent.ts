@@ -62,9 +62,10 @@ export class EdgeAgent {
   }
 
   /** Locks the data dir, opens the store (committing whatever the spool still holds), then connects the sources. */
-  static async start(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher = new LocalPublisher()): Promise<EdgeAgent> {
+  /** `lock` is the data dir's lock when the caller took it already (it is released on stop). */
+  static async start(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher = new LocalPublisher(), lock?: () => void): Promise<EdgeAgent> {
     mkdirSync(cfg.data_dir, { recursive: true })
-    const release = acquireLock(cfg.data_dir)
+    const release = lock ?? acquireLock(cfg.data_dir)
     const agent = new EdgeAgent(cfg, log, publisher)
     agent.#releaseLock = release
     try {

@@ -5,7 +5,9 @@
  */
 import type { Logger } from '../common/log.js'
 import { errorMeta } from '../common/log.js'
+import { mkdirSync } from 'node:fs'
 import { EdgeAgent } from './agent.js'
+import { acquireLock } from './lock-file.js'
 import type { EdgeConfig } from './config.js'
 import { ConsulRegistration, createPublisher } from './registry/index.js'
 import { startEdgeEndpoint, type EdgeEndpoint } from './serve/serve-endpoint.js'
@@ -21,17 +23,26 @@ export interface RunningEdge {
 export async function startEdge(cfg: EdgeConfig, log: Logger): Promise<RunningEdge> {
   let served = 0
   let agent: EdgeAgent | undefined
-  const endpoint: EdgeEndpoint = await startEdgeEndpoint(() => agent?.store, {
-    host: cfg.serve.host,
-    port: cfg.serve.port,
-    users: cfg.serve.users,
-    tls: cfg.serve.tls,
-    log,
-    onStatement: () => served++,
-  })
+  // The data dir is locked first: a second agent on it is refused for that, before any port is taken.
+  mkdirSync(cfg.data_dir, { recursive: true })
+  const lock = acquireLock(cfg.data_dir)
+  let endpoint: EdgeEndpoint
+  try {
+    endpoint = await startEdgeEndpoint(() => agent?.store, {
+      host: cfg.serve.host,
+      port: cfg.serve.port,
+      users: cfg.serve.users,
+      tls: cfg.serve.tls,
+      log,
+      onStatement: () => served++,
+    })
+  } catch (e) {
+    lock()
+    throw e
+  }
   const publisher = createPublisher(cfg, endpoint.port, log)
   try {
-    agent = await EdgeAgent.start(cfg, log, publisher)
+    agent = await EdgeAgent.start(cfg, log, publisher, lock)
   } catch (e) {
     await endpoint.close()
     await publisher.close().catch(() => {})
