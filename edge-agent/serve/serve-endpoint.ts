@@ -29,8 +29,9 @@ export interface EdgeEndpoint {
 export const EDGE_DATABASE = 'fedgres'
 
 /** `store` returns the store once it is open; until then sessions are refused with 57P03. */
+let parserLoaded: Promise<void> | undefined
+
 export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts: EdgeEndpointOptions): Promise<EdgeEndpoint> {
-  await loadModule()
   const log = opts.log.child({ component: 'serve' })
   if (opts.users.length === 0) log.warn('no serve.users configured: no gateway can log in to this edge')
   let parameters: [string, string][] | undefined
@@ -58,6 +59,9 @@ export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts
     createSession: async () => {
       const s = store()
       if (!s) throw new PgError(SqlState.CannotConnectNow, 'the edge is starting up')
+      // The statement guard's parser (WebAssembly) is loaded when the first gateway connects,
+      // not at start: an edge no gateway queries keeps its memory for ingest.
+      await (parserLoaded ??= loadModule())
       return new EdgeSession({ store: s, parameters: await parametersOf(s), log, onStatement: opts.onStatement })
     },
   })
