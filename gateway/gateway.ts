@@ -61,8 +61,19 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     createSession: async (ctx) => new Session(ctx, { shadow, executor, log }),
   })
   wireRef = wire
-  const port = await wire.listen()
-  const http = cfg.metrics ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: metrics.registry, ready: () => true }) : undefined
+  let port: number
+  let http: Awaited<ReturnType<typeof startHttpEndpoint>> | undefined
+  try {
+    port = await wire.listen()
+    if (cfg.metrics) http = await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: metrics.registry, ready: () => true })
+  } catch (e) {
+    // A busy port must not leave the catalog worker, discovery and edge connections running.
+    await wire.close().catch(() => {})
+    pool?.close()
+    if (!parts.discovery) await discovery?.close().catch(() => {})
+    await shadow.close().catch(() => {})
+    throw e
+  }
   log.info('gateway listening', { host: cfg.listen.host, port, tls: Boolean(cfg.tls) })
   return {
     port,

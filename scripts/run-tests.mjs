@@ -27,5 +27,5 @@ if (files.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...files], { stdio: 'inherit', cwd: root })
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=900000', '--enable-source-maps', ...files], { stdio: 'inherit', cwd: root })
 process.exit(res.status ?? 1)

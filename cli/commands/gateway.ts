@@ -1,12 +1,14 @@
 import { rootLogger } from '../../common/log.js'
 import { loadGatewayConfig } from '../../gateway/config.js'
-import { startGateway } from '../../gateway/gateway.js'
+import { startGateway, type RunningGateway } from '../../gateway/gateway.js'
 import type { Command } from '../command.js'
+import { portOption } from '../options.js'
+import { listenForStop } from '../stop-signal.js'
 
 export const gatewayCommand: Command = {
   name: 'gateway',
-  summary: 'run a gateway: a PostgreSQL server over every edge (psql, JDBC, ODBC, Npgsql, ORMs)',
-  usage: 'fedgres gateway [--config gateway.yaml] [--port N]',
+  summary: 'run a gateway: one PostgreSQL database over every edge, for psql, BI tools and ORMs',
+  usage: 'fedgres gateway [--config gateway.yaml] [--port 5432] [--metrics-port N]',
   options: {
     config: { type: 'string', short: 'c' },
     port: { type: 'string' },
@@ -22,17 +24,25 @@ export const gatewayCommand: Command = {
   async run(v) {
     const overrides: Record<string, unknown> = {}
     if (v['log-level']) overrides.log_level = v['log-level']
+    const port = v.port === undefined ? undefined : portOption('port', v.port)
+    const metricsPort = v['metrics-port'] === undefined ? undefined : portOption('metrics-port', v['metrics-port'])
     const cfg = loadGatewayConfig({ file: v.config as string | undefined, overrides: overrides as never })
-    if (v.port) cfg.listen.port = Number(v.port)
-    if (v['metrics-port']) cfg.metrics = { host: cfg.metrics?.host ?? '0.0.0.0', port: Number(v['metrics-port']) }
+    if (port !== undefined) cfg.listen.port = port
+    if (metricsPort !== undefined) cfg.metrics = { host: cfg.metrics?.host ?? '0.0.0.0', port: metricsPort }
     const log = rootLogger('gateway', cfg.log_level)
-    const gw = await startGateway(cfg, log)
-    log.info('gateway ready', { port: gw.port, metricsPort: gw.metricsPort, discovery: cfg.discovery.kind })
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve())
-      process.once('SIGINT', () => resolve())
-    })
-    await gw.close()
+    const stop = listenForStop((signal) => log.warn('stopping at once', { signal }))
+    let gateway: RunningGateway
+    try {
+      gateway = await startGateway(cfg, log)
+    } catch (e) {
+      stop.dispose()
+      throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new Error(`port ${cfg.listen.port} on ${cfg.listen.host} is already in use; pick another with --port`) : e
+    }
+    log.info('gateway ready', { port: gateway.port, metricsPort: gateway.metricsPort, discovery: cfg.discovery.kind, tls: Boolean(cfg.tls) })
+    log.info('stopping', { signal: await stop.received })
+    await gateway.close() // connected clients get FATAL 57P01
+    stop.dispose()
+    log.info('gateway stopped')
     return 0
   },
 }

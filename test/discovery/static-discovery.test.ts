@@ -191,7 +191,9 @@ describe('StaticDiscovery', () => {
     } finally {
       await d.close()
     }
-    await sleep(50)
-    assert.equal(sockets(), before, 'close() leaves no connection open')
+    // Other sockets of this process (the fixture's own) may close meanwhile, never open: a leak
+    // shows as more sockets than before.
+    for (let i = 0; i < 40 && sockets() > before; i++) await sleep(50)
+    assert.ok(sockets() <= before, `close() leaves no connection open: ${sockets()} TCP sockets now, ${before} before`)
   })
 })

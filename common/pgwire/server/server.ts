@@ -38,6 +38,9 @@ interface Live {
   readonly session: SessionHandler
 }
 
+/** How long close() lets clients read their shutdown error before cutting them. */
+const SHUTDOWN_FLUSH_MS = 500
+
 const fatal = (socket: Duplex, e: PgError) => {
   socket.end(new BackendEncoder().errorResponse({ ...errorFromPgError(e), severity: 'FATAL' }).take())
 }
@@ -48,6 +51,7 @@ export class WireServer {
   readonly #server: net.Server
   readonly #live = new Map<number, Live>()
   readonly #sockets = new Set<net.Socket>()
+  readonly #conns = new Set<ClientConnection>()
   #secureContext: tls.SecureContext | undefined
   #nextConnId = 1
 
@@ -71,9 +75,17 @@ export class WireServer {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((r) => this.#server.close(() => r()))
+    // Stop accepting first, then cut the connected clients: net.Server's close callback only
+    // fires once every socket is gone, so awaiting it first would wait on the clients.
+    // Clients hear 57P01 as from a PostgreSQL server shutting down; a socket still open a moment
+    // later is cut.
+    const stopped = new Promise<void>((r) => this.#server.close(() => r()))
+    for (const c of this.#conns) c.shutdown()
+    const gone = () => this.#sockets.size === 0
+    for (let waited = 0; !gone() && waited < SHUTDOWN_FLUSH_MS; waited += 20) await new Promise((r) => setTimeout(r, 20))
     for (const s of this.#sockets) s.destroy()
     await Promise.all([...this.#live.values()].map((l) => l.session.close().catch(() => {})))
+    await stopped
   }
 
   #accept(socket: net.Socket): void {
@@ -85,7 +97,10 @@ export class WireServer {
       fatal(socket, new PgError(SqlState.TooManyConnections, 'sorry, too many clients already'))
       return
     }
-    new ClientConnection(socket, this.#nextConnId++, this).run()
+    const conn = new ClientConnection(socket, this.#nextConnId++, this)
+    this.#conns.add(conn)
+    socket.once('close', () => this.#conns.delete(conn))
+    conn.run()
   }
 
   // Used by ClientConnection.
@@ -295,6 +310,11 @@ class ClientConnection {
     } finally {
       this.#working = false
     }
+  }
+
+  /** The server is stopping: FATAL 57P01, as PostgreSQL's smart-then-fast shutdown tells clients. */
+  shutdown(): void {
+    this.#fail(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command'))
   }
 
   #fail(e: PgError): void {
