@@ -23,6 +23,9 @@ import { removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js
 import { SpoolWriter } from './spool/spool-writer.js'
 import { EdgeStore } from './store/edge-store.js'
 import { sourceRows, RateWindow } from './sources-view.js'
+import { EventRules } from './rules/event-rules.js'
+import { RetentionRunner } from './retention/retention-runner.js'
+import { comparePositions } from './spool/spool-files.js'
 
 export interface AgentCounters {
   received: number
@@ -51,6 +54,10 @@ export class EdgeAgent {
   #timers: NodeJS.Timeout[] = []
   #stopped = false
   #lastSynopsis: Synopsis | undefined
+  readonly rules: EventRules
+  #rowContext: { readonly edgeId: string; readonly tags: readonly string[]; readonly rules: EventRules; tagsLiteral?: string }
+  #committed: SpoolPosition = { segment: 1, offset: 0 }
+  retention: RetentionRunner | undefined
 
   private constructor(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher) {
     this.#cfg = cfg
@@ -59,6 +66,8 @@ export class EdgeAgent {
     this.metrics = createEdgeMetrics(cfg.edge_id, () => this.sources, (s) => this.spooled.get(s) ?? { alerts: 0, logs: 0 })
     this.store = new EdgeStore()
     this.publisher = publisher
+    this.rules = new EventRules(cfg.node_tags, cfg.tagging.rules)
+    this.#rowContext = { edgeId: cfg.edge_id, tags: cfg.node_tags, rules: this.rules }
   }
 
   /** Locks the data dir, opens the store (committing whatever the spool still holds), then connects the sources. */
@@ -96,6 +105,7 @@ export class EdgeAgent {
       if (ev.position.segment > 1) removeSegmentsBefore(this.#spoolDir, ev.position.segment)
     })
     this.store.on('committed', (ev) => this.#countStored(ev.rows))
+    this.store.on('committed', (ev) => (this.#committed = ev.position))
     this.store.on('rejected', ({ rows, error }) => {
       this.counters.rejected += rows
       this.metrics.dropped.inc({ reason: 'rejected' }, rows)
@@ -119,6 +129,7 @@ export class EdgeAgent {
     // Whatever a crash left in the spool is committed before anything new arrives.
     this.store.advance(this.#spoolEnd)
     const recovered = await this.store.drain()
+    if (recovered) this.#committed = recovered
     this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
     // Not awaited: with Consul down the sources must still connect (rows wait in the spool).
     void this.#publishThenCommit()
@@ -136,6 +147,7 @@ export class EdgeAgent {
       client.start()
     }
     this.#every(2000, () => this.#saveSources())
+    this.#startRetention()
     this.#every(30_000, () => {
       if (!this.#publishing) void this.#publishNow() // row counts for fedgres.edges
     })
@@ -158,12 +170,11 @@ export class EdgeAgent {
   }
 
   #onEvent(source: KubeArmorClient, table: EventTable, message: Buffer): void {
-    const tags = this.#cfg.node_tags
     const sink = this.#spool.beginRecord(table)
     try {
-      const row = writeRowFromProtobuf(table, message, 0, message.length, { edgeId: this.#cfg.edge_id, tags }, Date.now(), sink)
+      const row = writeRowFromProtobuf(table, message, 0, message.length, this.#rowContext, Date.now(), sink)
       // Noted in the synopsis before the record can be flushed: the write-ahead check sees it.
-      this.#tracker.observeValues(table, row.cluster, row.host, row.namespace, tags, row.micros)
+      this.#tracker.observeValues(table, row.cluster, row.host, row.namespace, row.tags, row.micros)
       if (row.throttle) source.stats.throttleNotices++
       this.#unflushed.get(source)![table]++
       this.#spool.commitRecord()
@@ -207,6 +218,43 @@ export class EdgeAgent {
     else this.store.advance(this.#spoolEnd)
   }
 
+  #startRetention(): void {
+    const r = this.#cfg.retention
+    if (!r) return
+    let mark: SpoolPosition = this.#committed
+    this.retention = new RetentionRunner(
+      this.store,
+      { maxAgeMs: r.max_age, maxBytes: r.max_bytes },
+      r.archive?.dir,
+      this.#cfg.edge_id,
+      {
+        beginWindow: () => {
+          this.#spool.flush() // records observed so far get a spool position below the mark
+          this.#tracker.beginWindow()
+          mark = this.#spool.end
+        },
+        settled: async () => {
+          const deadline = Date.now() + 30_000
+          while (comparePositions(this.#committed, mark) < 0 && Date.now() < deadline && !this.#stopped) await new Promise((res) => setTimeout(res, 50))
+          return comparePositions(this.#committed, mark) >= 0
+        },
+        dropped: (table, minTime, rows, narrow) => {
+          if (narrow) this.#tracker.narrowAfterDrop(table, minTime, rows)
+        },
+        publish: async () => {
+          while (this.#publishing) await new Promise((res) => setTimeout(res, 20))
+          if (this.#tracker.dirty && !this.#stopped) await this.#publishThenCommit()
+        },
+      },
+      this.#log.child({ component: 'retention' }),
+      { partitionsDropped: (reason, n) => this.metrics.partitionsDropped.inc({ reason }, n), archiveFailed: () => this.metrics.archiveFailures.inc() },
+    )
+    const runner = this.retention
+    const round = () => void (this.#stopped ? undefined : runner.run().catch((e: unknown) => this.#log.error('retention round failed', errorMeta(e))))
+    this.#every(r.check_every, round)
+    setTimeout(round, Math.min(r.check_every, 60_000)).unref() // the first round soon after start
+  }
+
   /** Publishes the current synopsis, retrying until it is out or the agent stops. */
   async #publishNow(): Promise<Synopsis | undefined> {
     const synopsis = this.#tracker.snapshot()
@@ -239,6 +287,7 @@ export class EdgeAgent {
     this.#stopped = true
     for (const t of this.#timers) clearInterval(t)
     for (const s of this.sources) s.stop()
+    await this.retention?.idle()
     this.#spool.close()
     try {
       while (this.#publishing) await new Promise((r) => setTimeout(r, 20))

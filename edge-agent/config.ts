@@ -2,6 +2,7 @@
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { loadConfig, zBytes, zDuration, type LoadOptions } from '../common/config.js'
+import { EventRules, tagRuleSchema } from './rules/event-rules.js'
 
 const tlsFiles = z.strictObject({
   ca: z.string().describe("KubeArmor's CA certificate (ca.crt)"),
@@ -62,9 +63,30 @@ export const edgeConfigSchema = z.strictObject({
       time_lease: zDuration.default(600_000),
     })
     .default({ publish_grace: 1500, value_cap: 256, time_lease: 600_000 }),
+  /** Tagging rules: tags added to matching events (see rules/match-spec.ts). */
+  tagging: z.strictObject({ rules: z.array(tagRuleSchema).default([]) }).default({ rules: [] }),
+  retention: z
+    .strictObject({
+      /** Drop days that ended longer ago than this (e.g. 7d). */
+      max_age: zDuration.optional(),
+      /** Keep the stored events under this size (e.g. 2GiB); oldest days go first. */
+      max_bytes: zBytes.optional(),
+      check_every: zDuration.default(300_000),
+      /** Where each day is archived (gzip CSV and a manifest) before it is dropped. */
+      archive: z.strictObject({ dir: z.string().min(1) }).optional(),
+    })
+    .refine((r) => r.max_age !== undefined || r.max_bytes !== undefined, 'retention: set max_age, max_bytes or both')
+    .optional(),
   consul: consul.optional(),
   metrics: z.strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535) }).optional(),
   log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+}).superRefine((cfg, ctx) => {
+  // Rules compile at start: a bad column, regex or CIDR block is named here, not on the first event.
+  try {
+    new EventRules(cfg.node_tags, cfg.tagging.rules)
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['tagging', 'rules'], message: (e as Error).message })
+  }
 })
 
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>

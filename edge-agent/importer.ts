@@ -12,6 +12,7 @@ import { stageImport, stagingDirFor, type ImportLineError, type ImportProgress }
 import { acquireLock } from './lock-file.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
 import { EdgeStore } from './store/edge-store.js'
+import { EventRules } from './rules/event-rules.js'
 
 export interface ImportOptions {
   readonly skipBad?: boolean
@@ -53,7 +54,8 @@ export async function importFiles(cfg: EdgeConfig, files: readonly string[], opt
       skipBad: opts.skipBad,
       onProgress: opts.onProgress,
       onBadLine: opts.onBadLine,
-      onEvent: (table, ev, tags, micros) => tracker.observe(table, ev, tags, micros),
+      rules: new EventRules(cfg.node_tags, cfg.tagging.rules),
+      onEvent: (table, cluster, host, namespace, tags, micros) => tracker.observeValues(table, cluster, host, namespace, tags, micros),
     })
     tracker.setRows({ alerts: opened.rows.alerts + staged.rows.alerts, logs: opened.rows.logs + staged.rows.logs })
     const rows = await store.importSpool(staging, tracker.snapshot())

@@ -8,6 +8,7 @@
  */
 import { alertColumns, logColumns, type ColumnSpec, type EventTable } from '../../schema/index.js'
 import { COPY_NULL, copyEscape, textArrayLiteral } from '../store/copy-text.js'
+import type { EventRules } from '../rules/event-rules.js'
 
 export type KubeArmorEvent = Record<string, unknown>
 
@@ -176,18 +177,38 @@ const plans = {
 
 export interface RowContext {
   readonly edgeId: string
-  /** The `tags` column value: node tags plus the tags of matching rules; empty means NULL. */
+  /** The node tags: the `tags` column of an event no rule matches (empty means NULL). */
   readonly tags: readonly string[]
+  /** Tagging rules and alert matchers, evaluated on every event. */
+  readonly rules?: EventRules
+  /** textArrayLiteral(tags), computed once. */
+  tagsLiteral?: string
+}
+
+/** Reverses copyEscape: the stored text of a COPY field, null for \N. */
+function copyUnescape(field: string): string | null {
+  if (field === COPY_NULL) return null
+  return field.indexOf('\\') < 0 ? field : field.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c))
+}
+
+/** The tags an event gets: the node tags, plus those of matching rules (hits left in ctx.rules). */
+export function tagsOf(table: EventTable, ev: KubeArmorEvent, ctx: RowContext): readonly string[] {
+  if (!ctx.rules?.active(table)) return ctx.tags
+  const plan = plans[table]
+  return ctx.rules.evaluate(table, (i) => {
+    const step = plan[i]!
+    return typeof step === 'function' ? copyUnescape(step(ev)) : null
+  })
 }
 
 /** Encodes an event as one COPY text line (with its trailing newline) for `table`. */
-export function encodeRow(table: EventTable, ev: KubeArmorEvent, time: EventTime, ctx: RowContext): string {
+export function encodeRow(table: EventTable, ev: KubeArmorEvent, time: EventTime, ctx: RowContext, tags = tagsOf(table, ev, ctx)): string {
   const plan = plans[table]
   let line = ''
   for (let i = 0; i < plan.length; i++) {
     const step = plan[i]!
     const field =
-      step === 'time' ? time.text : step === 'edge_id' ? copyEscape(ctx.edgeId) : step === 'tags' ? (ctx.tags.length ? copyEscape(textArrayLiteral(ctx.tags)) : COPY_NULL) : step(ev)
+      step === 'time' ? time.text : step === 'edge_id' ? copyEscape(ctx.edgeId) : step === 'tags' ? (tags.length ? copyEscape(textArrayLiteral(tags)) : COPY_NULL) : step(ev)
     line += i === 0 ? field : '\t' + field
   }
   return line + '\n'

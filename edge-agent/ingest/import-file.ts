@@ -1,5 +1,6 @@
 /**
- * Import of `karmor logs --json` output (one JSON object per line, PascalCase keys; gzip allowed).
+ * Import of `karmor logs --json` output (one JSON object per line, PascalCase keys; gzip allowed),
+ * and of retention archives (import-archive.ts).
  *
  * Every line is parsed and mapped first, into a staging spool. A malformed line stops the import
  * with its line number and nothing is stored, unless `skipBad` is set, in which case each bad line
@@ -13,7 +14,11 @@ import { createGunzip } from 'node:zlib'
 import type { Readable } from 'node:stream'
 import type { EventTable } from '../../schema/index.js'
 import { SpoolWriter } from '../spool/spool-writer.js'
-import { encodeRow, eventTime, tableOf, EventFieldError, type KubeArmorEvent } from './event-to-row.js'
+import { encodeRow, eventTime, tableOf, tagsOf, EventFieldError, type KubeArmorEvent } from './event-to-row.js'
+import type { EventRules } from '../rules/event-rules.js'
+import { isArchiveFile, stageArchive, type ObserveRow } from './import-archive.js'
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 export class ImportLineError extends Error {
   constructor(readonly file: string, readonly line: number, readonly reason: string) {
@@ -37,8 +42,10 @@ export interface StageOptions {
   readonly skipBad?: boolean
   readonly onProgress?: (p: ImportProgress) => void
   readonly onBadLine?: (e: ImportLineError) => void
-  /** Every imported event, for the synopsis. */
-  readonly onEvent?: (table: EventTable, ev: KubeArmorEvent, tags: readonly string[], micros: number) => void
+  /** Tagging rules for events (archives keep the tags they were stored with). */
+  readonly rules?: EventRules
+  /** Every imported row, for the synopsis. */
+  readonly onEvent?: ObserveRow
 }
 
 export interface StageResult {
@@ -61,9 +68,15 @@ export async function stageImport(opts: StageOptions): Promise<StageResult> {
   mkdirSync(opts.stagingDir, { recursive: true })
   const rows = { alerts: 0, logs: 0 }
   let bad = 0
+  const ctx = { edgeId: opts.edgeId, tags: opts.tags, rules: opts.rules }
   const spool = new SpoolWriter({ dir: opts.stagingDir, segmentBytes: 256 << 20, onFlush: () => {} })
   try {
     for (const file of opts.files) {
+      if (isArchiveFile(file)) {
+        const staged = await stageArchive(file, spool, opts.edgeId, opts.onEvent, (bytes, totalBytes) => opts.onProgress?.({ file, lines: 0, bytes, totalBytes }))
+        rows[staged.table] += staged.rows
+        continue
+      }
       const totalBytes = statSync(file).size
       const raw = createReadStream(file)
       let bytes = 0
@@ -88,14 +101,16 @@ export async function stageImport(opts: StageOptions): Promise<StageResult> {
           const table = tableOf(event)
           const time = eventTime(event, Date.now())
           let line: string
+          let tags: readonly string[]
           try {
-            line = encodeRow(table, event, time, { edgeId: opts.edgeId, tags: opts.tags })
+            tags = tagsOf(table, event, ctx)
+            line = encodeRow(table, event, time, ctx, tags)
           } catch (e) {
             if (e instanceof EventFieldError) throw new ImportLineError(file, n, e.message)
             throw e
           }
           spool.append(table, line)
-          opts.onEvent?.(table, event, opts.tags, time.micros)
+          opts.onEvent?.(table, str(event.ClusterName), str(event.HostName), str(event.NamespaceName), tags, time.micros)
           rows[table]++
         } catch (e) {
           if (!(e instanceof ImportLineError) || !opts.skipBad) throw e

@@ -76,6 +76,8 @@ export interface DecodedRow {
   readonly cluster: string | null
   readonly host: string | null
   readonly namespace: string | null
+  /** The event's `tags`: node tags and those of matching tagging rules. */
+  readonly tags: readonly string[]
 }
 
 /** Per-table scratch space, reused for every event (the encoder is not reentrant). */
@@ -237,9 +239,13 @@ export function writeRowFromProtobuf(table: EventTable, buf: Buffer, start: numb
   S.str[L.timeCol] = time.text
   S.kind[L.edgeCol] = V.Text
   S.str[L.edgeCol] = ctx.edgeId
-  if (ctx.tags.length) {
+  let tags = ctx.tags
+  if (ctx.rules?.active(table)) {
+    tags = ctx.rules.evaluate(table, (c) => (S.kind[c] === V.Null ? null : S.kind[c] === V.Bytes ? buf.toString('utf8', S.start[c], S.end[c]) : S.str[c]!))
+  }
+  if (tags.length) {
     S.kind[L.tagsCol] = V.Text
-    S.str[L.tagsCol] = textArrayLiteral(ctx.tags)
+    S.str[L.tagsCol] = tags === ctx.tags ? (ctx.tagsLiteral ??= textArrayLiteral(tags)) : textArrayLiteral(tags)
   }
   if (S.atags.length > 0) {
     const items: string[] = []
@@ -282,7 +288,7 @@ export function writeRowFromProtobuf(table: EventTable, buf: Buffer, start: numb
   }
   out.byte(10)
   const throttle = table === 'alerts' && isBytes(buf, S, L.typeCol, SYSTEM_EVENT) && isBytes(buf, S, L.operationCol, ALERT_THRESHOLD)
-  return { throttle, day: time.day, micros: time.micros, cluster, host, namespace }
+  return { throttle, day: time.day, micros: time.micros, cluster, host, namespace, tags }
 }
 
 const SYSTEM_EVENT = Buffer.from('SystemEvent')

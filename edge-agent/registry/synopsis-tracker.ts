@@ -39,6 +39,7 @@ export class SynopsisTracker {
   readonly #opts: TrackerOptions
   readonly #tables: Record<EventTable, TableState> = { alerts: emptyTable(), logs: emptyTable() }
   #version = 0
+  #window: Record<EventTable, number | null> | undefined
   /** True when something observed is not covered by the last snapshot. */
   dirty = false
 
@@ -84,9 +85,38 @@ export class SynopsisTracker {
     this.#add(t, 'namespace_name', namespace)
     if (tags.length === 0) this.#add(t, 'tags', null)
     else for (const tag of tags) this.#add(t, 'tags', tag)
+    const w = this.#window
+    if (w && (w[table] === null || micros < w[table]!)) w[table] = micros
     if (t.minTime === null || micros < t.minTime) t.minTime = micros
     if (t.maxTime === null || micros > t.maxTime) t.maxTime = micros
     if (t.publishedMin === null || micros < t.publishedMin || t.publishedMax === null || micros > t.publishedMax) this.dirty = true
+  }
+
+  /**
+   * Starts noting the oldest event observed from now on, per table (see narrowAfterDrop). Events
+   * observed before this call must be committed before the narrowing is applied.
+   */
+  beginWindow(): void {
+    this.#window = { alerts: null, logs: null }
+  }
+
+  /**
+   * After retention dropped old rows: the store's oldest remaining event is `storeMin` (null if
+   * the table is empty). Events observed since beginWindow() may still be in the spool, so the
+   * published lower bound becomes the older of the two, less the lease.
+   */
+  narrowAfterDrop(table: EventTable, storeMin: number | null, rows: number): void {
+    const t = this.#tables[table]
+    const w = this.#window?.[table] ?? null
+    const min = storeMin === null ? w : w === null ? storeMin : Math.min(storeMin, w)
+    t.rows = rows
+    if (min === null) {
+      if (rows === 0 && w === null) t.minTime = t.maxTime = t.publishedMin = t.publishedMax = null
+    } else if (t.minTime === null || min > t.minTime) {
+      t.minTime = min
+      t.publishedMin = min - this.#opts.timeLeaseMicros
+    }
+    this.dirty = true
   }
 
   setRows(rows: Record<EventTable, number>): void {

@@ -31,6 +31,11 @@ export class Committer {
     this.committed = committed
   }
 
+  /** After a partition was dropped: a late event for its day creates it again. */
+  forgetPartition(name: string): void {
+    this.#partitions.delete(name)
+  }
+
   async loadPartitions(): Promise<void> {
     const res = await this.#db.query<{ name: string }>(
       `select n.nspname || '.' || c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_namespace n on n.oid = c.relnamespace`,

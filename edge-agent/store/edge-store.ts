@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { SpoolPosition } from '../spool/spool-files.js'
-import type { AdvanceMessage, CommittedEvent, FromWorker, OpenRequest, OpenResult, Request } from './worker-protocol.js'
+import type { EventTable } from '../../schema/index.js'
+import type { AdvanceMessage, CommittedEvent, DropResult, FromWorker, OpenRequest, OpenResult, PartitionInfo, Request } from './worker-protocol.js'
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onChunk?: (data: Uint8Array) => void }
 
@@ -127,6 +128,19 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
   }
 
   /** Commits a staging spool (an import) in one transaction, storing `synopsis` with it. */
+  partitions(): Promise<PartitionInfo[]> {
+    return this.#request({ op: 'partitions' })
+  }
+
+  /** The bytes `COPY (query) TO '/dev/blob' …` writes. */
+  copyOut(sql: string): Promise<Uint8Array> {
+    return this.#request({ op: 'copyOut', sql })
+  }
+
+  dropPartition(table: EventTable, day: string, expectRows: number | null): Promise<DropResult> {
+    return this.#request({ op: 'dropPartition', table, day, expectRows })
+  }
+
   importSpool(dir: string, synopsis: unknown): Promise<Record<'alerts' | 'logs', number>> {
     return this.#request({ op: 'importSpool', dir, synopsis })
   }

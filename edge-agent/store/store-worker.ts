@@ -12,6 +12,8 @@ import { Mutex } from '../../common/mutex.js'
 import { migrateToLatest } from '../../schema/index.js'
 import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
 import { Committer } from './committer.js'
+import { dropPartition, listPartitions } from './partitions.js'
+import { dayPartitionName } from '../../schema/index.js'
 import type { FromWorker, OpenRequest, OpenResult, ToWorker } from './worker-protocol.js'
 
 const port = parentPort!
@@ -168,6 +170,33 @@ async function handle(msg: ToWorker): Promise<void> {
           rows.alerts += added.alerts
           rows.logs += added.logs
           return added
+        })
+        break
+      case 'partitions':
+        value = await mutex.run(() => listPartitions(db!))
+        break
+      case 'copyOut': {
+        // Times in UTC and ISO order, whatever a gateway session left set.
+        const blob = await mutex.run(async () => {
+          await db!.exec(`BEGIN READ ONLY; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'`)
+          try {
+            return (await db!.query(msg.sql, [])).blob
+          } finally {
+            await db!.exec('COMMIT')
+          }
+        })
+        const bytes = new Uint8Array(blob ? await blob.arrayBuffer() : new ArrayBuffer(0))
+        post({ kind: 'reply', id, ok: true, value: bytes }, [bytes.buffer as ArrayBuffer])
+        return
+      }
+      case 'dropPartition':
+        value = await mutex.run(async () => {
+          const res = await dropPartition(db!, msg.table, msg.day, msg.expectRows)
+          if (res.dropped) {
+            committer!.forgetPartition(dayPartitionName(msg.table, msg.day))
+            rows[msg.table] = res.tableRows
+          }
+          return res
         })
         break
       case 'drain':

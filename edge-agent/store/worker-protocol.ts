@@ -29,6 +29,12 @@ export type Request =
   | { readonly op: 'publishLocal'; readonly synopsis: string }
   | { readonly op: 'sources'; readonly rows: readonly Record<string, unknown>[] }
   | { readonly op: 'importSpool'; readonly dir: string; readonly synopsis: unknown }
+  /** The day partitions with their size on disk. */
+  | { readonly op: 'partitions' }
+  /** Runs one `COPY (…) TO '/dev/blob'` and returns the bytes. */
+  | { readonly op: 'copyOut'; readonly sql: string }
+  /** Drops a day partition if it still holds `expectRows` rows (null: drop regardless). */
+  | { readonly op: 'dropPartition'; readonly table: EventTable; readonly day: string; readonly expectRows: number | null }
   | { readonly op: 'drain' }
   | { readonly op: 'close' }
 
@@ -56,3 +62,20 @@ export type FromWorker =
   | CommittedEvent
   | { readonly kind: 'rejected'; readonly rows: number; readonly error: string }
   | { readonly kind: 'fatal'; readonly error: { message: string; stack?: string } }
+
+export interface PartitionInfo {
+  readonly table: EventTable
+  /** YYYY-MM-DD (UTC). */
+  readonly day: string
+  readonly name: string
+  readonly bytes: number
+}
+
+export interface DropResult {
+  readonly dropped: boolean
+  /** Rows in the partition when it was checked. */
+  readonly rows: number
+  /** The table's oldest event after the drop, µs since the epoch; null when it is empty. */
+  readonly minTime: number | null
+  readonly tableRows: number
+}
