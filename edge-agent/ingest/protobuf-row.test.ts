@@ -80,3 +80,28 @@ test('a truncated message is an error, not a garbage row', () => {
   const bytes = encode('alerts', { HostName: 'a-long-host-name', PolicyName: 'p' })
   assert.throws(() => direct('alerts', bytes, bytes.length - 1), /truncated/)
 })
+
+test('with tagging rules, both decoders tag the same events the same way', async () => {
+  const { EventRules } = await import('../rules/event-rules.js')
+  const rules = new EventRules(['node-tag'], [
+    { match: { namespace_name: { in: ['payments', 'kube-system'] } }, tags: ['watched-ns'] },
+    { match: { resource: { cidr: '10.0.0.0/8' } }, tags: ['internal-net'] },
+    { match: { process_name: { regex: 'sh$' }, uid: 0 }, tags: ['root-shell'] },
+    { match: { action: 'Block' }, tags: ['blocked'] },
+    { match: { pod_name: null }, tags: ['host-event'] },
+  ])
+  const rctx = { edgeId: 'edge-eq', tags: ['node-tag'], rules }
+  const gen = new EventGenerator({ hosts: ['n1', 'n2'], seed: 5, legacyRatio: 0.2 })
+  const seen = new Set<string>()
+  for (let i = 0; i < 3000; i++) {
+    const { table, event } = gen.next(1_766_000_000_000_000 + i * 1_234_567)
+    const bytes = encode(table, event)
+    const t = feederTypes()
+    const ev = (table === 'alerts' ? t.Alert : t.Log).decode(bytes) as unknown as KubeArmorEvent
+    const sink = new ByteSink(64)
+    const row = writeRowFromProtobuf(table, bytes, 0, bytes.length, rctx, RECEIVED, sink)
+    assert.equal(sink.take().toString('utf8'), encodeRow(table, ev, eventTime(ev, RECEIVED), rctx), `event ${i}`)
+    for (const tag of row.tags) seen.add(tag)
+  }
+  assert.deepEqual([...seen].sort(), ['blocked', 'host-event', 'internal-net', 'node-tag', 'root-shell', 'watched-ns'], 'every rule matched some generated event')
+})

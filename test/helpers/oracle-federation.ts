@@ -16,6 +16,7 @@ import { makeScramSecret } from '../../common/scram.js'
 import { importFiles } from '../../edge-agent/importer.js'
 import { startEdge, type RunningEdge } from '../../edge-agent/services.js'
 import { EventGenerator } from '../../event-source/generator.js'
+import type { TagRule } from '../../edge-agent/rules/event-rules.js'
 import { edgeConfig } from './edge-fixtures.js'
 import { startTestGateway, type GatewayFixture } from './gateway-fixture.js'
 import { EDGE_PASSWORD, EDGE_USER } from './mini-federation.js'
@@ -40,7 +41,8 @@ export interface OracleFederation {
   stop(): Promise<void>
 }
 
-export async function startOracleFederation(edgeCount = 4, eventsPerEdge = 26_000): Promise<OracleFederation> {
+export async function startOracleFederation(edgeCount = 4, eventsPerEdge = 26_000, tagRules: readonly TagRule[] = []): Promise<OracleFederation> {
+  const tagging = { rules: tagRules }
   const dir = mkdtempSync(join(tmpdir(), 'fedgres-oracle-'))
   const log = rootLogger('test', process.env.LOG_LEVEL ?? 'error')
   const clusters = ['prod-eu', 'prod-us', 'staging']
@@ -62,7 +64,7 @@ export async function startOracleFederation(edgeCount = 4, eventsPerEdge = 26_00
     }
     const file = join(dir, `${e.id}.jsonl`)
     writeFileSync(file, lines.join('\n') + '\n')
-    await importFiles(edgeConfig(join(dir, e.id), ['127.0.0.1:1'], { edge_id: e.id, cluster: e.cluster, node_tags: e.tags }), [file], {}, log)
+    await importFiles(edgeConfig(join(dir, e.id), ['127.0.0.1:1'], { edge_id: e.id, cluster: e.cluster, node_tags: e.tags, tagging }), [file], {}, log)
   }
   const oracle = await oraclePromise
   const client = new pg.Client({ host: oracle.host, port: oracle.port, user: oracle.user, password: oracle.password, database: oracle.database })
@@ -84,6 +86,7 @@ export async function startOracleFederation(edgeCount = 4, eventsPerEdge = 26_00
       edge_id: e.id,
       cluster: e.cluster,
       node_tags: e.tags,
+      tagging,
       serve: { host: '127.0.0.1', port: 0, users: [{ name: EDGE_USER, scram: makeScramSecret(EDGE_PASSWORD) }] },
     })
     edges.push({ ...e, running: await startEdge(cfg, log) })
