@@ -12,7 +12,7 @@ import type { Logger } from '../common/log.js'
 import { errorMeta } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
-import type { EdgeConfig } from './config.js'
+import { storedEdgeId, type EdgeConfig } from './config.js'
 import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
 import { KubeArmorClient } from './ingest/kubearmor-client.js'
 import { acquireLock } from './lock-file.js'
@@ -67,7 +67,8 @@ export class EdgeAgent {
     this.store = new EdgeStore()
     this.publisher = publisher
     this.rules = new EventRules(cfg.node_tags, cfg.tagging.rules)
-    this.#rowContext = { edgeId: cfg.edge_id, tags: cfg.node_tags, rules: this.rules }
+    // Replicas of a shard store identical rows, so any of them gives the same answer.
+    this.#rowContext = { edgeId: storedEdgeId(cfg), tags: cfg.node_tags, rules: this.rules }
   }
 
   /** Locks the data dir, opens the store (committing whatever the spool still holds), then connects the sources. */

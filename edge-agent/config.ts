@@ -91,6 +91,9 @@ export const edgeConfigSchema = z.strictObject({
 
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>
 
+/** The `edge_id` column of the rows this edge stores: its shard when it has replicas, else its id. */
+export const storedEdgeId = (cfg: Pick<EdgeConfig, 'edge_id' | 'shard'>) => cfg.shard ?? cfg.edge_id
+
 export function loadEdgeConfig(opts: Omit<LoadOptions, 'envPrefix'> = {}): EdgeConfig {
   const cfg = loadConfig(edgeConfigSchema, { ...opts, envPrefix: 'FEDGRES_EDGE' })
   const env = opts.env ?? process.env

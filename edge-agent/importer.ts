@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { Logger } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
-import type { EdgeConfig } from './config.js'
+import { storedEdgeId, type EdgeConfig } from './config.js'
 import { stageImport, stagingDirFor, type ImportLineError, type ImportProgress } from './ingest/import-file.js'
 import { acquireLock } from './lock-file.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
@@ -49,7 +49,7 @@ export async function importFiles(cfg: EdgeConfig, files: readonly string[], opt
     const staged = await stageImport({
       files,
       stagingDir: staging,
-      edgeId: cfg.edge_id,
+      edgeId: storedEdgeId(cfg),
       tags: cfg.node_tags,
       skipBad: opts.skipBad,
       onProgress: opts.onProgress,

@@ -27,7 +27,7 @@ const col = <N extends string, T extends PgType>(name: N, type: T, comment: stri
 // Fields shared by Alert and Log (same name and meaning; the field numbers differ, see the .proto).
 const head = [
   col('time', 'timestamptz', 'When the event happened: UpdatedTime (microseconds), else Timestamp (seconds)', undefined, true),
-  col('edge_id', 'text', 'The Fedgres edge agent that stored the event', undefined, true),
+  col('edge_id', 'text', 'The Fedgres edge that stored the event (for replicas: their shard)', undefined, true),
   col('timestamp', 'bigint', 'Unix seconds, as KubeArmor sent them', 'Timestamp'),
   col('updated_time', 'text', 'The same instant as KubeArmor formats it (UTC, microseconds)', 'UpdatedTime'),
   col('cluster_name', 'text', 'Cluster name (KubeArmor -cluster flag)', 'ClusterName'),

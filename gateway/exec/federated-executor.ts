@@ -60,6 +60,9 @@ export interface Prepared {
 }
 
 export class FederatedExecutor implements DataExecutor {
+  /** Counts statements, so a shard's replicas take turns answering. */
+  #replicaTurn = 0
+
   constructor(readonly opts: FederationOptions) {}
 
   async execute(q: DataQuery): Promise<ResultStream> {
@@ -95,6 +98,7 @@ export class FederatedExecutor implements DataExecutor {
       utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
       searchPath: q.searchPath,
       maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
+      replicaTurn: this.#replicaTurn++,
     })
     return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], cleanups: [] }
   }

@@ -2,6 +2,10 @@
  * One shard's part of a statement: asks its preferred replica, fails over to the next one if
  * that replica fails before any row was passed on, and queues rows as they arrive. The edge's
  * SQL errors are the statement's errors; a lost or silent edge is 08006, naming it.
+ *
+ * A shard with replicas holds its rows back until its reply is complete (up to HOLD_ROWS), so a
+ * replica that dies mid-reply costs nothing: its rows are dropped and the next replica answers
+ * the whole part. Past HOLD_ROWS the rows flow on, and a later failure is 08006.
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { BackendCode, FrontendEncoder, decodeBackendMessage, type FormatCode } from '../../common/pgwire/index.js'
@@ -30,6 +34,8 @@ export interface ShardStats {
 
 const HIGH_WATER = 20_000
 const LOW_WATER = 2_000
+/** Rows a replicated shard holds back for failover before it passes them on. */
+export const HOLD_ROWS = 10_000
 
 export function encodeRequest(r: EdgeRequest): Buffer {
   const enc = new FrontendEncoder()
@@ -52,6 +58,10 @@ export class ShardStream {
   #conn: EdgeConnection | undefined
   #paused = false
   #cancelled = false
+  /** Rows are held back (replicas to fail over to, nothing passed on yet). */
+  #holding: boolean
+  /** Rows passed on to the merge: past the first, no failover. */
+  #passed = 0
   #timer: NodeJS.Timeout | undefined
   #timedOut = false
   /** Aborts a connection attempt in progress when the shard is cancelled. */
@@ -69,6 +79,7 @@ export class ShardStream {
     this.#bytes = encodeRequest(request)
     this.#prelude = request.settings.length > 0 ? 1 : 0
     this.stats = { shard: target.shard, edgeId: target.replicas[0]?.edgeId ?? '', rows: 0, ms: 0, failovers: [] }
+    this.#holding = target.replicas.length > 1
     void this.#run()
   }
 
@@ -82,9 +93,12 @@ export class ShardStream {
         await this.#ask(edge)
         break
       } catch (e) {
-        const retry = e instanceof EdgeUnreachable && this.stats.rows === 0 && i + 1 < replicas.length && !this.#cancelled
+        const retry = e instanceof EdgeUnreachable && this.#passed === 0 && i + 1 < replicas.length && !this.#cancelled
         if (retry) {
-          this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}`)
+          this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}${this.stats.rows > 0 ? ` after ${this.stats.rows} rows (dropped)` : ''}`)
+          this.#queue.length = 0
+          this.stats.rows = 0
+          this.tag = ''
           continue
         }
         this.#error = e instanceof EdgeUnreachable ? edgeError(edge.edgeId, e.message) : (e as Error)
@@ -92,6 +106,7 @@ export class ShardStream {
       }
     }
     this.stats.ms = performance.now() - started
+    this.#holding = false
     this.#done = true
     this.#wake()
   }
@@ -122,7 +137,8 @@ export class ShardStream {
             this.#paused = true
             conn.pause()
           }
-          this.#wake()
+          if (this.#holding && this.#queue.length >= HOLD_ROWS) this.#holding = false
+          if (!this.#holding) this.#wake()
         } else if (t === BackendCode.CommandComplete) {
           completes++
           if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
@@ -151,7 +167,7 @@ export class ShardStream {
 
   /** Whether a row (or the end) can be taken without waiting. */
   get ready(): boolean {
-    return this.#queue.length > 0 || this.#done
+    return (this.#queue.length > 0 && !this.#holding) || this.#done
   }
 
   /** Resolves when a row or the end is available. */
@@ -171,8 +187,9 @@ export class ShardStream {
 
   /** A row if one is queued, null at the end, undefined if it must wait. */
   take(): Buffer | null | undefined {
-    if (this.#queue.length > 0) {
+    if (this.#queue.length > 0 && !this.#holding) {
       const row = this.#queue.shift()!
+      this.#passed++
       if (this.#paused && this.#queue.length < LOW_WATER) {
         this.#paused = false
         this.#conn?.resume()

@@ -107,6 +107,15 @@ describe('pruning', () => {
     assert.ok(p.tier === 'router')
     assert.deepEqual(p.fetch.targets[0]!.replicas.map((r) => r.edgeId), ['r2', 'r1'])
   })
+  test('replicas of a shard: equally healthy ones take turns going first, a degraded one stays last', () => {
+    const edges = [edge('r1', ['h1'], 'east', { shard: 's' }), edge('r2', ['h1'], 'east', { shard: 's' }), edge('r3', ['h1'], 'east', { shard: 's', status: 'warning' })]
+    const order = (turn: number) => {
+      const p = planOf('SELECT * FROM alerts', [], edges, { replicaTurn: turn })
+      assert.ok(p.tier === 'router')
+      return p.fetch.targets[0]!.replicas.map((r) => r.edgeId)
+    }
+    assert.deepEqual([0, 1, 2, 3].map(order), [['r1', 'r2', 'r3'], ['r2', 'r1', 'r3'], ['r1', 'r2', 'r3'], ['r2', 'r1', 'r3']])
+  })
 })
 
 describe('what edges are sent', () => {

@@ -272,7 +272,7 @@ export interface Targets {
  * preferred replica's fresh synopsis rules out every referenced table (`tables` pairs a table
  * with its restrictions; a shard is kept if any table may match).
  */
-export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly { table: 'alerts' | 'logs'; r: Restrictions | null }[], now: number, maxAgeMs: number): Targets {
+export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly { table: 'alerts' | 'logs'; r: Restrictions | null }[], now: number, maxAgeMs: number, turn = 0): Targets {
   const shards = new Map<string, EdgeEndpoint[]>()
   for (const e of edges) {
     const list = shards.get(e.shard) ?? []
@@ -281,7 +281,11 @@ export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly {
   }
   const out: Targets = { targets: [], pruned: [], unavailable: [] }
   for (const [shard, members] of [...shards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const healthy = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
+    const ranked = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
+    // The best-ranked replicas take turns going first; the rest stay behind them in rank order.
+    const best = ranked.filter((e) => e.status === ranked[0]?.status)
+    const k = best.length > 1 ? turn % best.length : 0
+    const healthy = [...best.slice(k), ...best.slice(0, k), ...ranked.slice(best.length)]
     const first = healthy[0]
     if (!first) {
       out.unavailable.push({ shard, edgeIds: members.map((e) => e.edgeId) })

@@ -119,4 +119,6 @@ export interface PlanInput {
   readonly utcSession: boolean
   readonly searchPath: readonly string[]
   readonly maxGatherRows: number
+  /** Spreads statements over a shard's equally healthy replicas: this turn's one goes first (default 0). */
+  readonly replicaTurn?: number
 }
