@@ -31,7 +31,14 @@ export const gatewayConfigSchema = z.strictObject({
     })
     .optional(),
   /** How the gateway logs in to edges (the edges list this user with its SCRAM secret). */
-  edge_credentials: z.strictObject({ user: z.string().default('fedgres_gateway'), password: z.string().min(1) }).optional(),
+  edge_credentials: z
+    .strictObject({
+      user: z.string().default('fedgres_gateway'),
+      password: z.string().min(1),
+      /** CA file (PEM) the edges' certificates must chain to; without it, edge TLS is not verified. */
+      ca: z.string().optional(),
+    })
+    .optional(),
   discovery: z
     .discriminatedUnion('kind', [
       z.strictObject({ kind: z.literal('static'), edges: z.array(staticEdge).default([]), synopsis_poll: zDuration.default(1000) }),

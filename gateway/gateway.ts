@@ -1,4 +1,5 @@
 /** Wiring of the gateway: configuration → shadow catalog → executor → wire server. */
+import { readFileSync } from 'node:fs'
 import type { Logger } from '../common/log.js'
 import { Shadow } from './catalog/shadow.js'
 import type { GatewayConfig } from './config.js'
@@ -45,7 +46,8 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
   let executor = parts.executor
   if (!executor) {
     discovery = parts.discovery ?? createDiscovery(cfg, log)
-    pool = new EdgePool({ user: cfg.edge_credentials?.user ?? 'fedgres_gateway', password: cfg.edge_credentials?.password ?? '', database: 'fedgres' }, 5000)
+    const ca = cfg.edge_credentials?.ca ? readFileSync(cfg.edge_credentials.ca, 'utf8') : undefined
+    pool = new EdgePool({ user: cfg.edge_credentials?.user ?? 'fedgres_gateway', password: cfg.edge_credentials?.password ?? '', database: 'fedgres', ca }, 5000)
     executor = new FederatedExecutor({ discovery, pool, defaults: cfg.defaults, metrics, log: log.child({ component: 'federation' }) })
     const view = await discovery.ready(5000)
     log.info('edge view ready', { edges: view.edges.length, stale: view.stale })

@@ -10,6 +10,7 @@
  * 1.5 s) must too, which is why the default poll is 1 s. An unreachable edge turns critical and
  * keeps its last synopsis, whose time then stops advancing.
  */
+import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import type { Logger } from '../../common/log.js'
 import { errorMeta } from '../../common/log.js'
@@ -34,7 +35,7 @@ export interface StaticDiscoveryOptions {
   /** Period of the synopsis poll per edge, ms (config `synopsis_poll`, default 1 s). */
   readonly pollMs: number
   /** The gateway's login on the edges (config `edge_credentials`). */
-  readonly credentials?: { readonly user: string; readonly password: string }
+  readonly credentials?: { readonly user: string; readonly password: string; readonly ca?: string }
   readonly log: Logger
 }
 
@@ -58,6 +59,8 @@ interface EdgeState {
 
 export class StaticDiscovery implements Discovery {
   readonly #opts: StaticDiscoveryOptions
+  /** The CA edge certificates must chain to (edge_credentials.ca), read once. */
+  readonly #ca: string | undefined
   readonly #log: Logger
   readonly #edges: EdgeState[]
   readonly #listeners = new Set<(view: EdgeView) => void>()
@@ -69,6 +72,7 @@ export class StaticDiscovery implements Discovery {
 
   constructor(opts: StaticDiscoveryOptions) {
     this.#opts = opts
+    this.#ca = opts.credentials?.ca ? readFileSync(opts.credentials.ca, 'utf8') : undefined
     this.#log = opts.log.child({ component: 'static-discovery' })
     // A poll must end well before it would pile up on the next; a few periods, within 2–10 s.
     this.#timeoutMs = Math.max(2000, Math.min(10_000, opts.pollMs * 5))
@@ -187,8 +191,8 @@ export class StaticDiscovery implements Discovery {
       user: creds?.user ?? 'fedgres_gateway',
       password: creds?.password,
       database: e.base.database ?? 'fedgres',
-      // sslmode=require: encrypted, the edge's certificate not verified (as libpq's `require`).
-      ssl: e.base.tls ? { rejectUnauthorized: false } : false,
+      // With edge_credentials.ca, sslmode=verify-full; without, sslmode=require (encrypted, not verified).
+      ssl: e.base.tls ? (this.#ca ? { ca: this.#ca, rejectUnauthorized: true } : { rejectUnauthorized: false }) : false,
       connectionTimeoutMillis: this.#timeoutMs,
       query_timeout: this.#timeoutMs,
       application_name: 'fedgres-gateway-discovery',

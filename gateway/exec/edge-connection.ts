@@ -23,6 +23,8 @@ export interface EdgeLogin {
   readonly user: string
   readonly password: string
   readonly database: string
+  /** PEM CA that edge certificates must chain to; without it TLS encrypts but does not verify. */
+  readonly ca?: string
 }
 
 /** A failure to reach or talk to an edge (not an SQL error the edge reported). */
@@ -84,7 +86,8 @@ export class EdgeConnection {
           raw.once('error', reject)
         })
         if (answer[0] !== 0x53) throw new Error('the edge does not offer TLS')
-        socket = tls.connect({ socket: raw, servername: net.isIP(address.host) ? undefined : address.host, rejectUnauthorized: false, minVersion: 'TLSv1.2' })
+        const servername = net.isIP(address.host) ? undefined : address.host
+        socket = tls.connect({ socket: raw, servername, minVersion: 'TLSv1.2', ...(login.ca ? { ca: login.ca, rejectUnauthorized: true } : { rejectUnauthorized: false }) })
         await new Promise<void>((resolve, reject) => {
           socket.once('secureConnect', resolve)
           socket.once('error', reject)
@@ -105,13 +108,19 @@ export class EdgeConnection {
   async #login(login: EdgeLogin): Promise<void> {
     const scram = new ScramClient(login.password)
     const enc = new FrontendEncoder()
+    // The edge must prove it knows the gateway's SCRAM secret (SASLFinal) before AuthenticationOk:
+    // an endpoint that lets the gateway in without it (trust) is not an edge of this network.
+    let verified = false
     await this.#exchange(startupMessage({ user: login.user, database: this.address.database ?? login.database, application_name: 'fedgres-gateway' }), (frame, done, fail) => {
       const m = decodeBackendMessage(frame)
       switch (m.type) {
         case 'Authentication':
           if (m.code === 10) this.#socket.write(enc.saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()).take())
           else if (m.code === 11) this.#socket.write(enc.saslResponse(scram.clientFinal(m.data.toString('utf8'))).take())
-          else if (m.code === 12) scram.verifyServerFinal(m.data.toString('utf8'))
+          else if (m.code === 12) {
+            scram.verifyServerFinal(m.data.toString('utf8'))
+            verified = true
+          } else if (m.code === 0 && !verified) fail(new Error('the edge let the gateway in without SCRAM-SHA-256, so it did not prove who it is; refused'))
           else if (m.code !== 0) fail(new Error(`unsupported authentication request ${m.code}`))
           return
         case 'BackendKeyData':
