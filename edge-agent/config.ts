@@ -2,7 +2,23 @@
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { loadConfig, zBytes, zDuration, type LoadOptions } from '../common/config.js'
-import { EventRules, tagRuleSchema } from './rules/event-rules.js'
+import { EventRules, tagRuleSchema, type EventMatcher } from './rules/event-rules.js'
+import { alertsConfigSchema, type AlertRuleConfig } from './alerts/index.js'
+import { matchSchema } from './rules/match-spec.js'
+
+/** The event matchers of alert rules (event and rate rules), for the rules engine. */
+export function alertMatchers(rules: readonly AlertRuleConfig[]): EventMatcher[] {
+  return rules.flatMap((r) => {
+    const spec = r.when.event ?? r.when.rate?.event
+    if (spec === undefined) return []
+    const parsed = matchSchema.safeParse(spec)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      throw new Error(`rule ${r.name}: when.${r.when.event ? 'event' : 'rate.event'}${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`)
+    }
+    return [{ name: r.name, match: parsed.data }]
+  })
+}
 
 const tlsFiles = z.strictObject({
   ca: z.string().describe("KubeArmor's CA certificate (ca.crt)"),
@@ -77,6 +93,8 @@ export const edgeConfigSchema = z.strictObject({
     })
     .refine((r) => r.max_age !== undefined || r.max_bytes !== undefined, 'retention: set max_age, max_bytes or both')
     .optional(),
+  /** Alert rules and their sinks (see alerts/alert-config.ts). */
+  alerts: alertsConfigSchema.optional(),
   consul: consul.optional(),
   metrics: z.strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535) }).optional(),
   log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -86,6 +104,11 @@ export const edgeConfigSchema = z.strictObject({
     new EventRules(cfg.node_tags, cfg.tagging.rules)
   } catch (e) {
     ctx.addIssue({ code: 'custom', path: ['tagging', 'rules'], message: (e as Error).message })
+  }
+  try {
+    new EventRules([], [], alertMatchers(cfg.alerts?.rules ?? []))
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['alerts', 'rules'], message: (e as Error).message })
   }
 })
 

@@ -66,7 +66,19 @@ export function createDayPartition(table: EventTable, day: string): string {
   return `CREATE TABLE IF NOT EXISTS ${dayPartitionName(table, day)} PARTITION OF public.${table} FOR VALUES FROM ('${day} 00:00:00+00') TO ('${next} 00:00:00+00')`
 }
 
+/** The statements of schema version 2: the fired alerts view. */
+export function firedAlertsStatements(target: DdlTarget): string[] {
+  if (target === 'catalog') return createEmptySystemView('fired_alerts')
+  if (target === 'reference') return [createSystemTable('fired_alerts')]
+  return [
+    createSystemTable('fired_alerts', 'fedgres_internal'),
+    `CREATE INDEX fired_alerts_time ON fedgres_internal.fired_alerts (fired_at)`,
+    `CREATE VIEW fedgres.fired_alerts AS SELECT * FROM fedgres_internal.fired_alerts`,
+  ]
+}
+
 export function schemaStatements(target: DdlTarget, version = Infinity): string[] {
+  if (version >= 2) return [...schemaStatements(target, 1), ...firedAlertsStatements(target)]
   const out: string[] = []
   for (const t of eventTables) out.push(...createEventTable(t, target, version))
   out.push('CREATE SCHEMA fedgres')

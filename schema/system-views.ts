@@ -1,9 +1,10 @@
 /**
  * Schema `fedgres`: the system views that make the network itself queryable.
- * `fedgres.edges` has one row per edge; `fedgres.sources` one row per KubeArmor source of each edge.
+ * `fedgres.edges` has one row per edge; `fedgres.sources` one row per KubeArmor source of each
+ * edge; `fedgres.fired_alerts` one row per alert an edge's alert rules fired (schema version 2).
  */
 
-export type SystemType = 'text' | 'text[]' | 'integer' | 'bigint' | 'double precision' | 'timestamptz' | 'boolean'
+export type SystemType = 'text' | 'text[]' | 'integer' | 'bigint' | 'double precision' | 'timestamptz' | 'boolean' | 'jsonb'
 
 export interface SystemColumn {
   readonly name: string
@@ -44,5 +45,21 @@ export const sourcesColumns = [
   c('last_error', 'text', 'Last connection error'),
 ] as const
 
-export const systemViews = { edges: edgesColumns, sources: sourcesColumns } as const
+export const firedAlertsColumns = [
+  c('edge_id', 'text', 'Edge agent whose rule fired'),
+  c('alert_id', 'text', 'Alert id (UUID), as sent to the sinks'),
+  c('rule', 'text', 'Name of the alert rule'),
+  c('kind', 'text', 'event, rate or status'),
+  c('severity', 'text', 'Severity given in the rule'),
+  c('fired_at', 'timestamptz', 'When the rule fired'),
+  c('summary', 'text', 'One-line description'),
+  c('details', 'jsonb', 'The matching event, the rate figures or the resource status'),
+  c('sinks', 'text[]', 'Sinks the alert is delivered to'),
+] as const
+
+export const systemViews = { edges: edgesColumns, sources: sourcesColumns, fired_alerts: firedAlertsColumns } as const
 export type SystemView = keyof typeof systemViews
+
+/** Views every edge serves from its own store; the gateway unions them across edges. */
+export const edgeSystemViews = ['sources', 'fired_alerts'] as const
+export type EdgeSystemView = (typeof edgeSystemViews)[number]

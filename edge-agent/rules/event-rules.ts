@@ -49,6 +49,7 @@ export class EventRules {
   #generation = 0
   /** Names of the alert matchers the last evaluated event matched. */
   readonly hits: string[] = []
+  #last: { table: EventTable; get: FieldGetter } | undefined
 
   /** Throws an Error naming the rule and key when a rule is invalid. */
   constructor(nodeTags: readonly string[], tagRules: readonly TagRule[], matchers: readonly EventMatcher[] = [], where = { tags: 'tagging.rules', alerts: 'alerts.rules' }) {
@@ -75,6 +76,22 @@ export class EventRules {
   }
 
   /**
+   * The last evaluated event's columns (NULLs left out), for an alert's details. Valid only
+   * until the next event is decoded: call it right after evaluate().
+   */
+  lastEvent(): Record<string, string> {
+    const out: Record<string, string> = {}
+    if (!this.#last) return out
+    const { table, get } = this.#last
+    eventColumns[table].forEach((c, i) => {
+      if (c.name === 'tags' || c.name === 'event_data' || c.name === 'policy_tags') return
+      const v = get(i)
+      if (v !== null) out[c.name] = v
+    })
+    return out
+  }
+
+  /**
    * Evaluates the rules of `table` on one event; returns its tags (node tags, then rule tags in
    * rule order, no repeats) and leaves the matched alert matchers in `hits`.
    */
@@ -96,6 +113,7 @@ export class EventRules {
       }
       return memo[i]!
     }
+    this.#last = { table, get: cached }
     let key = ''
     for (let i = 0; i < c.tagRules.length; i++) if (c.tagRules[i]!.match.test(cached)) key += `${i},`
     for (const m of c.matchers) if (m.match.test(cached)) this.hits.push(m.name)

@@ -156,7 +156,7 @@ function gatherPlan(select: Node, uses: readonly RelationUse[], from: SimpleFrom
   const requests: FeedRequest[] = uses.map((use) => {
     if (use.relation === 'fedgres.edges') return { use, pushed: [], fetch: undefined }
     const r = restrictions.get(use) ?? null
-    const t = chooseTargets(input.edges, use.relation === 'fedgres.sources' ? [] : [{ table: use.relation, r }], input.now, input.synopsisMaxAgeMs, input.replicaTurn)
+    const t = chooseTargets(input.edges, use.relation === 'fedgres.sources' || use.relation === 'fedgres.fired_alerts' ? [] : [{ table: use.relation, r }], input.now, input.synopsisMaxAgeMs, input.replicaTurn)
     return { use, pushed: pushableConjuncts(select, from, use), fetch: t }
   })
   return buildGather({ SelectStmt: select }, requests, input.paramCount, input.maxGatherRows)

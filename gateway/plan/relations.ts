@@ -8,7 +8,9 @@ import { systemViews } from '../../schema/system-views.js'
 import { body, conjuncts, kind, refNames, visit, type Node } from './ast.js'
 import type { RelationRef } from './prune.js'
 
-export type DataRelation = 'alerts' | 'logs' | 'fedgres.sources' | 'fedgres.edges'
+export type DataRelation = 'alerts' | 'logs' | 'fedgres.sources' | 'fedgres.fired_alerts' | 'fedgres.edges'
+
+const FEDGRES_VIEWS = new Set(['edges', 'sources', 'fired_alerts'])
 
 export interface RelationUse {
   readonly relation: DataRelation
@@ -20,7 +22,7 @@ export interface RelationUse {
 /** The columns of a relation, in order, with SQL type names. */
 export function relationColumns(rel: DataRelation): { name: string; type: string }[] {
   if (rel === 'alerts' || rel === 'logs') return eventColumns[rel].map((c) => ({ name: c.name, type: c.type }))
-  const view = rel === 'fedgres.edges' ? systemViews.edges : systemViews.sources
+  const view = systemViews[rel.slice('fedgres.'.length) as keyof typeof systemViews]
   return view.map((c) => ({ name: c.name, type: c.type }))
 }
 
@@ -42,12 +44,12 @@ export function dataRelations(stmt: unknown, searchPath: readonly string[]): Rel
 function resolve(f: Node, searchPath: readonly string[], ctes: Set<string>): DataRelation | undefined {
   const schema = f.schemaname as string | undefined
   const name = String(f.relname)
-  if (schema === 'fedgres' && (name === 'edges' || name === 'sources')) return `fedgres.${name}`
+  if (schema === 'fedgres' && FEDGRES_VIEWS.has(name)) return `fedgres.${name}` as DataRelation
   if (schema === 'public' && (name === 'alerts' || name === 'logs')) return name
   if (schema !== undefined || ctes.has(name)) return undefined
   for (const s of searchPath) {
     if (s === 'public' && (name === 'alerts' || name === 'logs')) return name
-    if (s === 'fedgres' && (name === 'edges' || name === 'sources')) return `fedgres.${name}`
+    if (s === 'fedgres' && FEDGRES_VIEWS.has(name)) return `fedgres.${name}` as DataRelation
   }
   return undefined
 }

@@ -46,7 +46,7 @@ export interface SortKey {
 
 /** Rows of one relation shipped to the gateway: distinct rows of the needed columns with counts. */
 export interface Feed {
-  readonly relation: 'alerts' | 'logs' | 'fedgres.sources' | 'fedgres.edges'
+  readonly relation: 'alerts' | 'logs' | 'fedgres.sources' | 'fedgres.fired_alerts' | 'fedgres.edges'
   /** The relation's columns in table order, with their types; unneeded ones are sent as NULL. */
   readonly columns: readonly { readonly name: string; readonly type: string; readonly needed: boolean }[]
   /** The first parameter number of this feed's arrays in the local statement. */

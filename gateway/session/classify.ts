@@ -60,7 +60,7 @@ export function touchesData(node: unknown, searchPath: readonly string[]): boole
     }
     if (ctes.has(r.name)) continue
     if (EVENT_TABLES.has(r.name) && searchPath.includes('public')) return true
-    if ((r.name === 'edges' || r.name === 'sources') && searchPath.includes('fedgres')) return true
+    if ((r.name === 'edges' || r.name === 'sources' || r.name === 'fired_alerts') && searchPath.includes('fedgres')) return true
   }
   return false
 }

@@ -4,9 +4,9 @@
  * stay the one source of the DDL.
  */
 import { Migrator, sql, type Kysely, type Migration } from 'kysely'
-import { schemaStatements, type DdlTarget } from '../ddl.js'
+import { firedAlertsStatements, schemaStatements, type DdlTarget } from '../ddl.js'
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 export function migrationsFor(target: DdlTarget): Record<string, Migration> {
   return {
@@ -23,6 +23,14 @@ export function migrationsFor(target: DdlTarget): Record<string, Migration> {
           'DROP TABLE IF EXISTS public.logs CASCADE',
         ])
           await sql.raw(stmt).execute(db)
+      },
+    },
+    '0002_fired_alerts': {
+      async up(db: Kysely<unknown>) {
+        for (const stmt of firedAlertsStatements(target)) await sql.raw(stmt).execute(db)
+      },
+      async down(db: Kysely<unknown>) {
+        await sql.raw(target === 'edge' ? 'DROP VIEW IF EXISTS fedgres.fired_alerts; DROP TABLE IF EXISTS fedgres_internal.fired_alerts' : target === 'catalog' ? 'DROP VIEW IF EXISTS fedgres.fired_alerts' : 'DROP TABLE IF EXISTS fedgres.fired_alerts').execute(db)
       },
     },
   }
