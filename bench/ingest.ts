@@ -9,99 +9,20 @@
  * lost if the source generated it for the agent but the agent never stored it (KubeArmor drops
  * events for a client whose 1000-event queue is full).
  */
-import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import pg from 'pg'
 import { PGlite } from '@electric-sql/pglite'
 import { from as copyFrom } from 'pg-copy-streams'
-import { startCli, scrapeCounter } from '../test/helpers/cli-process.js'
-import { freePort } from '../test/helpers/free-port.js'
 import { tempDir } from '../test/helpers/temp-dir.js'
+import { runRate, type RunResult } from './ingest-run.js'
 import { startNativePostgres } from '../test/helpers/native-pg.js'
 import { createDayPartition, schemaStatements } from '../schema/index.js'
-import { fmt, peakRssBytes, rssBytes } from './proc-stats.js'
+import { fmt } from './proc-stats.js'
 
 const RATES = (process.env.BENCH_RATES ?? '20000,30000,40000,50000').split(',').map(Number)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
-
-interface RunResult {
-  offered: number
-  generated: number
-  stored: number
-  lost: number
-  seconds: number
-  perSecond: number
-  peakRssMb: number
-  lifetimePeakMb: number
-  spoolBytes: number
-}
-
-async function sourceGenerated(port: number): Promise<number> {
-  return scrapeCounter(port, 'fedgres_source_events_generated_total')
-}
-
-async function runRate(rate: number, root: string): Promise<{ result: RunResult; dataDir: string }> {
-  const dataDir = join(root, `edge-${rate}`)
-  const srcPort = await freePort()
-  const srcMetrics = await freePort()
-  const edgeMetrics = await freePort()
-  const edge = startCli(['edge', '--data-dir', dataDir, '--edge-id', 'bench', '--source', `127.0.0.1:${srcPort}`, '--metrics-port', String(edgeMetrics), '--log-level', 'warn'], {
-    FEDGRES_EDGE_SYNOPSIS__PUBLISH_GRACE: '0',
-    FEDGRES_EDGE_STORE__SEGMENT_BYTES: String(1 << 40), // keep the whole run in one spool segment, for the native comparison
-  })
-  await edge.waitForLog('edge agent ready', 120_000).catch(() => undefined)
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${edgeMetrics}/metrics`).then((r) => r.ok).catch(() => false)), 120_000)
-  const source = startCli(['source', '--port', String(srcPort), '--rate', '0', '--mode', 'fast', '--hosts', 'node-b1,node-b2', '--metrics-port', String(srcMetrics), '--log-level', 'warn', '--run-rate', String(rate), '--run-seconds', String(SECONDS)])
-  // RSS under load: sampled from the run's start until everything is committed. The process's
-  // lifetime peak (VmHWM) also counts the first start's initdb, in a worker that is gone by then.
-  let loadPeak = 0
-  const sampler = setInterval(() => {
-    try {
-      loadPeak = Math.max(loadPeak, rssBytes(edge.proc.pid!))
-    } catch {
-      // process gone
-    }
-  }, 100)
-  const done = await source.waitForLog('event source run finished', (SECONDS + 120) * 1000)
-  const generated = Number(done.generatedForClients)
-  const t0 = Number(done.startedAt)
-  // Wait for the agent to commit everything it received.
-  let stored = 0
-  let lastChange = Date.now()
-  for (;;) {
-    const s = await scrapeCounter(edgeMetrics, 'fedgres_edge_events_stored_total')
-    const r = await scrapeCounter(edgeMetrics, 'fedgres_edge_events_received_total')
-    if (s !== stored) lastChange = Date.now()
-    stored = s
-    if (s >= r && s > 0 && r >= generated - Number(done.dropped)) break
-    if (Date.now() - lastChange > 30_000) break
-    await new Promise((res) => setTimeout(res, 100))
-  }
-  const finished = Date.now()
-  clearInterval(sampler)
-  const lifetimePeak = peakRssBytes(edge.proc.pid!)
-  source.kill('SIGTERM')
-  edge.kill('SIGTERM')
-  await edge.exited
-  await source.exited
-  const spoolDir = join(dataDir, 'spool')
-  const spoolBytes = readdirSync(spoolDir).reduce((n, f) => n + statSync(join(spoolDir, f)).size, 0)
-  const seconds = (finished - t0) / 1000
-  return {
-    dataDir,
-    result: { offered: rate, generated, stored, lost: generated - stored, seconds, perSecond: stored / seconds, peakRssMb: loadPeak / 2 ** 20, lifetimePeakMb: lifetimePeak / 2 ** 20, spoolBytes },
-  }
-}
-
-async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 /** COPYs the rows the agent stored (read back from its PGlite, the agent stopped) into native PostgreSQL. */
 async function nativeCopy(dataDir: string): Promise<{ rows: number; perSecond: number }> {
@@ -156,7 +77,7 @@ async function main(): Promise<void> {
     const results: RunResult[] = []
     let lastDataDir = ''
     for (const rate of RATES) {
-      const { result, dataDir } = await runRate(rate, dir.path)
+      const { result, dataDir } = await runRate(rate, SECONDS, join(dir.path, `edge-${rate}`))
       results.push(result)
       lastDataDir = result.lost === 0 ? dataDir : lastDataDir || dataDir
       process.stderr.write(`offered ${rate}/s: ${JSON.stringify(result)}\n`)

@@ -13,8 +13,7 @@ import { errorMeta } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
 import { alertMatchers, storedEdgeId, type EdgeConfig } from './config.js'
-import { AlertEngine } from './alerts/index.js'
-import { FiredAlertLog } from './fired-alert-log.js'
+import { startAlerting, type Alerting } from './alerting.js'
 import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
 import { KubeArmorClient } from './ingest/kubearmor-client.js'
 import { acquireLock } from './lock-file.js'
@@ -60,10 +59,7 @@ export class EdgeAgent {
   #rowContext: { readonly edgeId: string; readonly tags: readonly string[]; readonly rules: EventRules; tagsLiteral?: string }
   #committed: SpoolPosition = { segment: 1, offset: 0 }
   retention: RetentionRunner | undefined
-  alerts: AlertEngine | undefined
-  #firedLog: FiredAlertLog | undefined
-  /** Per source: connected or not, and since when (epoch ms), for status alert rules. */
-  readonly #links = new Map<string, { connected: boolean; since: number }>()
+  #alerting: Alerting | undefined
 
   private constructor(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher) {
     this.#cfg = cfg
@@ -141,7 +137,8 @@ export class EdgeAgent {
     // Not awaited: with Consul down the sources must still connect (rows wait in the spool).
     void this.#publishThenCommit()
 
-    this.#startAlerts() // before the sources: no event may pass unchecked
+    // Before the sources: no event may pass unchecked.
+    this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => Math.max(0, this.counters.received - this.counters.stored) }, this.#log)
     for (const s of cfg.sources) {
       const client = new KubeArmorClient(
         { address: s.address, tls: s.tls && { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, serverName: s.tls.server_name }, healthIntervalSec: s.health_interval / 1000 },
@@ -184,9 +181,9 @@ export class EdgeAgent {
       // Noted in the synopsis before the record can be flushed: the write-ahead check sees it.
       this.#tracker.observeValues(table, row.cluster, row.host, row.namespace, row.tags, row.micros)
       if (row.throttle) source.stats.throttleNotices++
-      if (this.rules.hits.length > 0 && this.alerts) {
+      if (this.rules.hits.length > 0 && this.#alerting) {
         const event = this.rules.lastEvent()
-        for (const rule of this.rules.hits) this.alerts.eventMatched(rule, event)
+        for (const rule of this.rules.hits) this.#alerting.engine.eventMatched(rule, event)
       }
       this.#unflushed.get(source)![table]++
       this.#spool.commitRecord()
@@ -228,37 +225,6 @@ export class EdgeAgent {
     if (this.#stopped) return
     if (this.#tracker.dirty) void this.#publishThenCommit()
     else this.store.advance(this.#spoolEnd)
-  }
-
-  #startAlerts(): void {
-    const a = this.#cfg.alerts
-    if (!a || a.rules.length === 0) return
-    const started = Date.now()
-    this.#firedLog = new FiredAlertLog(this.store, this.#log)
-    this.alerts = new AlertEngine({
-      edgeId: this.#cfg.edge_id,
-      dir: join(this.#cfg.data_dir, 'alerts'),
-      rules: a.rules,
-      sinks: a.sinks,
-      log: this.#log,
-      registry: this.metrics.registry,
-      delivery: a.delivery,
-      statusInterval: a.status_interval,
-      statusSnapshot: () => ({
-        sources: this.sources.map((s) => {
-          const connected = s.stats.state === 'connected'
-          let link = this.#links.get(s.address)
-          if (!link) this.#links.set(s.address, (link = { connected, since: connected ? (s.stats.connectedSince?.getTime() ?? started) : started }))
-          else if (link.connected !== connected) link = { connected, since: Date.now() }
-          this.#links.set(s.address, link)
-          return { address: s.address, connected, since: link.since }
-        }),
-        spoolDepth: Math.max(0, this.counters.received - this.counters.stored),
-        dataDir: this.#cfg.data_dir,
-      }),
-    })
-    this.alerts.onFired((alert, _seq, sinks) => this.#firedLog!.record(alert, sinks))
-    this.alerts.start()
   }
 
   #startRetention(): void {
@@ -331,8 +297,7 @@ export class EdgeAgent {
     for (const t of this.#timers) clearInterval(t)
     for (const s of this.sources) s.stop()
     await this.retention?.idle()
-    await this.alerts?.stop()
-    await this.#firedLog?.flush()
+    await this.#alerting?.stop()
     this.#spool.close()
     try {
       while (this.#publishing) await new Promise((r) => setTimeout(r, 20))

@@ -1,0 +1,88 @@
+/**
+ * One ingest run for the ingest benches: `fedgres source` offers `rate` events/s for `seconds`
+ * to a `fedgres edge` (separate processes, as deployed); the result is what the agent stored,
+ * per second from the first event to the last commit, and what it lost.
+ */
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { startCli, scrapeCounter } from '../test/helpers/cli-process.js'
+import { freePort } from '../test/helpers/free-port.js'
+import { peakRssBytes, rssBytes } from './proc-stats.js'
+
+export interface RunResult {
+  offered: number
+  generated: number
+  stored: number
+  lost: number
+  seconds: number
+  perSecond: number
+  peakRssMb: number
+  lifetimePeakMb: number
+  spoolBytes: number
+}
+
+export async function sourceGenerated(port: number): Promise<number> {
+  return scrapeCounter(port, 'fedgres_source_events_generated_total')
+}
+
+/** `configFile`: an edge config (rules, alerts) to run with. */
+export async function runRate(rate: number, seconds: number, dataDir: string, configFile?: string): Promise<{ result: RunResult; dataDir: string }> {
+  const srcPort = await freePort()
+  const srcMetrics = await freePort()
+  const edgeMetrics = await freePort()
+  const edge = startCli(['edge', ...(configFile ? ['--config', configFile] : []), '--data-dir', dataDir, '--edge-id', 'bench', '--source', `127.0.0.1:${srcPort}`, '--metrics-port', String(edgeMetrics), '--log-level', 'warn'], {
+    FEDGRES_EDGE_SYNOPSIS__PUBLISH_GRACE: '0',
+    FEDGRES_EDGE_STORE__SEGMENT_BYTES: String(1 << 40), // keep the whole run in one spool segment, for the native comparison
+  })
+  // Ready once /metrics answers (its info-level log line is not shown at --log-level warn).
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${edgeMetrics}/metrics`).then((r) => r.ok).catch(() => false)), 120_000)
+  const source = startCli(['source', '--port', String(srcPort), '--rate', '0', '--mode', 'fast', '--hosts', 'node-b1,node-b2', '--metrics-port', String(srcMetrics), '--log-level', 'warn', '--run-rate', String(rate), '--run-seconds', String(seconds)])
+  // RSS under load: sampled from the run's start until everything is committed. The process's
+  // lifetime peak (VmHWM) also counts the first start's initdb, in a worker that is gone by then.
+  let loadPeak = 0
+  const sampler = setInterval(() => {
+    try {
+      loadPeak = Math.max(loadPeak, rssBytes(edge.proc.pid!))
+    } catch {
+      // process gone
+    }
+  }, 100)
+  const done = await source.waitForLog('event source run finished', (seconds + 120) * 1000)
+  const generated = Number(done.generatedForClients)
+  const t0 = Number(done.startedAt)
+  // Wait for the agent to commit everything it received.
+  let stored = 0
+  let lastChange = Date.now()
+  for (;;) {
+    const s = await scrapeCounter(edgeMetrics, 'fedgres_edge_events_stored_total')
+    const r = await scrapeCounter(edgeMetrics, 'fedgres_edge_events_received_total')
+    if (s !== stored) lastChange = Date.now()
+    stored = s
+    if (s >= r && s > 0 && r >= generated - Number(done.dropped)) break
+    if (Date.now() - lastChange > 30_000) break
+    await new Promise((res) => setTimeout(res, 100))
+  }
+  const finished = Date.now()
+  clearInterval(sampler)
+  const lifetimePeak = peakRssBytes(edge.proc.pid!)
+  source.kill('SIGTERM')
+  edge.kill('SIGTERM')
+  await edge.exited
+  await source.exited
+  const spoolDir = join(dataDir, 'spool')
+  const spoolBytes = readdirSync(spoolDir).reduce((n, f) => n + statSync(join(spoolDir, f)).size, 0)
+  const took = (finished - t0) / 1000
+  return {
+    dataDir,
+    result: { offered: rate, generated, stored, lost: generated - stored, seconds: took, perSecond: stored / took, peakRssMb: loadPeak / 2 ** 20, lifetimePeakMb: lifetimePeak / 2 ** 20, spoolBytes },
+  }
+}
+
+export async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
