@@ -14,6 +14,7 @@ import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
 import { alertMatchers, storedEdgeId, type EdgeConfig } from './config.js'
 import { startAlerting, type Alerting } from './alerting.js'
+import { dirBytes } from './dir-bytes.js'
 import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
 import { KubeArmorClient } from './ingest/kubearmor-client.js'
 import { acquireLock } from './lock-file.js'
@@ -152,6 +153,9 @@ export class EdgeAgent {
       client.start()
     }
     this.#every(2000, () => this.#saveSources())
+    const measure = () => void dirBytes(cfg.data_dir).then((n) => this.metrics.storeBytes.set(n), () => undefined)
+    measure()
+    this.#every(15_000, measure)
     this.#startRetention()
     this.#every(30_000, () => {
       if (!this.#publishing) void this.#publishNow() // row counts for fedgres.edges

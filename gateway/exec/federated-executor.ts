@@ -176,18 +176,28 @@ export class FederatedExecutor implements DataExecutor {
       stop?.()
       for (const s of p.stats) if (s.failovers.length) for (const f of s.failovers) m?.edgeErrors.inc({ edge_id: f.split(':')[0]! })
     })
+    // Counted once, when the statement's outcome is known: a streamed reply can still fail late.
+    let counted = false
+    const outcome = (e?: unknown) => {
+      if (counted) return
+      counted = true
+      m?.queries.inc({ tier: p.plan.tier, outcome: e === undefined ? 'ok' : e instanceof PgError && e.code === SqlState.ConnectionFailure ? 'edge_error' : 'error' })
+      const edge = e instanceof PgError ? /^edge (\S+) failed/.exec(e.message)?.[1] : undefined
+      if (edge) m?.edgeErrors.inc({ edge_id: edge })
+    }
     try {
       const result = await this.#runTier(p)
-      m?.queries.inc({ tier: p.plan.tier, outcome: 'ok' })
       if (result instanceof BufferedResult) {
+        outcome()
         done()
         return result
       }
-      return withCleanup(result, done)
+      return withCleanup(result, (e) => {
+        outcome(e)
+        done()
+      })
     } catch (e) {
-      m?.queries.inc({ tier: p.plan.tier, outcome: e instanceof PgError && e.code === SqlState.ConnectionFailure ? 'edge_error' : 'error' })
-      const edge = e instanceof PgError ? /^edge (\S+) failed/.exec(e.message)?.[1] : undefined
-      if (edge) m?.edgeErrors.inc({ edge_id: edge })
+      outcome(e)
       done()
       throw e
     }
@@ -305,7 +315,8 @@ export class FederatedExecutor implements DataExecutor {
 }
 
 /** A stream that runs `done` once it ends, fails or is closed. */
-function withCleanup(r: ResultStream, done: () => void): ResultStream {
+/** Calls `done` once: at the end of the rows, with the error that ended them, or on close. */
+function withCleanup(r: ResultStream, done: (e?: unknown) => void): ResultStream {
   return {
     notices: r.notices,
     rowDescription: r.rowDescription,
@@ -315,7 +326,7 @@ function withCleanup(r: ResultStream, done: () => void): ResultStream {
         if (!row) done()
         return row
       } catch (e) {
-        done()
+        done(e)
         throw e
       }
     },
