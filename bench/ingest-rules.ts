@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { tempDir } from '../test/helpers/temp-dir.js'
 import { runRate, type RunResult } from './ingest-run.js'
-import { fmt } from './proc-stats.js'
+import { fmt, median } from './proc-stats.js'
 
 const RATE = Number(process.env.BENCH_RATE ?? 30_000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12)
@@ -54,10 +54,6 @@ function alertsConfig(hookUrl: string): unknown {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
 
 async function main(): Promise<void> {
   const dir = tempDir('fedgres-bench-rules-')
@@ -74,24 +70,32 @@ async function main(): Promise<void> {
     const plain = join(dir.path, 'plain.json')
     const ruled = join(dir.path, 'rules.json')
     writeFileSync(plain, JSON.stringify({}))
-    writeFileSync(ruled, JSON.stringify({ tagging: { rules: taggingRules() }, alerts: alertsConfig(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`) }))
+    // BENCH_RULES=tagging or alerts measures one kind alone (to see where the cost lies).
+    const only = process.env.BENCH_RULES
+    const alerts = alertsConfig(`http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`)
+    writeFileSync(ruled, JSON.stringify({ ...(only !== 'alerts' && { tagging: { rules: taggingRules() } }), ...(only !== 'tagging' && { alerts }) }))
     const runs: { rules: boolean; r: RunResult }[] = []
     for (let i = 0; i < PAIRS; i++) {
       for (const rules of [false, true]) {
         const { result } = await runRate(RATE, SECONDS, join(dir.path, `run-${i}-${rules ? 'rules' : 'plain'}`), rules ? ruled : plain)
         runs.push({ rules, r: result })
-        process.stderr.write(`${rules ? '20 tag + 5 alert rules' : 'no rules'}: ${fmt(result.perSecond)} events/s stored, ${fmt(result.lost)} lost of ${fmt(result.generated)}\n`)
+        process.stderr.write(`${rules ? '20 tag + 5 alert rules' : 'no rules'}: ${fmt(result.perSecond)} events/s stored, ${fmt(result.lost)} lost of ${fmt(result.generated)}, ${fmt(result.cpuMicrosPerEvent, 2)} µs CPU/event\n`)
       }
     }
-    const none = median(runs.filter((x) => !x.rules).map((x) => x.r.perSecond))
-    const withRules = median(runs.filter((x) => x.rules).map((x) => x.r.perSecond))
+    const of = (rules: boolean, f: (r: RunResult) => number) => runs.filter((x) => x.rules === rules).map((x) => f(x.r))
+    const none = median(of(false, (r) => r.perSecond))
+    const withRules = median(of(true, (r) => r.perSecond))
+    const cpuNone = median(of(false, (r) => r.cpuMicrosPerEvent))
+    const cpuRules = median(of(true, (r) => r.cpuMicrosPerEvent))
     console.log(`\nIngest with rules: offered ${fmt(RATE)} events/s for ${SECONDS} s per run, ${PAIRS} runs each, alternating\n`)
-    console.log('| configuration | runs (stored events/s) | median events/s |')
-    console.log('|---|---|---:|')
-    console.log(`| no rules | ${runs.filter((x) => !x.rules).map((x) => fmt(x.r.perSecond)).join(', ')} | ${fmt(none)} |`)
-    console.log(`| 20 tagging + 5 alert rules | ${runs.filter((x) => x.rules).map((x) => fmt(x.r.perSecond)).join(', ')} | ${fmt(withRules)} |`)
-    console.log(`\nWith rules ÷ without: ${(withRules / none).toFixed(3)}; alerts delivered to the webhook: ${delivered}`)
-    console.log(`Target: within 15% of no rules → ${withRules >= 0.85 * none ? 'met' : 'NOT met'}`)
+    console.log('| configuration | stored events/s per run | median events/s | agent CPU µs/event per run | median µs/event |')
+    console.log('|---|---|---:|---|---:|')
+    for (const [label, rules] of [['no rules', false], ['20 tagging + 5 alert rules', true]] as const) {
+      console.log(`| ${label} | ${of(rules, (r) => r.perSecond).map((n) => fmt(n)).join(', ')} | ${fmt(median(of(rules, (r) => r.perSecond)))} | ${of(rules, (r) => r.cpuMicrosPerEvent).map((n) => fmt(n, 2)).join(', ')} | ${fmt(median(of(rules, (r) => r.cpuMicrosPerEvent)), 2)} |`)
+    }
+    console.log(`\nThroughput with rules ÷ without: ${(withRules / none).toFixed(3)}; agent CPU per event without ÷ with: ${(cpuNone / cpuRules).toFixed(3)}`)
+    console.log(`Alerts delivered to the webhook: ${delivered}`)
+    console.log(`Target: throughput within 15% of no rules → ${withRules >= 0.85 * none ? 'met' : 'NOT met'}`)
   } finally {
     hook.close()
     dir.dispose()

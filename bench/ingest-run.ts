@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { startCli, scrapeCounter } from '../test/helpers/cli-process.js'
 import { freePort } from '../test/helpers/free-port.js'
-import { peakRssBytes, rssBytes } from './proc-stats.js'
+import { cpuSeconds, peakRssBytes, rssBytes } from './proc-stats.js'
 
 export interface RunResult {
   offered: number
@@ -16,6 +16,8 @@ export interface RunResult {
   lost: number
   seconds: number
   perSecond: number
+  /** The agent's CPU time (all threads) per event stored, µs: its cost, whatever else runs. */
+  cpuMicrosPerEvent: number
   peakRssMb: number
   lifetimePeakMb: number
   spoolBytes: number
@@ -39,6 +41,7 @@ export async function runRate(rate: number, seconds: number, dataDir: string, co
   const source = startCli(['source', '--port', String(srcPort), '--rate', '0', '--mode', 'fast', '--hosts', 'node-b1,node-b2', '--metrics-port', String(srcMetrics), '--log-level', 'warn', '--run-rate', String(rate), '--run-seconds', String(seconds)])
   // RSS under load: sampled from the run's start until everything is committed. The process's
   // lifetime peak (VmHWM) also counts the first start's initdb, in a worker that is gone by then.
+  const cpuBefore = cpuSeconds(edge.proc.pid!)
   let loadPeak = 0
   const sampler = setInterval(() => {
     try {
@@ -63,6 +66,7 @@ export async function runRate(rate: number, seconds: number, dataDir: string, co
     await new Promise((res) => setTimeout(res, 100))
   }
   const finished = Date.now()
+  const cpuUsed = cpuSeconds(edge.proc.pid!) - cpuBefore
   clearInterval(sampler)
   const lifetimePeak = peakRssBytes(edge.proc.pid!)
   source.kill('SIGTERM')
@@ -74,7 +78,7 @@ export async function runRate(rate: number, seconds: number, dataDir: string, co
   const took = (finished - t0) / 1000
   return {
     dataDir,
-    result: { offered: rate, generated, stored, lost: generated - stored, seconds: took, perSecond: stored / took, peakRssMb: loadPeak / 2 ** 20, lifetimePeakMb: lifetimePeak / 2 ** 20, spoolBytes },
+    result: { offered: rate, generated, stored, lost: generated - stored, seconds: took, perSecond: stored / took, cpuMicrosPerEvent: (cpuUsed * 1e6) / stored, peakRssMb: loadPeak / 2 ** 20, lifetimePeakMb: lifetimePeak / 2 ** 20, spoolBytes },
   }
 }
 

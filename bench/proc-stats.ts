@@ -10,6 +10,13 @@ export const rssBytes = (pid: number) => field(pid, 'VmRSS')
 /** The peak resident set size the kernel recorded for the process. */
 export const peakRssBytes = (pid: number) => field(pid, 'VmHWM')
 
+/** CPU seconds (user + system, all threads) the process has used: /proc/<pid>/stat fields 14–15. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100 // clock ticks; USER_HZ is 100 on Linux
+}
+
 export const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1

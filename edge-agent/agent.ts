@@ -61,6 +61,7 @@ export class EdgeAgent {
   #committed: SpoolPosition = { segment: 1, offset: 0 }
   retention: RetentionRunner | undefined
   #alerting: Alerting | undefined
+  readonly #lastEvent = () => this.rules.lastEvent()
 
   private constructor(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher) {
     this.#cfg = cfg
@@ -186,8 +187,8 @@ export class EdgeAgent {
       this.#tracker.observeValues(table, row.cluster, row.host, row.namespace, row.tags, row.micros)
       if (row.throttle) source.stats.throttleNotices++
       if (this.rules.hits.length > 0 && this.#alerting) {
-        const event = this.rules.lastEvent()
-        for (const rule of this.rules.hits) this.#alerting.engine.eventMatched(rule, event)
+        // The event's columns are read only if an alert fires (not for hits a rate rule counts).
+        for (const rule of this.rules.hits) this.#alerting.engine.eventMatched(rule, this.#lastEvent)
       }
       this.#unflushed.get(source)![table]++
       this.#spool.commitRecord()

@@ -62,6 +62,8 @@ interface Rule {
   readonly kind: AlertKind
   readonly limiter: RateLimiter | undefined
   readonly rate: RateCondition | undefined
+  /** Alerts the rate limit suppressed, counted here and read by the metric at scrape time. */
+  suppressed: number
 }
 
 /** Fired alerts kept for firedSince(). */
@@ -106,14 +108,14 @@ export class AlertEngine {
       onFailed: (sink, reason) => this.#metrics.failed.inc({ sink, reason }),
     })
     this.registry = opts.registry ?? new client.Registry()
-    this.#metrics = createAlertMetrics(this.registry, () => this.#dispatcher.pending())
+    this.#metrics = createAlertMetrics(this.registry, () => this.#dispatcher.pending(), () => this.#rules.map((r) => [r.config.name, r.suppressed] as const))
     for (const r of opts.rules) this.#metrics.fired.inc({ rule: r.name }, 0)
     for (const name of sinks.keys()) this.#metrics.delivered.inc({ sink: name }, 0)
     if (opts.statusSnapshot && statusRules.length > 0) {
       this.#status = new StatusWatcher({
         rules: statusRules,
         snapshot: opts.statusSnapshot,
-        onFire: (f) => this.#fire(this.#byName.get(f.rule)!, this.#now(), f.summary, f.details),
+        onFire: (f) => this.#fire(this.#byName.get(f.rule)!, this.#now(), () => ({ summary: f.summary, details: f.details })),
         intervalMs: opts.statusInterval ?? 5000,
         log: this.#log,
         now: this.#now,
@@ -136,16 +138,28 @@ export class AlertEngine {
    * Cheap, never throws, never waits: an event rule fires (within its rate_limit); a rate rule
    * counts the hit and fires when its condition turns true.
    */
-  eventMatched(rule: string | number, event: Readonly<Record<string, unknown>>): void {
+  /**
+   * `event` may be a function returning it: it is then called only when an alert fires (not for
+   * a hit a rate rule only counts, nor one the rate limit suppresses), and only during this call.
+   */
+  eventMatched(rule: string | number, event: Readonly<Record<string, unknown>> | (() => Readonly<Record<string, unknown>>)): void {
     try {
       const r = typeof rule === 'number' ? this.#rules[rule] : this.#byName.get(rule)
       if (!r || r.kind === 'status' || this.#state === 'stopped') return this.#ignore(rule, r)
       const now = this.#now()
-      if (!r.rate) return this.#fire(r, now, eventSummary(event), { ...event })
+      const ev = typeof event === 'function' ? event : () => event
+      if (!r.rate) {
+        return this.#fire(r, now, () => {
+          const e = ev()
+          return { summary: eventSummary(e), details: { ...e } }
+        })
+      }
       if (!r.rate.hit(now)) return
       const h = r.rate.lastHits
-      const details = { count: r.rate.count, window_ms: r.rate.windowMs, hits: h.hits, first_hit_at: new Date(h.first).toISOString(), last_hit_at: new Date(h.last).toISOString(), event: { ...event } }
-      this.#fire(r, now, rateSummary(r.rate.count, r.rate.windowMs, h.hits, h.last - h.first), details)
+      this.#fire(r, now, () => ({
+        summary: rateSummary(r.rate!.count, r.rate!.windowMs, h.hits, h.last - h.first),
+        details: { count: r.rate!.count, window_ms: r.rate!.windowMs, hits: h.hits, first_hit_at: new Date(h.first).toISOString(), last_hit_at: new Date(h.last).toISOString(), event: { ...ev() } },
+      }))
     } catch (e) {
       this.#log.error('alert not fired', { rule, ...errorMeta(e) })
     }
@@ -194,17 +208,18 @@ export class AlertEngine {
           this.#log.warn('alerts suppressed by rate limit', { rule: config.name, suppressed: n, windowStart: new Date(start).toISOString(), max: limit.max, perMs: limit.per }),
         )
       : undefined
-    const rule: Rule = { config, kind, limiter, rate: config.when.rate ? new RateCondition(config.when.rate) : undefined }
+    const rule: Rule = { config, kind, limiter, rate: config.when.rate ? new RateCondition(config.when.rate) : undefined, suppressed: 0 }
     this.#byName.set(config.name, rule)
     return rule
   }
 
-  #fire(r: Rule, now: number, summary: string, details: Record<string, unknown>): void {
+  #fire(r: Rule, now: number, make: () => { summary: string; details: Record<string, unknown> }): void {
     const name = r.config.name
     if (r.limiter && !r.limiter.allow(now)) {
-      this.#metrics.suppressed.inc({ rule: name })
+      r.suppressed++ // into the metric at scrape time: a labelled inc per event costs too much here
       return
     }
+    const { summary, details } = make()
     const alert = createAlert({ rule: name, severity: r.config.severity, kind: r.kind, edgeId: this.#opts.edgeId, summary, details }, now)
     const sinks = r.config.sinks
     const { seq, durable } = this.#outbox.append(alert, sinks)

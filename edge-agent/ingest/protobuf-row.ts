@@ -98,6 +98,23 @@ class Scratch {
 }
 const SCRATCH: Record<EventTable, Scratch> = { alerts: new Scratch(LAYOUTS.alerts.width), logs: new Scratch(LAYOUTS.logs.width) }
 
+/** Rules return the same array for the same set of tags: its literal is made once. */
+const literals = new WeakMap<readonly string[], string>()
+function tagsLiteral(tags: readonly string[]): string {
+  let lit = literals.get(tags)
+  if (lit === undefined) literals.set(tags, (lit = textArrayLiteral(tags)))
+  return lit
+}
+
+/** The event the rules read (one at a time: the decoder is not reentrant). */
+const ruleInput: { S: Scratch; buf: Buffer } = { S: SCRATCH.logs, buf: Buffer.alloc(0) }
+/** A column of the event being decoded, as the row will store it (null for NULL). */
+function readScratch(c: number): string | null {
+  const { S, buf } = ruleInput
+  const k = S.kind[c]
+  return k === V.Null ? null : k === V.Bytes ? buf.toString('utf8', S.start[c], S.end[c]) : S.str[c]!
+}
+
 /** Decodes a short string field, with a small cache: cluster, host and namespace values repeat. */
 const stringCache = new Map<string, string>()
 function cachedString(buf: Buffer, start: number, end: number): string | null {
@@ -241,11 +258,13 @@ export function writeRowFromProtobuf(table: EventTable, buf: Buffer, start: numb
   S.str[L.edgeCol] = ctx.edgeId
   let tags = ctx.tags
   if (ctx.rules?.active(table)) {
-    tags = ctx.rules.evaluate(table, (c) => (S.kind[c] === V.Null ? null : S.kind[c] === V.Bytes ? buf.toString('utf8', S.start[c], S.end[c]) : S.str[c]!))
+    ruleInput.S = S
+    ruleInput.buf = buf
+    tags = ctx.rules.evaluate(table, readScratch)
   }
   if (tags.length) {
     S.kind[L.tagsCol] = V.Text
-    S.str[L.tagsCol] = tags === ctx.tags ? (ctx.tagsLiteral ??= textArrayLiteral(tags)) : textArrayLiteral(tags)
+    S.str[L.tagsCol] = tags === ctx.tags ? (ctx.tagsLiteral ??= textArrayLiteral(tags)) : tagsLiteral(tags)
   }
   if (S.atags.length > 0) {
     const items: string[] = []

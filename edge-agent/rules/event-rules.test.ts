@@ -57,3 +57,15 @@ test('bad rules are refused at start, naming the rule and the key', () => {
     assert.match(JSON.stringify(res.error!.issues), want)
   }
 })
+
+test('many rules: more than 31 on one column and more than 31 tagging rules still tag exactly', () => {
+  const many: TagRule[] = Array.from({ length: 40 }, (_, i) => ({ match: { pod_name: `pod-${i}` }, tags: [`t${i}`] }))
+  many.push({ match: { pod_name: { regex: '^pod-3' } }, tags: ['three'] })
+  const r = new EventRules([], many)
+  for (const i of [0, 3, 30, 31, 35, 39]) {
+    const want = [`t${i}`, ...(String(i).startsWith('3') ? ['three'] : [])]
+    assert.deepEqual(r.evaluate('logs', row('logs', { pod_name: `pod-${i}` })), want, `pod-${i}`)
+    assert.deepEqual(r.evaluate('logs', row('logs', { pod_name: `pod-${i}` })), want, `pod-${i} again (remembered)`)
+  }
+  assert.deepEqual(r.evaluate('logs', row('logs', { pod_name: 'pod-x' })), [])
+})

@@ -1,12 +1,13 @@
 /**
  * The rules applied to each event as it is received: tagging rules (which add tags to the
  * event's `tags` column) and the event matchers of alert rules (whose hits the agent hands to
- * its alert engine). Compiled once at start; evaluating an event reads each tested column at most
- * once and allocates nothing when no rule matches.
+ * its alert engine). Compiled once at start into a RuleIndex per table (tagging rules first, then
+ * matchers); evaluating an event reads each tested column once and allocates nothing.
  */
 import { z } from 'zod'
 import { eventColumns, type EventTable } from '../../schema/index.js'
-import { compileMatch, matchSchema, tablesFor, type CompiledMatch, type FieldGetter, type MatchSpec } from './match-spec.js'
+import { compileConditions, matchSchema, tablesFor, type CompiledCondition, type FieldGetter, type MatchSpec } from './match-spec.js'
+import { RuleIndex } from './rule-index.js'
 
 export const TAG_PATTERN = /^[A-Za-z0-9_.:-]+$/
 const tagSchema = z.string().regex(TAG_PATTERN, 'tags use letters, digits and _ . : - only')
@@ -28,41 +29,55 @@ export interface EventMatcher {
 }
 
 interface Compiled {
-  readonly tagRules: { readonly match: CompiledMatch; readonly tags: readonly string[] }[]
-  readonly matchers: { readonly match: CompiledMatch; readonly name: string }[]
+  readonly tags: (readonly string[])[]
+  readonly matcherNames: string[]
+  readonly conditions: (readonly CompiledCondition[])[]
+  index?: RuleIndex
 }
 
 function applicableTables(where: string, tables: readonly EventTable[] | undefined, match: MatchSpec): readonly EventTable[] {
   if (tables) return tables
   const found = tablesFor(match)
-  if (found.length === 0) compileMatch(where, match, 'logs') // throws, naming the column
+  if (found.length === 0) compileConditions(where, match, 'logs') // throws, naming the column
   return found
 }
 
 export class EventRules {
   readonly #nodeTags: readonly string[]
-  readonly #byTable: Record<EventTable, Compiled> = { alerts: { tagRules: [], matchers: [] }, logs: { tagRules: [], matchers: [] } }
+  readonly #byTable: Record<EventTable, Compiled>
   /** Results per set of matched tagging rules, so a repeated set reuses its array. */
-  readonly #tagCache = new Map<string, readonly string[]>()
-  readonly #memo: (string | null)[] = []
-  readonly #seen: Uint32Array
-  #generation = 0
+  readonly #tagCache: Record<EventTable, Map<number | string, readonly string[]>> = { alerts: new Map(), logs: new Map() }
   /** Names of the alert matchers the last evaluated event matched. */
   readonly hits: string[] = []
-  #last: { table: EventTable; get: FieldGetter } | undefined
+  #source: FieldGetter | undefined
+  #lastTable: EventTable | undefined
 
   /** Throws an Error naming the rule and key when a rule is invalid. */
   constructor(nodeTags: readonly string[], tagRules: readonly TagRule[], matchers: readonly EventMatcher[] = [], where = { tags: 'tagging.rules', alerts: 'alerts.rules' }) {
     this.#nodeTags = nodeTags
+    const empty = (): Compiled => ({ tags: [], matcherNames: [], conditions: [] })
+    const byTable: Record<EventTable, Compiled> = { alerts: empty(), logs: empty() }
+    const tagConds: Record<EventTable, (readonly CompiledCondition[])[]> = { alerts: [], logs: [] }
     tagRules.forEach((rule, i) => {
       const at = `${where.tags}[${i}]${rule.name ? ` (${rule.name})` : ''}.match`
-      for (const t of applicableTables(at, rule.tables, rule.match)) this.#byTable[t].tagRules.push({ match: compileMatch(at, rule.match, t), tags: rule.tags })
+      for (const t of applicableTables(at, rule.tables, rule.match)) {
+        tagConds[t].push(compileConditions(at, rule.match, t))
+        byTable[t].tags.push(rule.tags)
+      }
     })
+    const matcherConds: Record<EventTable, (readonly CompiledCondition[])[]> = { alerts: [], logs: [] }
     matchers.forEach((m, i) => {
       const at = `${where.alerts}[${i}] (${m.name})`
-      for (const t of applicableTables(at, m.tables, m.match)) this.#byTable[t].matchers.push({ match: compileMatch(at, m.match, t), name: m.name })
+      for (const t of applicableTables(at, m.tables, m.match)) {
+        matcherConds[t].push(compileConditions(at, m.match, t))
+        byTable[t].matcherNames.push(m.name)
+      }
     })
-    this.#seen = new Uint32Array(Math.max(eventColumns.alerts.length, eventColumns.logs.length))
+    for (const t of ['alerts', 'logs'] as const) {
+      const all = [...tagConds[t], ...matcherConds[t]]
+      if (all.length > 0) byTable[t].index = new RuleIndex(all)
+    }
+    this.#byTable = byTable
   }
 
   get nodeTags(): readonly string[] {
@@ -71,8 +86,7 @@ export class EventRules {
 
   /** True when some rule applies to `table` (else evaluate() just returns the node tags). */
   active(table: EventTable): boolean {
-    const c = this.#byTable[table]
-    return c.tagRules.length > 0 || c.matchers.length > 0
+    return this.#byTable[table].index !== undefined
   }
 
   /**
@@ -81,8 +95,9 @@ export class EventRules {
    */
   lastEvent(): Record<string, string> {
     const out: Record<string, string> = {}
-    if (!this.#last) return out
-    const { table, get } = this.#last
+    const table = this.#lastTable
+    const get = this.#source
+    if (!table || !get) return out
     eventColumns[table].forEach((c, i) => {
       if (c.name === 'tags' || c.name === 'event_data' || c.name === 'policy_tags') return
       const v = get(i)
@@ -98,33 +113,31 @@ export class EventRules {
   evaluate(table: EventTable, get: FieldGetter): readonly string[] {
     this.hits.length = 0
     const c = this.#byTable[table]
-    if (c.tagRules.length === 0 && c.matchers.length === 0) return this.#nodeTags
-    const gen = ++this.#generation
-    if (gen === 0xffffffff) {
-      this.#seen.fill(0)
-      this.#generation = 1
-    }
-    const memo = this.#memo
-    const seen = this.#seen
-    const cached: FieldGetter = (i) => {
-      if (seen[i] !== this.#generation) {
-        seen[i] = this.#generation
-        memo[i] = get(i)
-      }
-      return memo[i]!
-    }
-    this.#last = { table, get: cached }
+    const index = c.index
+    if (!index) return this.#nodeTags
+    this.#source = get
+    this.#lastTable = table
+    index.load(get)
+    const nTags = c.tags.length
+    for (let m = 0; m < c.matcherNames.length; m++) if (index.holds(nTags + m)) this.hits.push(c.matcherNames[m]!)
+    // The matched tagging rules as a key: a bitmask while there are at most 31, else their indexes.
+    let mask = 0
     let key = ''
-    for (let i = 0; i < c.tagRules.length; i++) if (c.tagRules[i]!.match.test(cached)) key += `${i},`
-    for (const m of c.matchers) if (m.match.test(cached)) this.hits.push(m.name)
-    if (key === '') return this.#nodeTags
-    const hitKey = `${table}:${key}`
-    let tags = this.#tagCache.get(hitKey)
+    for (let i = 0; i < nTags; i++) {
+      if (!index.holds(i)) continue
+      if (i < 31) mask |= 1 << i
+      else key += `${i},`
+    }
+    if (mask === 0 && key === '') return this.#nodeTags
+    const cacheKey = key === '' ? mask : `${mask}:${key}`
+    const cache = this.#tagCache[table]
+    let tags = cache.get(cacheKey)
     if (!tags) {
+      const beyond = new Set(key.split(',').filter(Boolean).map(Number))
       const all = new Set(this.#nodeTags)
-      for (const i of key.slice(0, -1).split(',')) for (const t of c.tagRules[Number(i)]!.tags) all.add(t)
+      for (let i = 0; i < nTags; i++) if (i < 31 ? mask & (1 << i) : beyond.has(i)) for (const t of c.tags[i]!) all.add(t)
       tags = Object.freeze([...all])
-      if (this.#tagCache.size < 4096) this.#tagCache.set(hitKey, tags)
+      if (cache.size < 4096) cache.set(cacheKey, tags)
     }
     return tags
   }

@@ -78,10 +78,28 @@ export function tablesFor(match: MatchSpec): EventTable[] {
   return (['alerts', 'logs'] as const).filter((t) => Object.keys(match).every((c) => matchableColumns(t).includes(c)))
 }
 
+/** One condition of a match: the column it reads and its test of the column's value. */
+export interface CompiledCondition {
+  readonly index: number
+  readonly test: (v: string | null) => boolean
+}
+
 /** Compiles `match` for `table`; throws an Error naming `where` and the bad key. */
 export function compileMatch(where: string, match: MatchSpec, table: EventTable): CompiledMatch {
+  const tests = compileConditions(where, match, table)
+  return {
+    columns: tests.map((t) => t.index).sort((a, b) => a - b),
+    test: (get) => {
+      for (const t of tests) if (!t.test(get(t.index))) return false
+      return true
+    },
+  }
+}
+
+/** The conditions of `match` for `table`; throws an Error naming `where` and the bad key. */
+export function compileConditions(where: string, match: MatchSpec, table: EventTable): CompiledCondition[] {
   const cols = eventColumns[table]
-  const tests: { index: number; test: (v: string | null) => boolean }[] = []
+  const tests: CompiledCondition[] = []
   for (const [name, cond] of Object.entries(match)) {
     const index = cols.findIndex((c) => c.name === name)
     if (index < 0 || !matchableColumns(table).includes(name)) {
@@ -90,11 +108,5 @@ export function compileMatch(where: string, match: MatchSpec, table: EventTable)
     }
     tests.push({ index, test: compileCondition(`${where}.${name}`, cond) })
   }
-  return {
-    columns: tests.map((t) => t.index).sort((a, b) => a - b),
-    test: (get) => {
-      for (const t of tests) if (!t.test(get(t.index))) return false
-      return true
-    },
-  }
+  return tests
 }
