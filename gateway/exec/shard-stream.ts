@@ -8,6 +8,7 @@
  * the whole part. Past HOLD_ROWS the rows flow on, and a later failure is 08006.
  */
 import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendCode, FrontendEncoder, decodeBackendMessage, type FormatCode } from '../../common/pgwire/index.js'
 import { remoteError } from '../session/shadow-exchange.js'
 import type { ShardTarget } from '../plan/types.js'
@@ -93,6 +94,11 @@ export class ShardStream {
         await this.#ask(edge)
         break
       } catch (e) {
+        if (this.#cancelled) {
+          // Cut off while connecting or mid-reply because the statement was cancelled: that is the error.
+          this.#error = new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
+          break
+        }
         const retry = e instanceof EdgeUnreachable && this.#passed === 0 && i + 1 < replicas.length && !this.#cancelled
         if (retry) {
           this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}${this.stats.rows > 0 ? ` after ${this.stats.rows} rows (dropped)` : ''}`)
@@ -105,6 +111,8 @@ export class ShardStream {
         break
       }
     }
+    // A cancelled shard never ends as if complete (its rows may be cut short).
+    if (this.#cancelled && !this.#error) this.#error = new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
     this.stats.ms = performance.now() - started
     this.#holding = false
     this.#done = true
