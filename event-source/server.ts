@@ -205,6 +205,9 @@ export class KubeArmorEventSource {
     this.stats.offered++
     const max = this.#opts.queueSize ?? 1000
     for (const s of subs) {
+      // KubeArmor's sender goroutine drains the queue into the transport while events are
+      // produced; a tick that generates many events at once must do the same before dropping.
+      if (s.queue.length >= max) this.#pump(s)
       if (s.queue.length >= max) this.stats.dropped++
       else s.queue.push(bytes)
     }
