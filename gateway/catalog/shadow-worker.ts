@@ -53,13 +53,28 @@ async function init(req: ShadowInit): Promise<[string, string][]> {
 }
 
 async function run(ownerKey: string, setup: string, bytes: Uint8Array): Promise<Uint8Array> {
-  if (ownerKey !== currentOwner) {
-    currentOwner = ''
-    // ROLLBACK ends a transaction a previous client's statement may have left open.
-    await simple(`ROLLBACK; RESET ROLE; RESET ALL; ${setup}`)
-    currentOwner = ownerKey
+  if (ownerKey === currentOwner) return db!.execProtocolRaw(bytes)
+  currentOwner = ''
+  // ROLLBACK ends a transaction a previous client's statement may have left open. The switch
+  // travels in the same call as the client's messages; its reply (up to its ReadyForQuery) is cut.
+  const sw = encoder.query(`ROLLBACK; RESET ROLE; RESET ALL; ${setup}`).take()
+  const all = new Uint8Array(sw.length + bytes.length)
+  all.set(sw, 0)
+  all.set(bytes, sw.length)
+  const reply = await db!.execProtocolRaw(all)
+  currentOwner = ownerKey
+  return reply.subarray(afterFirstReady(reply))
+}
+
+/** The offset just past the first ReadyForQuery message. */
+function afterFirstReady(b: Uint8Array): number {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
+  for (let at = 0; at + 5 <= b.length; ) {
+    const len = view.getInt32(at + 1)
+    if (b[at] === 0x5a) return at + 1 + len // 'Z'
+    at += 1 + len
   }
-  return db!.execProtocolRaw(bytes)
+  return 0
 }
 
 async function handle(msg: ToShadow): Promise<void> {
@@ -78,5 +93,9 @@ async function handle(msg: ToShadow): Promise<void> {
   }
 }
 
-// One request at a time, in arrival order: the main thread sends the next only after a reply.
-port.on('message', (msg: ToShadow) => void handle(msg))
+// One request at a time, in arrival order: the main thread sends a few ahead, and each waits
+// for the one before it to finish.
+let chain = Promise.resolve()
+port.on('message', (msg: ToShadow) => {
+  chain = chain.then(() => handle(msg))
+})

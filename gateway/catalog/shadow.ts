@@ -1,7 +1,9 @@
 /**
- * The main thread's handle on the shadow catalog worker: a FIFO of protocol exchanges, one at a
- * time, each with a timeout. Cancelling (or timing out) the running exchange ends the worker and
- * starts a fresh one from the image; queued exchanges of other sessions then run there.
+ * The main thread's handle on the shadow catalog worker: a FIFO of protocol exchanges, each with
+ * a timeout. Up to WINDOW exchanges are handed to the worker at once (it runs them one after the
+ * other, in order), so it never idles waiting for the next one to cross threads. Cancelling (or
+ * timing out) the running exchange ends the worker and starts a fresh one from the image; the
+ * exchanges sent behind it had not started, and are sent again there.
  */
 import { Worker } from 'node:worker_threads'
 import type { Logger } from '../../common/log.js'
@@ -18,7 +20,14 @@ interface Job {
   readonly connId: number
   readonly resolve: (b: Buffer) => void
   readonly reject: (e: Error) => void
+  /** The worker's request id, once sent. */
+  id?: number
+  /** A cancel came after it was sent: its reply is answered with 57014. */
+  cancelled?: boolean
 }
+
+/** Exchanges handed to the worker at once. */
+const WINDOW = 4
 
 export interface ShadowOptions {
   readonly users: readonly string[]
@@ -37,7 +46,10 @@ export class Shadow {
   #worker: Worker | undefined
   #ready: Promise<void> | undefined
   readonly #queue: Job[] = []
-  #running: (Job & { timer: NodeJS.Timeout }) | undefined
+  /** Sent to the worker, in order; the first is the one running. */
+  readonly #sent: Job[] = []
+  /** The running exchange's statement timeout. */
+  #timer: NodeJS.Timeout | undefined
   #nextId = 1
   #closed = false
   restarts = 0
@@ -102,33 +114,48 @@ export class Shadow {
   }
 
   #pump(): void {
-    if (this.#running || !this.#worker || this.#queue.length === 0) return
-    const ready = this.#ready
-    const job = this.#queue.shift()!
-    const timer = setTimeout(() => this.#interrupt('canceling statement due to statement timeout'), this.#opts.statementTimeoutMs)
-    this.#running = { ...job, timer }
-    void ready!.then(() => {
-      if (this.#running?.bytes !== job.bytes) return
-      this.#worker!.postMessage({ op: 'run', id: this.#nextId++, owner: job.owner, bytes: job.bytes } satisfies ToShadow)
-    })
+    const worker = this.#worker
+    if (!worker) return
+    while (this.#sent.length < WINDOW && this.#queue.length > 0) {
+      const job = this.#queue.shift()!
+      job.id = this.#nextId++
+      this.#sent.push(job)
+      const ready = this.#ready!
+      void ready.then(() => {
+        if (this.#worker === worker && this.#sent.includes(job)) worker.postMessage({ op: 'run', id: job.id!, owner: job.owner, bytes: job.bytes } satisfies ToShadow)
+      })
+    }
+    this.#armTimer()
+  }
+
+  /** The statement timeout runs for the head of the sent exchanges: the one the worker is on. */
+  #armTimer(): void {
+    if (this.#timer || this.#sent.length === 0) return
+    this.#timer = setTimeout(() => this.#interrupt('canceling statement due to statement timeout'), this.#opts.statementTimeoutMs)
   }
 
   #onReply(m: FromShadow): void {
-    const job = this.#running
-    if (!job) return
-    clearTimeout(job.timer)
-    this.#running = undefined
-    if (m.ok) job.resolve(Buffer.from(m.bytes!.buffer, m.bytes!.byteOffset, m.bytes!.byteLength))
+    const job = this.#sent[0]
+    if (!job || job.id !== m.id) return
+    this.#sent.shift()
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (job.cancelled) job.reject(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
+    else if (m.ok) job.resolve(Buffer.from(m.bytes!.buffer, m.bytes!.byteOffset, m.bytes!.byteLength))
     else job.reject(new PgError(SqlState.InternalError, 'internal error', { cause: new Error(m.error) }))
     this.#pump()
   }
 
+  /** Fails the running exchange; those sent behind it had not started and go back to the queue's front. */
   #failRunning(e: Error): void {
-    const job = this.#running
-    if (!job) return
-    clearTimeout(job.timer)
-    this.#running = undefined
-    job.reject(e)
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    const [head, ...rest] = this.#sent.splice(0)
+    for (const j of rest.reverse()) {
+      j.id = undefined
+      this.#queue.unshift(j)
+    }
+    head?.reject(e)
   }
 
   #interrupt(message: string): void {
@@ -139,8 +166,13 @@ export class Shadow {
 
   /** Cancels `connId`'s exchange, running or queued (CancelRequest). */
   cancel(connId: number): boolean {
-    if (this.#running?.connId === connId) {
+    if (this.#sent[0]?.connId === connId) {
       this.#interrupt('canceling statement due to user request')
+      return true
+    }
+    const sent = this.#sent.find((j) => j.connId === connId)
+    if (sent) {
+      sent.cancelled = true
       return true
     }
     const i = this.#queue.findIndex((j) => j.connId === connId)
@@ -151,8 +183,8 @@ export class Shadow {
 
   async close(): Promise<void> {
     this.#closed = true
-    for (const j of this.#queue.splice(0)) j.reject(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command'))
-    this.#failRunning(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command'))
+    clearTimeout(this.#timer)
+    for (const j of [...this.#sent.splice(0), ...this.#queue.splice(0)]) j.reject(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command'))
     await this.#worker?.terminate()
   }
 }

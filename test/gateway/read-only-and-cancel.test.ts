@@ -105,6 +105,38 @@ describe('read-only and cancel', () => {
     }
   })
 
+  test('statements of other sessions waiting behind a cancelled one run, each once, on the fresh catalog engine', async () => {
+    const victim = await client()
+    const others = await Promise.all([client(), client(), client(), client(), client()])
+    try {
+      const { processID, secretKey } = victim as unknown as { processID: number; secretKey: number }
+      const sleeping = victim.query('SELECT pg_sleep(30)')
+      sleeping.catch(() => {})
+      await new Promise((r) => setTimeout(r, 200))
+      // Five statements from other sessions queue behind the sleep (some already handed to the engine).
+      const waiting = others.map((c, i) => c.query(`SELECT ${i} AS i, (SELECT count(*)::int FROM pg_class WHERE relname IN ('alerts', 'logs')) AS n`))
+      await new Promise((r) => setTimeout(r, 200))
+      await new Promise<void>((resolve, reject) => {
+        const s = net.connect(gw!.port, '127.0.0.1', () => {
+          const b = Buffer.alloc(16)
+          b.writeInt32BE(16, 0)
+          b.writeInt32BE(80877102, 4)
+          b.writeInt32BE(processID, 8)
+          b.writeInt32BE(secretKey, 12)
+          s.end(b)
+        })
+        s.on('close', () => resolve())
+        s.on('error', reject)
+      })
+      await assert.rejects(sleeping, (e: pg.DatabaseError) => e.code === '57014')
+      const results = await Promise.all(waiting)
+      assert.deepEqual(results.map((r) => r.rows[0]), [0, 1, 2, 3, 4].map((i) => ({ i, n: 2 })))
+    } finally {
+      await victim.end()
+      for (const c of others) await c.end()
+    }
+  })
+
   test('a cancel with the wrong secret does nothing', async () => {
     const c = await client()
     try {
