@@ -20,8 +20,33 @@ const encoder = new FrontendEncoder()
 
 const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 
+/**
+ * Runs protocol messages and returns the raw reply. The streaming call hands the reply over as
+ * it is written; the plain one would also parse every message (for notices) that we pass on as
+ * bytes anyway. The catalog lives in memory and is read-only: nothing to sync to a file system.
+ */
+async function exec(bytes: Uint8Array): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let length = 0
+  await db!.execProtocolRawStream(bytes, {
+    syncToFs: false,
+    onRawData: (d) => {
+      chunks.push(d.slice())
+      length += d.length
+    },
+  })
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
+  return out
+}
+
 async function simple(sql: string): Promise<Buffer> {
-  const reply = await db!.execProtocolRaw(encoder.query(sql).take())
+  const reply = await exec(encoder.query(sql).take())
   return Buffer.from(reply.buffer, reply.byteOffset, reply.byteLength)
 }
 
@@ -53,7 +78,7 @@ async function init(req: ShadowInit): Promise<[string, string][]> {
 }
 
 async function run(ownerKey: string, setup: string, bytes: Uint8Array): Promise<Uint8Array> {
-  if (ownerKey === currentOwner) return db!.execProtocolRaw(bytes)
+  if (ownerKey === currentOwner) return exec(bytes)
   currentOwner = ''
   // ROLLBACK ends a transaction a previous client's statement may have left open. The switch
   // travels in the same call as the client's messages; its reply (up to its ReadyForQuery) is cut.
@@ -61,7 +86,7 @@ async function run(ownerKey: string, setup: string, bytes: Uint8Array): Promise<
   const all = new Uint8Array(sw.length + bytes.length)
   all.set(sw, 0)
   all.set(bytes, sw.length)
-  const reply = await db!.execProtocolRaw(all)
+  const reply = await exec(all)
   currentOwner = ownerKey
   return reply.subarray(afterFirstReady(reply))
 }
@@ -84,8 +109,9 @@ async function handle(msg: ToShadow): Promise<void> {
       port.postMessage({ id: msg.id, ok: true, parameters } satisfies FromShadow)
     } else {
       const out = await run(msg.owner.key, msg.owner.setup, msg.bytes)
-      const copy = out.slice()
-      port.postMessage({ id: msg.id, ok: true, bytes: copy } satisfies FromShadow, [copy.buffer as ArrayBuffer])
+      // Transferred, not copied: `out` is ours alone unless it is a view into a larger buffer.
+      const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice()
+      port.postMessage({ id: msg.id, ok: true, bytes: own } satisfies FromShadow, [own.buffer as ArrayBuffer])
     }
   } catch (e) {
     currentOwner = ''
