@@ -20,6 +20,7 @@ import { fmt, median } from './proc-stats.js'
 const run = promisify(execFile)
 const N = Number(process.env.BENCH_QUERIES ?? 2000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000)
 
 /** pgjdbc 42.x DatabaseMetaData.getColumns for table `alerts` (its query, with the patterns bound). */
 const GET_COLUMNS = `SELECT * FROM (SELECT n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND c.relname LIKE 'alerts') c WHERE true  ORDER BY nspname,c.relname,attnum`
@@ -37,10 +38,11 @@ async function latency(t: Target, sql: string, n: number): Promise<number> {
   const c = new pg.Client({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
   await c.connect()
   const times: number[] = []
-  for (let i = 0; i < n + 50; i++) {
+  // Steady state: the first WARMUP queries (JIT compilation on the gateway's side) are not timed.
+  for (let i = 0; i < n + WARMUP; i++) {
     const s = performance.now()
     await c.query(sql)
-    if (i >= 50) times.push(performance.now() - s)
+    if (i >= WARMUP) times.push(performance.now() - s)
   }
   await c.end()
   return median(times)
