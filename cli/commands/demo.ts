@@ -4,15 +4,15 @@ import type { Command } from '../command.js'
 import { connectionHelp } from '../demo/connection-help.js'
 import { startDemoNetwork, type DemoNetwork, type LogLevel } from '../demo/demo-network.js'
 import { intOption, portOption } from '../options.js'
+import { loadDemoConfig } from '../demo/demo-config.js'
 import { listenForStop } from '../stop-signal.js'
-
-const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug']
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'run a demo network on this machine: event sources, edge agents and a gateway (npm start)',
-  usage: 'fedgres demo [--edges 3] [--port 5432] [--data-dir ./.data/demo] [--rate 200]',
+  usage: 'fedgres demo [--config demo.yaml] [--edges 3] [--port 5432] [--data-dir ./.data/demo] [--rate 200]',
   options: {
+    config: { type: 'string', short: 'c' },
     edges: { type: 'string' },
     port: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -20,6 +20,7 @@ export const demoCommand: Command = {
     'log-level': { type: 'string' },
   },
   optionHelp: {
+    config: 'config file (YAML or JSON: edges, port, data_dir, rate, log_level); FEDGRES_DEMO_* variables override it, flags override both',
     edges: 'edge agents, each pulling from its own KubeArmor-protocol event source (default 3)',
     port: 'gateway port on 127.0.0.1 for PostgreSQL clients (default 5432)',
     'data-dir': 'where the edges keep their stores and the demo its passwords and certificate (default ./.data/demo)',
@@ -27,15 +28,16 @@ export const demoCommand: Command = {
     'log-level': "level of the edges', sources' and gateway's logs on stderr (default warn)",
   },
   async run(v) {
-    const level = ((v['log-level'] as string | undefined) ?? 'warn') as LogLevel
-    if (!LEVELS.includes(level)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')}`)
-    const opts = {
-      edges: intOption('edges', v.edges, 3, 1, 16),
-      port: portOption('port', v.port, 5432),
-      dataDir: resolve((v['data-dir'] as string | undefined) ?? './.data/demo'),
-      rate: intOption('rate', v.rate, 200, 0, 100_000),
-      logLevel: level,
-    }
+    // Flags win over FEDGRES_DEMO_* variables, which win over the config file.
+    const overrides: Record<string, unknown> = {}
+    if (v.edges !== undefined) overrides.edges = intOption('edges', v.edges, 3, 1, 16)
+    if (v.port !== undefined) overrides.port = portOption('port', v.port, 5432)
+    if (v.rate !== undefined) overrides.rate = intOption('rate', v.rate, 200, 0, 100_000)
+    if (v['data-dir'] !== undefined) overrides.data_dir = v['data-dir']
+    if (v['log-level'] !== undefined) overrides.log_level = v['log-level']
+    const cfg = loadDemoConfig({ file: v.config as string | undefined, overrides: overrides as never })
+    const level: LogLevel = cfg.log_level
+    const opts = { edges: cfg.edges, port: cfg.port, dataDir: resolve(cfg.data_dir), rate: cfg.rate, logLevel: level }
     const log = rootLogger('fedgres', level === 'debug' ? 'debug' : 'info').child({ component: 'demo' })
     const stop = listenForStop((signal) => log.warn('stopping at once', { signal }))
     let starting = true

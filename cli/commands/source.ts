@@ -1,6 +1,7 @@
 import { rootLogger } from '../../common/log.js'
 import { KubeArmorEventSource } from '../../event-source/server.js'
 import type { Command } from '../command.js'
+import { loadSourceConfig } from '../../event-source/source-config.js'
 import type { Logger } from '../../common/log.js'
 import client from 'prom-client'
 import { startHttpEndpoint } from '../../common/http-endpoint.js'
@@ -37,11 +38,19 @@ async function benchmarkRun(src: KubeArmorEventSource, rate: number, seconds: nu
   })
 }
 
+/** A numeric flag, checked here so a typo names the flag. */
+function flagNumber(name: string, raw: string): number {
+  const n = Number(raw)
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got '${raw}'`)
+  return n
+}
+
 export const sourceCommand: Command = {
   name: 'source',
   summary: 'run a KubeArmor-protocol event source (a simulator of a KubeArmor daemon or relay)',
-  usage: 'fedgres source [--port 32767] [--rate 200] [--hosts node-1,node-2] [--cluster name]',
+  usage: 'fedgres source [--config source.yaml] [--port 32767] [--rate 200] [--hosts node-1,node-2] [--cluster name]',
   options: {
+    config: { type: 'string', short: 'c' },
     host: { type: 'string' },
     port: { type: 'string' },
     rate: { type: 'string' },
@@ -56,6 +65,7 @@ export const sourceCommand: Command = {
     'log-level': { type: 'string' },
   },
   optionHelp: {
+    config: 'config file (YAML or JSON: host, port, rate, hosts, cluster, seed, mode, limit, tls, metrics_port, log_level); FEDGRES_SOURCE_* variables override it, flags override both',
     host: 'address to listen on (default 127.0.0.1)',
     port: 'gRPC port (default 32767, KubeArmor\'s)',
     rate: 'events per second, alerts and logs together (default 200)',
@@ -70,29 +80,31 @@ export const sourceCommand: Command = {
     'log-level': 'error, warn, info or debug',
   },
   async run(v) {
-    const log = rootLogger('event-source', (v['log-level'] as string) ?? 'info')
-    const num = (name: string, dflt: number) => {
-      const raw = v[name] as string | undefined
-      if (raw === undefined) return dflt
-      const n = Number(raw)
-      if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got '${raw}'`)
-      return n
+    // Flags win over FEDGRES_SOURCE_* variables, which win over the config file.
+    const overrides: Record<string, unknown> = {}
+    for (const key of ['host', 'cluster', 'mode'] as const) if (v[key] !== undefined) overrides[key] = v[key]
+    for (const [flag, key] of [['port', 'port'], ['rate', 'rate'], ['seed', 'seed'], ['limit', 'limit'], ['metrics-port', 'metrics_port']] as const) {
+      if (v[flag] !== undefined) overrides[key] = flagNumber(flag, v[flag] as string)
     }
-    const mode = (v.mode as string | undefined) ?? 'exact'
-    if (mode !== 'exact' && mode !== 'fast') throw new Error(`--mode must be exact or fast, got '${mode}'`)
+    if (v.hosts !== undefined) overrides.hosts = (v.hosts as string).split(',').filter(Boolean)
+    if (v['log-level'] !== undefined) overrides.log_level = v['log-level']
+    const cfg = loadSourceConfig({ file: v.config as string | undefined, overrides: overrides as never })
+    const log = rootLogger('event-source', cfg.log_level)
+    const num = (name: string, dflt: number) => (v[name] === undefined ? dflt : flagNumber(name, v[name] as string))
     const src = new KubeArmorEventSource({
-      host: (v.host as string) ?? '127.0.0.1',
-      port: num('port', 32767),
-      rate: num('rate', 200),
-      hosts: ((v.hosts as string | undefined) ?? (process.env.HOSTNAME || 'node-1')).split(',').filter(Boolean),
-      cluster: (v.cluster as string) ?? 'default',
-      seed: num('seed', 1),
-      mode,
-      limit: v.limit === undefined ? undefined : num('limit', 0),
+      host: cfg.host,
+      port: cfg.port,
+      rate: cfg.rate,
+      hosts: cfg.hosts,
+      cluster: cfg.cluster,
+      seed: cfg.seed,
+      mode: cfg.mode,
+      limit: cfg.limit,
+      tls: cfg.tls,
     })
     const port = await src.start()
-    const metrics = v['metrics-port'] === undefined ? undefined : await startSourceMetrics(src, (v.host as string) ?? '127.0.0.1', num('metrics-port', 0))
-    log.info('event source ready', { address: src.address, port, rate: num('rate', 200), metricsPort: metrics?.port })
+    const metrics = cfg.metrics_port === undefined ? undefined : await startSourceMetrics(src, cfg.host, cfg.metrics_port)
+    log.info('event source ready', { address: src.address, port, rate: cfg.rate, metricsPort: metrics?.port })
     const timer = setInterval(() => log.debug('event source stats', { ...src.stats }), 5000)
     if (v['run-rate'] !== undefined) void benchmarkRun(src, num('run-rate', 0), num('run-seconds', 10), log)
     await new Promise<void>((resolve) => {

@@ -5,10 +5,35 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
-import { fedgresBin } from '../helpers/cli-process.js'
+import * as grpc from '@grpc/grpc-js'
+import { feederTypes, METHODS } from '../../edge-agent/ingest/kubearmor-proto.js'
+import { fedgresBin, startCli } from '../helpers/cli-process.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
 const run = promisify(execFile)
+
+/** The first system log a KubeArmor-protocol server sends, over its own gRPC API. */
+function firstLog(address: string): Promise<Record<string, unknown>> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure())
+  const Log = feederTypes().Log
+  const Req = feederTypes().RequestMessage
+  return new Promise((resolve, reject) => {
+    const call = client.makeServerStreamRequest(
+      METHODS.WatchLogs,
+      (m: object) => Buffer.from(Req.encode(Req.fromObject(m)).finish()),
+      (b: Buffer) => Log.toObject(Log.decode(b)) as Record<string, unknown>,
+      { Filter: 'system' },
+    )
+    call.once('data', (ev: Record<string, unknown>) => {
+      call.cancel()
+      client.close()
+      resolve(ev)
+    })
+    call.once('error', (e: Error & { code?: number }) => {
+      if (e.code !== grpc.status.CANCELLED) reject(e)
+    })
+  })
+}
 
 async function fedgres(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -45,6 +70,48 @@ test('a bad config file names the bad key and exits non-zero', async () => {
     assert.notEqual(e.code, 0)
     assert.match(e.stderr, /edge_id/)
   } finally {
+    dir.dispose()
+  }
+})
+
+test('source and demo take a config file and FEDGRES_* overrides too, and name a bad key', async () => {
+  const dir = tempDir('fedgres-cfg-')
+  try {
+    const src = join(dir.path, 'source.yaml')
+    writeFileSync(src, 'port: 0\nrate: 0\nhosts: [cfg-node]\nmode: fastest\n')
+    const bad = await fedgres(['source', '--config', src])
+    assert.notEqual(bad.code, 0)
+    assert.match(bad.stderr, /mode/)
+    const demo = join(dir.path, 'demo.json')
+    writeFileSync(demo, JSON.stringify({ edges: 2, port: 0, edgs: 3 }))
+    const badDemo = await fedgres(['demo', '--config', demo])
+    assert.notEqual(badDemo.code, 0)
+    assert.match(badDemo.stderr, /edgs/)
+    // An environment override that breaks a rule is named as well.
+    const envBad = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [fedgresBin(), 'demo', '--port', '0'], { env: { ...process.env, FEDGRES_DEMO_EDGES: '99' } }, (e, _out, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stderr })),
+    )
+    assert.notEqual(envBad.code, 0)
+    assert.match(envBad.stderr, /edges/)
+  } finally {
+    dir.dispose()
+  }
+})
+
+test('fedgres source reads its config file, with FEDGRES_SOURCE_* over it and flags over both', async () => {
+  const dir = tempDir('fedgres-cfg-')
+  const file = join(dir.path, 'source.yaml')
+  writeFileSync(file, 'host: 127.0.0.1\nport: 0\nrate: 7\nhosts: [from-file]\ncluster: from-file\n')
+  const p = startCli(['source', '--config', file, '--rate', '9'], { FEDGRES_SOURCE_CLUSTER: 'from-env' })
+  try {
+    const ready = await p.waitForLog('event source ready', 30_000)
+    assert.equal(ready.rate, 9, 'the flag wins over the file')
+    const ev = await firstLog(String(ready.address))
+    assert.equal(ev.ClusterName, 'from-env', 'the environment wins over the file')
+    assert.equal(ev.HostName, 'from-file')
+  } finally {
+    p.kill('SIGTERM')
+    await p.exited
     dir.dispose()
   }
 })
