@@ -10,7 +10,8 @@ import type { FiredAlert } from './alert.js'
 import { alertRuleSchema, sinkConfigSchema, type SinkConfig } from './alert-config.js'
 import { AlertEngine, type AlertEngineOptions } from './alert-engine.js'
 import type { StatusSnapshot } from './status-watcher.js'
-import { captureLogger, parseRfc5424, startHttpReceiver, startSyslogReceiver, type HttpReceiver } from './testing/receivers.js'
+import { parseRfc5424, startHttpReceiver, startSyslogReceiver, type HttpReceiver } from '../../test/helpers/alert-receivers.js'
+import { captureLogger } from '../../test/helpers/capture-logger.js'
 
 const root = mkdtempSync(join(tmpdir(), 'fedgres-alert-engine-'))
 after(() => rmSync(root, { recursive: true, force: true }))

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAlert, type FiredAlert } from './alert.js'
 import { Outbox, type OutboxEntry } from './outbox.js'
-import { captureLogger } from './testing/receivers.js'
+import { captureLogger } from '../../test/helpers/capture-logger.js'
 
 const root = mkdtempSync(join(tmpdir(), 'fedgres-outbox-'))
 after(() => rmSync(root, { recursive: true, force: true }))

@@ -13,7 +13,7 @@ import { retryAfterMs } from './http-post.js'
 import { DeliveryError } from './sink.js'
 import { SlackSink } from './slack-sink.js'
 import { SyslogSink } from './syslog-sink.js'
-import { parseRfc5424, startHttpReceiver, startSyslogReceiver } from './testing/receivers.js'
+import { parseRfc5424, startHttpReceiver, startSyslogReceiver } from '../../test/helpers/alert-receivers.js'
 import { WebhookSink } from './webhook-sink.js'
 
 const alert: FiredAlert = {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { tmpdir } from 'node:os'
 import { statusConditionSchema } from './alert-config.js'
 import { diskUsage, StatusWatcher, type DiskUsage, type StatusFiring, type StatusSnapshot } from './status-watcher.js'
-import { captureLogger } from './testing/receivers.js'
+import { captureLogger } from '../../test/helpers/capture-logger.js'
 
 const T0 = Date.parse('2025-12-16T05:00:00Z')
 

@@ -11,7 +11,7 @@ import {
   syslogSeverity,
   type SyslogMessage,
 } from './syslog-message.js'
-import { FrameSplitter, parseRfc5424 } from './testing/receivers.js'
+import { FrameSplitter, parseRfc5424 } from '../../test/helpers/alert-receivers.js'
 
 const base: SyslogMessage = {
   facility: 4,

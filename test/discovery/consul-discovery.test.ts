@@ -8,8 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Writable } from 'node:stream'
-import winston from 'winston'
+import type winston from 'winston'
 import { nextIndex } from '../../common/consul/blocking-watch.js'
 import { ConsulClient } from '../../common/consul/consul-client.js'
 import { TokenBucket } from '../../common/consul/rate-limiter.js'
@@ -18,22 +17,11 @@ import { ConsulDiscovery } from '../../gateway/discovery/consul-discovery.js'
 import type { EdgeView } from '../../gateway/discovery/edge-view.js'
 import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
 import { startConsulTestServer, type ConsulTestServer } from '../consul/consul-test-server.js'
+import { captureLogger } from '../helpers/capture-logger.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 const TTL_MS = 1500
 const WAIT_MS = 2000
-
-function captureLogger(): { log: winston.Logger; entries: Record<string, unknown>[] } {
-  const entries: Record<string, unknown>[] = []
-  const stream = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _enc, cb) {
-      entries.push(info)
-      cb()
-    },
-  })
-  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }), entries }
-}
 
 function synopsis(edgeId: string, version: number, hosts: string[] = []): Synopsis {
   const table = { rows: 0, minTime: null, maxTime: null, values: { cluster_name: [], host_name: hosts, namespace_name: [], tags: [] } }

@@ -5,8 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
-import winston from 'winston'
+import type winston from 'winston'
 import { ConsulMetaError, validateServiceMeta } from '../../common/consul/consul-client.js'
 import { ConsulRegistration, type ConsulRegistrationOptions } from '../../edge-agent/registry/consul-registration.js'
 import { advertisedEndpoint, createPublisher } from '../../edge-agent/registry/index.js'
@@ -14,21 +13,10 @@ import { LocalPublisher } from '../../edge-agent/registry/publisher.js'
 import { edgeConfigSchema } from '../../edge-agent/config.js'
 import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
 import { startConsulTestServer, type ConsulTestServer } from '../consul/consul-test-server.js'
+import { captureLogger } from '../helpers/capture-logger.js'
 import { waitFor, sleep } from '../helpers/wait.js'
 
 const TTL_MS = 1500
-
-function captureLogger(): { log: winston.Logger; entries: Record<string, unknown>[] } {
-  const entries: Record<string, unknown>[] = []
-  const stream = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _enc, cb) {
-      entries.push(info)
-      cb()
-    },
-  })
-  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }), entries }
-}
 
 function synopsis(edgeId: string, version: number, hosts: string[] = []): Synopsis {
   const table = { rows: 0, minTime: null, maxTime: null, values: { cluster_name: [], host_name: hosts, namespace_name: [], tags: [] } }

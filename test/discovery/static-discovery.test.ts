@@ -8,30 +8,17 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { Writable } from 'node:stream'
-import winston from 'winston'
 import { StaticDiscovery } from '../../gateway/discovery/static-discovery.js'
 import { createDiscovery } from '../../gateway/discovery/index.js'
 import type { EdgeView } from '../../gateway/discovery/edge-view.js'
 import { gatewayConfigSchema } from '../../gateway/config.js'
 import type { Synopsis } from '../../schema/synopsis.js'
+import { captureLogger } from '../helpers/capture-logger.js'
 import { freePort } from '../helpers/free-port.js'
 import { startNativePostgres, type NativePg } from '../helpers/native-pg.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 const POLL_MS = 200
-
-function captureLogger(): { log: winston.Logger; entries: Record<string, unknown>[] } {
-  const entries: Record<string, unknown>[] = []
-  const stream = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _enc, cb) {
-      entries.push(info)
-      cb()
-    },
-  })
-  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }), entries }
-}
 
 function synopsis(edgeId: string, version: number, hosts: string[] = []): Synopsis {
   const table = { rows: 0, minTime: null, maxTime: null, values: { cluster_name: [], host_name: hosts, namespace_name: [], tags: [] } }

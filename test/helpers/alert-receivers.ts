@@ -1,14 +1,11 @@
 /**
  * Receivers for the alert tests: an HTTP endpoint that records what was POSTed, a syslog
  * collector over TCP or TLS that splits octet-counted frames (RFC 6587 §3.4.1) and parses each
- * RFC 5424 message (§6) on its own, independently of syslog-message.ts, and a logger that keeps
- * its entries.
+ * RFC 5424 message (§6) on its own, independently of syslog-message.ts.
  */
 import http from 'node:http'
 import net from 'node:net'
-import { Writable } from 'node:stream'
 import tls from 'node:tls'
-import winston from 'winston'
 
 export interface ReceivedRequest {
   readonly method: string
@@ -185,16 +182,4 @@ export async function startSyslogReceiver(opts: { port?: number; tls?: { cert: s
         server.close(() => resolve())
       }),
   }
-}
-
-export function captureLogger(): { log: winston.Logger; entries: Record<string, unknown>[] } {
-  const entries: Record<string, unknown>[] = []
-  const stream = new Writable({
-    objectMode: true,
-    write(info: Record<string, unknown>, _enc, cb) {
-      entries.push(info)
-      cb()
-    },
-  })
-  return { log: winston.createLogger({ level: 'debug', transports: [new winston.transports.Stream({ stream })] }), entries }
 }
