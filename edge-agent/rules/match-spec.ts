@@ -29,12 +29,6 @@ type Condition = z.infer<typeof conditionSchema>
 /** Reads column `index` of the current event (as stored; null for NULL). */
 export type FieldGetter = (index: number) => string | null
 
-export interface CompiledMatch {
-  /** Column indexes the match reads, in the table's column order. */
-  readonly columns: readonly number[]
-  test(get: FieldGetter): boolean
-}
-
 /** Columns a rule may test: the event's own scalar fields (not time, edge_id, tags or JSON). */
 const MATCHABLE = new Set(['text', 'integer', 'bigint'])
 export const matchableColumns = (table: EventTable) => eventColumns[table].filter((c) => MATCHABLE.has(c.type) && c.name !== 'edge_id').map((c) => c.name)
@@ -82,18 +76,6 @@ export function tablesFor(match: MatchSpec): EventTable[] {
 export interface CompiledCondition {
   readonly index: number
   readonly test: (v: string | null) => boolean
-}
-
-/** Compiles `match` for `table`; throws an Error naming `where` and the bad key. */
-export function compileMatch(where: string, match: MatchSpec, table: EventTable): CompiledMatch {
-  const tests = compileConditions(where, match, table)
-  return {
-    columns: tests.map((t) => t.index).sort((a, b) => a - b),
-    test: (get) => {
-      for (const t of tests) if (!t.test(get(t.index))) return false
-      return true
-    },
-  }
 }
 
 /** The conditions of `match` for `table`; throws an Error naming `where` and the bad key. */

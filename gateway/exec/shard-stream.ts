@@ -94,11 +94,7 @@ export class ShardStream {
         await this.#ask(edge)
         break
       } catch (e) {
-        if (this.#cancelled) {
-          // Cut off while connecting or mid-reply because the statement was cancelled: that is the error.
-          this.#error = new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
-          break
-        }
+        if (this.#cancelled) break // cut off by the cancel: the error is set below
         const retry = e instanceof EdgeUnreachable && this.#passed === 0 && i + 1 < replicas.length && !this.#cancelled
         if (retry) {
           this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}${this.stats.rows > 0 ? ` after ${this.stats.rows} rows (dropped)` : ''}`)

@@ -35,9 +35,9 @@ function firstLog(address: string): Promise<Record<string, unknown>> {
   })
 }
 
-async function fedgres(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function fedgres(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [fedgresBin(), ...args])
+    const { stdout, stderr } = await run(process.execPath, [fedgresBin(), ...args], { env: { ...process.env, ...env } })
     return { code: 0, stdout, stderr }
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string }
@@ -88,9 +88,7 @@ test('source and demo take a config file and FEDGRES_* overrides too, and name a
     assert.notEqual(badDemo.code, 0)
     assert.match(badDemo.stderr, /edgs/)
     // An environment override that breaks a rule is named as well.
-    const envBad = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(process.execPath, [fedgresBin(), 'demo', '--port', '0'], { env: { ...process.env, FEDGRES_DEMO_EDGES: '99' } }, (e, _out, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stderr })),
-    )
+    const envBad = await fedgres(['demo', '--port', '0'], { FEDGRES_DEMO_EDGES: '99' })
     assert.notEqual(envBad.code, 0)
     assert.match(envBad.stderr, /edges/)
   } finally {

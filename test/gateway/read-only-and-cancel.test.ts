@@ -5,6 +5,22 @@ import net from 'node:net'
 import pg from 'pg'
 import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 
+/** A CancelRequest on its own connection, encoded here (not with the product's encoder). */
+function sendCancel(port: number, processID: number, secretKey: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      const b = Buffer.alloc(16)
+      b.writeInt32BE(16, 0)
+      b.writeInt32BE(80877102, 4)
+      b.writeInt32BE(processID, 8)
+      b.writeInt32BE(secretKey, 12)
+      s.end(b)
+    })
+    s.on('close', () => resolve())
+    s.on('error', reject)
+  })
+}
+
 describe('read-only and cancel', () => {
   let gw: GatewayFixture | undefined
   before(async () => {
@@ -79,18 +95,7 @@ describe('read-only and cancel', () => {
       const sleeping = victim.query('SELECT pg_sleep(30)').then(() => assert.fail('not cancelled'), (e: unknown) => Promise.reject(e))
       sleeping.catch(() => {}) // asserted below
       await new Promise((r) => setTimeout(r, 300))
-      await new Promise<void>((resolve, reject) => {
-        const s = net.connect(gw!.port, '127.0.0.1', () => {
-          const b = Buffer.alloc(16)
-          b.writeInt32BE(16, 0)
-          b.writeInt32BE(80877102, 4)
-          b.writeInt32BE(processID, 8)
-          b.writeInt32BE(secretKey, 12)
-          s.end(b)
-        })
-        s.on('close', () => resolve())
-        s.on('error', reject)
-      })
+      await sendCancel(gw!.port, processID, secretKey)
       await assert.rejects(sleeping, (e: pg.DatabaseError) => {
         assert.equal(e.code, '57014')
         assert.equal(e.message, 'canceling statement due to user request')
@@ -116,18 +121,7 @@ describe('read-only and cancel', () => {
       // Five statements from other sessions queue behind the sleep (some already handed to the engine).
       const waiting = others.map((c, i) => c.query(`SELECT ${i} AS i, (SELECT count(*)::int FROM pg_class WHERE relname IN ('alerts', 'logs')) AS n`))
       await new Promise((r) => setTimeout(r, 200))
-      await new Promise<void>((resolve, reject) => {
-        const s = net.connect(gw!.port, '127.0.0.1', () => {
-          const b = Buffer.alloc(16)
-          b.writeInt32BE(16, 0)
-          b.writeInt32BE(80877102, 4)
-          b.writeInt32BE(processID, 8)
-          b.writeInt32BE(secretKey, 12)
-          s.end(b)
-        })
-        s.on('close', () => resolve())
-        s.on('error', reject)
-      })
+      await sendCancel(gw!.port, processID, secretKey)
       await assert.rejects(sleeping, (e: pg.DatabaseError) => e.code === '57014')
       const results = await Promise.all(waiting)
       assert.deepEqual(results.map((r) => r.rows[0]), [0, 1, 2, 3, 4].map((i) => ({ i, n: 2 })))
@@ -142,17 +136,7 @@ describe('read-only and cancel', () => {
     try {
       const { processID } = c as unknown as { processID: number }
       const running = c.query('SELECT pg_sleep(0.5) AS s')
-      await new Promise<void>((resolve) => {
-        const s = net.connect(gw!.port, '127.0.0.1', () => {
-          const b = Buffer.alloc(16)
-          b.writeInt32BE(16, 0)
-          b.writeInt32BE(80877102, 4)
-          b.writeInt32BE(processID, 8)
-          b.writeInt32BE(12345, 12)
-          s.end(b)
-        })
-        s.on('close', () => resolve())
-      })
+      await sendCancel(gw!.port, processID, 12345)
       assert.equal((await running).rowCount, 1)
     } finally {
       await c.end()
