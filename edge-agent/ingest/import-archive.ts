@@ -11,6 +11,7 @@ import { eventColumns, type EventTable } from '../../schema/index.js'
 import { CsvRecords, manifestNameFor, parseManifest, type ArchiveManifest } from '../retention/archive-format.js'
 import type { SpoolWriter } from '../spool/spool-writer.js'
 import { COPY_NULL, copyEscape } from '../store/copy-text.js'
+import { parseArrayLiteral } from '../../common/text-array.js'
 
 export const isArchiveFile = (file: string) => file.endsWith('.csv.gz') || file.endsWith('.manifest.json')
 
@@ -46,28 +47,11 @@ function micros(text: string, where: string): number {
   return Date.parse(`${m[1]}T${m[2]}Z`) * 1000 + Number((m[3] ?? '').padEnd(6, '0'))
 }
 
-/** The elements of a text[] value as PostgreSQL prints it ({a,"b c"}). */
-export function parseTextArray(text: string): string[] {
-  const out: string[] = []
-  const body = text.slice(1, -1)
-  let i = 0
-  while (i < body.length) {
-    if (body[i] === '"') {
-      let v = ''
-      i++
-      while (i < body.length && body[i] !== '"') {
-        if (body[i] === '\\') i++
-        v += body[i++]
-      }
-      out.push(v)
-      i += 2 // closing quote and comma
-    } else {
-      const end = body.indexOf(',', i)
-      out.push(body.slice(i, end < 0 ? body.length : end))
-      i = end < 0 ? body.length : end + 1
-    }
-  }
-  return out
+/** The tags of an archived row (a text[] as PostgreSQL prints it). */
+function tagsOf(text: string, where: string): string[] {
+  const tags = parseArrayLiteral(text)
+  if (!tags) throw new ArchiveError(where, `tags '${text}' is not a text[] value`)
+  return tags.filter((t): t is string => t !== null)
 }
 
 /** Stages one archive's rows into `spool`; returns the rows staged. */
@@ -99,7 +83,7 @@ export async function stageArchive(file: string, spool: SpoolWriter, edgeId: str
       const values = cols.map((c) => (c.name === 'edge_id' ? edgeId : header!.has(c.name) ? record[header!.get(c.name)!] : undefined))
       spool.append(table, values.map((v) => (v === undefined ? COPY_NULL : copyEscape(v))).join('\t') + '\n')
       const tags = values[tagsCol]
-      observe?.(table, values[clusterCol] ?? null, values[hostCol] ?? null, values[nsCol] ?? null, tags === undefined ? [] : parseTextArray(tags), micros(values[timeCol] ?? '', dataFile))
+      observe?.(table, values[clusterCol] ?? null, values[hostCol] ?? null, values[nsCol] ?? null, tags === undefined ? [] : tagsOf(tags, dataFile), micros(values[timeCol] ?? '', dataFile))
       rows++
     }
   }

@@ -2,7 +2,7 @@
  * The client's bound parameters as pruning reads them: text, a text array, or a timestamp in
  * microseconds. A value this cannot read is simply unknown: it never prunes.
  */
-import { parseArrayLiteral } from '../plan/prune.js'
+import { parseArrayLiteral } from '../../common/text-array.js'
 import type { PruneValue } from '../plan/types.js'
 
 const TEXTLIKE = new Set([25, 1043, 19, 1042, 0, 705])

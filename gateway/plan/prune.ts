@@ -9,6 +9,7 @@ import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import { body, conjuncts, kind, refNames, type Node } from './ast.js'
 import { parseTimestampMicros } from './timestamp-literal.js'
 import type { PrunedEdge, PruneValue, ShardTarget } from './types.js'
+import { parseArrayLiteral } from '../../common/text-array.js'
 
 type ValueColumn = Exclude<SynopsisColumn, 'tags'>
 const VALUE_COLUMNS = new Set<string>(['cluster_name', 'host_name', 'namespace_name'])
@@ -98,41 +99,6 @@ function arrayValues(n: unknown, ctx: PruneContext): (string | null)[] | undefin
   return undefined
 }
 
-/** A one-dimensional text array literal ('{a,"b c",NULL}'); undefined for anything fancier. */
-export function parseArrayLiteral(s: string): (string | null)[] | undefined {
-  const t = s.trim()
-  if (!t.startsWith('{') || !t.endsWith('}')) return undefined
-  const inner = t.slice(1, -1)
-  if (inner.trim() === '') return []
-  const out: (string | null)[] = []
-  let i = 0
-  while (i <= inner.length) {
-    while (inner[i] === ' ') i++
-    if (inner[i] === '"') {
-      let v = ''
-      i++
-      while (i < inner.length && inner[i] !== '"') {
-        if (inner[i] === '\\') i++
-        v += inner[i++]
-      }
-      if (inner[i] !== '"') return undefined
-      i++
-      out.push(v)
-    } else {
-      let j = i
-      while (j < inner.length && inner[j] !== ',') j++
-      const raw = inner.slice(i, j).trim()
-      if (raw.includes('{') || raw.includes('"') || raw.includes('\\')) return undefined
-      out.push(raw.toUpperCase() === 'NULL' ? null : raw)
-      i = j
-    }
-    while (inner[i] === ' ') i++
-    if (i >= inner.length) break
-    if (inner[i] !== ',') return undefined
-    i++
-  }
-  return out
-}
 
 const UNIT_MICROS: Record<string, number> = { microsecond: 1, millisecond: 1e3, second: 1e6, minute: 6e7, hour: 3.6e9, day: 8.64e10, week: 6.048e11 }
 
