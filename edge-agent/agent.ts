@@ -143,7 +143,7 @@ export class EdgeAgent {
     this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => Math.max(0, this.counters.received - this.counters.stored) }, this.#log)
     for (const s of cfg.sources) {
       const client = new KubeArmorClient(
-        { address: s.address, tls: s.tls && { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, serverName: s.tls.server_name }, healthIntervalSec: s.health_interval / 1000 },
+        { address: s.address, tls: s.tls && { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, serverName: s.tls.server_name }, healthIntervalSec: s.health_interval / 1000, backoffMaxMs: s.reconnect_max },
         (table, ev) => this.#onEvent(client, table, ev),
         this.#log,
       )

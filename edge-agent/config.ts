@@ -31,6 +31,8 @@ const source = z.strictObject({
   address: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, e.g. localhost:32767'),
   tls: tlsFiles.optional(),
   health_interval: zDuration.default(30_000),
+  /** The ceiling of the jittered reconnect backoff (it starts at 250 ms and doubles). */
+  reconnect_max: zDuration.default(30_000),
 })
 
 const user = z.strictObject({
@@ -54,7 +56,7 @@ export const edgeConfigSchema = z.strictObject({
   cluster: z.string().default('default'),
   shard: z.string().optional(),
   node_tags: z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/)).default([]),
-  sources: z.array(source).min(1, 'at least one KubeArmor source is needed').default([{ address: 'localhost:32767', health_interval: 30_000 }]),
+  sources: z.array(source).min(1, 'at least one KubeArmor source is needed').default([{ address: 'localhost:32767', health_interval: 30_000, reconnect_max: 30_000 }]),
   serve: z
     .strictObject({
       host: z.string().default('0.0.0.0'),

@@ -32,7 +32,7 @@ export const edgeCommand: Command = {
     if (v['edge-id']) overrides.edge_id = v['edge-id']
     if (v['log-level']) overrides.log_level = v['log-level']
     const cfg = loadEdgeConfig({ file: v.config as string | undefined, overrides: overrides as never })
-    if (v.source) cfg.sources = (v.source as string[]).map((address) => ({ address, health_interval: 30_000 }))
+    if (v.source) cfg.sources = (v.source as string[]).map((address) => ({ address, health_interval: 30_000, reconnect_max: 30_000 }))
     if (v.port) cfg.serve.port = Number(v.port)
     if (v['metrics-port']) cfg.metrics = { host: cfg.metrics?.host ?? '0.0.0.0', port: Number(v['metrics-port']) }
     const log = rootLogger('edge-agent', cfg.log_level).child({ edgeId: cfg.edge_id })

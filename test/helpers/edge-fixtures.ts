@@ -7,7 +7,7 @@ export function edgeConfig(dataDir: string, sources: string[], extra: Record<str
   return edgeConfigSchema.parse({
     edge_id: 'edge-test',
     data_dir: dataDir,
-    sources: sources.map((address) => ({ address, health_interval: '5s' })),
+    sources: sources.map((address) => ({ address, health_interval: '5s', reconnect_max: '1s' })),
     synopsis: { publish_grace: 0 },
     log_level: 'warn',
     ...extra,
