@@ -168,6 +168,9 @@ export class EdgeConnection {
     return this.#exchange(bytes, (f, done) => {
       if (f[0] === BackendCode.ReadyForQuery) {
         this.busy = false
+        // A reader that paused the socket may still get the rest of the chunk, ReadyForQuery
+        // included: the batch is over, so the connection must not go back to the pool paused.
+        this.#socket.resume()
         done()
       } else onFrame(f)
     }).catch((e: unknown) => {

@@ -158,6 +158,7 @@ export class ShardStream {
     } finally {
       clearTimeout(this.#timer)
       this.#conn = undefined
+      this.#paused = false
     }
     this.pool.release(conn)
     if (sqlError) throw sqlError

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { rootLogger } from '../../common/log.js'
+import { BackendCode, FrontendEncoder } from '../../common/pgwire/index.js'
+import { WireServer } from '../../common/pgwire/server/server.js'
+import { makeScramSecret } from '../../common/scram.js'
+import { EdgePool } from './edge-pool.js'
+
+const log = rootLogger('test', 'error')
+const ROWS = 3
+
+describe('edge connection', () => {
+  let server: WireServer
+  let port: number
+  before(async () => {
+    server = new WireServer({
+      host: '127.0.0.1',
+      port: 0,
+      database: 'edge',
+      users: new Map([['gw', makeScramSecret('gw-secret')]]),
+      maxConnections: 10,
+      log,
+      // Answers every Sync with a few rows and ReadyForQuery, written at once (one TCP chunk).
+      createSession: async () => ({
+        start: async () => {},
+        handle: async (msg, out) => {
+          if (msg.type !== 'Sync') return
+          for (let i = 0; i < ROWS; i++) out.enc.dataRow([String(i)])
+          out.enc.commandComplete(`SELECT ${ROWS}`)
+          out.readyForQuery('I')
+          await out.flush()
+        },
+        cancel: () => {},
+        close: async () => {},
+      }),
+    })
+    port = await server.listen()
+  })
+  after(() => server.close())
+
+  test('a connection paused by its reader mid-reply goes back to the pool able to run again', async () => {
+    const pool = new EdgePool({ user: 'gw', password: 'gw-secret', database: 'edge' }, 2000)
+    const address = { edgeId: 'edge-x', host: '127.0.0.1', port, tls: false }
+    const batch = new FrontendEncoder().sync().take()
+    const conn = await pool.acquire(address)
+    let rows = 0
+    // The reader pauses at the first row, as a shard with a full queue does; the rest of the
+    // chunk, ReadyForQuery included, is still delivered.
+    await conn.run(batch, (f) => {
+      if (f[0] === BackendCode.DataRow && rows++ === 0) conn.pause()
+    })
+    assert.equal(rows, ROWS)
+    pool.release(conn)
+    const again = await pool.acquire(address)
+    assert.equal(again, conn, 'the pooled connection is reused')
+    let second = 0
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the reused connection never answered')), 3000).unref())
+    await Promise.race([again.run(batch, (f) => void (f[0] === BackendCode.DataRow && second++)), timeout])
+    assert.equal(second, ROWS)
+    pool.close()
+  })
+})
