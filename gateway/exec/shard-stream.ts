@@ -65,6 +65,8 @@ export class ShardStream {
   #passed = 0
   #timer: NodeJS.Timeout | undefined
   #timedOut = false
+  /** When the edge was last heard from (or reading resumed). */
+  #heard = 0
   /** Aborts a connection attempt in progress when the shard is cancelled. */
   readonly #connecting = new AbortController()
   readonly #bytes: Buffer
@@ -125,13 +127,23 @@ export class ShardStream {
     let completes = 0
     let sqlError: PgError | undefined
     const prelude = this.#prelude
-    this.#timer = setTimeout(() => {
+    // fedgres.edge_timeout is how long an edge may stay silent: a reply that keeps streaming
+    // (or waits on a slow client, reading paused) is not cut off however long it runs.
+    this.#heard = performance.now()
+    const check = () => {
+      const silent = performance.now() - this.#heard
+      if (this.#paused || silent < this.timeoutMs) {
+        this.#timer = setTimeout(check, this.#paused ? this.timeoutMs : this.timeoutMs - silent)
+        return
+      }
       this.#timedOut = true
       conn.cancel()
       conn.close()
-    }, this.timeoutMs)
+    }
+    this.#timer = setTimeout(check, this.timeoutMs)
     try {
       await conn.run(this.#bytes, (f) => {
+        this.#heard = performance.now()
         const t = f[0]
         if (t === BackendCode.DataRow) {
           if (completes < prelude) return
@@ -153,7 +165,7 @@ export class ShardStream {
       })
     } catch (e) {
       if (this.#cancelled) return
-      if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.timeoutMs} ms (fedgres.edge_timeout)`)
+      if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.timeoutMs} ms (fedgres.edge_timeout)${this.stats.rows > 0 ? ` after ${this.stats.rows} rows` : ''}`)
       throw e
     } finally {
       clearTimeout(this.#timer)
@@ -197,6 +209,7 @@ export class ShardStream {
       this.#passed++
       if (this.#paused && this.#queue.length < LOW_WATER) {
         this.#paused = false
+        this.#heard = performance.now() // silence is counted from here, not from the pause
         this.#conn?.resume()
       }
       return row

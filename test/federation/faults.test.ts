@@ -105,6 +105,26 @@ describe('federation faults and pruning', () => {
     await healthy()
   })
 
+  test('fedgres.edge_timeout counts silence: an edge that answers slowly, but steadily, past it is not cut off', async () => {
+    const sql = "SELECT * FROM logs WHERE host_name = 'host-b'"
+    const proxy = edge('eb').proxy
+    const bytes0 = proxy.replyBytes
+    const want = await c.query(sql)
+    const replyBytes = proxy.replyBytes - bytes0
+    assert.ok(want.rowCount! > 0)
+    // The same reply now takes about 2.5 s to arrive, with never more than 100 ms of silence.
+    proxy.throttle(replyBytes / 2.5)
+    await c.query("SET fedgres.edge_timeout = '1s'")
+    const t0 = Date.now()
+    const got = await c.query(sql)
+    const ms = Date.now() - t0
+    proxy.restore()
+    await c.query('RESET fedgres.edge_timeout')
+    assert.ok(ms > 1500, `the throttled reply took only ${ms} ms`)
+    const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort()
+    assert.deepEqual(sorted(got.rows), sorted(want.rows))
+  })
+
   test('rows stream as they arrive: a LIMIT met by the fast edges returns while a slow edge still works, and it is cancelled', async () => {
     const proxy = edge('eb').proxy
     proxy.hang()

@@ -1,7 +1,9 @@
 /**
  * A TCP proxy in front of an edge, to fail it on cue: `kill()` resets every connection and
  * refuses new ones (the edge process died), `hang()` stops forwarding in both directions (the
- * edge went silent), `killAfterBytes(n)` cuts a connection once n reply bytes passed (mid-query).
+ * edge went silent), `killAfterBytes(n)` cuts a connection once n reply bytes passed (mid-query),
+ * `throttle(rate)` lets replies through at `rate` bytes a second, a slice every 100 ms (an edge
+ * that answers slowly but never goes silent).
  */
 import net from 'node:net'
 
@@ -10,6 +12,11 @@ export class TcpProxy {
   readonly #pairs = new Set<[net.Socket, net.Socket]>()
   #mode: 'pass' | 'hang' | 'dead' = 'pass'
   #cutAfter: number | undefined
+  #rate: number | undefined
+  #ticker: NodeJS.Timeout | undefined
+  readonly #backlog = new Map<net.Socket, Buffer[]>()
+  /** Reply bytes passed to clients, over all connections. */
+  replyBytes = 0
   /** Connections that ended because the client side closed them (the gateway dropped the edge). */
   clientClosed = 0
   port = 0
@@ -47,10 +54,18 @@ export class TcpProxy {
         upstream.destroy()
         return
       }
+      if (this.#rate !== undefined) {
+        const q = this.#backlog.get(client) ?? []
+        q.push(d)
+        this.#backlog.set(client, q)
+        return
+      }
+      this.replyBytes += d.length
       client.write(d)
     })
     const end = () => {
       this.#pairs.delete(pair)
+      this.#backlog.delete(client)
       client.destroy()
       upstream.destroy()
     }
@@ -77,12 +92,38 @@ export class TcpProxy {
   killAfterBytes(bytes: number): void {
     this.#cutAfter = bytes
   }
+  /** Replies pass at `bytesPerSecond`, in a slice every 100 ms. */
+  throttle(bytesPerSecond: number): void {
+    this.#rate = bytesPerSecond
+    this.#ticker ??= setInterval(() => this.#drip(Math.max(1, Math.round(bytesPerSecond / 10))), 100)
+  }
+
+  #drip(budget: number): void {
+    for (const [client, q] of this.#backlog) {
+      let left = budget
+      while (left > 0 && q.length > 0) {
+        const d = q[0]!
+        const part = d.subarray(0, left)
+        if (part.length === d.length) q.shift()
+        else q[0] = d.subarray(left)
+        left -= part.length
+        this.replyBytes += part.length
+        client.write(part)
+      }
+    }
+  }
+
   restore(): void {
     this.#mode = 'pass'
     this.#cutAfter = undefined
+    this.#rate = undefined
+    clearInterval(this.#ticker)
+    this.#ticker = undefined
+    for (const [client, q] of this.#backlog) for (const d of q.splice(0)) client.write(d)
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#ticker)
     this.kill()
     await new Promise<void>((r) => this.#server.close(() => r()))
   }
