@@ -110,6 +110,10 @@ export class EdgeAgent {
       if (ev.position.segment > 1) removeSegmentsBefore(this.#spoolDir, ev.position.segment)
     })
     this.store.on('committed', (ev) => this.#countStored(ev.rows))
+    this.store.on('analyzed', (a) => {
+      this.metrics.analyzeSeconds.observe(a.ms / 1000)
+      this.#log.debug('planner statistics gathered', { relation: a.relation, ms: Math.round(a.ms) })
+    })
     this.store.on('committed', (ev) => (this.#committed = ev.position))
     this.store.on('rejected', ({ rows, error }) => {
       this.counters.rejected += rows

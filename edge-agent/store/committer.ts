@@ -23,6 +23,8 @@ export class Committer {
   readonly #batchBytes: number
   readonly #partitions = new Set<string>()
   committed: SpoolPosition
+  /** Told the rows each committed transaction added to each relation (partition, else table). */
+  onRows: (relation: string, table: EventTable, rows: number) => void = () => {}
 
   constructor(db: PGlite, spoolDir: string, batchBytes: number, committed: SpoolPosition) {
     this.#db = db
@@ -72,6 +74,7 @@ export class Committer {
       await this.#recordPosition(batch, synopsis)
       await db.exec('COMMIT')
       this.committed = batch.next
+      for (const part of batch.parts.values()) this.onRows(this.#target(part.table, part.day), part.table, part.rows)
       return { rows: batch.rows, rowsByTable: { ...batch.rowsByTable }, rejected: 0 }
     } catch (e) {
       await db.exec('ROLLBACK')
@@ -104,12 +107,17 @@ export class Committer {
       }
     })()
     const rows = { alerts: 0, logs: 0 }
+    const byRelation = new Map<string, { table: EventTable; rows: number }>()
     await this.#db.exec('BEGIN')
     try {
       await batches(async (b) => {
         for (const part of b.parts.values()) {
-          await this.#copy(this.#target(part.table, part.day), part.chunks)
+          const target = this.#target(part.table, part.day)
+          await this.#copy(target, part.chunks)
           rows[part.table] += part.rows
+          const r = byRelation.get(target) ?? { table: part.table, rows: 0 }
+          r.rows += part.rows
+          byRelation.set(target, r)
         }
       })()
       await this.#db.query(`UPDATE fedgres_internal.spool_state SET synopsis = $1 WHERE id = 1`, [JSON.stringify(synopsis)])
@@ -118,6 +126,7 @@ export class Committer {
       await this.#db.exec('ROLLBACK')
       throw e
     }
+    for (const [relation, r] of byRelation) this.onRows(relation, r.table, r.rows)
     return rows
   }
 
@@ -158,6 +167,7 @@ export class Committer {
   async #commitRowByRow(batch: SpoolBatch, synopsis: unknown, firstError: unknown): Promise<CommitResult> {
     const db = this.#db
     const rowsByTable = { alerts: 0, logs: 0 }
+    const byRelation = new Map<string, { table: EventTable; rows: number }>()
     let rejected = 0
     let rejectError = firstError instanceof Error ? firstError.message : String(firstError)
     await db.exec('BEGIN')
@@ -169,6 +179,10 @@ export class Committer {
             await this.#copy(this.#target(part.table, part.day), [chunk])
             await db.exec('RELEASE SAVEPOINT row_sp')
             rowsByTable[part.table]++
+            const target = this.#target(part.table, part.day)
+            const r = byRelation.get(target) ?? { table: part.table, rows: 0 }
+            r.rows++
+            byRelation.set(target, r)
           } catch (e) {
             await db.exec('ROLLBACK TO SAVEPOINT row_sp')
             rejectError = e instanceof Error ? e.message : String(e)
@@ -184,6 +198,7 @@ export class Committer {
       throw e
     }
     this.committed = batch.next
+    for (const [relation, r] of byRelation) this.onRows(relation, r.table, r.rows)
     return { rows: rowsByTable.alerts + rowsByTable.logs, rowsByTable, rejected, rejectError }
   }
 }

@@ -15,6 +15,7 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onCh
 export interface EdgeStoreEvents {
   committed: [CommittedEvent]
   rejected: [{ rows: number; error: string }]
+  analyzed: [{ relation: string; ms: number }]
   fatal: [Error]
 }
 
@@ -53,6 +54,9 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
         return
       case 'rejected':
         this.emit('rejected', { rows: m.rows, error: m.error })
+        return
+      case 'analyzed':
+        this.emit('analyzed', { relation: m.relation, ms: m.ms })
         return
       case 'fatal':
         this.emit('fatal', Object.assign(new Error(m.error.message), { stack: m.error.stack }))

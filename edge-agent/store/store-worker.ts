@@ -11,6 +11,7 @@ import { kyselyOnPglite } from '../../common/kysely-pglite.js'
 import { Mutex } from '../../common/mutex.js'
 import { migrateToLatest } from '../../schema/index.js'
 import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
+import { AutoAnalyze } from './auto-analyze.js'
 import { Committer } from './committer.js'
 import { dropPartition, listPartitions } from './partitions.js'
 import { dayPartitionName } from '../../schema/index.js'
@@ -26,6 +27,10 @@ let target: SpoolPosition = { segment: 1, offset: 0 }
 let pendingSynopsis: unknown
 let pumping: Promise<void> | undefined
 const rows = { alerts: 0, logs: 0 }
+const stats = new AutoAnalyze()
+let analyzing: Promise<void> | undefined
+let analyzeTimer: NodeJS.Timeout | undefined
+let closing = false
 
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer)
 const errorOf = (e: unknown) => (e instanceof Error ? { message: e.message, stack: e.stack } : { message: String(e) })
@@ -49,7 +54,57 @@ async function open(req: OpenRequest): Promise<OpenResult> {
     const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${t}`)
     rows[t] = Number(r.rows[0]!.n)
   }
+  await trackStatistics(db)
+  committer.onRows = (relation, table, n) => {
+    stats.note(relation, n)
+    stats.note(`public.${table}`, n, true)
+  }
+  void analyzeDue()
   return { committed, rows: { ...rows }, synopsis: s.synopsis, schemaVersion, openMs: performance.now() - t0 }
+}
+
+/** What has planner statistics (reltuples is -1 until a relation is first analyzed). */
+async function trackStatistics(db: PGlite): Promise<void> {
+  const res = await db.query<{ name: string; tuples: number; parent: boolean; tbl: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name, c.reltuples::float8 AS tuples, c.relkind = 'p' AS parent, c.relname AS tbl
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE (n.nspname = 'fedgres_parts' AND c.relkind = 'r') OR (n.nspname = 'public' AND c.relname IN ('alerts', 'logs'))`,
+  )
+  for (const r of res.rows) {
+    const n = r.parent ? rows[r.tbl as 'alerts' | 'logs'] : Math.max(0, r.tuples)
+    stats.track(r.name, n, r.tuples >= 0, r.parent)
+  }
+}
+
+/** Analyzes what is due, one relation per turn of the mutex, so queries and commits interleave. */
+function analyzeDue(): Promise<void> {
+  // `.finally` runs after the assignment even when nothing is due (the loop never awaits).
+  analyzing ??= analyzeLoop().finally(() => {
+    analyzing = undefined
+  })
+  return analyzing
+}
+
+async function analyzeLoop(): Promise<void> {
+  for (let next = stats.next(performance.now()); next && db && !closing; next = stats.next(performance.now())) {
+    const { name, sql } = next
+    const t0 = performance.now()
+    // A failure (the partition was just dropped) is not retried before the next gap.
+    await mutex.run(async () => {
+      if (!db || closing) return
+      await db.exec(sql).catch(() => db!.exec('ROLLBACK').catch(() => {}))
+    })
+    stats.done(name, performance.now())
+    post({ kind: 'analyzed', relation: name, ms: performance.now() - t0 })
+  }
+  // Rows that came within a relation's gap are not left unanalyzed once ingest goes quiet.
+  const wait = stats.waitMs(performance.now())
+  if (wait !== null && !closing && !analyzeTimer) {
+    analyzeTimer = setTimeout(() => {
+      analyzeTimer = undefined
+      void analyzeDue()
+    }, wait + 10)
+  }
 }
 
 /** Commits batches until the committed position reaches the target. One pump runs at a time. */
@@ -79,6 +134,7 @@ async function commitLoop(): Promise<void> {
         return true
       })
       if (!done) break
+      void analyzeDue()
     }
   } catch (e) {
     post({ kind: 'fatal', error: errorOf(e) })
@@ -171,6 +227,7 @@ async function handle(msg: ToWorker): Promise<void> {
           rows.logs += added.logs
           return added
         })
+        void analyzeDue()
         break
       case 'partitions':
         value = await mutex.run(() => listPartitions(db!))
@@ -193,7 +250,10 @@ async function handle(msg: ToWorker): Promise<void> {
         value = await mutex.run(async () => {
           const res = await dropPartition(db!, msg.table, msg.day, msg.expectRows)
           if (res.dropped) {
-            committer!.forgetPartition(dayPartitionName(msg.table, msg.day))
+            const name = dayPartitionName(msg.table, msg.day)
+            committer!.forgetPartition(name)
+            stats.forget(name)
+            stats.note(`public.${msg.table}`, res.tableRows - rows[msg.table], true)
             rows[msg.table] = res.tableRows
           }
           return res
@@ -205,6 +265,9 @@ async function handle(msg: ToWorker): Promise<void> {
         break
       case 'close':
         await settle()
+        closing = true
+        clearTimeout(analyzeTimer)
+        await analyzing
         await mutex.run(async () => {
           await db?.close()
           db = undefined

@@ -61,6 +61,8 @@ export type FromWorker =
   | { readonly kind: 'chunk'; readonly id: number; readonly data: Uint8Array }
   | CommittedEvent
   | { readonly kind: 'rejected'; readonly rows: number; readonly error: string }
+  /** Planner statistics were gathered for `relation` (ANALYZE, in `ms`). */
+  | { readonly kind: 'analyzed'; readonly relation: string; readonly ms: number }
   | { readonly kind: 'fatal'; readonly error: { message: string; stack?: string } }
 
 export interface PartitionInfo {

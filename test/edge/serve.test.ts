@@ -53,6 +53,23 @@ describe('edge query endpoint', () => {
     await c.end()
   })
 
+  test('planner statistics are gathered as events are committed (PGlite has no autovacuum)', async () => {
+    const store = edge.agent.store
+    const q = async <T>(sql: string) => (await store.query<T>(sql))[0]!
+    // The ingest above committed 8,000 events: the day partitions and the parents are analyzed.
+    await waitFor('statistics gathered', async () => {
+      const parts = await q<{ never: string }>(`SELECT count(*) FILTER (WHERE c.reltuples < 0) AS never FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'fedgres_parts' AND c.relkind = 'r'`)
+      const parents = await q<{ n: string }>(`SELECT count(DISTINCT tablename) AS n FROM pg_stats WHERE schemaname = 'public' AND tablename IN ('alerts', 'logs') AND inherited`)
+      return Number(parts.never) === 0 && Number(parents.n) === 2
+    }, 20_000, 200)
+    // So the planner's estimate for a filter is close to the truth, not a default guess.
+    const top = await q<{ process_name: string; n: string }>('SELECT process_name, count(*) AS n FROM logs GROUP BY 1 ORDER BY 2 DESC LIMIT 1')
+    const plan = await q<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) SELECT * FROM logs WHERE process_name = '${top.process_name.replace(/'/g, "''")}'`)
+    const estimate = plan['QUERY PLAN'][0].Plan['Plan Rows']
+    const actual = Number(top.n)
+    assert.ok(estimate > actual / 2 && estimate < actual * 2, `estimated ${estimate} rows, ${actual} match`)
+  })
+
   test('only configured gateways log in; unknown users and wrong passwords get 28P01', async () => {
     await assert.rejects(connect('gw', 'wrong'), (e: Error & { code?: string }) => e.code === '28P01')
     await assert.rejects(connect('analyst', 'gw-secret'), (e: Error & { code?: string }) => e.code === '28P01')
