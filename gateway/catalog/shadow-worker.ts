@@ -7,13 +7,14 @@
  * the worker. Client sessions share it by turns: when the client changes, its role and settings
  * are replayed first. Client statements run as that client's role, never as a superuser.
  */
-import { parentPort } from 'node:worker_threads'
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
 import { BackendDecoder, FrontendEncoder, startupMessage } from '../../common/pgwire/index.js'
 import { READER_ROLE, SESSION_ROLE, SHADOW_DATABASE, shadowStartParams } from './shadow-image.js'
 import type { FromShadow, ShadowInit, ToShadow } from './shadow-protocol.js'
 
-const port = parentPort!
+/** The channel to the main thread (its own port, so it can also be read synchronously). */
+const port = (workerData as { port: MessagePort }).port
 let db: PGlite | undefined
 let currentOwner = ''
 const encoder = new FrontendEncoder()
@@ -119,9 +120,33 @@ async function handle(msg: ToShadow): Promise<void> {
   }
 }
 
+/**
+ * After a request, the worker keeps polling its port this long before it sleeps. Waking a
+ * sleeping thread costs more than the work: on this VM a worker round trip is 69 µs when both
+ * threads sleep in between, 25 µs when the worker polls, against 8 µs for PGlite's SELECT 1.
+ * The poll holds a core only while requests keep coming, never when the gateway is idle.
+ */
+const POLL_MS = 0.2
+
 // One request at a time, in arrival order: the main thread sends a few ahead, and each waits
 // for the one before it to finish.
 let chain = Promise.resolve()
+let polling = false
 port.on('message', (msg: ToShadow) => {
-  chain = chain.then(() => handle(msg))
+  chain = chain.then(() => handle(msg)).then(poll)
 })
+
+async function poll(): Promise<void> {
+  if (polling) return
+  polling = true
+  try {
+    for (let until = performance.now() + POLL_MS; performance.now() < until; ) {
+      const next = receiveMessageOnPort(port)
+      if (!next) continue
+      await handle(next.message as ToShadow)
+      until = performance.now() + POLL_MS
+    }
+  } finally {
+    polling = false
+  }
+}
