@@ -51,6 +51,12 @@ export function andOf(terms: readonly Node[]): Node | undefined {
   return { BoolExpr: { boolop: 'AND_EXPR', args: [...terms] } }
 }
 
+/** Node type names start with an upper-case letter; field names do not. */
+export const isTypeName = (k: string): boolean => {
+  const c = k.charCodeAt(0)
+  return c >= 65 && c <= 90
+}
+
 /** Visits nodes depth first; `visit` returning false skips a node's children. */
 export function visit(n: unknown, fn: (type: string, f: Node, wrapper: Node) => boolean | void): void {
   if (Array.isArray(n)) {
@@ -58,28 +64,31 @@ export function visit(n: unknown, fn: (type: string, f: Node, wrapper: Node) => 
     return
   }
   if (n === null || typeof n !== 'object') return
-  for (const [k, v] of Object.entries(n as Node)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && /^[A-Z]/.test(k)) {
-      if (fn(k, v as Node, n as Node) === false) continue
-    }
+  for (const k in n as Node) {
+    const v = (n as Node)[k]
+    if (v === null || typeof v !== 'object') continue
+    if (!Array.isArray(v) && isTypeName(k) && fn(k, v as Node, n as Node) === false) continue
     visit(v, fn)
   }
 }
 
 /**
  * Rebuilds a tree bottom-up: `fn` sees each wrapper node (`{ Type: {...} }`) and returns a
- * replacement, or undefined to keep it (with its children rewritten).
+ * replacement, or undefined to keep it (with its children rewritten). The result shares no
+ * object with the input, so it may be changed freely.
  */
 export function rewrite(n: unknown, fn: (wrapper: Node) => Node | undefined): unknown {
   if (Array.isArray(n)) return n.map((x) => rewrite(x, fn))
   if (n === null || typeof n !== 'object') return n
-  const k = kind(n)
-  if (k && /^[A-Z]/.test(k) && Object.keys(n as Node).length === 1) {
+  let keys = 0
+  let first = ''
+  for (const key in n as Node) if (keys++ === 0) first = key
+  if (keys === 1 && isTypeName(first)) {
     const replaced = fn(n as Node)
     if (replaced) return replaced
   }
   const out: Node = {}
-  for (const [key, v] of Object.entries(n as Node)) out[key] = rewrite(v, fn)
+  for (const key in n as Node) out[key] = rewrite((n as Node)[key], fn)
   return out
 }
 

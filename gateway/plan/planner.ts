@@ -3,7 +3,7 @@
  * tier first (router, union, merge-sorted, partial-aggregate, gather). Pure: no I/O, the plan
  * is data, and the same input always gives the same plan.
  */
-import { body, cast, clone, deparseSelect, intConst, kind, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
+import { body, cast, deparseSelect, intConst, kind, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
@@ -70,7 +70,8 @@ function shapeIsSimple(select: Node): boolean {
 }
 
 export function plan(input: PlanInput): Plan {
-  const select = fixStatementTime(clone(input.select), input.statementTime)
+  // A rewritten copy: the client's tree is never changed (rewrite shares no object with it).
+  const select = fixStatementTime(input.select, input.statementTime)
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined
   const restrictions = new Map<RelationUse, Restrictions>()

@@ -26,10 +26,40 @@ interface RawParse {
 }
 
 /**
+ * Parsed query strings, most recently used last. Clients repeat their statements (drivers'
+ * prepared statements, dashboards, pollers), and parsing is a quarter of a point query's CPU in
+ * the gateway. The trees are frozen: whoever needs a changed tree builds a new one.
+ */
+const CACHE_ENTRIES = 512
+const CACHE_MAX_SQL = 16 * 1024
+const cache = new Map<string, readonly ParsedStatement[]>()
+
+/**
  * Splits and parses a query string. A syntax error is 42601 with PostgreSQL's message and the
  * 1-based position PostgreSQL reports.
  */
 export function parseStatements(sql: string): ParsedStatement[] {
+  const hit = cache.get(sql)
+  if (hit) {
+    cache.delete(sql)
+    cache.set(sql, hit)
+    return [...hit]
+  }
+  const stmts = parseUncached(sql)
+  if (sql.length <= CACHE_MAX_SQL) {
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!)
+    cache.set(sql, stmts.map((s) => deepFreeze(s)))
+  }
+  return stmts
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return o
+  for (const k in o) deepFreeze((o as Record<string, unknown>)[k])
+  return Object.freeze(o)
+}
+
+function parseUncached(sql: string): ParsedStatement[] {
   if (sql.trim() === '') return [] // libpg-query refuses an empty string; PostgreSQL answers EmptyQueryResponse
   let res: RawParse
   try {
@@ -61,8 +91,11 @@ export function walk(node: unknown, visit: (type: string, fields: AstNode) => vo
     return
   }
   if (node === null || typeof node !== 'object') return
-  for (const [key, value] of Object.entries(node as AstNode)) {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value) && /^[A-Z]/.test(key)) visit(key, value as AstNode)
+  for (const key in node as AstNode) {
+    const value = (node as AstNode)[key]
+    if (value === null || typeof value !== 'object') continue
+    const c = key.charCodeAt(0) // node type names start upper case, field names do not
+    if (c >= 65 && c <= 90 && !Array.isArray(value)) visit(key, value as AstNode)
     walk(value, visit)
   }
 }
