@@ -96,12 +96,16 @@ export class StaticDiscovery implements Discovery {
   }
 
   current(): EdgeView {
-    // The static list does not say which schema an edge runs; its synopsis does.
-    const edges = this.#edges.map((e): EdgeEndpoint => ({
+    // The static list does not say which schema an edge runs; its synopsis does. Every
+    // statement plans on this list, so it is built once per poll, not once per statement.
+    this.#endpoints ??= this.#edges.map((e): EdgeEndpoint => ({
       ...e.base, schemaVersion: e.synopsis?.schemaVersion ?? 0, status: e.status, synopsis: e.synopsis, synopsisCurrentAt: e.currentAt,
     }))
-    return { version: this.#version, edges, stale: false, takenAt: Date.now() }
+    return { version: this.#version, edges: this.#endpoints, stale: false, takenAt: Date.now() }
   }
+
+  /** The endpoints as of the last poll (undefined: rebuild). */
+  #endpoints: readonly EdgeEndpoint[] | undefined
 
   /** Resolves once every edge has been polled once (reached or not), or after `timeoutMs`. */
   async ready(timeoutMs = 10_000): Promise<EdgeView> {
@@ -174,6 +178,7 @@ export class StaticDiscovery implements Discovery {
       e.misses++
       const slow = /timeout/i.test((err as Error).message)
       e.status = slow && e.misses < 3 ? 'warning' : 'critical'
+      this.#endpoints = undefined
       if (!e.failing) this.#log.warn('edge unreachable; keeping its last synopsis', { edgeId: e.base.edgeId, address: `${e.base.host}:${e.base.port}`, ...errorMeta(err) })
       e.failing = true
       await this.#disconnect(e)
@@ -239,6 +244,7 @@ export class StaticDiscovery implements Discovery {
   }
 
   #changed(): void {
+    this.#endpoints = undefined
     if (this.#closed) return
     if (this.#allPolled) for (const done of [...this.#readyWaiters]) done()
     const signature = this.#currentSignature()
