@@ -90,7 +90,9 @@ async function main(): Promise<void> {
     for (const r of results) console.log(`| ${fmt(r.offered)} | ${fmt(r.generated)} | ${fmt(r.stored)} | ${fmt(r.lost)} | ${fmt(r.perSecond)} | ${fmt(r.peakRssMb)} | ${fmt(r.lifetimePeakMb)} |`)
     console.log(`\nNative PostgreSQL 18.4 COPY of the same ${fmt(native.rows)} rows (same DDL, same 4 MiB batches): ${fmt(native.perSecond)} rows/s`)
     console.log(`${best.lost === 0 ? 'Best lossless' : 'Best (NO run was lossless)'} agent rate ÷ native COPY rate: ${(best.perSecond / native.perSecond).toFixed(2)}`)
-    console.log(`Targets: ≥ 50,000 events/s with 0 lost, peak RSS < 300 MB → ${best.perSecond >= 50_000 && best.lost === 0 ? 'met' : 'NOT met'} (${fmt(best.perSecond)} events/s, ${fmt(best.peakRssMb)} MB)`)
+    const peakRss = Math.max(...results.map((r) => r.peakRssMb))
+    console.log(`Target ≥ 50,000 events/s with 0 lost → ${best.perSecond >= 50_000 && best.lost === 0 ? 'met' : 'NOT met'} (best lossless run: ${fmt(best.perSecond)} events/s)`)
+    console.log(`Target peak RSS < 300 MB → ${peakRss < 300 ? 'met' : 'NOT met'} (highest under load in this run: ${fmt(peakRss)} MB)`)
   } finally {
     dir.dispose()
   }
