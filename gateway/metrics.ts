@@ -19,7 +19,7 @@ export function createGatewayMetrics(discovery: () => Discovery | undefined, con
     }),
     edgesAsked: new client.Counter({ name: 'fedgres_gateway_edges_asked_total', help: 'Shards asked, summed over statements', registers: [registry] }),
     edgesPruned: new client.Counter({ name: 'fedgres_gateway_edges_pruned_total', help: 'Edges pruned by synopsis, summed over statements', registers: [registry] }),
-    edgeErrors: new client.Counter({ name: 'fedgres_gateway_edge_errors_total', help: 'Edge failures (unreachable, timed out, lost mid-query)', labelNames: ['edge_id'] as const, registers: [registry] }),
+    edgeErrors: new client.Counter({ name: 'fedgres_gateway_edge_errors_total', help: 'Statements failed by an edge (unreachable, timed out, lost mid-query, or known to be down when planned)', labelNames: ['edge_id'] as const, registers: [registry] }),
     edges: new client.Gauge({
       name: 'fedgres_gateway_edges',
       help: 'Edges in the current view by status',

@@ -170,6 +170,24 @@ describe('Prometheus metrics of a gateway and its edges', () => {
     assert.ok(asked >= 1 && asked <= plan.asked, `asked ${asked} of ${plan.asked}`)
   })
 
+  test('gateway: a statement refused because the view knows an edge is down is counted against that edge', async () => {
+    const sql = 'SELECT count(*) AS n FROM logs'
+    edges[1]!.proxy.kill()
+    try {
+      await waitFor('edge-m2 seen down', () => gw.gateway.discovery!.current().edges.some((e) => e.edgeId === 'edge-m2' && e.status === 'critical'), 10_000)
+      const before = await scrape(gw.gateway.metricsPort!)
+      await assert.rejects(client.query(sql), (e: Error & { code?: string }) => e.code === '08006' && /no healthy edge for shard edge-m2/.test(e.message))
+      const after = await scrapeAfter(before, 1)
+      const delta = (name: string, labels = {}) => after.sum(name, 'counter', labels) - before.sum(name, 'counter', labels)
+      assert.equal(delta('fedgres_gateway_queries_total', { outcome: 'edge_error' }), 1)
+      assert.equal(delta('fedgres_gateway_edge_errors_total', { edge_id: 'edge-m2' }), 1)
+      assert.equal(delta('fedgres_gateway_edge_errors_total', { edge_id: 'edge-m1' }), 0)
+    } finally {
+      edges[1]!.proxy.restore()
+    }
+    await waitFor('edge-m2 passing again', () => gw.gateway.discovery!.current().edges.every((e) => e.status === 'passing'), 10_000)
+  })
+
   test('gateway: a streamed statement that an edge fails is counted as an edge error', async () => {
     const sql = 'SELECT * FROM logs' // union: rows stream to the client as the edges send them
     const tier = (await explain(sql)).tier
