@@ -87,11 +87,14 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 }
 
 /** Sums a Prometheus counter over its label sets, from a /metrics page. */
-export async function scrapeCounter(port: number, name: string): Promise<number> {
+/** A counter's value summed over its series; `label` (e.g. `table="logs"`) keeps only the series that carry it. */
+export async function scrapeCounter(port: number, name: string, label?: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   let sum = 0
   for (const line of text.split('\n')) {
-    if (line.startsWith(name + '{') || line.startsWith(name + ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (!(line.startsWith(name + '{') || line.startsWith(name + ' '))) continue
+    if (label && !line.slice(0, line.lastIndexOf(' ')).includes(label)) continue
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1))
   }
   return sum
 }
