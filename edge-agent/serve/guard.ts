@@ -6,6 +6,7 @@
 import { parseSync } from 'libpg-query'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import { visit } from '../../common/pg-ast.js'
 
 type Node = Record<string, unknown>
 
@@ -14,18 +15,6 @@ const LOCAL_SETTINGS = new Set(['timezone', 'datestyle', 'intervalstyle', 'extra
 
 /** Functions that read server files, run dynamic SQL, sleep or signal other backends. */
 const DENIED_FUNCTION = /^(pg_read_|pg_ls_|pg_stat_file|lo_|pg_file|dblink|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|pg_sleep|pg_advisory|pg_notify|query_to_xml|query_to_xml_and_xmlschema|cursor_to_xml|table_to_xml|schema_to_xml|database_to_xml|pg_import_system_collations|binary_upgrade_|pg_log_backend_memory_contexts|pg_switch_wal|pg_create_)/
-
-function walk(node: unknown, visit: (type: string, f: Node) => void): void {
-  if (Array.isArray(node)) {
-    for (const n of node) walk(n, visit)
-    return
-  }
-  if (node === null || typeof node !== 'object') return
-  for (const [k, v] of Object.entries(node as Node)) {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && /^[A-Z]/.test(k)) visit(k, v as Node)
-    walk(v, visit)
-  }
-}
 
 const refuse = (message: string) => new PgError(SqlState.InsufficientPrivilege, message, { hint: 'An edge answers single read-only SELECT statements from gateways.' })
 
@@ -49,7 +38,7 @@ export function checkEdgeStatement(sql: string): PgError | undefined {
   const type = Object.keys(stmts[0]!.stmt)[0]!
   if (type !== 'SelectStmt') return refuse(`an edge does not run ${type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()}`)
   let err: PgError | undefined
-  walk(stmts[0]!.stmt, (t, f) => {
+  visit(stmts[0]!.stmt, (t, f) => {
     if (err) return
     if (t === 'InsertStmt' || t === 'UpdateStmt' || t === 'DeleteStmt' || t === 'MergeStmt') err = refuse('an edge does not run data-modifying statements')
     else if (t === 'SelectStmt' && f.intoClause) err = refuse('an edge does not run SELECT INTO')

@@ -59,6 +59,16 @@ export interface Prepared {
   readonly cleanups: (() => void)[]
 }
 
+/** 08006 before any edge is asked: the view knows no healthy edge of these shards. */
+class ShardsUnavailable extends PgError {
+  constructor(
+    missing: string,
+    readonly edgeIds: readonly string[],
+  ) {
+    super(SqlState.ConnectionFailure, `no healthy edge for shard ${missing}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other shards.' })
+  }
+}
+
 export class FederatedExecutor implements DataExecutor {
   /** Counts statements, so a shard's replicas take turns answering. */
   #replicaTurn = 0
@@ -132,10 +142,7 @@ export class FederatedExecutor implements DataExecutor {
   async fanout(p: Prepared, fetch: Fetch, resultFormats: readonly number[]): Promise<ShardStream[]> {
     if (fetch.unavailable.length > 0) {
       const missing = fetch.unavailable.map((u) => `${u.shard} (${u.edgeIds.join(', ')})`).join(', ')
-      if (!p.partial) {
-        const err = new PgError(SqlState.ConnectionFailure, `no healthy edge for shard ${missing}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other shards.' })
-        throw Object.assign(err, { edgeIds: fetch.unavailable.flatMap((u) => u.edgeIds) })
-      }
+      if (!p.partial) throw new ShardsUnavailable(missing, fetch.unavailable.flatMap((u) => u.edgeIds))
       this.#notice(p, `results exclude shard ${missing}: no healthy edge`)
     }
     const settings = fetch.formats === 'client' ? await p.q.outputSettings() : FEED_SETTINGS
@@ -187,7 +194,7 @@ export class FederatedExecutor implements DataExecutor {
       m?.queries.inc({ tier: p.plan.tier, outcome: e === undefined ? 'ok' : e instanceof PgError && e.code === SqlState.ConnectionFailure ? 'edge_error' : 'error' })
       // The edge that failed the statement, or those the view already knew were down.
       const edge = e instanceof PgError ? /^edge (\S+) failed/.exec(e.message)?.[1] : undefined
-      for (const id of edge ? [edge] : ((e as { edgeIds?: string[] } | undefined)?.edgeIds ?? [])) m?.edgeErrors.inc({ edge_id: id })
+      for (const id of edge ? [edge] : e instanceof ShardsUnavailable ? e.edgeIds : []) m?.edgeErrors.inc({ edge_id: id })
     }
     try {
       const result = await this.#runTier(p)

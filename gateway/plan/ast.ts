@@ -3,6 +3,9 @@
  * expressions, splitting conjunctions and deparsing. Nothing here does I/O.
  */
 import { deparseSync } from 'pgsql-deparser'
+import { isTypeName } from '../../common/pg-ast.js'
+
+export { isTypeName, visit } from '../../common/pg-ast.js'
 
 export type Node = Record<string, unknown>
 
@@ -49,27 +52,6 @@ export function andOf(terms: readonly Node[]): Node | undefined {
   if (terms.length === 0) return undefined
   if (terms.length === 1) return terms[0]
   return { BoolExpr: { boolop: 'AND_EXPR', args: [...terms] } }
-}
-
-/** Node type names start with an upper-case letter; field names do not. */
-export const isTypeName = (k: string): boolean => {
-  const c = k.charCodeAt(0)
-  return c >= 65 && c <= 90
-}
-
-/** Visits nodes depth first; `visit` returning false skips a node's children. */
-export function visit(n: unknown, fn: (type: string, f: Node, wrapper: Node) => boolean | void): void {
-  if (Array.isArray(n)) {
-    for (const x of n) visit(x, fn)
-    return
-  }
-  if (n === null || typeof n !== 'object') return
-  for (const k in n as Node) {
-    const v = (n as Node)[k]
-    if (v === null || typeof v !== 'object') continue
-    if (!Array.isArray(v) && isTypeName(k) && fn(k, v as Node, n as Node) === false) continue
-    visit(v, fn)
-  }
 }
 
 /**

@@ -5,9 +5,10 @@
 import { loadModule, parseSync } from 'libpg-query'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import type { AstNode } from '../../common/pg-ast.js'
 
 /** A node of libpg-query's JSON syntax tree: `{ NodeType: { ...fields } }`. */
-export type AstNode = Record<string, unknown>
+export type { AstNode }
 
 export interface ParsedStatement {
   /** The statement node, e.g. `{ SelectStmt: {...} }`. */
@@ -85,20 +86,7 @@ function charPosition(sql: string, byteOffset: number): number {
 }
 
 /** Visits every node of a tree (objects and arrays), depth first. */
-export function walk(node: unknown, visit: (type: string, fields: AstNode) => void): void {
-  if (Array.isArray(node)) {
-    for (const n of node) walk(n, visit)
-    return
-  }
-  if (node === null || typeof node !== 'object') return
-  for (const key in node as AstNode) {
-    const value = (node as AstNode)[key]
-    if (value === null || typeof value !== 'object') continue
-    const c = key.charCodeAt(0) // node type names start upper case, field names do not
-    if (c >= 65 && c <= 90 && !Array.isArray(value)) visit(key, value as AstNode)
-    walk(value, visit)
-  }
-}
+export { visit as walk } from '../../common/pg-ast.js'
 
 /** The string value of an A_Const / String node, if it is one. */
 export function constString(node: unknown): string | undefined {

@@ -56,19 +56,20 @@ test('fedgres --help and every command\'s --help exit 0 and describe the command
   }
 })
 
+/** Runs `cmd` on a config file holding `contents`: it must fail and name `key`. */
+async function refusesConfig(dir: string, cmd: string, file: string, contents: string, key: RegExp): Promise<void> {
+  const path = join(dir, file)
+  writeFileSync(path, contents)
+  const r = await fedgres([cmd, '--config', path])
+  assert.notEqual(r.code, 0)
+  assert.match(r.stderr, key)
+}
+
 test('a bad config file names the bad key and exits non-zero', async () => {
   const dir = tempDir('fedgres-badcfg-')
   try {
-    const gw = join(dir.path, 'gateway.yaml')
-    writeFileSync(gw, 'listen:\n  port: 6543\n  hots: 127.0.0.1\nusers: []\n')
-    const r = await fedgres(['gateway', '--config', gw])
-    assert.notEqual(r.code, 0)
-    assert.match(r.stderr, /hots/)
-    const edge = join(dir.path, 'edge.yaml')
-    writeFileSync(edge, 'edge_id: "bad id!"\n')
-    const e = await fedgres(['edge', '--config', edge])
-    assert.notEqual(e.code, 0)
-    assert.match(e.stderr, /edge_id/)
+    await refusesConfig(dir.path, 'gateway', 'gateway.yaml', 'listen:\n  port: 6543\n  hots: 127.0.0.1\nusers: []\n', /hots/)
+    await refusesConfig(dir.path, 'edge', 'edge.yaml', 'edge_id: "bad id!"\n', /edge_id/)
   } finally {
     dir.dispose()
   }
@@ -77,16 +78,8 @@ test('a bad config file names the bad key and exits non-zero', async () => {
 test('source and demo take a config file and FEDGRES_* overrides too, and name a bad key', async () => {
   const dir = tempDir('fedgres-cfg-')
   try {
-    const src = join(dir.path, 'source.yaml')
-    writeFileSync(src, 'port: 0\nrate: 0\nhosts: [cfg-node]\nmode: fastest\n')
-    const bad = await fedgres(['source', '--config', src])
-    assert.notEqual(bad.code, 0)
-    assert.match(bad.stderr, /mode/)
-    const demo = join(dir.path, 'demo.json')
-    writeFileSync(demo, JSON.stringify({ edges: 2, port: 0, edgs: 3 }))
-    const badDemo = await fedgres(['demo', '--config', demo])
-    assert.notEqual(badDemo.code, 0)
-    assert.match(badDemo.stderr, /edgs/)
+    await refusesConfig(dir.path, 'source', 'source.yaml', 'port: 0\nrate: 0\nhosts: [cfg-node]\nmode: fastest\n', /mode/)
+    await refusesConfig(dir.path, 'demo', 'demo.json', JSON.stringify({ edges: 2, port: 0, edgs: 3 }), /edgs/)
     // An environment override that breaks a rule is named as well.
     const envBad = await fedgres(['demo', '--port', '0'], { FEDGRES_DEMO_EDGES: '99' })
     assert.notEqual(envBad.code, 0)

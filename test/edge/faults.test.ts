@@ -49,8 +49,8 @@ test('kill -9 under load, then restart, loses no event the agent had received', 
     const first = await startEdge(dataDir, source.address)
     await waitFor('events under load', async () => (await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total')) >= 5000, 60_000)
     const receivedBeforeKill = {
-      alerts: await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total', 'table="alerts"'),
-      logs: await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total', 'table="logs"'),
+      alerts: await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total', { table: 'alerts' }),
+      logs: await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total', { table: 'logs' }),
     }
     first.p.kill('SIGKILL')
     assert.equal(await first.p.exited, 'SIGKILL')

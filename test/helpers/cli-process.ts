@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { repoRoot } from '../../common/paths.js'
+import { scrape, type Labels } from './prometheus-scrape.js'
 
 export const fedgresBin = () => join(repoRoot(), 'bin', 'fedgres.js')
 
@@ -86,15 +87,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code, stdout: p.stdoutText(), stderr: p.stderrText() }
 }
 
-/** Sums a Prometheus counter over its label sets, from a /metrics page. */
-/** A counter's value summed over its series; `label` (e.g. `table="logs"`) keeps only the series that carry it. */
-export async function scrapeCounter(port: number, name: string, label?: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  let sum = 0
-  for (const line of text.split('\n')) {
-    if (!(line.startsWith(name + '{') || line.startsWith(name + ' '))) continue
-    if (label && !line.slice(0, line.lastIndexOf(' ')).includes(label)) continue
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return sum
+/** A counter's value from a /metrics page, summed over its series whose labels include `labels`. */
+export async function scrapeCounter(port: number, name: string, labels: Labels = {}): Promise<number> {
+  return (await scrape(port)).sum(name, 'counter', labels)
 }

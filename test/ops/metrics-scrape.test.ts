@@ -17,7 +17,7 @@ import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixtur
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait.js'
-import { scrape, type Scrape } from './prometheus-scrape.js'
+import { scrape, type Scrape } from '../helpers/prometheus-scrape.js'
 
 const EVENTS = 2000
 const EDGE_USER = 'fedgres_gateway'
