@@ -40,7 +40,7 @@ export async function runRate(rate: number, seconds: number, dataDir: string, co
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${edgeMetrics}/metrics`).then((r) => r.ok).catch(() => false)), 120_000)
   const source = startCli(['source', '--port', String(srcPort), '--rate', '0', '--mode', 'fast', '--hosts', 'node-b1,node-b2', '--metrics-port', String(srcMetrics), '--log-level', 'warn', '--run-rate', String(rate), '--run-seconds', String(seconds)])
   // RSS under load: sampled from the run's start until everything is committed. The process's
-  // lifetime peak (VmHWM) also counts the first start's initdb, in a worker that is gone by then.
+  // lifetime peak (VmHWM) also counts its start (initdb runs in a child process of its own).
   const cpuBefore = cpuSeconds(edge.proc.pid!)
   let loadPeak = 0
   const sampler = setInterval(() => {

@@ -139,6 +139,7 @@ export class EdgeAgent {
     this.store.advance(this.#spoolEnd)
     const recovered = await this.store.drain()
     if (recovered) this.#committed = recovered
+    if (opened.created) this.#log.info('new data dir created', { ms: Math.round(opened.created.ms), initdbPeakRssMb: Math.round(opened.created.peakRssBytes / 2 ** 20) })
     this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
     // Not awaited: with Consul down the sources must still connect (rows wait in the spool).
     void this.#publishThenCommit()

@@ -1,10 +1,8 @@
 import { resolve } from 'node:path'
 import { rootLogger } from '../../common/log.js'
 import type { Command } from '../command.js'
-import { connectionHelp } from '../demo/connection-help.js'
-import { startDemoNetwork, type DemoNetwork, type LogLevel } from '../demo/demo-network.js'
+import type { DemoNetwork, LogLevel } from '../demo/demo-network.js'
 import { intOption, portOption } from '../options.js'
-import { loadDemoConfig } from '../demo/demo-config.js'
 import { listenForStop } from '../stop-signal.js'
 
 export const demoCommand: Command = {
@@ -28,6 +26,12 @@ export const demoCommand: Command = {
     'log-level': "level of the edges', sources' and gateway's logs on stderr (default warn)",
   },
   async run(v) {
+    // Loaded here, not at the top, so that the other commands never pay for the demo's modules (the gateway's among them).
+    const [{ connectionHelp }, { startDemoNetwork }, { loadDemoConfig }] = await Promise.all([
+      import('../demo/connection-help.js'),
+      import('../demo/demo-network.js'),
+      import('../demo/demo-config.js'),
+    ])
     // Flags win over FEDGRES_DEMO_* variables, which win over the config file.
     const overrides: Record<string, unknown> = {}
     if (v.edges !== undefined) overrides.edges = intOption('edges', v.edges, 3, 1, 16)

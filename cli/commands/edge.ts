@@ -2,6 +2,7 @@ import { rootLogger } from '../../common/log.js'
 import { startHttpEndpoint } from '../../common/http-endpoint.js'
 import { loadEdgeConfig } from '../../edge-agent/config.js'
 import { startEdge } from '../../edge-agent/services.js'
+import { compileWasmWithOptimizerOnly } from '../../edge-agent/store/wasm-compiler.js'
 import type { Command } from '../command.js'
 
 export const edgeCommand: Command = {
@@ -36,6 +37,7 @@ export const edgeCommand: Command = {
     if (v.port) cfg.serve.port = Number(v.port)
     if (v['metrics-port']) cfg.metrics = { host: cfg.metrics?.host ?? '0.0.0.0', port: Number(v['metrics-port']) }
     const log = rootLogger('edge-agent', cfg.log_level).child({ edgeId: cfg.edge_id })
+    compileWasmWithOptimizerOnly()
     const edge = await startEdge(cfg, log)
     const agent = edge.agent
     const metrics = cfg.metrics

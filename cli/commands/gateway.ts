@@ -1,6 +1,5 @@
 import { rootLogger } from '../../common/log.js'
-import { loadGatewayConfig } from '../../gateway/config.js'
-import { startGateway, type RunningGateway } from '../../gateway/gateway.js'
+import type { RunningGateway } from '../../gateway/gateway.js'
 import type { Command } from '../command.js'
 import { portOption } from '../options.js'
 import { listenForStop } from '../stop-signal.js'
@@ -22,6 +21,8 @@ export const gatewayCommand: Command = {
     'log-level': 'error, warn, info or debug',
   },
   async run(v) {
+    // Loaded here, not at the top: the other commands (an edge agent above all) never pay for the gateway's modules.
+    const [{ loadGatewayConfig }, { startGateway }] = await Promise.all([import('../../gateway/config.js'), import('../../gateway/gateway.js')])
     const overrides: Record<string, unknown> = {}
     if (v['log-level']) overrides.log_level = v['log-level']
     const port = v.port === undefined ? undefined : portOption('port', v.port)

@@ -16,6 +16,14 @@ export interface OpenResult {
   readonly synopsis: unknown
   readonly schemaVersion: number
   readonly openMs: number
+  /** Set when this open created the data dir (in a process of its own, see init-data-dir.ts). */
+  readonly created?: DataDirCreated
+}
+
+export interface DataDirCreated {
+  readonly ms: number
+  /** The creating process's peak resident set size. */
+  readonly peakRssBytes: number
 }
 
 export type Request =

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { tempDir } from '../../test/helpers/temp-dir.js'
+import { initDataDir } from './init-data-dir.js'
+
+test('a new data dir is made by a child process, then renamed into place; a leftover half-made one is cleared first', async () => {
+  const dir = tempDir()
+  try {
+    const pgdata = join(dir.path, 'pgdata')
+    // What an agent killed during initdb leaves: the dir being built, and an empty final path.
+    mkdirSync(`${pgdata}.creating`)
+    writeFileSync(join(`${pgdata}.creating`, 'PG_VERSION'), '18\n')
+    mkdirSync(pgdata)
+    const created = await initDataDir(pgdata, '1MB')
+    assert.equal(readFileSync(join(pgdata, 'PG_VERSION'), 'utf8').trim(), '18')
+    assert.ok(existsSync(join(pgdata, 'global', 'pg_control')), 'a complete cluster')
+    assert.equal(existsSync(`${pgdata}.creating`), false)
+    // initdb's memory was the child's: its peak is reported, and it is far above this process's own.
+    assert.ok(created.peakRssBytes > process.resourceUsage().maxRSS * 1024, `child peak ${created.peakRssBytes}`)
+    assert.ok(created.ms > 0)
+  } finally {
+    dir.dispose()
+  }
+})
+
+test('a non-empty dir without PG_VERSION is refused, never deleted', async () => {
+  const dir = tempDir()
+  try {
+    const pgdata = join(dir.path, 'pgdata')
+    mkdirSync(pgdata)
+    writeFileSync(join(pgdata, 'something.dat'), 'not ours to delete')
+    await assert.rejects(initDataDir(pgdata, '1MB'), /exists but is not a PostgreSQL data dir \(it has no PG_VERSION\); move it away/)
+    assert.equal(readFileSync(join(pgdata, 'something.dat'), 'utf8'), 'not ours to delete')
+  } finally {
+    dir.dispose()
+  }
+})
