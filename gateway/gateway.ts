@@ -1,4 +1,5 @@
 /** Wiring of the gateway: configuration → shadow catalog → executor → wire server. */
+import { LiteralMemo } from './session/literal-memo.js'
 import { readFileSync } from 'node:fs'
 import type { Logger } from '../common/log.js'
 import { Shadow } from './catalog/shadow.js'
@@ -52,6 +53,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     const view = await discovery.ready(5000)
     log.info('edge view ready', { edges: view.edges.length, stale: view.stale })
   }
+  const literals = new LiteralMemo()
   const wire = new WireServer({
     host: cfg.listen.host,
     port: cfg.listen.port,
@@ -60,7 +62,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     tls: cfg.tls,
     maxConnections: cfg.max_connections,
     log,
-    createSession: async (ctx) => new Session(ctx, { shadow, executor, log }),
+    createSession: async (ctx) => new Session(ctx, { shadow, executor, log, literals }),
   })
   wireRef = wire
   let port: number

@@ -10,7 +10,8 @@
  * during initdb leaves no half-made data dir to be mistaken for a real one at the next start.
  */
 import { fork } from 'node:child_process'
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DataDirCreated } from './worker-protocol.js'
 
@@ -18,6 +19,7 @@ export async function initDataDir(pgDataDir: string, sharedBuffers: string): Pro
   const t0 = performance.now()
   const building = `${pgDataDir}.creating`
   rmSync(building, { recursive: true, force: true })
+  mkdirSync(dirname(pgDataDir), { recursive: true })
   if (existsSync(pgDataDir)) {
     // No PG_VERSION, yet something is there: never delete what might be someone's data.
     if (readdirSync(pgDataDir).length > 0) throw new Error(`${pgDataDir} exists but is not a PostgreSQL data dir (it has no PG_VERSION); move it away to start a new store`)

@@ -15,6 +15,8 @@ import { CursorStore } from './cursors.js'
 import { ExtendedProtocol } from './extended.js'
 import { FrameError } from './frame-error.js'
 import { SessionSettings } from './settings.js'
+import { clientEncodingError } from './client-encoding.js'
+import type { LiteralMemo } from './literal-memo.js'
 import { ShadowRunner, rowTexts } from './shadow-exchange.js'
 import { runSimpleQuery } from './simple-query.js'
 import { StatementRunner } from './statement-runner.js'
@@ -24,6 +26,8 @@ export interface SessionDeps {
   readonly shadow: Shadow
   readonly executor: DataExecutor
   readonly log: Logger
+  /** Kept replies to constant-only SELECTs, shared by the gateway's sessions. */
+  readonly literals: LiteralMemo
 }
 
 export class Session implements SessionHandler {
@@ -68,6 +72,9 @@ export class Session implements SessionHandler {
 
   /** The reported parameters, with this session's values (its startup settings applied). */
   async start(out: Responder): Promise<void> {
+    const encoding = this.settings.startupValue('client_encoding')
+    const bad = encoding === undefined ? undefined : clientEncodingError(encoding, 'FATAL')
+    if (bad) throw bad
     try {
       await this.reportChanges(out)
     } catch (e) {

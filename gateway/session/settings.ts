@@ -14,6 +14,8 @@ interface Entry {
   /** The statement that sets it, as it runs outside a transaction (LOCAL already removed). */
   readonly sql: string
   readonly local: boolean
+  /** The value as given at startup (baseline entries only). */
+  readonly value?: string
 }
 
 const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
@@ -35,10 +37,10 @@ export class SessionSettings {
     this.#user = user
     for (const [name, value] of startupParams) {
       if (NOT_SETTINGS.has(name)) continue
-      this.#baseline.push({ name: name.toLowerCase(), sql: `SET ${quoteIdent(name)} = ${quoteLiteral(value)}`, local: false })
+      this.#baseline.push({ name: name.toLowerCase(), sql: `SET ${quoteIdent(name)} = ${quoteLiteral(value)}`, local: false, value })
     }
     for (const opt of parseOptions(startupParams.get('options') ?? '')) {
-      this.#baseline.push({ name: opt.name.toLowerCase(), sql: `SET ${quoteIdent(opt.name)} = ${quoteLiteral(opt.value)}`, local: false })
+      this.#baseline.push({ name: opt.name.toLowerCase(), sql: `SET ${quoteIdent(opt.name)} = ${quoteLiteral(opt.value)}`, local: false, value: opt.value })
     }
   }
 
@@ -46,6 +48,12 @@ export class SessionSettings {
   setup(): string {
     const parts = [`SET ROLE ${quoteIdent(this.#user)}`, ...this.#baseline.map((e) => e.sql), ...this.#entries.map((e) => e.sql)]
     return parts.join(';\n') + ';'
+  }
+
+  /** The value the client gave a parameter at startup (StartupMessage or its `options`), if any. */
+  startupValue(name: string): string | undefined {
+    for (let i = this.#baseline.length - 1; i >= 0; i--) if (this.#baseline[i]!.name === name) return this.#baseline[i]!.value
+    return undefined
   }
 
   /** The value a SET statement gave a parameter, as written (for search_path routing). */

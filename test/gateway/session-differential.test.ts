@@ -9,6 +9,7 @@ import { FrontendEncoder } from '../../common/pgwire/index.js'
 import { RawSession, type ServerUnderTest } from '../clients/index.js'
 import { startNativePostgres, type NativePg } from '../helpers/native-pg.js'
 import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
+import pg from 'pg'
 import { exchange } from '../helpers/transcript.js'
 
 const enc = new FrontendEncoder()
@@ -60,6 +61,16 @@ const SCRIPTS: Record<string, string[]> = {
     '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
     'SELECT no_such_column FROM alerts', 'SELECT count(*) FROM alerts', 'SELECT * FROM logs LIMIT 1', "SELECT 'héllo ✓'::text, NULL::int, ARRAY['a', NULL]",
     "SELECT relname FROM pg_class WHERE relname IN ('alerts', 'logs') ORDER BY 1", 'SELECT count(*) FROM information_schema.columns WHERE table_name = $$alerts$$',
+  ],
+  // The gateway keeps its replies to constant-only SELECTs (literal-memo.ts): a kept reply must
+  // still follow the settings that change a literal, and the transaction state.
+  'constant SELECTs, asked again, under other settings and in a failed block': [
+    'SELECT 1', 'SELECT 1', "SELECT 1 AS a, 'x' AS b, NULL AS c, true AS d, 1.50 AS e, B'101' AS f, 9999999999 AS g, -1 AS h",
+    "SELECT 1 AS a, 'x' AS b, NULL AS c, true AS d, 1.50 AS e, B'101' AS f, 9999999999 AS g, -1 AS h", "SELECT 'a\\b' AS s", "SELECT 'a\\b' AS s",
+    'SET standard_conforming_strings = off', "SELECT 'a\\b' AS s", "SELECT 'a\\b' AS s", 'RESET standard_conforming_strings', "SELECT 'a\\b' AS s",
+    "SELECT 'héllo' AS s", 'SET client_encoding = SQL_ASCII', "SELECT 'héllo' AS s", "SELECT 'héllo' AS s", 'RESET client_encoding', "SELECT 'héllo' AS s",
+    "SET client_encoding = 'bogus'", "SET NAMES 'utf-8'", 'SHOW client_encoding',
+    'BEGIN', 'SELECT 1', 'SELECT 1/0', 'SELECT 1', 'ROLLBACK', 'SELECT 1', 'SELECT 1 LIMIT 0', 'SELECT 1 WHERE false', 'SELECT 1 UNION SELECT 2',
   ],
 }
 
@@ -122,6 +133,9 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
         .execute('', 0).parse('', 'SHOW application_name', []).bind('', '', [], [], []).describe('P', '').execute('', 0).parse('', 'COMMIT', [])
         .bind('', '', [], [], []).execute('', 0).sync().take(),
     'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
+    'a constant SELECT in text, then binary, then text results; and with a parameter it does not take': (e) =>
+      ([0, 1, 0, 1] as const).reduce((x, f) => x.parse('', "SELECT 1 AS one, 'x' AS t, 2.5 AS n", []).bind('', '', [], [], [f]).describe('P', '').execute('', 0).sync(), e)
+        .parse('', 'SELECT 1', []).bind('', '', [0], [Buffer.from('7')], []).execute('', 0).sync().take(),
   }
   const syncsIn = (b: Buffer) => {
     let n = 0
@@ -137,6 +151,33 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
       sameTranscript(actual, expected)
     })
   }
+
+  test('client encodings other than UTF8 and SQL_ASCII are refused before they reach the shared shadow (0A000), and the session goes on', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
+    await c.connect()
+    try {
+      for (const sql of ['SET client_encoding = LATIN1', "SET NAMES 'WIN1252'", "SELECT set_config('client_encoding', 'euc_jp', false)", "SELECT set_config(lower('CLIENT_ENCODING'), 'LATIN1', false)"]) {
+        await assert.rejects(c.query(sql), (e: { code?: string; message?: string }) => e.code === '0A000' && /not supported/.test(e.message ?? ''), sql)
+      }
+      assert.deepEqual((await c.query("SHOW client_encoding")).rows, [{ client_encoding: 'UTF8' }])
+      assert.deepEqual((await c.query("SELECT 'héllo' AS s")).rows, [{ s: 'héllo' }])
+    } finally {
+      await c.end()
+    }
+    // Asked for at startup (here in `options`): refused at once, as a FATAL error naming the fix.
+    const latin = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, options: '-c client_encoding=LATIN1' })
+    await assert.rejects(latin.connect(), (e: { code?: string; severity?: string; hint?: string }) => e.code === '0A000' && e.severity === 'FATAL' && /UTF8/.test(e.hint ?? ''))
+    // psql sends SQL_ASCII under the C locale: accepted, as PostgreSQL does.
+    const ascii = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, options: '-c client_encoding=SQL_ASCII' })
+    await ascii.connect()
+    assert.deepEqual((await ascii.query('SHOW client_encoding')).rows, [{ client_encoding: 'SQL_ASCII' }])
+    await ascii.end()
+    // Every other session is unharmed.
+    const other = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
+    await other.connect()
+    assert.deepEqual((await other.query("SELECT 'ok' AS s, count(*)::int AS n FROM pg_class WHERE relname = 'alerts'")).rows, [{ s: 'ok', n: 1 }])
+    await other.end()
+  })
 
   test('Flush sends what is ready before Sync', async () => {
     for (const srv of servers()) {
