@@ -26,6 +26,7 @@ const run = promisify(execFile)
 const N = Number(process.env.BENCH_QUERIES ?? 2000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000)
+const ROUNDS = 10
 
 /** pgjdbc 42.x DatabaseMetaData.getColumns for table `alerts` (its query, with the patterns bound). */
 const GET_COLUMNS = `SELECT * FROM (SELECT n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND c.relname LIKE 'alerts') c WHERE true  ORDER BY nspname,c.relname,attnum`
@@ -39,18 +40,31 @@ interface Target {
   readonly database: string
 }
 
-async function latency(t: Target, sql: string, n: number): Promise<number> {
-  const c = new pg.Client({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database })
-  await c.connect()
-  const times: number[] = []
-  // Steady state: the first WARMUP queries (JIT compilation on the gateway's side) are not timed.
-  for (let i = 0; i < n + WARMUP; i++) {
-    const s = performance.now()
-    await c.query(sql)
-    if (i >= WARMUP) times.push(performance.now() - s)
+/**
+ * Median latency of `sql` on each target, one connection each. The targets take turns in
+ * ROUNDS rounds, so that a drift in the machine's state (a loopback round trip here takes 25 or
+ * 80 µs depending on how the scheduler places the two processes) falls on both alike.
+ */
+async function latencies(targets: readonly Target[], sql: string, n: number): Promise<number[]> {
+  const clients = targets.map((t) => new pg.Client({ host: t.host, port: t.port, user: t.user, password: t.password, database: t.database }))
+  await Promise.all(clients.map((c) => c.connect()))
+  const times = targets.map((): number[] => [])
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [k, c] of clients.entries()) {
+        // Steady state: the first WARMUP queries (JIT compilation on the gateway's side) are not timed.
+        const warmup = round === 0 ? WARMUP : 0
+        for (let i = 0; i < warmup + Math.ceil(n / ROUNDS); i++) {
+          const s = performance.now()
+          await c.query(sql)
+          if (i >= warmup) times[k]!.push(performance.now() - s)
+        }
+      }
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.end()))
   }
-  await c.end()
-  return median(times)
+  return times.map(median)
 }
 
 async function pgbench(t: Target, mode: string, script: string): Promise<number> {
@@ -76,13 +90,12 @@ async function main(): Promise<void> {
   ]
   const rows: Record<string, string>[] = []
   try {
-    const results = new Map<string, number[]>()
-    for (const t of targets) {
-      const r = [await latency(t, 'SELECT 1', N), await latency(t, 'SELECT 1 + 1', N), await latency(t, GET_COLUMNS, Math.max(200, N / 10))]
-      for (const mode of ['simple', 'extended', 'prepared']) r.push(await pgbench(t, mode, script))
-      results.set(t.name, r)
+    const results = targets.map((): number[] => [])
+    for (const [sql, n] of [['SELECT 1', N], ['SELECT 1 + 1', N], [GET_COLUMNS, Math.max(200, N / 10)]] as const) {
+      ;(await latencies(targets, sql, n)).forEach((m, k) => results[k]!.push(m))
     }
-    const [nat, gwr] = [...results.values()] as [number[], number[]]
+    for (const mode of ['simple', 'extended', 'prepared']) for (const [k, t] of targets.entries()) results[k]!.push(await pgbench(t, mode, script))
+    const [nat, gwr] = results as [number[], number[]]
     const labels = ['SELECT 1 median latency (ms)', 'SELECT 1 + 1 median latency (ms)', 'getColumns median latency (ms)', 'pgbench SELECT 1, 8 clients, -M simple (tps)', 'pgbench -M extended (tps)', 'pgbench -M prepared (tps)']
     labels.forEach((label, i) => {
       const lower = i < 3
