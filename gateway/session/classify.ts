@@ -3,6 +3,7 @@
  * run on the shadow catalog (it touches only pg_catalog, information_schema or no relation),
  * run by the federation (it reads Fedgres's tables), or refused (it writes).
  */
+import { clientEncodingError } from './client-encoding.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
@@ -92,9 +93,15 @@ function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
     const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
     if (!names || names[names.length - 1] !== 'set_config') return
     any = true
-    const name = constString((f.args as unknown[] | undefined)?.[0])
+    const args = (f.args as unknown[] | undefined) ?? []
+    const name = constString(args[0])
     if (name === undefined) denied = new PgError(SqlState.FeatureNotSupported, 'set_config with a computed parameter name is not supported by Fedgres', { hint: 'Name the parameter with a literal.' })
     else if (IDENTITY_SETTINGS.has(name.toLowerCase())) denied = new PgError(SqlState.InsufficientPrivilege, `permission denied to set parameter "${name}"`)
+    else if (name.toLowerCase() === 'client_encoding') {
+      // Checked before the shared shadow sees it (client-encoding.ts).
+      const value = constString(args[1])
+      denied = value === undefined ? new PgError(SqlState.FeatureNotSupported, 'set_config with a computed client_encoding is not supported by Fedgres', { hint: 'Use SET client_encoding.' }) : clientEncodingError(value)
+    }
   })
   return { any, denied }
 }

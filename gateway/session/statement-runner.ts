@@ -104,7 +104,6 @@ export class StatementRunner {
       })
       return { kind: 'rows', result, parameterStatus: [] }
     }
-    if (cls.setsConfig) checkSetConfig(stmt)
     const memoKey = b.params.length === 0 && isLiteralSelect(stmt) ? LiteralMemo.key(stmt.text, b.resultFormats, (n) => s.settings.lastValueSql(n)) : undefined
     const kept = memoKey === undefined ? undefined : s.deps.literals.get(memoKey)
     if (kept) return { kind: 'rows', result: kept.result!, parameterStatus: [] }
@@ -122,9 +121,18 @@ export class StatementRunner {
    * same effect. Only calls with a constant name can be followed; the value is read back.
    */
   async #captureSetConfig(stmt: ParsedStatement): Promise<void> {
-    const calls = setConfigCalls(stmt)
+    const calls: { name: string; value: string | undefined; local: boolean }[] = []
+    walk(stmt.node, (type, f) => {
+      if (type !== 'FuncCall') return
+      const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
+      if (!names || names[names.length - 1] !== 'set_config') return
+      const args = (f.args as unknown[] | undefined) ?? []
+      const name = constString(args[0])
+      const local = (args[2] as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const?.boolval?.boolval === true
+      if (name) calls.push({ name: name.toLowerCase(), value: constString(args[1]), local })
+    })
     for (const c of calls) {
-      if (c.name === undefined || (c.local && this.s.txn === 'idle')) continue // like SET LOCAL outside a block: no lasting effect
+      if (c.local && this.s.txn === 'idle') continue // like SET LOCAL outside a block: no lasting effect
       let value = c.value
       if (value === undefined && !c.local) {
         // A computed value: the shadow still holds it (a non-local set_config outlives the statement).
@@ -291,30 +299,3 @@ const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_
 const quoteLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
 const quoteIdent = (v: string) => '"' + v.replace(/"/g, '""') + '"'
 
-/** The set_config() calls in a statement, with their constant name (and value, when constant). */
-function setConfigCalls(stmt: ParsedStatement): { name: string | undefined; value: string | undefined; local: boolean }[] {
-  const calls: { name: string | undefined; value: string | undefined; local: boolean }[] = []
-  walk(stmt.node, (type, f) => {
-    if (type !== 'FuncCall') return
-    const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
-    if (!names || names[names.length - 1] !== 'set_config') return
-    const args = (f.args as unknown[] | undefined) ?? []
-    const local = (args[2] as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const?.boolval?.boolval === true
-    calls.push({ name: constString(args[0])?.toLowerCase(), value: constString(args[1]), local })
-  })
-  return calls
-}
-
-/**
- * Refuses a set_config() the session could not follow before it reaches the shared shadow: one
- * with a computed name, or one giving client_encoding a value the gateway cannot serve.
- */
-function checkSetConfig(stmt: ParsedStatement): void {
-  for (const c of setConfigCalls(stmt)) {
-    if (c.name === undefined) throw new PgError(SqlState.FeatureNotSupported, 'set_config() with a computed setting name is not supported', { hint: 'Name the setting with a constant, or use SET.' })
-    if (c.name !== 'client_encoding') continue
-    if (c.value === undefined) throw new PgError(SqlState.FeatureNotSupported, "set_config('client_encoding', …) with a computed value is not supported", { hint: 'Use SET client_encoding.' })
-    const bad = clientEncodingError(c.value)
-    if (bad) throw bad
-  }
-}

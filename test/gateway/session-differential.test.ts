@@ -156,7 +156,8 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
     await c.connect()
     try {
-      for (const sql of ['SET client_encoding = LATIN1', "SET NAMES 'WIN1252'", "SELECT set_config('client_encoding', 'euc_jp', false)", "SELECT set_config(lower('CLIENT_ENCODING'), 'LATIN1', false)"]) {
+      for (const sql of ['SET client_encoding = LATIN1', "SET NAMES 'WIN1252'", "SELECT set_config('client_encoding', 'euc_jp', false)", "SELECT set_config(lower('CLIENT_ENCODING'), 'LATIN1', false)",
+        "SELECT set_config('client_encoding', 'LATIN1', false), count(*) FROM alerts", "SELECT set_config('client_encoding', current_user, false)"]) {
         await assert.rejects(c.query(sql), (e: { code?: string; message?: string }) => e.code === '0A000' && /not supported/.test(e.message ?? ''), sql)
       }
       assert.deepEqual((await c.query("SHOW client_encoding")).rows, [{ client_encoding: 'UTF8' }])
