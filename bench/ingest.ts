@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     }
     const best = results.filter((r) => r.lost === 0).sort((a, b) => b.perSecond - a.perSecond)[0] ?? results[0]!
     const native = await nativeCopy(lastDataDir)
-    const created = await initDataDir(join(dir.path, 'initdb-probe', 'pgdata'), '32MB')
+    const created = await initDataDir(join(dir.path, 'initdb-probe', 'pgdata'), '16MB')
     console.log('\nIngest: KubeArmor gRPC source → edge agent → PGlite on disk (separate processes)\n')
     console.log('| offered events/s | generated | stored | lost | sustained events/s | peak RSS under load MB | agent process peak (VmHWM) MB |')
     console.log('|---:|---:|---:|---:|---:|---:|---:|')

