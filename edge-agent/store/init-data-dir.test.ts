@@ -37,3 +37,14 @@ test('a non-empty dir without PG_VERSION is refused, never deleted', async () =>
     dir.dispose()
   }
 })
+
+test('a failing initdb is reported with its exit and output, and leaves no data dir behind', async () => {
+  const dir = tempDir()
+  try {
+    const pgdata = join(dir.path, 'pgdata')
+    await assert.rejects(initDataDir(pgdata, 'not-a-size'), /creating the data dir .*pgdata failed \(exit 1\): Error: PGlite failed/)
+    assert.equal(existsSync(pgdata), false)
+  } finally {
+    dir.dispose()
+  }
+})

@@ -35,11 +35,11 @@ export async function initDataDir(pgDataDir: string, sharedBuffers: string): Pro
   child.on('message', (m: { peakRssBytes?: number }) => (peakRssBytes = m.peakRssBytes ?? 0))
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)))
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const end = await new Promise<string | null>((resolve, reject) => {
     child.once('error', reject)
-    child.once('exit', (c, signal) => resolve(signal ? null : c))
+    child.once('exit', (c, signal) => resolve(signal ? `killed by ${signal}${signal === 'SIGKILL' ? ', perhaps for lack of memory' : ''}` : c === 0 ? null : `exit ${c}`))
   })
-  if (code !== 0) throw new Error(`creating the data dir ${pgDataDir} failed (exit ${code ?? 'by signal'}): ${stderr.trim() || 'no output'}`)
+  if (end !== null) throw new Error(`creating the data dir ${pgDataDir} failed (${end}): ${stderr.trim() || 'no output'}`)
   renameSync(building, pgDataDir)
   return { ms: performance.now() - t0, peakRssBytes }
 }
