@@ -173,7 +173,10 @@ export class EdgeAgent {
   #countStored(rows: Record<EventTable, number>): void {
     for (const t of ['alerts', 'logs'] as const) {
       const delta = rows[t] - this.#storedByTable[t]
-      if (delta > 0) this.metrics.stored.inc({ table: t }, delta)
+      if (delta > 0) {
+        this.metrics.stored.inc({ table: t }, delta)
+        this.metrics.lastCommit.set(Date.now() / 1000)
+      }
     }
     this.#storedByTable = { ...rows }
   }

@@ -49,6 +49,7 @@ export function createEdgeMetrics(
     reconnects: fromSources('fedgres_edge_source_reconnects_total', 'Reconnects to KubeArmor sources', (s) => s.stats.reconnects),
     connected: g('fedgres_edge_source_connected', '1 when the source is connected', ['source']),
     spoolDepth: g('fedgres_edge_spool_depth', 'Events received but not yet committed', []),
+    lastCommit: g('fedgres_edge_last_commit_timestamp_seconds', 'When the store last committed events (Unix time; 0 before the first commit)', []),
     storeBytes: g('fedgres_edge_store_bytes', 'Bytes on disk in the data dir (store and spool)', []),
     batchSeconds: new client.Histogram({
       name: 'fedgres_edge_commit_batch_seconds',

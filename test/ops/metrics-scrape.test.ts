@@ -226,6 +226,8 @@ describe('Prometheus metrics of a gateway and its edges', () => {
       }
       assert.equal(s.sum('fedgres_edge_events_dropped_total', 'counter'), 0)
       assert.equal(s.sum('fedgres_edge_spool_depth', 'gauge'), 0)
+      const lastCommit = s.sum('fedgres_edge_last_commit_timestamp_seconds', 'gauge')
+      assert.ok(lastCommit > Date.now() / 1000 - 600 && lastCommit <= Date.now() / 1000, `the last commit was this run's (${lastCommit})`)
       assert.equal(s.sum('fedgres_edge_source_connected', 'gauge', { source: e.source.address }), 1)
       assert.equal(s.sum('fedgres_edge_source_reconnects_total', 'counter', { source: e.source.address }), 0)
       assert.ok(s.sum('fedgres_edge_synopsis_publishes_total', 'counter', { outcome: 'ok' }) >= 1)
