@@ -21,6 +21,12 @@ interface Entry {
 const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
 const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 
+/** The latest entry for `name`. */
+function lastOf(entries: readonly Entry[], name: string): Entry | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.name === name) return entries[i]
+  return undefined
+}
+
 /** StartupMessage parameters that are settings (the rest are connection options). */
 const NOT_SETTINGS = new Set(['user', 'database', 'options', 'replication'])
 
@@ -52,15 +58,15 @@ export class SessionSettings {
 
   /** The value the client gave a parameter at startup (StartupMessage or its `options`), if any. */
   startupValue(name: string): string | undefined {
-    for (let i = this.#baseline.length - 1; i >= 0; i--) if (this.#baseline[i]!.name === name) return this.#baseline[i]!.value
-    return undefined
+    return lastOf(this.#baseline, name)?.value
   }
 
-  /** The value a SET statement gave a parameter, as written (for search_path routing). */
+  /**
+   * The value a SET statement gave a parameter, as written (for search_path routing, and the
+   * key of a kept reply: it runs for every constant SELECT, so it allocates nothing).
+   */
   lastValueSql(name: string): string | undefined {
-    const all = [...this.#baseline, ...this.#entries]
-    for (let i = all.length - 1; i >= 0; i--) if (all[i]!.name === name) return all[i]!.sql
-    return undefined
+    return (lastOf(this.#entries, name) ?? lastOf(this.#baseline, name))?.sql
   }
 
   /**
