@@ -12,7 +12,7 @@ import type { Logger } from '../common/log.js'
 import { errorMeta } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
-import { alertMatchers, storedEdgeId, type EdgeConfig } from './config.js'
+import { alertMatchers, storedEdgeId, storeOpenOptions, type EdgeConfig } from './config.js'
 import { startAlerting, type Alerting } from './alerting.js'
 import { dirBytes } from './dir-bytes.js'
 import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
@@ -114,6 +114,11 @@ export class EdgeAgent {
       this.metrics.analyzeSeconds.observe(a.ms / 1000)
       this.#log.debug('planner statistics gathered', { relation: a.relation, ms: Math.round(a.ms) })
     })
+    this.store.on('checkpointed', (c) => {
+      this.metrics.checkpoints.inc({ cause: c.cause })
+      this.metrics.checkpointSeconds.observe(c.ms / 1000)
+      this.#log.debug('store checkpointed', { cause: c.cause, walMb: Math.round(c.walBytes / 1e5) / 10, ms: Math.round(c.ms) })
+    })
     this.store.on('committed', (ev) => (this.#committed = ev.position))
     this.store.on('rejected', ({ rows, error }) => {
       this.counters.rejected += rows
@@ -121,12 +126,7 @@ export class EdgeAgent {
       this.#log.error('rows rejected by the store; kept in fedgres_internal.rejected_rows', { rows, error })
     })
     this.store.on('fatal', (e) => this.#log.error('store failed', errorMeta(e)))
-    const opened = await this.store.open({
-      pgDataDir: join(cfg.data_dir, 'pgdata'),
-      spoolDir: this.#spoolDir,
-      sharedBuffers: cfg.store.shared_buffers,
-      batchBytes: cfg.store.batch_bytes,
-    })
+    const opened = await this.store.open(storeOpenOptions(cfg))
     this.#storedByTable = { ...opened.rows }
     this.#tracker = new SynopsisTracker(
       { edgeId: cfg.edge_id, schemaVersion: SCHEMA_VERSION, valueCap: cfg.synopsis.value_cap, timeLeaseMicros: cfg.synopsis.time_lease * 1000 },

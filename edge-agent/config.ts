@@ -1,5 +1,6 @@
 /** The edge agent's configuration: file keys in snake_case, FEDGRES_EDGE_* overrides. */
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { z } from 'zod'
 import { loadConfig, zBytes, zDuration, type LoadOptions } from '../common/config.js'
 import { EventRules, tagRuleSchema, type EventMatcher } from './rules/event-rules.js'
@@ -74,8 +75,12 @@ export const edgeConfigSchema = z.strictObject({
       shared_buffers: z.string().regex(/^\d+(kB|MB|GB)$/).default('16MB'),
       batch_bytes: zBytes.default(4 << 20),
       segment_bytes: zBytes.default(64 << 20),
+      // PGlite has no checkpointer process: the store checkpoints itself (store/checkpointer.ts).
+      // 128 MB of WAL is about 180,000 events, replayed in a few seconds after a kill -9.
+      checkpoint_wal: zBytes.default(128 << 20),
+      checkpoint_interval: zDuration.default(300_000),
     })
-    .default({ shared_buffers: '16MB', batch_bytes: 4 << 20, segment_bytes: 64 << 20 }),
+    .default({ shared_buffers: '16MB', batch_bytes: 4 << 20, segment_bytes: 64 << 20, checkpoint_wal: 128 << 20, checkpoint_interval: 300_000 }),
   synopsis: z
     .strictObject({
       /** Wait this long after publishing a widened synopsis before committing the rows that widened it. */
@@ -121,6 +126,17 @@ export type EdgeConfig = z.infer<typeof edgeConfigSchema>
 
 /** The `edge_id` column of the rows this edge stores: its shard when it has replicas, else its id. */
 export const storedEdgeId = (cfg: Pick<EdgeConfig, 'edge_id' | 'shard'>) => cfg.shard ?? cfg.edge_id
+
+/** How the store is opened: the same for the agent and for `fedgres import`. */
+export function storeOpenOptions(cfg: Pick<EdgeConfig, 'data_dir' | 'store'>) {
+  return {
+    pgDataDir: join(cfg.data_dir, 'pgdata'),
+    spoolDir: join(cfg.data_dir, 'spool'),
+    sharedBuffers: cfg.store.shared_buffers,
+    batchBytes: cfg.store.batch_bytes,
+    checkpoint: { walBytes: cfg.store.checkpoint_wal, intervalMs: cfg.store.checkpoint_interval },
+  }
+}
 
 export function loadEdgeConfig(opts: Omit<LoadOptions, 'envPrefix'> = {}): EdgeConfig {
   const cfg = loadConfig(edgeConfigSchema, { ...opts, envPrefix: 'FEDGRES_EDGE' })

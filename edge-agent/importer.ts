@@ -3,11 +3,10 @@
  * It takes the data dir's lock, so it runs while that edge's agent is stopped.
  */
 import { mkdirSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Logger } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
-import { storedEdgeId, type EdgeConfig } from './config.js'
+import { storedEdgeId, storeOpenOptions, type EdgeConfig } from './config.js'
 import { stageImport, stagingDirFor, type ImportLineError, type ImportProgress } from './ingest/import-file.js'
 import { acquireLock } from './lock-file.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
@@ -33,12 +32,7 @@ export async function importFiles(cfg: EdgeConfig, files: readonly string[], opt
   const store = new EdgeStore()
   const staging = stagingDirFor(cfg.data_dir)
   try {
-    const opened = await store.open({
-      pgDataDir: join(cfg.data_dir, 'pgdata'),
-      spoolDir: join(cfg.data_dir, 'spool'),
-      sharedBuffers: cfg.store.shared_buffers,
-      batchBytes: cfg.store.batch_bytes,
-    })
+    const opened = await store.open(storeOpenOptions(cfg))
     // A previous agent's unfinished spool goes in first, so import order matches arrival order.
     store.advance({ segment: Number.MAX_SAFE_INTEGER, offset: 0 })
     await store.drain()

@@ -63,6 +63,13 @@ export function createEdgeMetrics(
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    checkpoints: c('fedgres_edge_checkpoints_total', 'Checkpoints of the store, by cause: wal (checkpoint_wal written) or time (checkpoint_interval passed)', ['cause']),
+    checkpointSeconds: new client.Histogram({
+      name: 'fedgres_edge_checkpoint_seconds',
+      help: 'Time one checkpoint of the store took',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
     partitionsDropped: c('fedgres_edge_retention_partitions_dropped_total', 'Day partitions dropped by retention', ['reason']),
     archiveFailures: c('fedgres_edge_archive_failures_total', 'Archives that failed (their partitions were kept)', []),
     synopsisPublishes: c('fedgres_edge_synopsis_publishes_total', 'Synopsis publications', ['outcome']),

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { initDataDir } from './init-data-dir.js'
+import type { CheckpointDone } from './checkpointer.js'
 import type { SpoolPosition } from '../spool/spool-files.js'
 import type { EventTable } from '../../schema/index.js'
 import type { AdvanceMessage, CommittedEvent, DropResult, FromWorker, OpenRequest, OpenResult, PartitionInfo, Request } from './worker-protocol.js'
@@ -17,6 +18,7 @@ export interface EdgeStoreEvents {
   committed: [CommittedEvent]
   rejected: [{ rows: number; error: string }]
   analyzed: [{ relation: string; ms: number }]
+  checkpointed: [CheckpointDone]
   fatal: [Error]
 }
 
@@ -60,6 +62,9 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
         return
       case 'analyzed':
         this.emit('analyzed', { relation: m.relation, ms: m.ms })
+        return
+      case 'checkpointed':
+        this.emit('checkpointed', { cause: m.cause, walBytes: m.walBytes, ms: m.ms })
         return
       case 'fatal':
         this.emit('fatal', Object.assign(new Error(m.error.message), { stack: m.error.stack }))

@@ -12,6 +12,7 @@ import { Mutex } from '../../common/mutex.js'
 import { migrateToLatest } from '../../schema/index.js'
 import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
 import { AutoAnalyze } from './auto-analyze.js'
+import { Checkpointer } from './checkpointer.js'
 import { Committer } from './committer.js'
 import { dropPartition, listPartitions } from './partitions.js'
 import { dayPartitionName } from '../../schema/index.js'
@@ -23,6 +24,8 @@ const mutex = new Mutex()
 const cancelledServes = new Set<number>()
 let db: PGlite | undefined
 let committer: Committer | undefined
+let checkpointer: Checkpointer | undefined
+let checkpointTimer: NodeJS.Timeout | undefined
 let target: SpoolPosition = { segment: 1, offset: 0 }
 let pendingSynopsis: unknown
 let pumping: Promise<void> | undefined
@@ -60,6 +63,9 @@ async function open(req: OpenRequest): Promise<OpenResult> {
     stats.note(`public.${table}`, n, true)
   }
   void analyzeDue()
+  checkpointer = new Checkpointer(db, req.checkpoint)
+  // When ingest is idle no commit asks, so a timer does (for the time-based checkpoint).
+  checkpointTimer = setInterval(() => void checkpointDue(), Math.min(req.checkpoint.intervalMs, 30_000))
   return { committed, rows: { ...rows }, synopsis: s.synopsis, schemaVersion, openMs: performance.now() - t0 }
 }
 
@@ -107,6 +113,17 @@ async function analyzeLoop(): Promise<void> {
   }
 }
 
+/** Checkpoints if one is due (see checkpointer.ts: PGlite never does by itself). */
+async function checkpointDue(): Promise<void> {
+  try {
+    const done = await mutex.run(async () => (db && checkpointer && !closing ? checkpointer.runIfDue() : null))
+    if (done) post({ kind: 'checkpointed', ...done })
+  } catch (e) {
+    const err = errorOf(e)
+    post({ kind: 'fatal', error: { ...err, message: `checkpoint failed: ${err.message}` } })
+  }
+}
+
 /** Commits batches until the committed position reaches the target. One pump runs at a time. */
 function pump(): Promise<void> {
   pumping ??= commitLoop().finally(() => {
@@ -134,6 +151,7 @@ async function commitLoop(): Promise<void> {
         return true
       })
       if (!done) break
+      await checkpointDue()
       void analyzeDue()
     }
   } catch (e) {
@@ -227,6 +245,7 @@ async function handle(msg: ToWorker): Promise<void> {
           rows.logs += added.logs
           return added
         })
+        await checkpointDue()
         void analyzeDue()
         break
       case 'partitions':
@@ -267,6 +286,7 @@ async function handle(msg: ToWorker): Promise<void> {
         await settle()
         closing = true
         clearTimeout(analyzeTimer)
+        clearInterval(checkpointTimer)
         await analyzing
         await mutex.run(async () => {
           await db?.close()

@@ -1,6 +1,7 @@
 /** Messages between the edge agent's main thread and its store worker (PGlite lives in the worker). */
 import type { SpoolPosition } from '../spool/spool-files.js'
 import type { EventTable } from '../../schema/index.js'
+import type { CheckpointDone, CheckpointPolicy } from './checkpointer.js'
 
 export interface OpenRequest {
   readonly op: 'open'
@@ -8,6 +9,7 @@ export interface OpenRequest {
   readonly spoolDir: string
   readonly sharedBuffers: string
   readonly batchBytes: number
+  readonly checkpoint: CheckpointPolicy
 }
 
 export interface OpenResult {
@@ -71,6 +73,7 @@ export type FromWorker =
   | { readonly kind: 'rejected'; readonly rows: number; readonly error: string }
   /** Planner statistics were gathered for `relation` (ANALYZE, in `ms`). */
   | { readonly kind: 'analyzed'; readonly relation: string; readonly ms: number }
+  | ({ readonly kind: 'checkpointed' } & CheckpointDone)
   | { readonly kind: 'fatal'; readonly error: { message: string; stack?: string } }
 
 export interface PartitionInfo {

@@ -18,10 +18,11 @@ after(() => {
   dir.dispose()
 })
 
-async function startEdge(dataDir: string, source: string): Promise<{ p: CliProcess; metricsPort: number }> {
+async function startEdge(dataDir: string, source: string, env: Record<string, string> = {}): Promise<{ p: CliProcess; metricsPort: number }> {
   const metricsPort = await freePort()
   const p = startCli(['edge', '--data-dir', dataDir, '--edge-id', 'edge-fault', '--source', source, '--metrics-port', String(metricsPort), '--log-level', 'info'], {
     FEDGRES_EDGE_SYNOPSIS__PUBLISH_GRACE: '0',
+    ...env,
   })
   running.push(p)
   await p.waitForLog('edge agent ready')
@@ -40,14 +41,16 @@ async function storedSeqs(dataDir: string): Promise<{ seq: number; tbl: 'alerts'
   }
 }
 
-test('kill -9 under load, then restart, loses no event the agent had received', async () => {
+test('kill -9 under load, then restart, loses no event the agent had received (checkpoints ran before the kill)', async () => {
   // A deep source queue, so every gap in the sequence would be the agent's doing.
   const source = new KubeArmorEventSource({ hosts: ['node-k1'], rate: 3000, mode: 'fast', queueSize: 10_000_000 })
   await source.start()
   const dataDir = dir.path + '/kill9'
   try {
-    const first = await startEdge(dataDir, source.address)
+    // A checkpoint every MB of WAL (about every 1,500 events), so recovery starts from a recent one.
+    const first = await startEdge(dataDir, source.address, { FEDGRES_EDGE_STORE__CHECKPOINT_WAL: '1MB' })
     await waitFor('events under load', async () => (await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total')) >= 5000, 60_000)
+    await waitFor('checkpoints under load', async () => (await scrapeCounter(first.metricsPort, 'fedgres_edge_checkpoints_total', { cause: 'wal' })) >= 2, 60_000)
     const receivedBeforeKill = {
       alerts: await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total', { table: 'alerts' }),
       logs: await scrapeCounter(first.metricsPort, 'fedgres_edge_events_received_total', { table: 'logs' }),
