@@ -1,11 +1,20 @@
 /**
- * Fast encoding for high event rates: a pool of realistic events is encoded once, and each event
- * sent is a pooled encoding followed by a few re-encoded fields (Timestamp, UpdatedTime and the
- * EventData `Seq` entry). Protobuf decoders take the last value of a repeated scalar field and
- * merge map entries, so the result decodes exactly like a freshly encoded event.
- * @see https://protobuf.dev/programming-guides/encoding/#last-one-wins
+ * Fast encoding for high event rates: a pool of realistic events is encoded once, without the
+ * fields that change per event (Timestamp, UpdatedTime and the EventData `Seq` entry); each event
+ * sent is a pooled encoding followed by those fields. Protobuf allows fields in any order and a
+ * map's entries anywhere in the message, so the result decodes exactly like a freshly encoded
+ * event, and, as KubeArmor's Go encoder writes them, every field and map key appears once.
+ * @see https://protobuf.dev/programming-guides/encoding/#order
  */
-import { formatUpdatedTime, type GeneratedTable } from './generator.js'
+import { formatUpdatedTime, type Event, type GeneratedTable } from './generator.js'
+
+/** The event as the pool encodes it: without the fields `suffix` adds. */
+export function withoutRestamped(ev: Event): Event {
+  const { Timestamp: _t, UpdatedTime: _u, EventData, ...rest } = ev
+  if (EventData === undefined) return rest
+  const { Seq: _s, ...data } = EventData as Record<string, string>
+  return { ...rest, EventData: data }
+}
 
 /** EventData's field number differs between the messages (see kubearmor.proto). */
 const EVENT_DATA_FIELD: Record<GeneratedTable, number> = { alerts: 43, logs: 33 }

@@ -9,7 +9,7 @@ import grpc from '@grpc/grpc-js'
 import protoLoader from '@grpc/proto-loader'
 import { LOADER_OPTIONS, PROTO_PATH } from '../edge-agent/ingest/kubearmor-proto.js'
 import { EventGenerator, type Event, type GeneratedTable, type GeneratorOptions } from './generator.js'
-import { suffix } from './fast-encoder.js'
+import { suffix, withoutRestamped } from './fast-encoder.js'
 
 export interface EventSourceOptions extends GeneratorOptions {
   readonly host?: string
@@ -187,7 +187,7 @@ export class KubeArmorEventSource {
     if (this.#opts.mode === 'fast') {
       this.#pool ??= Array.from({ length: 4096 }, () => {
         const g = this.#gen.next(micros)
-        return { table: g.table, bytes: this.#serialize[g.table](g.event) }
+        return { table: g.table, bytes: this.#serialize[g.table](withoutRestamped(g.event)) }
       })
       const p = this.#pool[this.#seq % this.#pool.length]!
       table = p.table

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventGenerator } from '../../event-source/generator.js'
-import { suffix } from '../../event-source/fast-encoder.js'
+import { suffix, withoutRestamped } from '../../event-source/fast-encoder.js'
 import { ByteSink } from '../spool/byte-sink.js'
 import { encodeRow, eventTime, type KubeArmorEvent } from './event-to-row.js'
 import { feederTypes } from './kubearmor-proto.js'
@@ -65,6 +65,20 @@ test('re-stamped (fast source) events decode with the appended, last-wins fields
   assert.equal(d.line, viaProtobufjs(table, bytes))
   assert.match(d.line, /"Seq":"424242"/)
   assert.ok(d.line.startsWith('2025-12-18T23:20:00.123456Z\t'), d.line.slice(0, 40))
+})
+
+test('the fast source sends each field and map key once, and its events decode like fresh ones', () => {
+  const gen = new EventGenerator({ hosts: ['n1'], seed: 9 })
+  for (let i = 0; i < 50; i++) {
+    const micros = 1_766_000_000_000_000 + i * 1_000_123
+    const { table, event } = gen.next(micros)
+    const sent = Buffer.concat([encode(table, withoutRestamped(event)), suffix(table, 7000 + i, micros)])
+    const seq = (event.EventData as Record<string, string>).Seq
+    const fresh = encode(table, { ...event, EventData: { ...(event.EventData as object), Seq: String(7000 + i) } })
+    assert.equal(direct(table, sent).line, direct(table, fresh).line)
+    assert.equal(sent.indexOf('Seq'), sent.lastIndexOf('Seq'), `one Seq key (the generator's was ${seq})`)
+    assert.equal(sent.length, fresh.length, 'no field sent twice')
+  }
 })
 
 test('negative int32 values, unknown fields and empty messages decode safely', () => {
