@@ -74,13 +74,15 @@ export const edgeConfigSchema = z.strictObject({
       // RSS was 15 MB lower.
       shared_buffers: z.string().regex(/^\d+(kB|MB|GB)$/).default('16MB'),
       batch_bytes: zBytes.default(4 << 20),
+      // Group commit: events wait up to this long for a full batch (see store-worker.ts).
+      batch_wait: zDuration.default(100),
       segment_bytes: zBytes.default(64 << 20),
       // PGlite has no checkpointer process: the store checkpoints itself (store/checkpointer.ts).
       // 128 MB of WAL is about 180,000 events, replayed in a few seconds after a kill -9.
       checkpoint_wal: zBytes.default(128 << 20),
       checkpoint_interval: zDuration.default(300_000),
     })
-    .default({ shared_buffers: '16MB', batch_bytes: 4 << 20, segment_bytes: 64 << 20, checkpoint_wal: 128 << 20, checkpoint_interval: 300_000 }),
+    .default({ shared_buffers: '16MB', batch_bytes: 4 << 20, batch_wait: 100, segment_bytes: 64 << 20, checkpoint_wal: 128 << 20, checkpoint_interval: 300_000 }),
   synopsis: z
     .strictObject({
       /** Wait this long after publishing a widened synopsis before committing the rows that widened it. */
@@ -134,6 +136,7 @@ export function storeOpenOptions(cfg: Pick<EdgeConfig, 'data_dir' | 'store'>) {
     spoolDir: join(cfg.data_dir, 'spool'),
     sharedBuffers: cfg.store.shared_buffers,
     batchBytes: cfg.store.batch_bytes,
+    batchWaitMs: cfg.store.batch_wait,
     checkpoint: { walBytes: cfg.store.checkpoint_wal, intervalMs: cfg.store.checkpoint_interval },
   }
 }

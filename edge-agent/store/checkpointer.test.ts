@@ -14,7 +14,7 @@ const redoLsn = async () => (await db.query<{ redo: string }>('SELECT redo_lsn::
 const write = (rows: number) => db.exec(`INSERT INTO t SELECT repeat('x', 100) FROM generate_series(1, ${rows})`)
 
 test('PGlite never checkpoints by itself; the checkpointer does once walBytes of WAL are written', async () => {
-  const cp = new Checkpointer(db, { walBytes: 1 << 20, intervalMs: 3_600_000 }, 0)
+  const cp = new Checkpointer(db, { walBytes: 1 << 20, intervalMs: 3_600_000, checkMs: 0 }, 0)
   await cp.runIfDue(0) // whatever the opening left
   const redo = await redoLsn()
   await write(2_000) // about 300 kB of WAL
@@ -29,7 +29,7 @@ test('PGlite never checkpoints by itself; the checkpointer does once walBytes of
 })
 
 test('after intervalMs a checkpoint runs only if WAL was written since the last one', async () => {
-  const cp = new Checkpointer(db, { walBytes: 1 << 30, intervalMs: 1000 }, 0)
+  const cp = new Checkpointer(db, { walBytes: 1 << 30, intervalMs: 1000, checkMs: 0 }, 0)
   await write(10)
   assert.equal(await cp.runIfDue(999), null, 'not yet')
   assert.equal((await cp.runIfDue(1000))?.cause, 'time')
@@ -39,4 +39,13 @@ test('after intervalMs a checkpoint runs only if WAL was written since the last 
   await write(1)
   assert.equal(await cp.runIfDue(5500), null, 'the interval counts from the last checkpoint')
   assert.equal((await cp.runIfDue(6500))?.cause, 'time')
+})
+
+test('the WAL position is looked at no more than once per checkMs', async () => {
+  const cp = new Checkpointer(db, { walBytes: 1, intervalMs: 3_600_000, checkMs: 1000 }, 0)
+  await write(10)
+  assert.equal((await cp.runIfDue(0))?.cause, 'wal')
+  await write(10)
+  assert.equal(await cp.runIfDue(500), null, 'not looked at yet')
+  assert.equal((await cp.runIfDue(1000))?.cause, 'wal')
 })

@@ -22,6 +22,8 @@ export interface CheckpointPolicy {
   readonly walBytes: number
   /** Checkpoint once this long has passed with any WAL written since the last checkpoint. */
   readonly intervalMs: number
+  /** Look at the WAL position at most this often (default 1 s). */
+  readonly checkMs?: number
 }
 
 export interface CheckpointDone {
@@ -42,6 +44,7 @@ export class Checkpointer {
   readonly #db: PGlite
   readonly #policy: CheckpointPolicy
   #lastMs: number
+  #lastCheckMs = -Infinity
   /** The WAL position right after the last checkpoint this process ran (null: none yet). */
   #lsnAfterLast: string | null = null
 
@@ -66,8 +69,13 @@ export class Checkpointer {
     return written && nowMs - this.#lastMs >= this.#policy.intervalMs ? 'time' : null
   }
 
-  /** Runs CHECKPOINT if one is due (the caller holds the store's mutex). */
+  /**
+   * Runs CHECKPOINT if one is due (the caller holds the store's mutex). The WAL position is read
+   * at most once per `checkMs`: reading it opens pg_control.
+   */
   async runIfDue(nowMs = performance.now()): Promise<CheckpointDone | null> {
+    if (nowMs - this.#lastCheckMs < (this.#policy.checkMs ?? 1000)) return null
+    this.#lastCheckMs = nowMs
     const pos = await this.#position()
     const cause = this.cause(pos, nowMs)
     if (!cause) return null

@@ -29,6 +29,13 @@ let checkpointTimer: NodeJS.Timeout | undefined
 let target: SpoolPosition = { segment: 1, offset: 0 }
 let pendingSynopsis: unknown
 let pumping: Promise<void> | undefined
+let batchWaitMs = 0
+let batchBytes = 4 << 20
+let batchTimer: NodeJS.Timeout | undefined
+/** Set when the batch timer fired: the next batch is committed even if it is not full. */
+let flushPartial = false
+/** Set while a drain or close commits everything. */
+let draining = false
 const rows = { alerts: 0, logs: 0 }
 const stats = new AutoAnalyze()
 let analyzing: Promise<void> | undefined
@@ -51,6 +58,8 @@ async function open(req: OpenRequest): Promise<OpenResult> {
   const s = state.rows[0]!
   const committed = { segment: Number(s.segment), offset: Number(s.offset) }
   target = committed
+  batchWaitMs = req.batchWaitMs
+  batchBytes = req.batchBytes
   committer = new Committer(db, req.spoolDir, req.batchBytes, committed)
   await committer.loadPartitions()
   for (const t of ['alerts', 'logs'] as const) {
@@ -124,6 +133,37 @@ async function checkpointDue(): Promise<void> {
   }
 }
 
+/** Spool bytes ready to commit (a new segment counts as a full batch). */
+function readyBytes(): number {
+  if (!committer) return 0
+  const from = committer.committed
+  return target.segment > from.segment ? Infinity : target.offset - from.offset
+}
+
+/**
+ * Group commit: a batch is committed once a full one is ready, or once batchWaitMs has passed
+ * since records became ready. Each commit has a fixed cost (its transaction, the spool read, the
+ * position update): committed as soon as each spool write arrived, 50,000 events/s came in
+ * about 230 commits a second of about 210 events, and the store used 15 µs of CPU per event
+ * instead of about 10.
+ */
+function schedulePump(): void {
+  if (fullBatchOnly()) armBatchTimer()
+  else void pump()
+}
+
+/** True when only a full batch may be committed now. */
+const fullBatchOnly = () => batchWaitMs > 0 && !draining && !flushPartial && readyBytes() < batchBytes
+
+function armBatchTimer(): void {
+  if (batchTimer || readyBytes() <= 0) return
+  batchTimer = setTimeout(() => {
+    batchTimer = undefined
+    flushPartial = true
+    void pump()
+  }, batchWaitMs)
+}
+
 /** Commits batches until the committed position reaches the target. One pump runs at a time. */
 function pump(): Promise<void> {
   pumping ??= commitLoop().finally(() => {
@@ -137,6 +177,11 @@ async function commitLoop(): Promise<void> {
   await Promise.resolve()
   try {
     while (committer && comparePositions(committer.committed, target) < 0) {
+      if (fullBatchOnly()) {
+        armBatchTimer()
+        break
+      }
+      flushPartial = false
       const done = await mutex.run(async () => {
         const batch = committer!.nextBatch(target)
         if (!batch) return false
@@ -161,19 +206,24 @@ async function commitLoop(): Promise<void> {
 
 /** Waits until nothing is left to commit below the target (advances may arrive meanwhile). */
 async function settle(): Promise<void> {
-  while (committer && comparePositions(committer.committed, target) < 0) {
-    const before = committer.committed
-    await pump()
-    if (comparePositions(committer.committed, before) === 0) break // nothing committable (e.g. target past the spool's end)
+  draining = true
+  try {
+    while (committer && comparePositions(committer.committed, target) < 0) {
+      const before = committer.committed
+      await pump()
+      if (comparePositions(committer.committed, before) === 0) break // nothing committable (e.g. target past the spool's end)
+    }
+    await pumping
+  } finally {
+    draining = false
   }
-  await pumping
 }
 
 async function handle(msg: ToWorker): Promise<void> {
   if (msg.op === 'advance') {
     if (comparePositions(msg.to, target) > 0) target = msg.to
     if (msg.synopsis !== undefined) pendingSynopsis = msg.synopsis
-    void pump()
+    schedulePump()
     return
   }
   const { id } = msg
@@ -287,6 +337,7 @@ async function handle(msg: ToWorker): Promise<void> {
         closing = true
         clearTimeout(analyzeTimer)
         clearInterval(checkpointTimer)
+        clearTimeout(batchTimer)
         await analyzing
         await mutex.run(async () => {
           await db?.close()

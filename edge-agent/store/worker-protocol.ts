@@ -9,6 +9,8 @@ export interface OpenRequest {
   readonly spoolDir: string
   readonly sharedBuffers: string
   readonly batchBytes: number
+  /** Wait up to this long for a full batch before committing a partial one (0: never wait). */
+  readonly batchWaitMs: number
   readonly checkpoint: CheckpointPolicy
 }
 
