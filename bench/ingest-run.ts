@@ -35,7 +35,6 @@ export async function runRate(rate: number, seconds: number, dataDir: string, co
   const edgeMetrics = await freePort()
   const edge = startCli(['edge', ...(configFile ? ['--config', configFile] : []), '--data-dir', dataDir, '--edge-id', 'bench', '--source', `127.0.0.1:${srcPort}`, '--metrics-port', String(edgeMetrics), '--log-level', 'warn'], {
     FEDGRES_EDGE_SYNOPSIS__PUBLISH_GRACE: '0',
-    FEDGRES_EDGE_STORE__SEGMENT_BYTES: String(1 << 40), // keep the whole run in one spool segment, for the native comparison
   })
   // Ready once /metrics answers (its info-level log line is not shown at --log-level warn).
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${edgeMetrics}/metrics`).then((r) => r.ok).catch(() => false)), 120_000)
