@@ -47,6 +47,7 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
     ['alerts', { HostName: 'h', UpdatedTime: '2023-02-29T00:00:00.000000Z', Timestamp: '1692813948' }],
     ['logs', { HostName: 'h', UpdatedTime: '2025-01-01T00:00:00.5Z' }],
     ['logs', { HostName: 'h', EventData: { a: '1', '2': 'x' } }],
+    ['logs', { HostName: 'h', EventData: { 'ключ': 'zn "ä"\\\n', ab: 'x', cd: 'y', 'é': '\u0002€' } }],
   ]
   for (const [table, ev] of cases) {
     const bytes = encode(table, ev)
@@ -55,6 +56,11 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
   // A string field holding invalid UTF-8 is decoded as protobufjs decodes it (U+FFFD).
   const bad = Buffer.concat([encode('logs', { HostName: 'h' }), Buffer.from([0x82, 0x01, 0x02, 0xff, 0xfe])])
   assert.equal(direct('logs', bad).line, viaProtobufjs('logs', bad))
+  // And an EventData value holding invalid UTF-8 after ASCII and an escape (Log.EventData is field 33).
+  const entry = [0x0a, 1, 0x6b, 0x12, 5, 0x61, 0x22, 0x62, 0xff, 0x63]
+  const badMap = Buffer.concat([encode('logs', { HostName: 'h' }), Buffer.from([0x8a, 0x02, entry.length, ...entry])])
+  assert.equal(direct('logs', badMap).line, viaProtobufjs('logs', badMap))
+  assert.ok(direct('logs', badMap).line.includes('{"k":"a\\\\\"b\uFFFDc"}'), direct('logs', badMap).line)
 })
 
 test('re-stamped (fast source) events decode with the appended, last-wins fields', () => {

@@ -314,7 +314,7 @@ const SYSTEM_EVENT = Buffer.from('SystemEvent')
 const ALERT_THRESHOLD = Buffer.from('AlertThreshold')
 
 function isBytes(buf: Buffer, S: Scratch, col: number, want: Buffer): boolean {
-  return S.kind[col] === V.Bytes && buf.compare(want, 0, want.length, S.start[col], S.end[col]) === 0
+  return S.kind[col] === V.Bytes && S.end[col]! - S.start[col]! === want.length && buf.compare(want, 0, want.length, S.start[col], S.end[col]) === 0
 }
 
 /**
@@ -327,7 +327,9 @@ function plainMap(buf: Buffer, map: readonly number[]): boolean {
     const ke = map[i + 1]!
     const first = buf[ks]
     if (first !== undefined && first >= 0x30 && first <= 0x39) return false
-    for (let j = i + 4; j < map.length; j += 4) if (buf.compare(buf, map[j]!, map[j + 1]!, ks, ke) === 0) return false
+    for (let j = i + 4; j < map.length; j += 4) {
+      if (map[j + 1]! - map[j]! === ke - ks && buf.compare(buf, map[j]!, map[j + 1]!, ks, ke) === 0) return false
+    }
   }
   return true
 }

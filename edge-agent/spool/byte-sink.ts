@@ -77,17 +77,25 @@ export class ByteSink {
     this.len = o
   }
 
-  /** Bytes as the contents of a JSON string (without quotes), then COPY-escaped: for jsonb fields. */
+  /**
+   * Bytes as the contents of a JSON string (without quotes), then COPY-escaped: for jsonb fields.
+   * UTF-8 is checked only when a byte is not ASCII (the common case needs no native call).
+   */
   jsonEscaped(src: Buffer, start: number, end: number): void {
-    if (!isUtf8(src.subarray(start, end))) {
-      this.text(JSON.stringify(src.toString('utf8', start, end)).slice(1, -1))
-      return
-    }
     this.ensure((end - start) * 12)
     const out = this.buf
     let o = this.len
+    let checked = false
     for (let i = start; i < end; i++) {
       const b = src[i]!
+      if (b >= 0x80 && !checked) {
+        // Everything before i is ASCII, so the whole field is valid if the rest is.
+        if (!isUtf8(src.subarray(i, end))) {
+          this.text(JSON.stringify(src.toString('utf8', start, end)).slice(1, -1))
+          return
+        }
+        checked = true
+      }
       if (b === 0x22 || b === BACKSLASH) {
         // JSON escapes the character with a backslash, which COPY doubles.
         out[o++] = BACKSLASH
