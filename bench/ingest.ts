@@ -22,7 +22,7 @@ import { createDayPartition, schemaStatements } from '../schema/index.js'
 import { fmt } from './proc-stats.js'
 import { initDataDir } from '../edge-agent/store/init-data-dir.js'
 
-const RATES = (process.env.BENCH_RATES ?? '40000,50000,55000,60000').split(',').map(Number)
+const RATES = (process.env.BENCH_RATES ?? '40000,50000,52000,55000,60000').split(',').map(Number)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15)
 
 /** COPYs the rows the agent stored (read back from its PGlite, the agent stopped) into native PostgreSQL. */
