@@ -126,10 +126,22 @@ export class KubeArmorEventSource {
       server.bindAsync(`${this.#opts.host ?? '127.0.0.1'}:${this.#port || this.#opts.port || 0}`, creds, (err, port) => (err ? reject(err) : resolve(port))),
     )
     this.#server = server
+    // Built now, not by the first tick that sends: building it takes a few hundred ms, and the
+    // events falling due meanwhile would then go out in one burst that no transport can absorb.
+    if (this.#opts.mode === 'fast') this.#fastPool(Math.round((performance.timeOrigin + performance.now()) * 1000))
     this.#t0 = performance.now()
     this.#emitted = 0
     this.#timer = setInterval(() => this.#tick(), 10)
     return this.#port
+  }
+
+  /** The pooled encodings of fast mode (see fast-encoder.ts), built on first use. */
+  #fastPool(micros: number): { table: GeneratedTable; bytes: Buffer }[] {
+    this.#pool ??= Array.from({ length: 4096 }, () => {
+      const g = this.#gen.next(micros)
+      return { table: g.table, bytes: this.#serialize[g.table](withoutRestamped(g.event)) }
+    })
+    return this.#pool
   }
 
   /** Stops serving (clients see the source disappear); the same port is reused by start(). */
@@ -185,11 +197,8 @@ export class KubeArmorEventSource {
     let table: GeneratedTable
     let bytes: Buffer | undefined
     if (this.#opts.mode === 'fast') {
-      this.#pool ??= Array.from({ length: 4096 }, () => {
-        const g = this.#gen.next(micros)
-        return { table: g.table, bytes: this.#serialize[g.table](withoutRestamped(g.event)) }
-      })
-      const p = this.#pool[this.#seq % this.#pool.length]!
+      const pool = this.#fastPool(micros)
+      const p = pool[this.#seq % pool.length]!
       table = p.table
       if (this.#subs[table].size > 0) bytes = Buffer.concat([p.bytes, suffix(table, this.#seq, micros)])
       this.#seq++
