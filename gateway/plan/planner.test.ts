@@ -147,3 +147,26 @@ describe('what edges are sent', () => {
     assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(\$2 AS text\[\]\), CAST\(\$3 AS int8\[\]\)\)/)
   })
 })
+
+describe('router SQL', () => {
+  const treeOf = (sql: string) => (parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt
+  const routerSql = (select: Record<string, unknown>, statementTime: string) => {
+    const p = plan({ select, edges: EDGES, params: [], paramCount: 0, now: 1000, synopsisMaxAgeMs: 5000, statementTime, utcSession: true, searchPath: ['public'], maxGatherRows: 1000 })
+    assert.equal(p.tier, 'router')
+    return p.tier === 'router' ? p.fetch.sql : ''
+  }
+
+  test('a repeated tree gives the same SQL; a changed one its own', () => {
+    const a = treeOf("SELECT pid FROM logs WHERE host_name = 'h3' AND pid > 2")
+    const first = routerSql(a, '2026-11-22 12:00:00+00')
+    assert.match(first, /host_name = 'h3'/)
+    assert.equal(routerSql(a, '2026-11-22 12:00:01+00'), first)
+    assert.match(routerSql(treeOf("SELECT pid FROM logs WHERE host_name = 'h3' AND pid > 3"), '2026-11-22 12:00:00+00'), /pid > 3/)
+  })
+
+  test('a statement reading the clock gets each statement time', () => {
+    const t = treeOf("SELECT pid FROM logs WHERE host_name = 'h3' AND time > now() - interval '1 hour'")
+    assert.match(routerSql(t, '2026-11-04 12:00:00+00'), /'2026-11-04 12:00:00\+00'/)
+    assert.match(routerSql(t, '2026-11-04 12:00:07+00'), /'2026-11-04 12:00:07\+00'/)
+  })
+})
