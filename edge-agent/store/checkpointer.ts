@@ -33,6 +33,10 @@ export interface CheckpointDone {
   readonly ms: number
 }
 
+/**
+ * Positions are insert positions: inside a long transaction (an import) WAL is written out only
+ * when wal_buffers fill, so pg_current_wal_lsn() would lag behind what the transaction wrote.
+ */
 interface WalPosition {
   /** Bytes of WAL since the last checkpoint's redo point. */
   readonly sinceRedo: number
@@ -56,7 +60,7 @@ export class Checkpointer {
 
   async #position(): Promise<WalPosition> {
     const res = await this.#db.query<{ since: number; lsn: string }>(
-      `SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), redo_lsn)::float8 AS since, pg_catalog.pg_current_wal_lsn()::text AS lsn FROM pg_catalog.pg_control_checkpoint()`,
+      `SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), redo_lsn)::float8 AS since, pg_catalog.pg_current_wal_insert_lsn()::text AS lsn FROM pg_catalog.pg_control_checkpoint()`,
     )
     const r = res.rows[0]!
     return { sinceRedo: r.since, lsn: r.lsn }

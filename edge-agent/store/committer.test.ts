@@ -7,6 +7,7 @@ import { EventGenerator } from '../../event-source/generator.js'
 import { encodeRow, eventTime } from '../ingest/event-to-row.js'
 import { SpoolWriter } from '../spool/spool-writer.js'
 import { tempDir } from '../../test/helpers/temp-dir.js'
+import { Checkpointer } from './checkpointer.js'
 import { COPY_MESSAGE_BYTES, Committer } from './committer.js'
 
 const dir = tempDir('fedgres-committer-')
@@ -41,6 +42,40 @@ test('a batch larger than one COPY message is committed whole, each row once, wi
     const state = await db.query<{ committed: string }>(`SELECT committed FROM fedgres_internal.spool_state`)
     assert.equal(Number(state.rows[0]!.committed), seqs.length)
     spool.close()
+  } finally {
+    await db.close()
+  }
+})
+
+test('an import commits every batch in one transaction, checkpointing between batches', async () => {
+  const db = await PGlite.create()
+  try {
+    await migrateToLatest(kyselyOnPglite(db), 'edge')
+    const staging = `${dir.path}/staging`
+    const spool = new SpoolWriter({ dir: staging, onFlush: () => {} })
+    const gen = new EventGenerator({ hosts: ['n2'], seed: 4 })
+    let n = 0
+    for (let bytes = 0; bytes < 1 << 20; n++) {
+      const { table, event } = gen.next(1_766_000_000_000_000 + n * 1000)
+      const line = encodeRow(table, event, eventTime(event, 0), { edgeId: 'e', tags: [] })
+      spool.append(table, line)
+      bytes += Buffer.byteLength(line)
+    }
+    spool.close()
+    const committer = new Committer(db, `${dir.path}/unused`, 128 << 10, { segment: 1, offset: 0 })
+    await committer.loadPartitions()
+    const cp = new Checkpointer(db, { walBytes: 64 << 10, intervalMs: 3_600_000, checkMs: 0 })
+    let batches = 0
+    let checkpoints = 0
+    const rows = await committer.commitAll(staging, { imported: true }, async () => {
+      batches++
+      if (await cp.runIfDue()) checkpoints++
+    })
+    assert.equal(rows.alerts + rows.logs, n)
+    assert.ok(batches >= 8, `${batches} batches of 128 KiB`)
+    assert.ok(checkpoints >= 2, `${checkpoints} checkpoints inside the import's transaction`)
+    const stored = await db.query<{ n: number }>(`SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n`)
+    assert.equal(Number(stored.rows[0]!.n), n)
   } finally {
     await db.close()
   }

@@ -87,9 +87,11 @@ export class Committer {
 
   /**
    * Commits a whole staging spool (an import) in one transaction, with `synopsis`: all or nothing.
-   * Returns the rows stored per table.
+   * Returns the rows stored per table. `afterBatch` runs after each batch inside the transaction
+   * (the store checkpoints there: a checkpoint needs no transaction boundary, and a large import
+   * would otherwise keep all its WAL until it commits).
    */
-  async commitAll(dir: string, synopsis: unknown): Promise<Record<EventTable, number>> {
+  async commitAll(dir: string, synopsis: unknown, afterBatch: () => Promise<unknown> = async () => {}): Promise<Record<EventTable, number>> {
     const end = { segment: Number.MAX_SAFE_INTEGER, offset: 0 }
     const batches = (fn: (b: SpoolBatch) => Promise<void>) => async () => {
       let at: SpoolPosition = { segment: 1, offset: 0 }
@@ -122,6 +124,7 @@ export class Committer {
           r.rows += part.rows
           byRelation.set(target, r)
         }
+        await afterBatch()
       })()
       await this.#db.query(`UPDATE fedgres_internal.spool_state SET synopsis = $1 WHERE id = 1`, [JSON.stringify(synopsis)])
       await this.#db.exec('COMMIT')

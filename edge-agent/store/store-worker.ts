@@ -119,12 +119,17 @@ async function analyzeLoop(): Promise<void> {
 /** Checkpoints if one is due (see checkpointer.ts: PGlite never does by itself). */
 async function checkpointDue(): Promise<void> {
   try {
-    const done = await mutex.run(async () => (db && checkpointer && !closing ? checkpointer.runIfDue() : null))
-    if (done) post({ kind: 'checkpointed', ...done })
+    await mutex.run(checkpointHeld)
   } catch (e) {
     const err = errorOf(e)
     post({ kind: 'fatal', error: { ...err, message: `checkpoint failed: ${err.message}` } })
   }
+}
+
+/** Checkpoints if one is due; the caller holds the mutex (an import checkpoints between its batches). */
+async function checkpointHeld(): Promise<void> {
+  const done = db && checkpointer && !closing ? await checkpointer.runIfDue() : null
+  if (done) post({ kind: 'checkpointed', ...done })
 }
 
 /** Spool bytes ready to commit (a new segment counts as a full batch). */
@@ -266,7 +271,7 @@ async function handle(msg: ToWorker): Promise<void> {
         break
       case 'importSpool':
         value = await mutex.run(async () => {
-          const added = await committer!.commitAll(msg.dir, msg.synopsis)
+          const added = await committer!.commitAll(msg.dir, msg.synopsis, checkpointHeld)
           rows.alerts += added.alerts
           rows.logs += added.logs
           return added
