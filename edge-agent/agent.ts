@@ -7,7 +7,6 @@
  * spool on its own; the main thread only tells it how far it may go.
  */
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Logger } from '../common/log.js'
 import { errorMeta } from '../common/log.js'
 import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
@@ -66,7 +65,7 @@ export class EdgeAgent {
   private constructor(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher) {
     this.#cfg = cfg
     this.#log = log.child({ component: 'agent' })
-    this.#spoolDir = join(cfg.data_dir, 'spool')
+    this.#spoolDir = storeOpenOptions(cfg).spoolDir
     this.metrics = createEdgeMetrics(cfg.edge_id, () => this.sources, (s) => this.spooled.get(s) ?? { alerts: 0, logs: 0 })
     this.store = new EdgeStore()
     this.publisher = publisher

@@ -66,7 +66,7 @@ export const edgeConfigSchema = z.strictObject({
       users: z.array(user).default([]),
       tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
     })
-    .default({ host: '0.0.0.0', port: 5433, users: [] }),
+    .prefault({}),
   store: z
     .strictObject({
       // 16 MB: the store's reads go through the OS page cache in any case; measured on PGlite, a
@@ -74,7 +74,7 @@ export const edgeConfigSchema = z.strictObject({
       // RSS was 15 MB lower.
       shared_buffers: z.string().regex(/^\d+(kB|MB|GB)$/).default('16MB'),
       batch_bytes: zBytes.default(4 << 20),
-      // Group commit: events wait up to this long for a full batch (see store-worker.ts).
+      // Group commit: events wait up to this long for a full batch (see store/group-commit.ts).
       batch_wait: zDuration.default(100),
       segment_bytes: zBytes.default(64 << 20),
       // PGlite has no checkpointer process: the store checkpoints itself (store/checkpointer.ts).
@@ -82,7 +82,7 @@ export const edgeConfigSchema = z.strictObject({
       checkpoint_wal: zBytes.default(128 << 20),
       checkpoint_interval: zDuration.default(300_000),
     })
-    .default({ shared_buffers: '16MB', batch_bytes: 4 << 20, batch_wait: 100, segment_bytes: 64 << 20, checkpoint_wal: 128 << 20, checkpoint_interval: 300_000 }),
+    .prefault({}),
   synopsis: z
     .strictObject({
       /** Wait this long after publishing a widened synopsis before committing the rows that widened it. */
@@ -90,9 +90,9 @@ export const edgeConfigSchema = z.strictObject({
       value_cap: z.number().int().positive().default(256),
       time_lease: zDuration.default(600_000),
     })
-    .default({ publish_grace: 1500, value_cap: 256, time_lease: 600_000 }),
+    .prefault({}),
   /** Tagging rules: tags added to matching events (see rules/match-spec.ts). */
-  tagging: z.strictObject({ rules: z.array(tagRuleSchema).default([]) }).default({ rules: [] }),
+  tagging: z.strictObject({ rules: z.array(tagRuleSchema).default([]) }).prefault({}),
   retention: z
     .strictObject({
       /** Drop days that ended longer ago than this (e.g. 7d). */

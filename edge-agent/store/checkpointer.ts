@@ -67,7 +67,7 @@ export class Checkpointer {
   }
 
   /** Why a checkpoint is due now, or null. */
-  cause(pos: WalPosition, nowMs: number): CheckpointDone['cause'] | null {
+  #cause(pos: WalPosition, nowMs: number): CheckpointDone['cause'] | null {
     if (pos.sinceRedo >= this.#policy.walBytes) return 'wal'
     const written = this.#lsnAfterLast === null ? pos.sinceRedo > 0 : pos.lsn !== this.#lsnAfterLast
     return written && nowMs - this.#lastMs >= this.#policy.intervalMs ? 'time' : null
@@ -81,7 +81,7 @@ export class Checkpointer {
     if (nowMs - this.#lastCheckMs < (this.#policy.checkMs ?? 1000)) return null
     this.#lastCheckMs = nowMs
     const pos = await this.#position()
-    const cause = this.cause(pos, nowMs)
+    const cause = this.#cause(pos, nowMs)
     if (!cause) return null
     const t0 = performance.now()
     await this.#db.exec('CHECKPOINT')

@@ -139,10 +139,17 @@ function readyBytes(): number {
   return target.segment > from.segment ? Infinity : target.offset - from.offset
 }
 
+/** True, with the group commit's wait started, when only a full batch may be committed now. */
+function holdForFullBatch(): boolean {
+  const ready = readyBytes()
+  if (!group?.fullBatchOnly(ready)) return false
+  group.arm(ready)
+  return true
+}
+
 /** Commits now if a full batch is ready, else once the group commit's wait is over. */
 function schedulePump(): void {
-  if (group?.fullBatchOnly(readyBytes())) group.arm(readyBytes())
-  else void pump()
+  if (!holdForFullBatch()) void pump()
 }
 
 /** Commits batches until the committed position reaches the target. One pump runs at a time. */
@@ -158,10 +165,7 @@ async function commitLoop(): Promise<void> {
   await Promise.resolve()
   try {
     while (committer && comparePositions(committer.committed, target) < 0) {
-      if (group?.fullBatchOnly(readyBytes())) {
-        group.arm(readyBytes())
-        break
-      }
+      if (holdForFullBatch()) break
       group?.committing()
       const done = await mutex.run(async () => {
         const batch = committer!.nextBatch(target)
