@@ -1,7 +1,8 @@
 /**
  * One gateway connection to the edge. Messages are collected up to Sync, checked, and run as one
  * batch in a READ ONLY transaction under the store's mutex, then rolled back: nothing a caller
- * does (settings, statements, portals) outlives its batch, so callers never see each other.
+ * does (settings, statements, portals) outlives its batch, so callers never see each other. The
+ * connection's own settings (its startup packet's) are set anew in every batch.
  * PGlite speaks the protocol itself; the reply is relayed as it streams out of the worker.
  */
 import { PgError, toPgError } from '../../common/errors/pg-error.js'
@@ -19,6 +20,8 @@ const RFQ_BYTES = 6
 export interface EdgeSessionDeps {
   readonly store: EdgeStore
   readonly parameters: readonly (readonly [string, string])[]
+  /** The connection's output settings (from its startup packet), set in each batch. */
+  readonly settings: readonly (readonly [string, string])[]
   readonly log: Logger
   /** Called for each statement run that reads the event tables (the pruning tests count them). */
   readonly onStatement?: () => void
@@ -120,6 +123,7 @@ export class EdgeSession implements SessionHandler {
           if (out.enc.pendingBytes > 64 * 1024) void out.flush()
         },
         abort.signal,
+        this.#deps.settings,
       )
       for (let i = 0; i < reads; i++) this.#deps.onStatement?.()
       if (tail.length === RFQ_BYTES && tail[0] === 0x5a) out.readyForQuery('I')

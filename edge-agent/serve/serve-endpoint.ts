@@ -10,6 +10,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { EdgeStore } from '../store/edge-store.js'
 import { EdgeSession } from './edge-session.js'
+import { checkSettings, reportedParameters, startupSettings, type Settings } from './session-settings.js'
 
 export interface EdgeEndpointOptions {
   readonly host: string
@@ -34,20 +35,25 @@ let parserLoaded: Promise<void> | undefined
 export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts: EdgeEndpointOptions): Promise<EdgeEndpoint> {
   const log = opts.log.child({ component: 'serve' })
   if (opts.users.length === 0) log.warn('no serve.users configured: no gateway can log in to this edge')
-  let parameters: [string, string][] | undefined
-  const parametersOf = async (s: EdgeStore): Promise<[string, string][]> => {
-    if (parameters) return parameters
-    const [row] = await s.query<{ v: string }>('SHOW server_version')
-    return (parameters = [
-    ['server_version', row?.v ?? '18'],
-    ['server_encoding', 'UTF8'],
-    ['client_encoding', 'UTF8'],
-    ['DateStyle', 'ISO, MDY'],
-    ['integer_datetimes', 'on'],
-    ['standard_conforming_strings', 'on'],
-    ['TimeZone', 'UTC'],
-    ])
-  }
+  let parameters: Promise<Settings> | undefined
+  /** What the edge reports at startup, read from the store once: its real values, not assumed ones. */
+  const parametersOf = (s: EdgeStore): Promise<Settings> =>
+    (parameters ??= s
+      .query<Record<string, string>>(`SELECT current_setting('server_version') AS v, current_setting('DateStyle') AS d, current_setting('TimeZone') AS z, current_setting('IntervalStyle') AS i`)
+      .then(([r]) => [
+        ['server_version', r?.v ?? '18'],
+        ['server_encoding', 'UTF8'],
+        ['client_encoding', 'UTF8'],
+        ['DateStyle', r?.d ?? 'ISO, MDY'],
+        ['IntervalStyle', r?.i ?? 'postgres'],
+        ['integer_datetimes', 'on'],
+        ['standard_conforming_strings', 'on'],
+        ['TimeZone', r?.z ?? 'UTC'],
+      ] as const))
+    .catch((e: unknown) => {
+      parameters = undefined
+      throw e
+    })
   const wire = new WireServer({
     host: opts.host,
     port: opts.port,
@@ -56,13 +62,14 @@ export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts
     tls: opts.tls && { ...opts.tls, required: false },
     maxConnections: 200,
     log,
-    createSession: async () => {
+    createSession: async (ctx) => {
       const s = store()
       if (!s) throw new PgError(SqlState.CannotConnectNow, 'the edge is starting up')
       // The statement guard's parser (WebAssembly) is loaded when the first gateway connects,
       // not at start: an edge no gateway queries keeps its memory for ingest.
       await (parserLoaded ??= loadModule())
-      return new EdgeSession({ store: s, parameters: await parametersOf(s), log, onStatement: opts.onStatement })
+      const settings = await checkSettings(s, startupSettings(ctx.startupParams))
+      return new EdgeSession({ store: s, parameters: reportedParameters(await parametersOf(s), settings), settings, log, onStatement: opts.onStatement })
     },
   })
   const port = await wire.listen()

@@ -2,6 +2,10 @@
  * The gateway's client connection to one edge: startup, optional TLS, SCRAM-SHA-256, then
  * batches of extended-protocol messages ending in Sync. Replies are split into frames and handed
  * over as they arrive, so rows stream while the edge still works.
+ *
+ * A connection is opened with the output settings its statements need (TimeZone, DateStyle, ...)
+ * in the startup packet, as libpq sends options. The edge confirms them in ParameterStatus; a
+ * connection whose edge did not (an older edge agent) is marked, and its batches set them first.
  */
 import net from 'node:net'
 import tls from 'node:tls'
@@ -18,6 +22,12 @@ export interface EdgeAddress {
   readonly tls: boolean
   readonly database?: string
 }
+
+/** Session settings a connection is opened with, as [name, value] pairs. */
+export type EdgeSettings = readonly (readonly [string, string])[]
+
+/** The settings an edge reports in ParameterStatus: the ones a connection can confirm. */
+const REPORTED = ['TimeZone', 'DateStyle', 'IntervalStyle']
 
 export interface EdgeLogin {
   readonly user: string
@@ -39,10 +49,13 @@ export class EdgeConnection {
   #secret = 0
   broken = false
   busy = false
+  /** The edge confirmed the settings the connection was opened with (see REPORTED). */
+  settingsConfirmed = false
 
   private constructor(
     socket: Duplex,
     readonly address: EdgeAddress,
+    readonly settings: EdgeSettings,
   ) {
     this.#socket = socket
     socket.on('data', (chunk: Buffer) => this.#data(chunk))
@@ -67,7 +80,7 @@ export class EdgeConnection {
     cb?.(e)
   }
 
-  static async connect(address: EdgeAddress, login: EdgeLogin, timeoutMs: number, signal?: AbortSignal): Promise<EdgeConnection> {
+  static async connect(address: EdgeAddress, login: EdgeLogin, timeoutMs: number, signal?: AbortSignal, settings: EdgeSettings = []): Promise<EdgeConnection> {
     const raw = net.connect({ host: address.host, port: address.port })
     const onAbort = () => raw.destroy(new Error('cancelled'))
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -93,7 +106,7 @@ export class EdgeConnection {
           socket.once('error', reject)
         })
       }
-      const conn = new EdgeConnection(socket, address)
+      const conn = new EdgeConnection(socket, address, settings)
       await conn.#login(login)
       return conn
     } catch (e) {
@@ -111,7 +124,9 @@ export class EdgeConnection {
     // The edge must prove it knows the gateway's SCRAM secret (SASLFinal) before AuthenticationOk:
     // an endpoint that lets the gateway in without it (trust) is not an edge of this network.
     let verified = false
-    await this.#exchange(startupMessage({ user: login.user, database: this.address.database ?? login.database, application_name: 'fedgres-gateway' }), (frame, done, fail) => {
+    const reported = new Map<string, string>()
+    const startup = { user: login.user, database: this.address.database ?? login.database, application_name: 'fedgres-gateway', ...Object.fromEntries(this.settings) }
+    await this.#exchange(startupMessage(startup), (frame, done, fail) => {
       const m = decodeBackendMessage(frame)
       switch (m.type) {
         case 'Authentication':
@@ -122,6 +137,9 @@ export class EdgeConnection {
             verified = true
           } else if (m.code === 0 && !verified) fail(new Error('the edge let the gateway in without SCRAM-SHA-256, so it did not prove who it is; refused'))
           else if (m.code !== 0) fail(new Error(`unsupported authentication request ${m.code}`))
+          return
+        case 'ParameterStatus':
+          reported.set(m.name.toLowerCase(), m.value)
           return
         case 'BackendKeyData':
           this.#pid = m.pid
@@ -135,6 +153,8 @@ export class EdgeConnection {
           return
       }
     })
+    const asked = new Map(this.settings.map(([n, v]) => [n.toLowerCase(), v]))
+    this.settingsConfirmed = REPORTED.every((n) => !asked.has(n.toLowerCase()) || reported.get(n.toLowerCase()) === asked.get(n.toLowerCase()))
   }
 
   /** Writes `bytes` and feeds every reply frame to `handle` until it calls done or fail. */

@@ -1,5 +1,8 @@
-/** Idle connections to edges, reused across statements and sessions (they carry no state). */
-import { EdgeConnection, type EdgeAddress, type EdgeLogin } from './edge-connection.js'
+/**
+ * Idle connections to edges, reused across statements and sessions. A connection carries no
+ * state but the output settings it was opened with, so idle ones are kept per edge and settings.
+ */
+import { EdgeConnection, type EdgeAddress, type EdgeLogin, type EdgeSettings } from './edge-connection.js'
 
 const MAX_IDLE_PER_EDGE = 8
 
@@ -12,13 +15,19 @@ export class EdgePool {
     readonly connectTimeoutMs: number,
   ) {}
 
-  async acquire(address: EdgeAddress, signal?: AbortSignal): Promise<EdgeConnection> {
-    const list = this.#idle.get(key(address))
+  /** An idle connection to `address` opened with `settings`, or a new one. */
+  async acquire(address: EdgeAddress, signal?: AbortSignal, settings: EdgeSettings = []): Promise<EdgeConnection> {
+    return this.idle(address, settings) ?? EdgeConnection.connect(address, this.login, this.connectTimeoutMs, signal, settings)
+  }
+
+  /** An idle connection to `address` opened with `settings`, if there is one. */
+  idle(address: EdgeAddress, settings: EdgeSettings = []): EdgeConnection | undefined {
+    const list = this.#idle.get(key(address, settings))
     while (list && list.length > 0) {
       const c = list.pop()!
       if (!c.broken) return c
     }
-    return EdgeConnection.connect(address, this.login, this.connectTimeoutMs, signal)
+    return undefined
   }
 
   /** Returns a connection after its batch completed; anything else is closed. */
@@ -27,7 +36,7 @@ export class EdgePool {
       c.close()
       return
     }
-    const k = key(c.address)
+    const k = key(c.address, c.settings)
     const list = this.#idle.get(k) ?? []
     if (list.length >= MAX_IDLE_PER_EDGE) {
       c.close()
@@ -44,4 +53,11 @@ export class EdgePool {
   }
 }
 
-const key = (a: EdgeAddress) => `${a.edgeId}@${a.host}:${a.port}`
+/** Settings lists are built once per session change and reused: their key part is kept with them. */
+const settingsKeys = new WeakMap<EdgeSettings, string>()
+
+function key(a: EdgeAddress, settings: EdgeSettings): string {
+  let s = settingsKeys.get(settings)
+  if (s === undefined) settingsKeys.set(settings, (s = JSON.stringify(settings)))
+  return `${a.edgeId}@${a.host}:${a.port}/${a.database ?? ''}${s}`
+}

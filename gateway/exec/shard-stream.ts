@@ -38,9 +38,13 @@ const LOW_WATER = 2_000
 /** Rows a replicated shard holds back for failover before it passes them on. */
 export const HOLD_ROWS = 10_000
 
-export function encodeRequest(r: EdgeRequest): Buffer {
+/**
+ * The batch for one edge. The output settings travel in the connection's startup packet; only a
+ * connection whose edge did not confirm them (`prelude`) sets them in the batch, transaction-local.
+ */
+export function encodeRequest(r: EdgeRequest, prelude: boolean): Buffer {
   const enc = new FrontendEncoder()
-  if (r.settings.length > 0) {
+  if (prelude && r.settings.length > 0) {
     // Setting names are literal (the edge's guard checks them); values travel as parameters.
     const sql = 'SELECT ' + r.settings.map(([n], i) => `pg_catalog.set_config('${n.replace(/'/g, "''")}', $${i + 1}, true)`).join(', ')
     const values = r.settings.map(([, v]) => Buffer.from(v))
@@ -67,10 +71,11 @@ export class ShardStream {
   #timedOut = false
   /** When the edge was last heard from (or reading resumed). */
   #heard = 0
-  /** Aborts a connection attempt in progress when the shard is cancelled. */
-  readonly #connecting = new AbortController()
-  readonly #bytes: Buffer
-  readonly #prelude: number
+  /** Aborts a connection attempt in progress when the shard is cancelled (made only if one is). */
+  #connecting: AbortController | undefined
+  readonly #request: EdgeRequest
+  /** The batch without and with the settings prelude, encoded when first needed. */
+  readonly #bytes: [Buffer | undefined, Buffer | undefined] = [undefined, undefined]
   tag = ''
 
   constructor(
@@ -79,8 +84,7 @@ export class ShardStream {
     private readonly pool: EdgePool,
     private readonly timeoutMs: number,
   ) {
-    this.#bytes = encodeRequest(request)
-    this.#prelude = request.settings.length > 0 ? 1 : 0
+    this.#request = request
     this.stats = { shard: target.shard, edgeId: target.replicas[0]?.edgeId ?? '', rows: 0, ms: 0, failovers: [] }
     this.#holding = target.replicas.length > 1
     void this.#run()
@@ -118,7 +122,14 @@ export class ShardStream {
   }
 
   async #ask(edge: ShardTarget['replicas'][number]): Promise<void> {
-    const conn = await this.pool.acquire({ edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls, database: edge.database }, this.#connecting.signal)
+    const address = { edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls, database: edge.database }
+    const settings = this.#request.settings
+    let conn = this.pool.idle(address, settings)
+    if (!conn) {
+      this.#connecting = new AbortController()
+      conn = await this.pool.acquire(address, this.#connecting.signal, settings)
+      this.#connecting = undefined
+    }
     if (this.#cancelled) {
       conn.close()
       return
@@ -126,7 +137,8 @@ export class ShardStream {
     this.#conn = conn
     let completes = 0
     let sqlError: PgError | undefined
-    const prelude = this.#prelude
+    const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
+    const bytes = (this.#bytes[prelude] ??= encodeRequest(this.#request, prelude === 1))
     // fedgres.edge_timeout is how long an edge may stay silent: a reply that keeps streaming
     // (or waits on a slow client, reading paused) is not cut off however long it runs.
     this.#heard = performance.now()
@@ -142,7 +154,7 @@ export class ShardStream {
     }
     this.#timer = setTimeout(check, this.timeoutMs)
     try {
-      await conn.run(this.#bytes, (f) => {
+      await conn.run(bytes, (f) => {
         this.#heard = performance.now()
         const t = f[0]
         if (t === BackendCode.DataRow) {
@@ -225,7 +237,7 @@ export class ShardStream {
   cancel(): void {
     if (this.#done || this.#cancelled) return
     this.#cancelled = true
-    this.#connecting.abort()
+    this.#connecting?.abort()
     const c = this.#conn
     if (c) {
       c.cancel()

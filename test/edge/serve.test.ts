@@ -11,6 +11,8 @@ import { startEdge, type RunningEdge } from '../../edge-agent/services.js'
 import { KubeArmorEventSource } from '../../event-source/server.js'
 import { edgeConfig } from '../helpers/edge-fixtures.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { EdgeConnection } from '../../gateway/exec/edge-connection.js'
+import { FrontendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
 import { waitFor } from '../helpers/wait.js'
 
 describe('edge query endpoint', () => {
@@ -84,5 +86,31 @@ describe('edge query endpoint', () => {
     await assert.rejects(c.query("SELECT set_config('TimeZone', 'UTC', false)"), (e: Error & { code?: string }) => e.code === '42501')
     assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1)
     await c.end()
+  })
+  test('a gateway opens a connection with its output settings: checked, reported and set in every batch, never beyond', async () => {
+    const address = { edgeId: 'serve-edge', host: '127.0.0.1', port: edge.servePort, tls: false }
+    const login = { user: 'gw', password: 'gw-secret', database: 'fedgres' }
+    const settings = [['TimeZone', 'Asia/Tokyo'], ['DateStyle', 'SQL, DMY'], ['IntervalStyle', 'iso_8601'], ['extra_float_digits', '1']] as const
+    const conn = await EdgeConnection.connect(address, login, 5000, undefined, settings)
+    assert.equal(conn.settingsConfirmed, true, 'the edge reported the settings it was asked for (as PostgreSQL reports them)')
+    const texts = async (sql: string) => {
+      const out: string[] = []
+      await conn.run(new FrontendEncoder().query(sql).take(), (f) => {
+        const m = decodeBackendMessage(f)
+        if (m.type === 'DataRow') out.push(...m.values().map((v) => v?.toString() ?? 'NULL'))
+      })
+      return out
+    }
+    // Both batches see the settings: each is its own transaction, and each sets them anew.
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await texts("SELECT TIMESTAMPTZ '2026-01-02 03:04:05+00'::text, interval '1 day 2 hours'::text, current_setting('extra_float_digits')"), ['02/01/2026 12:04:05 JST', 'P1DT2H', '1'])
+    }
+    conn.close()
+    // Another caller's connection has the edge's own settings: nothing outlived that connection's batches.
+    const c = await connect()
+    assert.equal((await c.query("SELECT current_setting('TimeZone') AS tz, current_setting('DateStyle') AS ds")).rows[0].tz, 'UTC')
+    await c.end()
+    // A value PostgreSQL would refuse at startup is refused at startup.
+    await assert.rejects(EdgeConnection.connect(address, login, 5000, undefined, [['TimeZone', 'Mars/Olympus_Mons']]), /22023 invalid value for parameter "TimeZone"/)
   })
 })

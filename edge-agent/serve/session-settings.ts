@@ -1,0 +1,42 @@
+/**
+ * The settings a gateway opens an edge connection with. A gateway sends its client's output
+ * settings (TimeZone, DateStyle, ...) in the startup packet, as any PostgreSQL client may; the
+ * edge checks them once, reports them in ParameterStatus as PostgreSQL does, and sets them in
+ * each batch's transaction (the store is shared, so nothing is set beyond a batch).
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import type { EdgeStore } from '../store/edge-store.js'
+import { LOCAL_SETTINGS } from './guard.js'
+
+export type Settings = readonly (readonly [string, string])[]
+
+/** Reported settings, by lower-case name, with the name PostgreSQL reports them under. */
+const REPORTED_NAME: Readonly<Record<string, string>> = { timezone: 'TimeZone', datestyle: 'DateStyle', intervalstyle: 'IntervalStyle' }
+
+/** The startup parameters that are settings an edge takes; the rest are not settings here. */
+export function startupSettings(params: ReadonlyMap<string, string>): Settings {
+  return [...params].filter(([name]) => LOCAL_SETTINGS.has(name.toLowerCase()))
+}
+
+/**
+ * Checks `settings` on the store and returns them as PostgreSQL normalises them ('iso, dmy'
+ * becomes 'ISO, DMY'). An invalid value is 22023, as PostgreSQL refuses it at startup.
+ */
+export async function checkSettings(store: EdgeStore, settings: Settings): Promise<Settings> {
+  if (settings.length === 0) return []
+  const sql = `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, true) AS s${i}`).join(', ')}`
+  let row: Record<string, string> | undefined
+  try {
+    ;[row] = await store.query<Record<string, string>>(sql, settings.flat())
+  } catch (e) {
+    throw new PgError(SqlState.InvalidParameterValue, (e as Error).message)
+  }
+  return settings.map(([name], i) => [name, row?.[`s${i}`] ?? ''] as const)
+}
+
+/** The ParameterStatus list: the edge's own values, with those the connection set in their place. */
+export function reportedParameters(base: Settings, settings: Settings): Settings {
+  const set = new Map(settings.flatMap(([n, v]) => (REPORTED_NAME[n.toLowerCase()] ? [[REPORTED_NAME[n.toLowerCase()]!, v] as const] : [])))
+  return base.map(([n, v]) => [n, set.get(n) ?? v] as const)
+}
