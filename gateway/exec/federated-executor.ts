@@ -120,7 +120,7 @@ export class FederatedExecutor implements DataExecutor {
    * come from the edges, which are the same PostgreSQL.)
    */
   async #describe(q: DataQuery, sql: string): Promise<{ paramTypes: number[]; rd: Buffer | null; columnTypes: number[] }> {
-    const key = JSON.stringify([q.searchPath, sql, q.paramTypes, q.resultFormats])
+    const key = `${q.searchPath.join(',')}\0${q.paramTypes.join(',')}\0${q.resultFormats.join(',')}\0${sql}`
     const hit = this.#described.get(key)
     if (hit) return hit
     const probe = await q.runner.probe(q.owner, { sql, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })

@@ -27,7 +27,7 @@ export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan:
   if (partialTypes.length !== plan.combine.partialNames.length || partialTypes.some((t) => t === undefined)) return runGather(p, plan.fallback, fan, undefined)
   const streams = await fan.start(plan.fetch, [])
   const rows = (await fan.collect(streams)).flat().map((r) => [...rowTexts(r), '1'])
-  const sql = combineSql(plan.combine, partialTypes as string[], p.columnTypes.map(typeNameOf), p.paramTypes.length + 1)
+  const sql = combineSqlOf(plan, partialTypes as string[], p.columnTypes.map(typeNameOf), p.paramTypes.length + 1)
   return runLocal(q.runner, q.owner, {
     sql,
     clientParamTypes: p.paramTypes,
@@ -40,6 +40,18 @@ export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan:
 
 /** The partial columns' types, from the shadow (cached: the catalog does not change). */
 const partialTypeCache = new Map<string, (string | undefined)[]>()
+/** The planner builds a statement's combine once (the same spec each time): its SQL is kept with it. */
+const combineSqls = new WeakMap<PartialAggregatePlan['combine'], Map<string, string>>()
+
+function combineSqlOf(plan: PartialAggregatePlan, partialTypes: string[], outputTypes: (string | undefined)[], paramBase: number): string {
+  let kept = combineSqls.get(plan.combine)
+  if (!kept) combineSqls.set(plan.combine, (kept = new Map()))
+  const key = JSON.stringify([partialTypes, outputTypes, paramBase])
+  let sql = kept.get(key)
+  if (sql === undefined) kept.set(key, (sql = combineSql(plan.combine, partialTypes, outputTypes, paramBase)))
+  return sql
+}
+
 async function partialTypesOf(p: Prepared, fetch: Fetch): Promise<(string | undefined)[]> {
   const paramTypes = fetch.usesParams ? p.paramTypes : []
   const key = JSON.stringify([p.q.searchPath, fetch.sql, paramTypes])

@@ -170,3 +170,64 @@ describe('router SQL', () => {
     assert.match(routerSql(t, '2026-11-04 12:00:07+00'), /'2026-11-04 12:00:07\+00'/)
   })
 })
+
+describe('plans of a repeated statement (the parse cache gives the same frozen tree each time)', () => {
+  const deepFreeze = <T>(o: T): T => {
+    if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+      for (const k in o) deepFreeze((o as Record<string, unknown>)[k])
+      Object.freeze(o)
+    }
+    return o
+  }
+  const frozen = (sql: string) => deepFreeze((parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt)
+  const input = (select: Record<string, unknown>, extra: Partial<PlanInput> = {}): PlanInput => ({
+    select, edges: EDGES, params: [], paramCount: 0, now: 1000, synopsisMaxAgeMs: 5000, statementTime: '2026-11-22 12:00:00+00', utcSession: true, searchPath: ['$user', 'public'], maxGatherRows: 1000, ...extra,
+  })
+
+  test('each plan prunes against its own edges and parameters; the SQL is the same', () => {
+    const t = frozen('SELECT time, pid FROM logs WHERE cluster_name = $1 ORDER BY time LIMIT 5')
+    const west = plan(input(t, { params: [{ text: 'west' }], paramCount: 1 }))
+    const east = plan(input(t, { params: [{ text: 'east' }], paramCount: 1 }))
+    assert.deepEqual([asked(west), asked(east)], [['e3', 'e4'], ['e1', 'e2']])
+    const more = plan(input(t, { params: [{ text: 'west' }], paramCount: 1, edges: [...EDGES, edge('e5', ['h6'], 'west')] }))
+    assert.deepEqual(asked(more), ['e3', 'e4', 'e5'])
+    assert.ok(west.tier === 'merge-sorted' && more.tier === 'merge-sorted')
+    assert.equal(more.fetch.sql, west.fetch.sql)
+  })
+
+  test('a statement without parameters keeps its restrictions per session time zone', () => {
+    const t = frozen("SELECT count(*) FROM logs WHERE time >= '2026-11-07 00:00:00'")
+    // A time without a zone prunes only in a UTC session, however often the statement is planned.
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(asked(plan(input(t, { utcSession: true }))), ['e4'])
+      assert.equal(asked(plan(input(t, { utcSession: false }))).length, 4)
+    }
+  })
+
+  test('the search path is part of what a statement means', () => {
+    const t = frozen("SELECT pid FROM logs WHERE host_name = 'h3'")
+    assert.equal(plan(input(t)).tier, 'router')
+    assert.equal(plan(input(t, { searchPath: ['pg_catalog'] })).tier, 'gather', 'logs is not an event table on this path')
+    assert.equal(plan(input(t)).tier, 'router')
+  })
+
+  test('a gather plan is rebuilt around each view: targets follow the edges, the SQL stays', () => {
+    const t = frozen("SELECT count(DISTINCT pid) FROM logs WHERE cluster_name = 'east'")
+    const all = plan(input(t))
+    const some = plan(input(t, { edges: [...EDGES, edge('e5', ['h6'], 'east')] }))
+    assert.ok(all.tier === 'gather' && some.tier === 'gather')
+    assert.deepEqual([asked(all), asked(some)], [['e1', 'e2'], ['e1', 'e2', 'e5']])
+    assert.equal(some.localSql, all.localSql)
+    assert.equal(some.feeds[0]!.fetch!.sql, all.feeds[0]!.fetch!.sql)
+  })
+
+  test('a frozen statement reading the clock still gets each statement time', () => {
+    const t = frozen("SELECT pid FROM logs WHERE host_name = 'h3' AND time > now() - interval '1 hour'")
+    const sqlAt = (statementTime: string) => {
+      const p = plan(input(t, { statementTime }))
+      return p.tier === 'router' ? p.fetch.sql : ''
+    }
+    assert.match(sqlAt('2026-11-04 12:00:00+00'), /'2026-11-04 12:00:00\+00'/)
+    assert.match(sqlAt('2026-11-04 12:00:07+00'), /'2026-11-04 12:00:07\+00'/)
+  })
+})

@@ -72,28 +72,78 @@ function shapeIsSimple(select: Node): boolean {
   return ok
 }
 
-/**
- * The SQL of a statement sent unchanged (the router tier), by the client's own tree: statements
- * come from the gateway's parse cache, which returns the same frozen tree for the same text, so a
- * repeated statement is deparsed once (deparsing was about 45 µs of a point query's ~350 µs in
- * the gateway). Pure: the SQL depends on the tree alone.
- */
-const unchangedSql = new WeakMap<Node, string>()
+/** What the planner reads from a statement's tree alone (and the search path), before any edge. */
+interface Shape {
+  readonly select: Node
+  readonly uses: RelationUse[]
+  readonly from: SimpleFrom | undefined
+  /** A clock function was fixed to the statement's time: the shape holds for this statement only. */
+  readonly timeFixed: boolean
+  /** SQL deparsed for this shape, by tier and pushed-down counts. */
+  readonly sql: Map<string, string>
+  /** Plans built from the tree alone (aggregate splits, gather plans), by tier and parameters. */
+  readonly built: Map<string, unknown>
+  /** The restrictions when the statement has no parameters, for a UTC session or not. */
+  readonly restrictions: [Map<RelationUse, Restrictions> | undefined, Map<RelationUse, Restrictions> | undefined]
+}
 
-export function plan(input: PlanInput): Plan {
-  // A rewritten copy: the client's tree is never changed (rewrite shares no object with it).
+/**
+ * Shapes by the client's own tree: statements come from the gateway's parse cache, which returns
+ * the same deeply frozen tree for the same text, so a repeated statement is analysed and deparsed
+ * once (deparsing alone was about 45 µs of a point query's ~350 µs in the gateway). A frozen tree
+ * is never changed, so a shape may share it. A statement that reads the clock is analysed anew
+ * each time, with its own statement time.
+ */
+const shapes = new WeakMap<Node, { path: string; shape: Shape }>()
+
+function shapeOf(input: PlanInput): Shape {
+  const frozen = Object.isFrozen(input.select)
+  const path = input.searchPath.join(',')
+  const memo = frozen ? shapes.get(input.select) : undefined
+  if (memo?.path === path) return memo.shape
   let timeFixed = false
-  const select = fixStatementTime(input.select, input.statementTime, () => (timeFixed = true))
-  const routerSql = () => {
-    if (timeFixed) return deparseSelect(select)
-    let sql = unchangedSql.get(input.select)
-    if (sql === undefined) unchangedSql.set(input.select, (sql = deparseSelect(select)))
-    return sql
-  }
+  const fixed = fixStatementTime(input.select, input.statementTime, () => (timeFixed = true))
+  // A rewritten copy unless nothing was fixed in a frozen tree: the client's tree is never changed.
+  const select = timeFixed || !frozen ? fixed : input.select
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined
+  const shape: Shape = { select, uses, from, timeFixed, sql: new Map(), built: new Map(), restrictions: [undefined, undefined] }
+  if (frozen && !timeFixed) shapes.set(input.select, { path, shape })
+  return shape
+}
+
+/** The SQL of `tree` for the edges, deparsed once per shape under `key`. */
+function sqlOf(shape: Shape, key: string, tree: () => Node): string {
+  let sql = shape.sql.get(key)
+  if (sql === undefined) {
+    sql = deparseSelect(tree())
+    if (!shape.timeFixed) shape.sql.set(key, sql)
+  }
+  return sql
+}
+
+/** What `build` makes of the shape alone, built once per shape under `key`. */
+function builtOf<T>(shape: Shape, key: string, build: () => T): T {
+  if (shape.built.has(key)) return shape.built.get(key) as T
+  const out = build()
+  if (!shape.timeFixed) shape.built.set(key, out)
+  return out
+}
+
+function restrictionsFor(shape: Shape, input: PlanInput): Map<RelationUse, Restrictions> {
+  const slot = input.utcSession ? 1 : 0
+  const kept = input.paramCount === 0 ? shape.restrictions[slot] : undefined
+  if (kept) return kept
   const restrictions = new Map<RelationUse, Restrictions>()
-  if (from) for (const t of from.tables) restrictions.set(t.use, restrictionsOf(select.whereClause, t.ref, { params: input.params, utcSession: input.utcSession }))
+  if (shape.from) for (const t of shape.from.tables) restrictions.set(t.use, restrictionsOf(shape.select.whereClause, t.ref, { params: input.params, utcSession: input.utcSession }))
+  if (input.paramCount === 0 && !shape.timeFixed) shape.restrictions[slot] = restrictions
+  return restrictions
+}
+
+export function plan(input: PlanInput): Plan {
+  const shape = shapeOf(input)
+  const { select, uses, from } = shape
+  const restrictions = restrictionsFor(shape, input)
   const onlyEvents = uses.every((u) => u.relation === 'alerts' || u.relation === 'logs')
 
   // Which shards the whole statement needs: a shard is kept if any relation may match there.
@@ -113,30 +163,30 @@ export function plan(input: PlanInput): Plan {
     formats,
     hiddenColumns,
   })
-  const gather = (): GatherPlan => gatherPlan(select, uses, from, restrictions, input)
+  const gather = (): GatherPlan => gatherPlan(shape, restrictions, input)
 
   if (!onlyEvents || uses.length === 0) return gather()
-  if (all.targets.length === 1 && all.unavailable.length === 0) return { tier: 'router', fetch: fetchOf(routerSql(), 'client') }
+  if (all.targets.length === 1 && all.unavailable.length === 0) return { tier: 'router', fetch: fetchOf(sqlOf(shape, 'router', () => select), 'client') }
   if (all.targets.length === 0 || !from) return gather()
   if (select.limitOption === 'LIMIT_OPTION_WITH_TIES') return gather()
 
   if (hasAggregates(select) || select.groupClause || select.havingClause) {
-    const split = splitAggregate(select, from, input.paramCount)
+    const split = builtOf(shape, `split:${input.paramCount}`, () => splitAggregate(select, from, input.paramCount))
     if (!split) return gather()
-    return { tier: 'partial-aggregate', fetch: fetchOf(deparseSelect(split.edgeSelect), 'text'), combine: split.combine, fallback: gather() }
+    return { tier: 'partial-aggregate', fetch: fetchOf(sqlOf(shape, `partial-aggregate:${input.paramCount}`, () => split.edgeSelect), 'text'), combine: split.combine, fallback: gather() }
   }
   if (select.distinctClause) return gather()
   const limit = countOf(select.limitCount, input)
   const offset = countOf(select.limitOffset, input)
   if (limit === undefined || offset === undefined) return gather()
-  const pushedLimit = limit === null ? undefined : intConst(limit + (offset ?? 0))
-  const edgeBase: Node = { ...select, limitOffset: undefined, limitCount: pushedLimit, limitOption: pushedLimit ? 'LIMIT_OPTION_COUNT' : 'LIMIT_OPTION_DEFAULT' }
-  if (!select.sortClause) return { tier: 'union', fetch: fetchOf(deparseSelect(edgeBase), 'client'), offset: offset ?? 0, limit }
+  const pushed = limit === null ? null : limit + (offset ?? 0)
+  const edgeBase = (): Node => ({ ...select, limitOffset: undefined, limitCount: pushed === null ? undefined : intConst(pushed), limitOption: pushed === null ? 'LIMIT_OPTION_DEFAULT' : 'LIMIT_OPTION_COUNT' })
+  if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase), 'client'), offset: offset ?? 0, limit }
 
   const keys = sortKeys(select, from)
   if (!keys) return gather()
-  const edgeSelect = { ...edgeBase, targetList: [...(select.targetList as Node[]), ...keys.exprs.map((e, i) => resTarget(e, `__k${i + 1}`))] }
-  return { tier: 'merge-sorted', fetch: fetchOf(deparseSelect(edgeSelect), 'client', keys.keys.length), keys: keys.keys, offset: offset ?? 0, limit }
+  const edgeSelect = () => ({ ...edgeBase(), targetList: [...(select.targetList as Node[]), ...keys.exprs.map((e, i) => resTarget(e, `__k${i + 1}`))] })
+  return { tier: 'merge-sorted', fetch: fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), 'client', keys.keys.length), keys: keys.keys, offset: offset ?? 0, limit }
 }
 
 const SORT_TYPES: Record<string, SortType> = { integer: 'int', bigint: 'int', timestamptz: 'timestamptz', text: 'text' }
@@ -171,12 +221,18 @@ function sortKeys(select: Node, from: SimpleFrom): { keys: SortKey[]; exprs: Nod
   return { keys, exprs }
 }
 
-function gatherPlan(select: Node, uses: readonly RelationUse[], from: SimpleFrom | undefined, restrictions: Map<RelationUse, Restrictions>, input: PlanInput): GatherPlan {
-  const requests: FeedRequest[] = uses.map((use) => {
-    if (use.relation === 'fedgres.edges') return { use, pushed: [], fetch: undefined }
+function gatherPlan(shape: Shape, restrictions: Map<RelationUse, Restrictions>, input: PlanInput): GatherPlan {
+  const { select, uses, from } = shape
+  const targets = uses.map((use) => {
+    if (use.relation === 'fedgres.edges') return undefined
     const r = restrictions.get(use) ?? null
-    const t = chooseTargets(input.edges, use.relation === 'fedgres.sources' || use.relation === 'fedgres.fired_alerts' ? [] : [{ table: use.relation, r }], input.now, input.synopsisMaxAgeMs, input.replicaTurn)
-    return { use, pushed: pushableConjuncts(select, from, use), fetch: t }
+    return chooseTargets(input.edges, use.relation === 'fedgres.sources' || use.relation === 'fedgres.fired_alerts' ? [] : [{ table: use.relation, r }], input.now, input.synopsisMaxAgeMs, input.replicaTurn)
   })
-  return buildGather({ SelectStmt: select }, requests, input.paramCount, input.maxGatherRows)
+  // The feeds' and the local statement's SQL depend on the tree alone: built once, then given
+  // this statement's targets.
+  const built = builtOf(shape, `gather:${input.paramCount}:${input.maxGatherRows}`, () => {
+    const requests: FeedRequest[] = uses.map((use, i) => ({ use, pushed: targets[i] ? pushableConjuncts(select, from, use) : [], fetch: targets[i] }))
+    return buildGather({ SelectStmt: select }, requests, input.paramCount, input.maxGatherRows)
+  })
+  return { ...built, feeds: built.feeds.map((f, i) => (f.fetch ? { ...f, fetch: { ...f.fetch, ...targets[i]! } } : f)) }
 }

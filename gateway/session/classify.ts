@@ -106,7 +106,24 @@ function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
   return { any, denied }
 }
 
+/**
+ * Classes by statement tree: the parse cache returns the same deeply frozen tree for the same
+ * text, and a class depends only on the tree and the search path, so a repeated statement's
+ * tree is walked once.
+ */
+const classes = new WeakMap<AstNode, { path: string; cls: StatementClass }>()
+
 export function classify(s: ParsedStatement, searchPath: readonly string[]): StatementClass {
+  if (!Object.isFrozen(s.node)) return classifyTree(s, searchPath)
+  const path = searchPath.join(',')
+  const kept = classes.get(s.node)
+  if (kept?.path === path) return kept.cls
+  const cls = classifyTree(s, searchPath)
+  classes.set(s.node, { path, cls })
+  return cls
+}
+
+function classifyTree(s: ParsedStatement, searchPath: readonly string[]): StatementClass {
   const f = s.node[s.type] as AstNode
   switch (s.type) {
     case 'TransactionStmt':
