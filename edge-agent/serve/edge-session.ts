@@ -1,8 +1,13 @@
 /**
  * One gateway connection to the edge. Messages are collected up to Sync, checked, and run as one
  * batch in a READ ONLY transaction under the store's mutex, then rolled back: nothing a caller
- * does (settings, statements, portals) outlives its batch, so callers never see each other. The
- * connection's own settings (its startup packet's) are set anew in every batch.
+ * does (settings, portals) outlives its batch, so callers never see each other. The connection's
+ * own settings (its startup packet's) are set anew in every batch.
+ *
+ * Named prepared statements are the connection's own: the store has one backend, so each name
+ * gets the connection's prefix there, another connection cannot bind it, and the connection's
+ * statements are deallocated when it closes. A gateway prepares what it sends repeatedly, so the
+ * edge parses, checks and plans a statement once.
  * PGlite speaks the protocol itself; the reply is relayed as it streams out of the worker.
  */
 import { PgError, toPgError } from '../../common/errors/pg-error.js'
@@ -16,6 +21,10 @@ import { checkEdgeStatement, readsEvents } from './guard.js'
 
 /** ReadyForQuery is 6 bytes: 'Z', length 5, status. */
 const RFQ_BYTES = 6
+/** Named statements one connection may keep (a gateway keeps 64). */
+const MAX_NAMED = 256
+const STATEMENT_NAME = /^[A-Za-z0-9_]{1,40}$/
+let sessions = 0
 
 export interface EdgeSessionDeps {
   readonly store: EdgeStore
@@ -30,8 +39,16 @@ export interface EdgeSessionDeps {
 export class EdgeSession implements SessionHandler {
   readonly #deps: EdgeSessionDeps
   #batch = new FrontendEncoder()
-  #statements = 0
+  /** Messages in the batch that the store must run. */
+  #pending = 0
+  /** Statements executed in the batch that read the event tables. */
   #eventReads = 0
+  /** Whether each named statement (the gateway's name) reads the event tables; '' is the unnamed one. */
+  readonly #statements = new Map<string, boolean>()
+  /** Whether the statement bound to the unnamed portal reads the event tables. */
+  #portalReads = false
+  /** The connection's prefix for its statement names in the store. */
+  readonly #prefix = `fg${(sessions++).toString(36)}_`
   /** After an error, messages are ignored until Sync (as PostgreSQL does). */
   #skipping = false
   #abort: AbortController | undefined
@@ -48,15 +65,19 @@ export class EdgeSession implements SessionHandler {
     if (msg.type === 'Query') {
       const err = checkEdgeStatement(msg.sql)
       if (err) return this.#fail(out, err, true)
-      this.#statements++
+      this.#pending++
       if (readsEvents(msg.sql)) this.#eventReads++
       return this.#run(this.#batch.query(msg.sql).take(), out)
     }
     if (msg.type === 'Sync') {
-      if (this.#skipping || this.#statements === 0) {
+      // The store's unnamed statement is shared by every connection: it is this connection's
+      // only within the batch that parsed it.
+      this.#statements.delete('')
+      if (this.#skipping || this.#pending === 0) {
         this.#skipping = false
         this.#batch.take()
-        this.#statements = 0
+        this.#pending = 0
+        this.#eventReads = 0
         // Nothing to run (or the batch failed its checks): answer for the messages we took.
         out.readyForQuery('I')
         return out.flush()
@@ -66,37 +87,52 @@ export class EdgeSession implements SessionHandler {
     if (this.#skipping) return
     switch (msg.type) {
       case 'Parse': {
-        if (msg.name !== '') return this.#fail(out, new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named prepared statements; use the unnamed statement'))
+        if (msg.name !== '' && !STATEMENT_NAME.test(msg.name)) return this.#fail(out, new PgError(SqlState.FeatureNotSupported, 'an edge takes statement names of letters, digits and underscores, up to 40'))
+        if (msg.name !== '' && !this.#statements.has(msg.name) && this.#statements.size >= MAX_NAMED) {
+          return this.#fail(out, new PgError(SqlState.ProgramLimitExceeded, `an edge keeps at most ${MAX_NAMED} prepared statements per connection`, { hint: 'Close statements no longer needed.' }))
+        }
         const err = checkEdgeStatement(msg.sql)
         if (err) return this.#fail(out, err)
-        this.#statements++
-        if (readsEvents(msg.sql)) this.#eventReads++
-        this.#batch.parse('', msg.sql, msg.paramTypes)
-        return
+        this.#statements.set(msg.name, readsEvents(msg.sql))
+        this.#batch.parse(this.#storeName(msg.name), msg.sql, msg.paramTypes)
+        break
       }
-      case 'Bind':
-        if (msg.portal !== '' || msg.statement !== '') return this.#fail(out, new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named portals or statements'))
-        this.#batch.bind('', '', msg.paramFormats, msg.params, msg.resultFormats)
-        return
+      case 'Bind': {
+        if (msg.portal !== '') return this.#fail(out, new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named portals'))
+        const reads = this.#statements.get(msg.statement)
+        if (reads === undefined) return this.#fail(out, new PgError(SqlState.InvalidSqlStatementName, msg.statement ? `prepared statement "${msg.statement}" does not exist` : 'unnamed prepared statement does not exist'))
+        this.#portalReads = reads
+        this.#batch.bind('', this.#storeName(msg.statement), msg.paramFormats, msg.params, msg.resultFormats)
+        break
+      }
       case 'Describe':
-        this.#batch.describe(msg.kind, msg.name)
-        return
+        if (msg.kind === 'S' && !this.#statements.has(msg.name)) return this.#fail(out, new PgError(SqlState.InvalidSqlStatementName, msg.name ? `prepared statement "${msg.name}" does not exist` : 'unnamed prepared statement does not exist'))
+        this.#batch.describe(msg.kind, msg.kind === 'S' ? this.#storeName(msg.name) : msg.name)
+        break
       case 'Execute':
+        if (this.#portalReads) this.#eventReads++
         this.#batch.execute(msg.portal, msg.maxRows)
-        return
+        break
       case 'Close':
-        this.#batch.close(msg.kind, msg.name)
-        return
+        if (msg.kind === 'S' && msg.name !== '') this.#statements.delete(msg.name)
+        this.#batch.close(msg.kind, msg.kind === 'S' ? this.#storeName(msg.name) : msg.name)
+        break
       case 'Flush':
         return // replies go out at Sync
       default:
         return this.#fail(out, new PgError(SqlState.FeatureNotSupported, `message ${msg.type} is not served by an edge`))
     }
+    this.#pending++
+  }
+
+  /** A statement's name in the store: the connection's prefix and the gateway's name. */
+  #storeName(name: string): string {
+    return name === '' ? '' : this.#prefix + name
   }
 
   #fail(out: Responder, e: PgError, ready = false): Promise<void> {
     this.#batch.take()
-    this.#statements = 0
+    this.#pending = 0
     this.#eventReads = 0
     out.error(e)
     if (ready) out.readyForQuery('I')
@@ -106,7 +142,7 @@ export class EdgeSession implements SessionHandler {
 
   /** Runs a batch and relays its reply; the transaction is gone afterwards, so the status is idle. */
   async #run(bytes: Buffer, out: Responder): Promise<void> {
-    this.#statements = 0
+    this.#pending = 0
     const reads = this.#eventReads
     this.#eventReads = 0
     const abort = new AbortController()
@@ -147,7 +183,18 @@ export class EdgeSession implements SessionHandler {
     this.#abort?.abort()
   }
 
+  /** Ends the connection: its running batch is dropped and its named statements deallocated. */
   async close(): Promise<void> {
     this.#abort?.abort()
+    const names = [...this.#statements.keys()].filter((n) => n !== '')
+    this.#statements.clear()
+    if (names.length === 0) return
+    const enc = new FrontendEncoder()
+    for (const n of names) enc.close('S', this.#storeName(n))
+    try {
+      await this.#deps.store.serve(enc.sync().take(), () => {})
+    } catch (e) {
+      this.#deps.log.warn('could not deallocate a closed connection\'s statements', { error: String(e) })
+    }
   }
 }

@@ -4,7 +4,10 @@ import { rootLogger } from '../../common/log.js'
 import { BackendCode, FrontendEncoder } from '../../common/pgwire/index.js'
 import { WireServer } from '../../common/pgwire/server/server.js'
 import { makeScramSecret } from '../../common/scram.js'
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
 import { EdgePool } from './edge-pool.js'
+import { PREPARED_PER_CONNECTION } from './edge-statements.js'
 import { ShardStream } from './shard-stream.js'
 
 const log = rootLogger('test', 'error')
@@ -99,6 +102,79 @@ describe('edge connection', () => {
       assert.equal(await stream.next(), null)
       if (confirms) assert.deepEqual(parsed, ['SELECT 1'], 'a confirmed connection runs the statement alone')
       else assert.match(parsed[0] ?? '', /^SELECT pg_catalog\.set_config\('TimeZone', \$1, true\), pg_catalog\.set_config\('DateStyle', \$2, true\)$/)
+      await server.close()
+    }
+    pool.close()
+  })
+  test('a statement sent again is prepared once per connection; an edge that keeps no named statements runs it unnamed', async () => {
+    // A faithful enough edge: ParseComplete, BindComplete, one row per Execute; one that refuses
+    // named statements at Parse with 0A000, as an edge agent of an older version did.
+    const parses: string[] = []
+    let closes = 0
+    const edge = (refusesNamed: boolean) =>
+      new WireServer({
+        host: '127.0.0.1',
+        port: 0,
+        database: 'edge',
+        users: new Map([['gw', makeScramSecret('gw-secret')]]),
+        maxConnections: 10,
+        log,
+        createSession: async () => {
+          let skipping = false
+          return {
+            start: async () => {},
+            handle: async (msg, out) => {
+              if (msg.type === 'Sync') {
+                skipping = false
+                out.readyForQuery('I')
+                return out.flush()
+              }
+              if (skipping) return
+              if (msg.type === 'Parse') {
+                if (refusesNamed && msg.name !== '') {
+                  out.error(new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named prepared statements; use the unnamed statement'))
+                  skipping = true
+                  return
+                }
+                parses.push(`${msg.name}:${msg.sql}`)
+                out.enc.parseComplete()
+              } else if (msg.type === 'Bind') out.enc.bindComplete()
+              else if (msg.type === 'Close') {
+                closes++
+                out.enc.closeComplete()
+              }
+              else if (msg.type === 'Execute') out.enc.dataRow(['1']).commandComplete('SELECT 1')
+            },
+            cancel: () => {},
+            close: async () => {},
+          }
+        },
+      })
+    const pool = new EdgePool({ user: 'gw', password: 'gw-secret', database: 'edge' }, 2000)
+    const request = (sql: string) => ({ sql, paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings: [] })
+    for (const refusesNamed of [false, true]) {
+      const server = edge(refusesNamed)
+      const port = await server.listen()
+      parses.length = 0
+      const replica = { edgeId: `edge-${refusesNamed}`, host: '127.0.0.1', port, tls: false, shard: 's', cluster: null, tags: [], schemaVersion: 1, synopsis: null, healthy: true } as never
+      const rows = async (sql: string) => {
+        const stream = new ShardStream({ shard: 's', replicas: [replica] }, request(sql), pool, 2000)
+        let n = 0
+        while (await stream.next()) n++
+        return n
+      }
+      for (let i = 0; i < 3; i++) assert.equal(await rows('SELECT 1 FROM logs'), 1)
+      if (refusesNamed) assert.deepEqual(parses, [':SELECT 1 FROM logs', ':SELECT 1 FROM logs', ':SELECT 1 FROM logs'], 'unnamed, parsed each time')
+      else {
+        // Sent once, a statement runs unnamed; from the second time, it is parsed once under a name.
+        assert.match(parses.join(), /^:SELECT 1 FROM logs,fedgres_\w+:SELECT 1 FROM logs$/)
+        // A connection keeps the most recently used statements; older ones are closed on the edge.
+        for (let i = 0; i < PREPARED_PER_CONNECTION; i++) for (let j = 0; j < 2; j++) await rows(`SELECT ${i} AS n FROM logs`)
+        assert.equal(closes, 1, 'the least recently used statement was closed')
+        parses.length = 0
+        await rows('SELECT 1 FROM logs')
+        assert.equal(parses.length, 1, 'and is parsed again when it comes back')
+      }
       await server.close()
     }
     pool.close()

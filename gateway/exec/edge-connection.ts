@@ -51,6 +51,13 @@ export class EdgeConnection {
   busy = false
   /** The edge confirmed the settings the connection was opened with (see REPORTED). */
   settingsConfirmed = false
+  /**
+   * Statements prepared on this connection under a name, least recently used first: a statement
+   * the gateway sends again is only bound and executed, so the edge skips parsing and planning.
+   */
+  readonly prepared = new Set<string>()
+  /** False once the edge refused a named statement (an edge agent of an older version). */
+  namedStatements = true
 
   private constructor(
     socket: Duplex,

@@ -6,8 +6,14 @@ import { EdgeConnection, type EdgeAddress, type EdgeLogin, type EdgeSettings } f
 
 const MAX_IDLE_PER_EDGE = 8
 
+/** Idle connections of one edge and settings. */
+type Slot = EdgeConnection[]
+
 export class EdgePool {
-  readonly #idle = new Map<string, EdgeConnection[]>()
+  /** By edge address, then by settings (both keys are strings kept with their objects). */
+  readonly #idle = new Map<string, Map<string, Slot>>()
+  /** The slot each connection goes back to. */
+  readonly #slots = new WeakMap<EdgeConnection, Slot>()
   #closed = false
 
   constructor(
@@ -17,14 +23,21 @@ export class EdgePool {
 
   /** An idle connection to `address` opened with `settings`, or a new one. */
   async acquire(address: EdgeAddress, signal?: AbortSignal, settings: EdgeSettings = []): Promise<EdgeConnection> {
-    return this.idle(address, settings) ?? EdgeConnection.connect(address, this.login, this.connectTimeoutMs, signal, settings)
+    const idle = this.idle(address, settings)
+    if (idle) return idle
+    // A connection keeps its own copy of the address (not the caller's object, which may be a
+    // whole edge entry of a view).
+    const { edgeId, host, port, tls, database } = address
+    const c = await EdgeConnection.connect({ edgeId, host, port, tls, database }, this.login, this.connectTimeoutMs, signal, settings)
+    this.#slots.set(c, this.#slot(address, settings))
+    return c
   }
 
   /** An idle connection to `address` opened with `settings`, if there is one. */
   idle(address: EdgeAddress, settings: EdgeSettings = []): EdgeConnection | undefined {
-    const list = this.#idle.get(key(address, settings))
-    while (list && list.length > 0) {
-      const c = list.pop()!
+    const slot = this.#slot(address, settings)
+    while (slot.length > 0) {
+      const c = slot.pop()!
       if (!c.broken) return c
     }
     return undefined
@@ -32,32 +45,40 @@ export class EdgePool {
 
   /** Returns a connection after its batch completed; anything else is closed. */
   release(c: EdgeConnection): void {
-    if (this.#closed || c.broken || c.busy) {
+    const slot = this.#slots.get(c)
+    if (this.#closed || c.broken || c.busy || !slot || slot.length >= MAX_IDLE_PER_EDGE) {
       c.close()
       return
     }
-    const k = key(c.address, c.settings)
-    const list = this.#idle.get(k) ?? []
-    if (list.length >= MAX_IDLE_PER_EDGE) {
-      c.close()
-      return
-    }
-    list.push(c)
-    this.#idle.set(k, list)
+    slot.push(c)
   }
 
   close(): void {
     this.#closed = true
-    for (const list of this.#idle.values()) for (const c of list) c.close()
+    for (const bySettings of this.#idle.values()) for (const slot of bySettings.values()) for (const c of slot) c.close()
     this.#idle.clear()
+  }
+
+  #slot(address: EdgeAddress, settings: EdgeSettings): Slot {
+    const a = keyOf(address, addressKeys, () => `${address.edgeId}@${address.host}:${address.port}/${address.database ?? ''}`)
+    const s = keyOf(settings, settingsKeys, () => JSON.stringify(settings))
+    let bySettings = this.#idle.get(a)
+    if (!bySettings) this.#idle.set(a, (bySettings = new Map()))
+    let slot = bySettings.get(s)
+    if (!slot) bySettings.set(s, (slot = []))
+    return slot
   }
 }
 
-/** Settings lists are built once per session change and reused: their key part is kept with them. */
-const settingsKeys = new WeakMap<EdgeSettings, string>()
+/**
+ * Addresses and settings lists are made once per view or session change and reused: their keys
+ * are kept with them (a string made once also keeps its hash).
+ */
+const addressKeys = new WeakMap<object, string>()
+const settingsKeys = new WeakMap<object, string>()
 
-function key(a: EdgeAddress, settings: EdgeSettings): string {
-  let s = settingsKeys.get(settings)
-  if (s === undefined) settingsKeys.set(settings, (s = JSON.stringify(settings)))
-  return `${a.edgeId}@${a.host}:${a.port}/${a.database ?? ''}${s}`
+function keyOf(o: object, keys: WeakMap<object, string>, make: () => string): string {
+  let k = keys.get(o)
+  if (k === undefined) keys.set(o, (k = make()))
+  return k
 }

@@ -33,6 +33,7 @@ export interface FederationOptions {
 }
 
 const DESCRIBE_CACHE = 2000
+const ALL_TEXT: readonly number[] = []
 
 /** Settings that edges use when rows feed the local engine: text that parses back exactly. */
 const FEED_SETTINGS: readonly (readonly [string, string])[] = [
@@ -167,8 +168,10 @@ export class FederatedExecutor implements DataExecutor {
   }
 
   /** Client result formats for the visible columns, then binary for `hidden` sort keys. */
-  clientFormats(p: Prepared, hidden: number): number[] {
+  clientFormats(p: Prepared, hidden: number): readonly number[] {
     const f = p.q.resultFormats
+    // No format codes: every column in text, as a Bind with none asks.
+    if (hidden === 0 && f.every((x) => x === 0)) return ALL_TEXT
     const visible = Array.from({ length: p.columns }, (_, i) => (f.length === 1 ? f[0]! : (f[i] ?? 0)))
     return [...visible, ...Array<number>(hidden).fill(1)]
   }

@@ -46,8 +46,14 @@ function compareValue(a: Buffer, b: Buffer, key: SortKey): number {
   switch (key.type) {
     case 'int':
     case 'timestamptz': {
-      const x = a.length === 8 ? a.readBigInt64BE(0) : BigInt(a.length === 4 ? a.readInt32BE(0) : a.readInt16BE(0))
-      const y = b.length === 8 ? b.readBigInt64BE(0) : BigInt(b.length === 4 ? b.readInt32BE(0) : b.readInt16BE(0))
+      // Big-endian two's complement: the high words compare signed, then the low words unsigned
+      // (no BigInt: it allocated, and was most of a top-N merge's time).
+      if (a.length === 8 && b.length === 8) {
+        const hi = a.readInt32BE(0) - b.readInt32BE(0)
+        return hi !== 0 ? Math.sign(hi) : Math.sign(a.readUInt32BE(4) - b.readUInt32BE(4))
+      }
+      const x = intValue(a)
+      const y = intValue(b)
       return x < y ? -1 : x > y ? 1 : 0
     }
     case 'bool':
@@ -55,6 +61,12 @@ function compareValue(a: Buffer, b: Buffer, key: SortKey): number {
     case 'text':
       return Buffer.compare(a, b)
   }
+}
+
+/** An int2 or int4 key (a key column has one type on every edge, so widths never mix but here). */
+function intValue(v: Buffer): number {
+  if (v.length === 8) return v.readInt32BE(0) * 2 ** 32 + v.readUInt32BE(4)
+  return v.length === 4 ? v.readInt32BE(0) : v.readInt16BE(0)
 }
 
 export function compareKeys(a: readonly (Buffer | null)[], b: readonly (Buffer | null)[], keys: readonly SortKey[]): number {
@@ -91,14 +103,17 @@ export class SortedMerge {
     readonly visibleColumns: number,
   ) {}
 
-  async #fill(stream: RowSource): Promise<void> {
-    const row = await stream.next()
-    if (!row) return
+  /** Takes the stream's next row into the heads; waits only when none is there yet. */
+  #fill(stream: RowSource): Promise<void> | undefined {
+    const row = stream.take()
+    if (row === undefined) return stream.wait().then(() => this.#fill(stream))
+    if (row === null) return undefined
     const head = { stream, row, keys: trailingFields(row, this.keys.length) }
     // Insert keeping #heads sorted (k is small: a linear insert beats a heap here).
     let i = 0
     while (i < this.#heads.length && compareKeys(this.#heads[i]!.keys, head.keys, this.keys) <= 0) i++
     this.#heads.splice(i, 0, head)
+    return undefined
   }
 
   async next(): Promise<Buffer | null> {
@@ -108,7 +123,8 @@ export class SortedMerge {
     }
     const head = this.#heads.shift()
     if (!head) return null
-    await this.#fill(head.stream)
+    const filling = this.#fill(head.stream)
+    if (filling) await filling
     return dataRowWithoutTrailing(head.row, this.visibleColumns)
   }
 }

@@ -9,11 +9,12 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { BackendCode, FrontendEncoder, decodeBackendMessage, type FormatCode } from '../../common/pgwire/index.js'
+import { BackendCode, decodeBackendMessage } from '../../common/pgwire/index.js'
 import { remoteError } from '../session/shadow-exchange.js'
 import type { ShardTarget } from '../plan/types.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
+import { PREPARED_PER_CONNECTION, encodeBatch, statementName } from './edge-statements.js'
 
 export interface EdgeRequest {
   readonly sql: string
@@ -38,22 +39,6 @@ const LOW_WATER = 2_000
 /** Rows a replicated shard holds back for failover before it passes them on. */
 export const HOLD_ROWS = 10_000
 
-/**
- * The batch for one edge. The output settings travel in the connection's startup packet; only a
- * connection whose edge did not confirm them (`prelude`) sets them in the batch, transaction-local.
- */
-export function encodeRequest(r: EdgeRequest, prelude: boolean): Buffer {
-  const enc = new FrontendEncoder()
-  if (prelude && r.settings.length > 0) {
-    // Setting names are literal (the edge's guard checks them); values travel as parameters.
-    const sql = 'SELECT ' + r.settings.map(([n], i) => `pg_catalog.set_config('${n.replace(/'/g, "''")}', $${i + 1}, true)`).join(', ')
-    const values = r.settings.map(([, v]) => Buffer.from(v))
-    enc.parse('', sql, values.map(() => 25)).bind('', '', [], values, []).execute('', 0)
-  }
-  enc.parse('', r.sql, r.paramTypes).bind('', '', r.paramFormats as FormatCode[], r.params, r.resultFormats as FormatCode[]).execute('', 0).sync()
-  return enc.take()
-}
-
 export class ShardStream {
   readonly stats: ShardStats
   readonly #queue: Buffer[] = []
@@ -74,8 +59,9 @@ export class ShardStream {
   /** Aborts a connection attempt in progress when the shard is cancelled (made only if one is). */
   #connecting: AbortController | undefined
   readonly #request: EdgeRequest
-  /** The batch without and with the settings prelude, encoded when first needed. */
-  readonly #bytes: [Buffer | undefined, Buffer | undefined] = [undefined, undefined]
+  /** The statement's name on edge connections, and its batch to run it prepared (the usual case). */
+  #name: string | undefined
+  #prepared: Buffer | undefined
   tag = ''
 
   constructor(
@@ -122,12 +108,11 @@ export class ShardStream {
   }
 
   async #ask(edge: ShardTarget['replicas'][number]): Promise<void> {
-    const address = { edgeId: edge.edgeId, host: edge.host, port: edge.port, tls: edge.tls, database: edge.database }
     const settings = this.#request.settings
-    let conn = this.pool.idle(address, settings)
+    let conn = this.pool.idle(edge, settings)
     if (!conn) {
       this.#connecting = new AbortController()
-      conn = await this.pool.acquire(address, this.#connecting.signal, settings)
+      conn = await this.pool.acquire(edge, this.#connecting.signal, settings)
       this.#connecting = undefined
     }
     if (this.#cancelled) {
@@ -135,10 +120,6 @@ export class ShardStream {
       return
     }
     this.#conn = conn
-    let completes = 0
-    let sqlError: PgError | undefined
-    const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
-    const bytes = (this.#bytes[prelude] ??= encodeRequest(this.#request, prelude === 1))
     // fedgres.edge_timeout is how long an edge may stay silent: a reply that keeps streaming
     // (or waits on a slow client, reading paused) is not cut off however long it runs.
     this.#heard = performance.now()
@@ -153,28 +134,16 @@ export class ShardStream {
       conn.close()
     }
     this.#timer = setTimeout(check, this.timeoutMs)
+    let sqlError: PgError | undefined
     try {
-      await conn.run(bytes, (f) => {
-        this.#heard = performance.now()
-        const t = f[0]
-        if (t === BackendCode.DataRow) {
-          if (completes < prelude) return
-          this.#queue.push(f)
-          this.stats.rows++
-          if (!this.#paused && this.#queue.length > HIGH_WATER) {
-            this.#paused = true
-            conn.pause()
-          }
-          if (this.#holding && this.#queue.length >= HOLD_ROWS) this.#holding = false
-          if (!this.#holding) this.#wake()
-        } else if (t === BackendCode.CommandComplete) {
-          completes++
-          if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
-        } else if (t === BackendCode.ErrorResponse) {
-          const m = decodeBackendMessage(f)
-          if (m.type === 'ErrorResponse') sqlError ??= remoteError(m.fields)
-        }
-      })
+      sqlError = await this.#runOn(conn)
+      // An edge agent of an older version keeps no named statements (0A000 before any row):
+      // this connection runs its statements unnamed from now on.
+      if (sqlError?.code === SqlState.FeatureNotSupported && conn.namedStatements && this.#name && !conn.prepared.has(this.#name) && this.stats.rows === 0 && !this.#cancelled) {
+        conn.namedStatements = false
+        conn.prepared.clear()
+        sqlError = await this.#runOn(conn)
+      }
     } catch (e) {
       if (this.#cancelled) return
       if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.timeoutMs} ms (fedgres.edge_timeout)${this.stats.rows > 0 ? ` after ${this.stats.rows} rows` : ''}`)
@@ -186,6 +155,57 @@ export class ShardStream {
     }
     this.pool.release(conn)
     if (sqlError) throw sqlError
+  }
+
+  /** Runs the statement's batch on `conn`; resolves with the edge's SQL error, if any. */
+  async #runOn(conn: EdgeConnection): Promise<PgError | undefined> {
+    const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
+    const name = conn.namedStatements ? (this.#name ??= statementName(this.#request)) : ''
+    const parse = name === '' || !conn.prepared.has(name)
+    let bytes: Buffer
+    if (!parse) {
+      // Most recently used last.
+      conn.prepared.delete(name)
+      conn.prepared.add(name)
+      bytes = prelude ? encodeBatch(this.#request, { prelude: true, name, parse, close: [] }) : (this.#prepared ??= encodeBatch(this.#request, { prelude: false, name, parse, close: [] }))
+    } else {
+      const close: string[] = []
+      for (const old of conn.prepared) {
+        if (conn.prepared.size - close.length < PREPARED_PER_CONNECTION) break
+        close.push(old)
+      }
+      for (const old of close) conn.prepared.delete(old)
+      bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close })
+    }
+    // The statement's own Parse is the batch's last; once it completed, the name is prepared.
+    const parses = prelude + (parse ? 1 : 0)
+    let parsed = 0
+    let completes = 0
+    let sqlError: PgError | undefined
+    await conn.run(bytes, (f) => {
+      this.#heard = performance.now()
+      const t = f[0]
+      if (t === BackendCode.DataRow) {
+        if (completes < prelude) return
+        this.#queue.push(f)
+        this.stats.rows++
+        if (!this.#paused && this.#queue.length > HIGH_WATER) {
+          this.#paused = true
+          conn.pause()
+        }
+        if (this.#holding && this.#queue.length >= HOLD_ROWS) this.#holding = false
+        if (!this.#holding) this.#wake()
+      } else if (t === BackendCode.CommandComplete) {
+        completes++
+        if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
+      } else if (t === BackendCode.ParseComplete) {
+        if (++parsed === parses && parse && name !== '') conn.prepared.add(name)
+      } else if (t === BackendCode.ErrorResponse) {
+        const m = decodeBackendMessage(f)
+        if (m.type === 'ErrorResponse') sqlError ??= remoteError(m.fields)
+      }
+    })
+    return sqlError
   }
 
   #wake(): void {

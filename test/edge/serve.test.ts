@@ -82,11 +82,35 @@ describe('edge query endpoint', () => {
     assert.equal((await c.query("SELECT set_config('TimeZone', 'Asia/Tokyo', true) AS tz")).rows[0].tz, 'Asia/Tokyo')
     assert.equal((await c.query("SELECT current_setting('TimeZone') AS tz")).rows[0].tz, 'UTC')
     await assert.rejects(c.query('DELETE FROM logs'), (e: Error & { code?: string }) => e.code === '42501')
-    await assert.rejects(c.query({ name: 'kept', text: 'SELECT 1' }), (e: Error & { code?: string }) => e.code === '0A000')
     await assert.rejects(c.query("SELECT set_config('TimeZone', 'UTC', false)"), (e: Error & { code?: string }) => e.code === '42501')
     assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1)
     await c.end()
   })
+
+  test("named statements are the connection's own: prepared once, invisible to other callers, deallocated at close", async () => {
+    const a = await connect()
+    const b = await connect()
+    const prepared = async () => Number((await edge.agent.store.query<{ n: string }>("SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE '%\\_kept'"))[0]!.n)
+    // node-postgres parses a named statement once per connection, then only binds and executes it.
+    for (let i = 0; i < 3; i++) assert.equal((await a.query({ name: 'kept', text: 'SELECT count(*) > 0 AS any FROM logs' })).rows[0].any, true)
+    // The same name on another connection is another statement.
+    assert.equal((await b.query({ name: 'kept', text: "SELECT 'b' AS who" })).rows[0].who, 'b')
+    assert.equal((await a.query({ name: 'kept', text: 'SELECT count(*) > 0 AS any FROM logs' })).rows[0].any, true)
+    assert.equal(await prepared(), 2)
+    // A name no Parse of this connection made does not exist here, whoever prepared it.
+    const raw = await EdgeConnection.connect({ edgeId: 'serve-edge', host: '127.0.0.1', port: edge.servePort, tls: false }, { user: 'gw', password: 'gw-secret', database: 'fedgres' }, 5000)
+    let error = ''
+    await raw.run(new FrontendEncoder().bind('', 'kept', [], [], []).execute('', 0).sync().take(), (f) => {
+      const m = decodeBackendMessage(f)
+      if (m.type === 'ErrorResponse') error = `${m.fields.code} ${m.fields.message}`
+    })
+    assert.equal(error, '26000 prepared statement "kept" does not exist')
+    raw.close()
+    await a.end()
+    await b.end()
+    await waitFor('statements deallocated', async () => (await prepared()) === 0, 5000, 50)
+  })
+
   test('a gateway opens a connection with its output settings: checked, reported and set in every batch, never beyond', async () => {
     const address = { edgeId: 'serve-edge', host: '127.0.0.1', port: edge.servePort, tls: false }
     const login = { user: 'gw', password: 'gw-secret', database: 'fedgres' }

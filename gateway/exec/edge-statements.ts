@@ -1,0 +1,70 @@
+/**
+ * What the gateway sends an edge for one statement: its batch of extended-protocol messages.
+ * A statement is prepared under a name on each connection that runs it, so a statement sent
+ * again is only bound and executed: the edge skips parsing, its guard and planning (PostgreSQL
+ * keeps the plan). Names are the gateway's, one per SQL text and parameter types, never reused.
+ */
+import { FrontendEncoder, type FormatCode } from '../../common/pgwire/index.js'
+import type { EdgeRequest } from './shard-stream.js'
+
+/** Statements one connection keeps prepared; the least recently used is closed beyond this. */
+export const PREPARED_PER_CONNECTION = 64
+/** Names the gateway remembers; a statement forgotten here gets a new name when it comes again. */
+const NAMES_KEPT = 10_000
+
+/** Statements seen, by SQL and parameter types: their name, or null when seen only once. */
+const names = new Map<string, string | null>()
+let nextName = 0
+
+/**
+ * The name of a statement (its SQL and parameter types) on every connection, from the second
+ * time it is sent: a statement sent once (one that read the clock carries its own timestamp) runs
+ * unnamed, and takes no place among a connection's prepared statements.
+ */
+export function statementName(r: Pick<EdgeRequest, 'sql' | 'paramTypes'>): string {
+  // Every shard of a fan-out asks for the same request: it is one sending.
+  let name = byRequest.get(r)
+  if (name === undefined) byRequest.set(r, (name = nameOf(r)))
+  return name
+}
+
+const byRequest = new WeakMap<object, string>()
+
+function nameOf(r: Pick<EdgeRequest, 'sql' | 'paramTypes'>): string {
+  const key = r.paramTypes.length ? `${r.paramTypes.join(',')}\0${r.sql}` : r.sql
+  const name = names.get(key)
+  if (name) return name
+  if (name === undefined) {
+    if (names.size >= NAMES_KEPT) names.delete(names.keys().next().value!)
+    names.set(key, null)
+    return ''
+  }
+  const given = `fedgres_${(nextName++).toString(36)}`
+  names.set(key, given)
+  return given
+}
+
+export interface BatchOptions {
+  /** Set the output settings first, transaction-local (an edge that did not confirm them). */
+  readonly prelude: boolean
+  /** The statement's name on the connection; '' for the unnamed statement. */
+  readonly name: string
+  /** The statement is not prepared on the connection yet: parse it (under `name`). */
+  readonly parse: boolean
+  /** Prepared statements to close first (the connection keeps too many). */
+  readonly close: readonly string[]
+}
+
+export function encodeBatch(r: EdgeRequest, o: BatchOptions): Buffer {
+  const enc = new FrontendEncoder()
+  for (const name of o.close) enc.close('S', name)
+  if (o.prelude && r.settings.length > 0) {
+    // Setting names are literal (the edge's guard checks them); values travel as parameters.
+    const sql = 'SELECT ' + r.settings.map(([n], i) => `pg_catalog.set_config('${n.replace(/'/g, "''")}', $${i + 1}, true)`).join(', ')
+    const values = r.settings.map(([, v]) => Buffer.from(v))
+    enc.parse('', sql, values.map(() => 25)).bind('', '', [], values, []).execute('', 0)
+  }
+  if (o.parse) enc.parse(o.name, r.sql, r.paramTypes)
+  enc.bind('', o.name, r.paramFormats as FormatCode[], r.params, r.resultFormats as FormatCode[]).execute('', 0).sync()
+  return enc.take()
+}
