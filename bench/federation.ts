@@ -21,9 +21,15 @@ import { fmt, median } from './proc-stats.js'
 
 const NS = (process.env.BENCH_EDGES ?? '1,4,16,64').split(',').map(Number)
 const TOTAL = Number(process.env.BENCH_ROWS ?? 200_000)
+/** Timed runs: at least REPS, and at least MEASURE_MS of them. */
 const REPS = Number(process.env.BENCH_REPS ?? 25)
-/** Untimed runs first: steady state, with the gateway's code compiled by the JIT (3 were too few at N=1). */
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 50)
+const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 1000)
+/**
+ * Untimed runs first, for WARMUP_MS (and at least 5): the steady state of a long-running
+ * gateway, its code compiled by the JIT. A fixed 50 runs left it half-compiled (a point query
+ * then measured 0.7-0.9 ms through the gateway; after 2 s of warm-up, 0.3-0.4 ms).
+ */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000)
 const T0 = '2026-11-01 00:00:00+00'
 
 const QUERIES = {
@@ -67,14 +73,20 @@ function synopsisView(i: number): string {
 }
 
 async function timeQuery(client: pg.Client, sql: string): Promise<{ ms: number; rows: unknown[] }> {
-  const times: number[] = []
-  let rows: unknown[] = []
-  for (let r = 0; r < REPS + WARMUP; r++) {
+  const run = async () => {
     const t = performance.now()
     const res = await client.query({ text: sql, rowMode: 'array' })
-    if (r >= WARMUP) times.push(performance.now() - t)
-    if (process.env.BENCH_TRACE) console.log(sql.slice(0, 30), (performance.now() - t).toFixed(2))
-    rows = res.rows
+    return { ms: performance.now() - t, rows: res.rows as unknown[] }
+  }
+  const warmUntil = performance.now() + WARMUP_MS
+  for (let r = 0; r < 5 || performance.now() < warmUntil; r++) await run()
+  const times: number[] = []
+  let rows: unknown[] = []
+  const measureUntil = performance.now() + MEASURE_MS
+  while (times.length < REPS || performance.now() < measureUntil) {
+    const r = await run()
+    times.push(r.ms)
+    rows = r.rows
   }
   return { ms: median(times), rows }
 }
@@ -150,7 +162,7 @@ async function main(): Promise<void> {
   } finally {
     await native.stop()
   }
-  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of ${REPS} runs (after ${WARMUP} warm-ups), all measured in this run.`)
+  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run.`)
   console.table(table)
 }
 
