@@ -53,6 +53,9 @@ interface KvPairWire {
   ModifyIndex?: number
 }
 
+/** How long the view's endpoint list is reused while its synopses are confirmed current. */
+const REUSE_MS = 100
+
 export class ConsulDiscovery implements Discovery {
   readonly #log: Logger
   readonly #client: ConsulClient
@@ -96,8 +99,17 @@ export class ConsulDiscovery implements Discovery {
   current(): EdgeView {
     const now = Date.now()
     const at = this.#synopsisCurrentAt(now)
-    return { ...this.#base, takenAt: now, edges: this.#base.edges.map((e) => ({ ...e, synopsisCurrentAt: at })) }
+    // Every statement plans on this list (and the planner keeps what it works out per list), so
+    // it is rebuilt only when the view changes or its confirmation time moves by REUSE_MS: an
+    // edge's synopsis then reads up to REUSE_MS older than it is, which never prunes more.
+    const kept = this.#endpoints
+    if (!kept || kept.base !== this.#base || at < kept.at || at - kept.at >= REUSE_MS) {
+      this.#endpoints = { base: this.#base, at, edges: this.#base.edges.map((e) => ({ ...e, synopsisCurrentAt: at })) }
+    }
+    return { ...this.#base, takenAt: now, edges: this.#endpoints!.edges }
   }
+
+  #endpoints: { base: EdgeView; at: number; edges: readonly EdgeEndpoint[] } | undefined
 
   async ready(timeoutMs = 10_000): Promise<EdgeView> {
     if (!this.#loaded && !this.#closed) {

@@ -55,7 +55,15 @@ export interface BatchOptions {
   readonly close: readonly string[]
 }
 
+/** Each request's batch for a connection that has it prepared (the usual case), shared by its shards. */
+const preparedBatches = new WeakMap<object, Buffer>()
+
 export function encodeBatch(r: EdgeRequest, o: BatchOptions): Buffer {
+  const usual = !o.prelude && !o.parse && o.close.length === 0
+  if (usual) {
+    const kept = preparedBatches.get(r)
+    if (kept) return kept
+  }
   const enc = new FrontendEncoder()
   for (const name of o.close) enc.close('S', name)
   if (o.prelude && r.settings.length > 0) {
@@ -66,5 +74,7 @@ export function encodeBatch(r: EdgeRequest, o: BatchOptions): Buffer {
   }
   if (o.parse) enc.parse(o.name, r.sql, r.paramTypes)
   enc.bind('', o.name, r.paramFormats as FormatCode[], r.params, r.resultFormats as FormatCode[]).execute('', 0).sync()
-  return enc.take()
+  const bytes = enc.take()
+  if (usual) preparedBatches.set(r, bytes)
+  return bytes
 }

@@ -59,9 +59,8 @@ export class ShardStream {
   /** Aborts a connection attempt in progress when the shard is cancelled (made only if one is). */
   #connecting: AbortController | undefined
   readonly #request: EdgeRequest
-  /** The statement's name on edge connections, and its batch to run it prepared (the usual case). */
+  /** The statement's name on edge connections. */
   #name: string | undefined
-  #prepared: Buffer | undefined
   tag = ''
 
   constructor(
@@ -162,21 +161,19 @@ export class ShardStream {
     const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
     const name = conn.namedStatements ? (this.#name ??= statementName(this.#request)) : ''
     const parse = name === '' || !conn.prepared.has(name)
-    let bytes: Buffer
+    const close: string[] = []
     if (!parse) {
       // Most recently used last.
       conn.prepared.delete(name)
       conn.prepared.add(name)
-      bytes = prelude ? encodeBatch(this.#request, { prelude: true, name, parse, close: [] }) : (this.#prepared ??= encodeBatch(this.#request, { prelude: false, name, parse, close: [] }))
-    } else {
-      const close: string[] = []
+    } else if (name !== '') {
       for (const old of conn.prepared) {
         if (conn.prepared.size - close.length < PREPARED_PER_CONNECTION) break
         close.push(old)
       }
       for (const old of close) conn.prepared.delete(old)
-      bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close })
     }
+    const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close })
     // The statement's own Parse is the batch's last; once it completed, the name is prepared.
     const parses = prelude + (parse ? 1 : 0)
     let parsed = 0

@@ -239,34 +239,73 @@ export interface Targets {
  * with its restrictions; a shard is kept if any table may match).
  */
 export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly { table: 'alerts' | 'logs'; r: Restrictions | null }[], now: number, maxAgeMs: number, turn = 0): Targets {
+  const out: Targets = { targets: [], pruned: [], unavailable: [] }
+  for (const g of shardsOf(edges)) {
+    // The best-ranked replicas take turns going first; the rest stay behind them in rank order.
+    const k = g.best > 1 ? turn % g.best : 0
+    const healthy = k === 0 ? g.ranked : [...g.ranked.slice(k, g.best), ...g.ranked.slice(0, k), ...g.ranked.slice(g.best)]
+    const first = healthy[0]
+    if (!first) {
+      out.unavailable.push({ shard: g.shard, edgeIds: g.members.map((e) => e.edgeId) })
+      continue
+    }
+    const syn = first.synopsis
+    const fresh = syn !== null && now - first.synopsisCurrentAt <= maxAgeMs
+    if (fresh && tables.length > 0) {
+      const reasons = tables.map(({ table, r }) => (r ? keptReason(table, syn.tables[table], r) : syn.tables[table].minTime === null ? `${table}: no rows` : undefined))
+      if (reasons.every((x) => x !== undefined)) {
+        const reason = reasons.length === 1 ? reasons[0]! : reasons.join('; ')
+        for (const e of g.members) out.pruned.push({ edgeId: e.edgeId, shard: g.shard, reason })
+        continue
+      }
+    }
+    out.targets.push({ shard: g.shard, replicas: healthy })
+  }
+  return out
+}
+
+/** A shard of a view: its members, its healthy replicas best first, and how many rank best. */
+interface ShardGroup {
+  readonly shard: string
+  readonly members: readonly EdgeEndpoint[]
+  readonly ranked: readonly EdgeEndpoint[]
+  readonly best: number
+}
+
+/** Shards by view: a view's edge list is replaced, never changed, when the network changes. */
+const shardGroups = new WeakMap<readonly EdgeEndpoint[], readonly ShardGroup[]>()
+
+function shardsOf(edges: readonly EdgeEndpoint[]): readonly ShardGroup[] {
+  const kept = shardGroups.get(edges)
+  if (kept) return kept
   const shards = new Map<string, EdgeEndpoint[]>()
   for (const e of edges) {
     const list = shards.get(e.shard) ?? []
     list.push(e)
     shards.set(e.shard, list)
   }
-  const out: Targets = { targets: [], pruned: [], unavailable: [] }
-  for (const [shard, members] of [...shards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const ranked = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
-    // The best-ranked replicas take turns going first; the rest stay behind them in rank order.
-    const best = ranked.filter((e) => e.status === ranked[0]?.status)
-    const k = best.length > 1 ? turn % best.length : 0
-    const healthy = [...best.slice(k), ...best.slice(0, k), ...ranked.slice(best.length)]
-    const first = healthy[0]
-    if (!first) {
-      out.unavailable.push({ shard, edgeIds: members.map((e) => e.edgeId) })
-      continue
-    }
-    const syn = first.synopsis
-    const fresh = syn !== null && now - first.synopsisCurrentAt <= maxAgeMs
-    if (fresh && tables.length > 0) {
-      const reasons = tables.map(({ table, r }) => (r ? pruneReason(table, syn.tables[table], r) : syn.tables[table].minTime === null ? `${table}: no rows` : undefined))
-      if (reasons.every((x) => x !== undefined)) {
-        for (const e of members) out.pruned.push({ edgeId: e.edgeId, shard, reason: reasons.join('; ') })
-        continue
-      }
-    }
-    out.targets.push({ shard, replicas: healthy })
-  }
-  return out
+  const groups = [...shards]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([shard, members]): ShardGroup => {
+      const ranked = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
+      return { shard, members, ranked, best: ranked.filter((e) => e.status === ranked[0]?.status).length }
+    })
+  shardGroups.set(edges, groups)
+  return groups
+}
+
+/**
+ * pruneReason, kept per table synopsis and restrictions: both are made once per view and per
+ * statement (without parameters), so a repeated statement does not build its reasons again.
+ */
+const reasons = new WeakMap<TableSynopsis, WeakMap<Restrictions, Map<string, string | null>>>()
+
+function keptReason(table: string, t: TableSynopsis, r: Restrictions): string | undefined {
+  let byR = reasons.get(t)
+  if (!byR) reasons.set(t, (byR = new WeakMap()))
+  let byTable = byR.get(r)
+  if (!byTable) byR.set(r, (byTable = new Map()))
+  let reason = byTable.get(table)
+  if (reason === undefined) byTable.set(table, (reason = pruneReason(table, t, r) ?? null))
+  return reason ?? undefined
 }
