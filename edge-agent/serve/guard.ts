@@ -10,8 +10,11 @@ import { visit } from '../../common/pg-ast.js'
 
 type Node = Record<string, unknown>
 
-/** Output settings a gateway passes on for its client's session: in the startup packet, or with `set_config(name, value, true)`. */
-export const LOCAL_SETTINGS = new Set(['timezone', 'datestyle', 'intervalstyle', 'extra_float_digits', 'bytea_output', 'search_path', 'work_mem'])
+/**
+ * Settings a gateway passes on: its client's output settings, and how prepared statements are
+ * planned. In the startup packet, or with `set_config(name, value, true)`.
+ */
+export const LOCAL_SETTINGS = new Set(['timezone', 'datestyle', 'intervalstyle', 'extra_float_digits', 'bytea_output', 'search_path', 'work_mem', 'plan_cache_mode'])
 
 /** Functions that read server files, run dynamic SQL, sleep or signal other backends. */
 const DENIED_FUNCTION = /^(pg_read_|pg_ls_|pg_stat_file|lo_|pg_file|dblink|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|pg_sleep|pg_advisory|pg_notify|query_to_xml|query_to_xml_and_xmlschema|cursor_to_xml|table_to_xml|schema_to_xml|database_to_xml|pg_import_system_collations|binary_upgrade_|pg_log_backend_memory_contexts|pg_switch_wal|pg_create_)/

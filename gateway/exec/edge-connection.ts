@@ -132,7 +132,10 @@ export class EdgeConnection {
     // an endpoint that lets the gateway in without it (trust) is not an edge of this network.
     let verified = false
     const reported = new Map<string, string>()
-    const startup = { user: login.user, database: this.address.database ?? login.database, application_name: 'fedgres-gateway', ...Object.fromEntries(this.settings) }
+    // plan_cache_mode: a statement kept prepared is planned for each execution's parameters, as
+    // an unnamed one is (a generic plan could be far slower for some values); one without
+    // parameters keeps its plan.
+    const startup = { user: login.user, database: this.address.database ?? login.database, application_name: 'fedgres-gateway', plan_cache_mode: 'force_custom_plan', ...Object.fromEntries(this.settings) }
     await this.#exchange(startupMessage(startup), (frame, done, fail) => {
       const m = decodeBackendMessage(frame)
       switch (m.type) {

@@ -136,12 +136,20 @@ export class ShardStream {
     let sqlError: PgError | undefined
     try {
       sqlError = await this.#runOn(conn)
-      // An edge agent of an older version keeps no named statements (0A000 before any row):
-      // this connection runs its statements unnamed from now on.
-      if (sqlError?.code === SqlState.FeatureNotSupported && conn.namedStatements && this.#name && !conn.prepared.has(this.#name) && this.stats.rows === 0 && !this.#cancelled) {
-        conn.namedStatements = false
-        conn.prepared.clear()
-        sqlError = await this.#runOn(conn)
+      const name = this.#name
+      if (sqlError?.code === SqlState.FeatureNotSupported && name && conn.namedStatements && this.stats.rows === 0 && !this.#cancelled) {
+        if (conn.prepared.has(name)) {
+          // The edge's tables changed under a prepared statement ("cached plan must not change
+          // result type", after an upgrade added columns): it is prepared again, once.
+          conn.prepared.delete(name)
+          sqlError = await this.#runOn(conn, [name])
+        } else {
+          // An edge agent of an older version keeps no named statements: this connection
+          // runs its statements unnamed from now on.
+          conn.namedStatements = false
+          conn.prepared.clear()
+          sqlError = await this.#runOn(conn)
+        }
       }
     } catch (e) {
       if (this.#cancelled) return
@@ -156,22 +164,24 @@ export class ShardStream {
     if (sqlError) throw sqlError
   }
 
-  /** Runs the statement's batch on `conn`; resolves with the edge's SQL error, if any. */
-  async #runOn(conn: EdgeConnection): Promise<PgError | undefined> {
+  /** Runs the statement's batch on `conn` (closing `stale` first); resolves with the edge's SQL error, if any. */
+  async #runOn(conn: EdgeConnection, stale: readonly string[] = []): Promise<PgError | undefined> {
     const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
     const name = conn.namedStatements ? (this.#name ??= statementName(this.#request)) : ''
     const parse = name === '' || !conn.prepared.has(name)
-    const close: string[] = []
+    const close: string[] = [...stale]
     if (!parse) {
       // Most recently used last.
       conn.prepared.delete(name)
       conn.prepared.add(name)
     } else if (name !== '') {
+      const evicted: string[] = []
       for (const old of conn.prepared) {
-        if (conn.prepared.size - close.length < PREPARED_PER_CONNECTION) break
-        close.push(old)
+        if (conn.prepared.size - evicted.length < PREPARED_PER_CONNECTION) break
+        evicted.push(old)
       }
-      for (const old of close) conn.prepared.delete(old)
+      for (const old of evicted) conn.prepared.delete(old)
+      close.push(...evicted)
     }
     const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close })
     // The statement's own Parse is the batch's last; once it completed, the name is prepared.

@@ -129,6 +129,8 @@ describe('edge query endpoint', () => {
     for (let i = 0; i < 2; i++) {
       assert.deepEqual(await texts("SELECT TIMESTAMPTZ '2026-01-02 03:04:05+00'::text, interval '1 day 2 hours'::text, current_setting('extra_float_digits')"), ['02/01/2026 12:04:05 JST', 'P1DT2H', '1'])
     }
+    // Prepared statements are planned for each execution's parameters, as on a native edge.
+    assert.deepEqual(await texts("SELECT current_setting('plan_cache_mode')"), ['force_custom_plan'])
     conn.close()
     // Another caller's connection has the edge's own settings: nothing outlived that connection's batches.
     const c = await connect()
