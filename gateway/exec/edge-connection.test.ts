@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { rootLogger } from '../../common/log.js'
 import { BackendCode, FrontendEncoder } from '../../common/pgwire/index.js'
 import { WireServer } from '../../common/pgwire/server/server.js'
+import type { SessionFactory } from '../../common/pgwire/server/session-handler.js'
 import { makeScramSecret } from '../../common/scram.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
@@ -13,31 +14,29 @@ import { ShardStream } from './shard-stream.js'
 const log = rootLogger('test', 'error')
 const ROWS = 3
 
+/** A test edge: the wire server with the gateway's login, its sessions from `createSession`. */
+const fakeEdge = (createSession: SessionFactory) =>
+  new WireServer({ host: '127.0.0.1', port: 0, database: 'edge', users: new Map([['gw', makeScramSecret('gw-secret')]]), maxConnections: 10, log, createSession })
+const replicaAt = (edgeId: string, port: number) =>
+  ({ edgeId, host: '127.0.0.1', port, tls: false, shard: 's', cluster: null, tags: [], schemaVersion: 1, status: 'passing', synopsis: null, synopsisCurrentAt: 0 }) as const
+
 describe('edge connection', () => {
   let server: WireServer
   let port: number
   before(async () => {
-    server = new WireServer({
-      host: '127.0.0.1',
-      port: 0,
-      database: 'edge',
-      users: new Map([['gw', makeScramSecret('gw-secret')]]),
-      maxConnections: 10,
-      log,
-      // Answers every Sync with a few rows and ReadyForQuery, written at once (one TCP chunk).
-      createSession: async () => ({
-        start: async () => {},
-        handle: async (msg, out) => {
-          if (msg.type !== 'Sync') return
-          for (let i = 0; i < ROWS; i++) out.enc.dataRow([String(i)])
-          out.enc.commandComplete(`SELECT ${ROWS}`)
-          out.readyForQuery('I')
-          await out.flush()
-        },
-        cancel: () => {},
-        close: async () => {},
-      }),
-    })
+    // Answers every Sync with a few rows and ReadyForQuery, written at once (one TCP chunk).
+    server = fakeEdge(async () => ({
+      start: async () => {},
+      handle: async (msg, out) => {
+        if (msg.type !== 'Sync') return
+        for (let i = 0; i < ROWS; i++) out.enc.dataRow([String(i)])
+        out.enc.commandComplete(`SELECT ${ROWS}`)
+        out.readyForQuery('I')
+        await out.flush()
+      },
+      cancel: () => {},
+      close: async () => {},
+    }))
     port = await server.listen()
   })
   after(() => server.close())
@@ -63,42 +62,34 @@ describe('edge connection', () => {
     assert.equal(second, ROWS)
     pool.close()
   })
+
   test('output settings go in the startup packet; an edge that does not confirm them gets them in each batch', async () => {
     const settings = [['TimeZone', 'Asia/Tokyo'], ['DateStyle', 'ISO, DMY']] as const
     // Two edges: one reports the settings it was opened with (as PostgreSQL does), one reports
     // fixed values (as an edge agent of an older version does).
     const parsed: string[] = []
     const edge = (confirms: boolean) =>
-      new WireServer({
-        host: '127.0.0.1',
-        port: 0,
-        database: 'edge',
-        users: new Map([['gw', makeScramSecret('gw-secret')]]),
-        maxConnections: 10,
-        log,
-        createSession: async (ctx) => ({
-          start: async (out) => {
-            for (const n of ['TimeZone', 'DateStyle']) out.enc.parameterStatus(n, confirms ? (ctx.startupParams.get(n) ?? 'UTC') : 'UTC')
-          },
-          handle: async (msg, out) => {
-            if (msg.type === 'Parse') parsed.push(msg.sql)
-            if (msg.type === 'Execute') out.enc.commandComplete('SELECT 0')
-            if (msg.type !== 'Sync') return
-            out.readyForQuery('I')
-            await out.flush()
-          },
-          cancel: () => {},
-          close: async () => {},
-        }),
-      })
+      fakeEdge(async (ctx) => ({
+        start: async (out) => {
+          for (const n of ['TimeZone', 'DateStyle']) out.enc.parameterStatus(n, confirms ? (ctx.startupParams.get(n) ?? 'UTC') : 'UTC')
+        },
+        handle: async (msg, out) => {
+          if (msg.type === 'Parse') parsed.push(msg.sql)
+          if (msg.type === 'Execute') out.enc.commandComplete('SELECT 0')
+          if (msg.type !== 'Sync') return
+          out.readyForQuery('I')
+          await out.flush()
+        },
+        cancel: () => {},
+        close: async () => {},
+      }))
     const pool = new EdgePool({ user: 'gw', password: 'gw-secret', database: 'edge' }, 2000)
     const request = { sql: 'SELECT 1', paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings }
     for (const confirms of [true, false]) {
       const server = edge(confirms)
       const port = await server.listen()
       parsed.length = 0
-      const replica = { edgeId: `edge-${confirms}`, host: '127.0.0.1', port, tls: false, shard: 's', cluster: null, tags: [], schemaVersion: 1, synopsis: null, healthy: true } as never
-      const stream = new ShardStream({ shard: 's', replicas: [replica] }, request, pool, 2000)
+      const stream = new ShardStream({ shard: 's', replicas: [replicaAt(`edge-${confirms}`, port)] }, request, pool, 2000)
       assert.equal(await stream.next(), null)
       if (confirms) assert.deepEqual(parsed, ['SELECT 1'], 'a confirmed connection runs the statement alone')
       else assert.match(parsed[0] ?? '', /^SELECT pg_catalog\.set_config\('TimeZone', \$1, true\), pg_catalog\.set_config\('DateStyle', \$2, true\)$/)
@@ -106,49 +97,41 @@ describe('edge connection', () => {
     }
     pool.close()
   })
+
   test('a statement sent again is prepared once per connection; an edge that keeps no named statements runs it unnamed', async () => {
     // A faithful enough edge: ParseComplete, BindComplete, one row per Execute; one that refuses
     // named statements at Parse with 0A000, as an edge agent of an older version did.
     const parses: string[] = []
     let closes = 0
     const edge = (refusesNamed: boolean) =>
-      new WireServer({
-        host: '127.0.0.1',
-        port: 0,
-        database: 'edge',
-        users: new Map([['gw', makeScramSecret('gw-secret')]]),
-        maxConnections: 10,
-        log,
-        createSession: async () => {
-          let skipping = false
-          return {
-            start: async () => {},
-            handle: async (msg, out) => {
-              if (msg.type === 'Sync') {
-                skipping = false
-                out.readyForQuery('I')
-                return out.flush()
+      fakeEdge(async () => {
+        let skipping = false
+        return {
+          start: async () => {},
+          handle: async (msg, out) => {
+            if (msg.type === 'Sync') {
+              skipping = false
+              out.readyForQuery('I')
+              return out.flush()
+            }
+            if (skipping) return
+            if (msg.type === 'Parse') {
+              if (refusesNamed && msg.name !== '') {
+                out.error(new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named prepared statements; use the unnamed statement'))
+                skipping = true
+                return
               }
-              if (skipping) return
-              if (msg.type === 'Parse') {
-                if (refusesNamed && msg.name !== '') {
-                  out.error(new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named prepared statements; use the unnamed statement'))
-                  skipping = true
-                  return
-                }
-                parses.push(`${msg.name}:${msg.sql}`)
-                out.enc.parseComplete()
-              } else if (msg.type === 'Bind') out.enc.bindComplete()
-              else if (msg.type === 'Close') {
-                closes++
-                out.enc.closeComplete()
-              }
-              else if (msg.type === 'Execute') out.enc.dataRow(['1']).commandComplete('SELECT 1')
-            },
-            cancel: () => {},
-            close: async () => {},
-          }
-        },
+              parses.push(`${msg.name}:${msg.sql}`)
+              out.enc.parseComplete()
+            } else if (msg.type === 'Bind') out.enc.bindComplete()
+            else if (msg.type === 'Close') {
+              closes++
+              out.enc.closeComplete()
+            } else if (msg.type === 'Execute') out.enc.dataRow(['1']).commandComplete('SELECT 1')
+          },
+          cancel: () => {},
+          close: async () => {},
+        }
       })
     const pool = new EdgePool({ user: 'gw', password: 'gw-secret', database: 'edge' }, 2000)
     const request = (sql: string) => ({ sql, paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings: [] })
@@ -156,7 +139,7 @@ describe('edge connection', () => {
       const server = edge(refusesNamed)
       const port = await server.listen()
       parses.length = 0
-      const replica = { edgeId: `edge-${refusesNamed}`, host: '127.0.0.1', port, tls: false, shard: 's', cluster: null, tags: [], schemaVersion: 1, synopsis: null, healthy: true } as never
+      const replica = replicaAt(`edge-${refusesNamed}`, port)
       const rows = async (sql: string) => {
         const stream = new ShardStream({ shard: 's', replicas: [replica] }, request(sql), pool, 2000)
         let n = 0
