@@ -63,6 +63,7 @@ export class EdgeSession implements SessionHandler {
 
   async handle(msg: FrontendMessage, out: Responder): Promise<void> {
     if (msg.type === 'Query') {
+      this.#statements.delete('') // a simple query replaces the store's unnamed statement
       const err = checkEdgeStatement(msg.sql)
       if (err) return this.#fail(out, err, true)
       this.#pending++

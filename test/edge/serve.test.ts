@@ -99,12 +99,23 @@ describe('edge query endpoint', () => {
     assert.equal(await prepared(), 2)
     // A name no Parse of this connection made does not exist here, whoever prepared it.
     const raw = await EdgeConnection.connect({ edgeId: 'serve-edge', host: '127.0.0.1', port: edge.servePort, tls: false }, { user: 'gw', password: 'gw-secret', database: 'fedgres' }, 5000)
-    let error = ''
-    await raw.run(new FrontendEncoder().bind('', 'kept', [], [], []).execute('', 0).sync().take(), (f) => {
-      const m = decodeBackendMessage(f)
-      if (m.type === 'ErrorResponse') error = `${m.fields.code} ${m.fields.message}`
-    })
-    assert.equal(error, '26000 prepared statement "kept" does not exist')
+    const frames = async (conn: EdgeConnection, bytes: Buffer) => {
+      const out: string[] = []
+      await conn.run(bytes, (f) => {
+        const m = decodeBackendMessage(f)
+        if (m.type === 'ErrorResponse') out.push(`${m.fields.code} ${m.fields.message}`)
+        if (m.type === 'DataRow') out.push(...m.values().map((v) => v?.toString() ?? 'NULL'))
+      })
+      return out
+    }
+    assert.deepEqual(await frames(raw, new FrontendEncoder().bind('', 'kept', [], [], []).execute('', 0).sync().take()), ['26000 prepared statement "kept" does not exist'])
+    // The store's unnamed statement is shared: a connection may bind only the one it parsed in
+    // the same batch, never one another connection left there.
+    const other = await EdgeConnection.connect({ edgeId: 'serve-edge', host: '127.0.0.1', port: edge.servePort, tls: false }, { user: 'gw', password: 'gw-secret', database: 'fedgres' }, 5000)
+    assert.deepEqual(await frames(raw, new FrontendEncoder().parse('', 'SELECT 1').query('SELECT 2').take()), ['2'])
+    assert.deepEqual(await frames(other, new FrontendEncoder().parse('', "SELECT 'other'").sync().take()), [])
+    assert.deepEqual(await frames(raw, new FrontendEncoder().bind('', '', [], [], []).execute('', 0).sync().take()), ['26000 unnamed prepared statement does not exist'])
+    other.close()
     raw.close()
     await a.end()
     await b.end()
