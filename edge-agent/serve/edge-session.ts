@@ -26,11 +26,14 @@ const MAX_NAMED = 256
 const STATEMENT_NAME = /^[A-Za-z0-9_]{1,40}$/
 let sessions = 0
 
+/** 26000 for a statement this connection has not prepared, worded as PostgreSQL words it. */
+const noStatement = (name: string) => new PgError(SqlState.InvalidSqlStatementName, name ? `prepared statement "${name}" does not exist` : 'unnamed prepared statement does not exist')
+
 export interface EdgeSessionDeps {
   readonly store: EdgeStore
   readonly parameters: readonly (readonly [string, string])[]
-  /** The connection's output settings (from its startup packet), set in each batch. */
-  readonly settings: readonly (readonly [string, string])[]
+  /** The statement that sets the connection's settings (from its startup packet), run in each batch. */
+  readonly setup?: string
   readonly log: Logger
   /** Called for each statement run that reads the event tables (the pruning tests count them). */
   readonly onStatement?: () => void
@@ -101,13 +104,13 @@ export class EdgeSession implements SessionHandler {
       case 'Bind': {
         if (msg.portal !== '') return this.#fail(out, new PgError(SqlState.FeatureNotSupported, 'an edge keeps no named portals'))
         const reads = this.#statements.get(msg.statement)
-        if (reads === undefined) return this.#fail(out, new PgError(SqlState.InvalidSqlStatementName, msg.statement ? `prepared statement "${msg.statement}" does not exist` : 'unnamed prepared statement does not exist'))
+        if (reads === undefined) return this.#fail(out, noStatement(msg.statement))
         this.#portalReads = reads
         this.#batch.bind('', this.#storeName(msg.statement), msg.paramFormats, msg.params, msg.resultFormats)
         break
       }
       case 'Describe':
-        if (msg.kind === 'S' && !this.#statements.has(msg.name)) return this.#fail(out, new PgError(SqlState.InvalidSqlStatementName, msg.name ? `prepared statement "${msg.name}" does not exist` : 'unnamed prepared statement does not exist'))
+        if (msg.kind === 'S' && !this.#statements.has(msg.name)) return this.#fail(out, noStatement(msg.name))
         this.#batch.describe(msg.kind, msg.kind === 'S' ? this.#storeName(msg.name) : msg.name)
         break
       case 'Execute':
@@ -160,7 +163,7 @@ export class EdgeSession implements SessionHandler {
           if (out.enc.pendingBytes > 64 * 1024) void out.flush()
         },
         abort.signal,
-        this.#deps.settings,
+        this.#deps.setup,
       )
       for (let i = 0; i < reads; i++) this.#deps.onStatement?.()
       if (tail.length === RFQ_BYTES && tail[0] === 0x5a) out.readyForQuery('I')

@@ -10,7 +10,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { EdgeStore } from '../store/edge-store.js'
 import { EdgeSession } from './edge-session.js'
-import { checkSettings, reportedParameters, startupSettings, type Settings } from './session-settings.js'
+import { checkSettings, reportedParameters, settingsSql, startupSettings, type Settings } from './session-settings.js'
 
 export interface EdgeEndpointOptions {
   readonly host: string
@@ -69,7 +69,8 @@ export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts
       // not at start: an edge no gateway queries keeps its memory for ingest.
       await (parserLoaded ??= loadModule())
       const settings = await checkSettings(s, startupSettings(ctx.startupParams))
-      return new EdgeSession({ store: s, parameters: reportedParameters(await parametersOf(s), settings), settings, log, onStatement: opts.onStatement })
+      const setup = settings.length ? settingsSql(settings) : undefined
+      return new EdgeSession({ store: s, parameters: reportedParameters(await parametersOf(s), settings), setup, log, onStatement: opts.onStatement })
     },
   })
   const port = await wire.listen()

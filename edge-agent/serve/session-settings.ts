@@ -6,6 +6,7 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import { quoteLiteral } from '../../schema/ddl.js'
 import type { EdgeStore } from '../store/edge-store.js'
 import { LOCAL_SETTINGS } from './guard.js'
 
@@ -20,15 +21,23 @@ export function startupSettings(params: ReadonlyMap<string, string>): Settings {
 }
 
 /**
+ * The statement that sets `settings` for the current transaction; its columns s0, s1, ... are
+ * the values as set. Names and values are literals: a value is as PostgreSQL would take it in
+ * the startup packet, and the statement is built once per connection.
+ */
+export function settingsSql(settings: Settings): string {
+  return `SELECT ${settings.map(([n, v], i) => `pg_catalog.set_config(${quoteLiteral(n)}, ${quoteLiteral(v)}, true) AS s${i}`).join(', ')}`
+}
+
+/**
  * Checks `settings` on the store and returns them as PostgreSQL normalises them ('iso, dmy'
  * becomes 'ISO, DMY'). An invalid value is 22023, as PostgreSQL refuses it at startup.
  */
 export async function checkSettings(store: EdgeStore, settings: Settings): Promise<Settings> {
   if (settings.length === 0) return []
-  const sql = `SELECT ${settings.map((_, i) => `pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, true) AS s${i}`).join(', ')}`
   let row: Record<string, string> | undefined
   try {
-    ;[row] = await store.query<Record<string, string>>(sql, settings.flat())
+    ;[row] = await store.query<Record<string, string>>(settingsSql(settings))
   } catch (e) {
     throw new PgError(SqlState.InvalidParameterValue, (e as Error).message)
   }

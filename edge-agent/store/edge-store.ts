@@ -111,14 +111,14 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
   /**
    * Runs a gateway's messages (ending in Sync) in a READ ONLY transaction under the store's
    * mutex, rolled back afterwards so no state outlives them; the reply streams to `onChunk`.
-   * `settings` (its connection's output settings) are set in that transaction first.
+   * `setup` (the statement setting its connection's settings) runs in that transaction first.
    * `signal` drops the request while it still waits for the mutex (a running one completes).
    */
-  serve(bytes: Uint8Array, onChunk: (data: Uint8Array) => void, signal?: AbortSignal, settings: readonly (readonly [string, string])[] = []): Promise<void> {
+  serve(bytes: Uint8Array, onChunk: (data: Uint8Array) => void, signal?: AbortSignal, setup?: string): Promise<void> {
     const id = this.#nextId
     const onAbort = () => this.#worker.postMessage({ op: 'cancelServe', target: id, id: -1 })
     signal?.addEventListener('abort', onAbort, { once: true })
-    return this.#request<void>({ op: 'serve', bytes, settings }, onChunk).finally(() => signal?.removeEventListener('abort', onAbort))
+    return this.#request<void>({ op: 'serve', bytes, setup }, onChunk).finally(() => signal?.removeEventListener('abort', onAbort))
   }
 
   /** Makes `synopsis` the one the edge's `fedgres.synopsis` view shows (static discovery reads it). */

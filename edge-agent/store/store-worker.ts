@@ -17,7 +17,6 @@ import { Committer } from './committer.js'
 import { GroupCommit } from './group-commit.js'
 import { dropPartition, listPartitions } from './partitions.js'
 import { dayPartitionName } from '../../schema/index.js'
-import { quoteLiteral } from '../../schema/ddl.js'
 import type { FromWorker, OpenRequest, OpenResult, ToWorker } from './worker-protocol.js'
 
 const port = parentPort!
@@ -235,7 +234,7 @@ async function handle(msg: ToWorker): Promise<void> {
       case 'serve':
         await mutex.run(async () => {
           if (cancelledServes.delete(id)) throw Object.assign(new Error('canceling statement due to user request'), { code: '57014' })
-          await db!.exec(`BEGIN TRANSACTION READ ONLY${msg.settings.length ? `; SELECT ${msg.settings.map(([n, v]) => `pg_catalog.set_config(${quoteLiteral(n)}, ${quoteLiteral(v)}, true)`).join(', ')}` : ''}`)
+          await db!.exec(msg.setup ? `BEGIN TRANSACTION READ ONLY; ${msg.setup}` : 'BEGIN TRANSACTION READ ONLY')
           try {
             await db!.execProtocolRawStream(msg.bytes, {
               onRawData: (data) => {

@@ -34,8 +34,8 @@ export type Request =
   | OpenRequest
   | { readonly op: 'query'; readonly sql: string; readonly params?: readonly unknown[] }
   | { readonly op: 'protocol'; readonly bytes: Uint8Array }
-  /** A gateway's messages (up to Sync), run in a READ ONLY transaction that is then rolled back. */
-  | { readonly op: 'serve'; readonly bytes: Uint8Array; readonly settings: readonly (readonly [string, string])[] }
+  /** A gateway's messages (up to Sync), run after `setup` in a READ ONLY transaction that is then rolled back. */
+  | { readonly op: 'serve'; readonly bytes: Uint8Array; readonly setup?: string }
   /** Drops a queued `serve` request that has not started. */
   | { readonly op: 'cancelServe'; readonly target: number }
   | { readonly op: 'publishLocal'; readonly synopsis: string }

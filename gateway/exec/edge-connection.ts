@@ -14,6 +14,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendCode, FrontendEncoder, MessageBuffer, cancelRequest, decodeBackendMessage, sslRequest, startupMessage } from '../../common/pgwire/index.js'
 import { ScramClient } from '../../common/scram.js'
+import { ConnectionStatements } from './edge-statements.js'
 
 export interface EdgeAddress {
   readonly edgeId: string
@@ -52,12 +53,10 @@ export class EdgeConnection {
   /** The edge confirmed the settings the connection was opened with (see REPORTED). */
   settingsConfirmed = false
   /**
-   * Statements prepared on this connection under a name, least recently used first: a statement
-   * the gateway sends again is only bound and executed, so the edge skips parsing and planning.
+   * Statements prepared on this connection under a name: a statement the gateway sends again is
+   * only bound and executed, so the edge skips parsing and planning.
    */
-  readonly prepared = new Set<string>()
-  /** False once the edge refused a named statement (an edge agent of an older version). */
-  namedStatements = true
+  readonly statements = new ConnectionStatements()
 
   private constructor(
     socket: Duplex,

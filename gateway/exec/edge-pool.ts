@@ -3,6 +3,7 @@
  * state but the output settings it was opened with, so idle ones are kept per edge and settings.
  */
 import { EdgeConnection, type EdgeAddress, type EdgeLogin, type EdgeSettings } from './edge-connection.js'
+import { kept } from '../../common/kept.js'
 
 const MAX_IDLE_PER_EDGE = 8
 
@@ -60,13 +61,9 @@ export class EdgePool {
   }
 
   #slot(address: EdgeAddress, settings: EdgeSettings): Slot {
-    const a = keyOf(address, addressKeys, () => `${address.edgeId}@${address.host}:${address.port}/${address.database ?? ''}`)
-    const s = keyOf(settings, settingsKeys, () => JSON.stringify(settings))
-    let bySettings = this.#idle.get(a)
-    if (!bySettings) this.#idle.set(a, (bySettings = new Map()))
-    let slot = bySettings.get(s)
-    if (!slot) bySettings.set(s, (slot = []))
-    return slot
+    const a = kept(addressKeys, address, () => `${address.edgeId}@${address.host}:${address.port}/${address.database ?? ''}`)
+    const s = kept(settingsKeys, settings, () => JSON.stringify(settings))
+    return kept(kept(this.#idle, a, () => new Map<string, Slot>()), s, () => [])
   }
 }
 
@@ -76,9 +73,3 @@ export class EdgePool {
  */
 const addressKeys = new WeakMap<object, string>()
 const settingsKeys = new WeakMap<object, string>()
-
-function keyOf(o: object, keys: WeakMap<object, string>, make: () => string): string {
-  let k = keys.get(o)
-  if (k === undefined) keys.set(o, (k = make()))
-  return k
-}

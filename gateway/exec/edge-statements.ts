@@ -5,10 +5,57 @@
  * keeps the plan). Names are the gateway's, one per SQL text and parameter types, never reused.
  */
 import { FrontendEncoder, type FormatCode } from '../../common/pgwire/index.js'
+import { kept } from '../../common/kept.js'
 import type { EdgeRequest } from './shard-stream.js'
 
 /** Statements one connection keeps prepared; the least recently used is closed beyond this. */
 export const PREPARED_PER_CONNECTION = 64
+
+/** The statements one edge connection keeps prepared, least recently used first. */
+export class ConnectionStatements {
+  readonly #names = new Set<string>()
+  /** False once the edge refused a named statement (an edge agent of an older version). */
+  named = true
+
+  has(name: string): boolean {
+    return this.#names.has(name)
+  }
+
+  /**
+   * What running `name` ('' for the unnamed statement) takes: whether to parse it, and the
+   * statements to close first to make room for it.
+   */
+  use(name: string): { parse: boolean; close: string[] } {
+    if (name === '') return { parse: true, close: [] }
+    if (this.#names.delete(name)) {
+      this.#names.add(name) // most recently used last
+      return { parse: false, close: [] }
+    }
+    const close: string[] = []
+    for (const old of this.#names) {
+      if (this.#names.size - close.length < PREPARED_PER_CONNECTION) break
+      close.push(old)
+    }
+    for (const old of close) this.#names.delete(old)
+    return { parse: true, close }
+  }
+
+  /** The edge completed the Parse of `name`. */
+  parsed(name: string): void {
+    this.#names.add(name)
+  }
+
+  /** `name` must be parsed again (the edge's tables changed under it). */
+  forget(name: string): void {
+    this.#names.delete(name)
+  }
+
+  /** The edge keeps no named statements: everything runs unnamed from now on. */
+  disable(): void {
+    this.named = false
+    this.#names.clear()
+  }
+}
 /** Names the gateway remembers; a statement forgotten here gets a new name when it comes again. */
 const NAMES_KEPT = 10_000
 
@@ -23,9 +70,7 @@ let nextName = 0
  */
 export function statementName(r: Pick<EdgeRequest, 'sql' | 'paramTypes'>): string {
   // Every shard of a fan-out asks for the same request: it is one sending.
-  let name = byRequest.get(r)
-  if (name === undefined) byRequest.set(r, (name = nameOf(r)))
-  return name
+  return kept(byRequest, r, () => nameOf(r))
 }
 
 const byRequest = new WeakMap<object, string>()

@@ -7,6 +7,7 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 import { decodeBackendMessage } from '../../common/pgwire/index.js'
 import type { EdgeView } from '../discovery/edge-view.js'
 import { combineSql } from '../plan/gather.js'
+import { kept } from '../../common/kept.js'
 import { typeNameOf } from '../plan/pg-types.js'
 import type { Fetch, GatherPlan, PartialAggregatePlan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
@@ -44,12 +45,8 @@ const partialTypeCache = new Map<string, (string | undefined)[]>()
 const combineSqls = new WeakMap<PartialAggregatePlan['combine'], Map<string, string>>()
 
 function combineSqlOf(plan: PartialAggregatePlan, partialTypes: string[], outputTypes: (string | undefined)[], paramBase: number): string {
-  let kept = combineSqls.get(plan.combine)
-  if (!kept) combineSqls.set(plan.combine, (kept = new Map()))
-  const key = JSON.stringify([partialTypes, outputTypes, paramBase])
-  let sql = kept.get(key)
-  if (sql === undefined) kept.set(key, (sql = combineSql(plan.combine, partialTypes, outputTypes, paramBase)))
-  return sql
+  const byTypes = kept(combineSqls, plan.combine, () => new Map<string, string>())
+  return kept(byTypes, JSON.stringify([partialTypes, outputTypes, paramBase]), () => combineSql(plan.combine, partialTypes, outputTypes, paramBase))
 }
 
 async function partialTypesOf(p: Prepared, fetch: Fetch): Promise<(string | undefined)[]> {

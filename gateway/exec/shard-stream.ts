@@ -14,7 +14,7 @@ import { remoteError } from '../session/shadow-exchange.js'
 import type { ShardTarget } from '../plan/types.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
-import { PREPARED_PER_CONNECTION, encodeBatch, statementName } from './edge-statements.js'
+import { encodeBatch, statementName } from './edge-statements.js'
 
 export interface EdgeRequest {
   readonly sql: string
@@ -137,17 +137,17 @@ export class ShardStream {
     try {
       sqlError = await this.#runOn(conn)
       const name = this.#name
-      if (sqlError?.code === SqlState.FeatureNotSupported && name && conn.namedStatements && this.stats.rows === 0 && !this.#cancelled) {
-        if (conn.prepared.has(name)) {
+      const statements = conn.statements
+      if (sqlError?.code === SqlState.FeatureNotSupported && name && statements.named && this.stats.rows === 0 && !this.#cancelled) {
+        if (statements.has(name)) {
           // The edge's tables changed under a prepared statement ("cached plan must not change
           // result type", after an upgrade added columns): it is prepared again, once.
-          conn.prepared.delete(name)
+          statements.forget(name)
           sqlError = await this.#runOn(conn, [name])
         } else {
           // An edge agent of an older version keeps no named statements: this connection
           // runs its statements unnamed from now on.
-          conn.namedStatements = false
-          conn.prepared.clear()
+          statements.disable()
           sqlError = await this.#runOn(conn)
         }
       }
@@ -167,23 +167,9 @@ export class ShardStream {
   /** Runs the statement's batch on `conn` (closing `stale` first); resolves with the edge's SQL error, if any. */
   async #runOn(conn: EdgeConnection, stale: readonly string[] = []): Promise<PgError | undefined> {
     const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
-    const name = conn.namedStatements ? (this.#name ??= statementName(this.#request)) : ''
-    const parse = name === '' || !conn.prepared.has(name)
-    const close: string[] = [...stale]
-    if (!parse) {
-      // Most recently used last.
-      conn.prepared.delete(name)
-      conn.prepared.add(name)
-    } else if (name !== '') {
-      const evicted: string[] = []
-      for (const old of conn.prepared) {
-        if (conn.prepared.size - evicted.length < PREPARED_PER_CONNECTION) break
-        evicted.push(old)
-      }
-      for (const old of evicted) conn.prepared.delete(old)
-      close.push(...evicted)
-    }
-    const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close })
+    const name = conn.statements.named ? (this.#name ??= statementName(this.#request)) : ''
+    const { parse, close } = conn.statements.use(name)
+    const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close: [...stale, ...close] })
     // The statement's own Parse is the batch's last; once it completed, the name is prepared.
     const parses = prelude + (parse ? 1 : 0)
     let parsed = 0
@@ -206,7 +192,7 @@ export class ShardStream {
         completes++
         if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
       } else if (t === BackendCode.ParseComplete) {
-        if (++parsed === parses && parse && name !== '') conn.prepared.add(name)
+        if (++parsed === parses && parse && name !== '') conn.statements.parsed(name)
       } else if (t === BackendCode.ErrorResponse) {
         const m = decodeBackendMessage(f)
         if (m.type === 'ErrorResponse') sqlError ??= remoteError(m.fields)

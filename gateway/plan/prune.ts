@@ -9,6 +9,7 @@ import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import { body, conjuncts, kind, refNames, type Node } from './ast.js'
 import { parseTimestampMicros } from './timestamp-literal.js'
 import type { PrunedEdge, PruneValue, ShardTarget } from './types.js'
+import { kept } from '../../common/kept.js'
 import { parseArrayLiteral } from '../../common/text-array.js'
 
 type ValueColumn = Exclude<SynopsisColumn, 'tags'>
@@ -276,22 +277,22 @@ interface ShardGroup {
 const shardGroups = new WeakMap<readonly EdgeEndpoint[], readonly ShardGroup[]>()
 
 function shardsOf(edges: readonly EdgeEndpoint[]): readonly ShardGroup[] {
-  const kept = shardGroups.get(edges)
-  if (kept) return kept
+  return kept(shardGroups, edges, () => groupShards(edges))
+}
+
+function groupShards(edges: readonly EdgeEndpoint[]): readonly ShardGroup[] {
   const shards = new Map<string, EdgeEndpoint[]>()
   for (const e of edges) {
     const list = shards.get(e.shard) ?? []
     list.push(e)
     shards.set(e.shard, list)
   }
-  const groups = [...shards]
+  return [...shards]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([shard, members]): ShardGroup => {
       const ranked = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
       return { shard, members, ranked, best: ranked.filter((e) => e.status === ranked[0]?.status).length }
     })
-  shardGroups.set(edges, groups)
-  return groups
 }
 
 /**
@@ -301,11 +302,6 @@ function shardsOf(edges: readonly EdgeEndpoint[]): readonly ShardGroup[] {
 const reasons = new WeakMap<TableSynopsis, WeakMap<Restrictions, Map<string, string | null>>>()
 
 function keptReason(table: string, t: TableSynopsis, r: Restrictions): string | undefined {
-  let byR = reasons.get(t)
-  if (!byR) reasons.set(t, (byR = new WeakMap()))
-  let byTable = byR.get(r)
-  if (!byTable) byR.set(r, (byTable = new Map()))
-  let reason = byTable.get(table)
-  if (reason === undefined) byTable.set(table, (reason = pruneReason(table, t, r) ?? null))
-  return reason ?? undefined
+  const byTable = kept(kept(reasons, t, () => new WeakMap()), r, () => new Map<string, string | null>())
+  return kept(byTable, table, () => pruneReason(table, t, r) ?? null) ?? undefined
 }
