@@ -102,6 +102,12 @@ export interface BatchOptions {
 
 /** Each request's batch for a connection that has it prepared (the usual case), shared by its shards. */
 const preparedBatches = new WeakMap<object, Buffer>()
+/**
+ * One encoder for every batch: take() hands out a view of its slab and encodes the next batch
+ * after it, so a batch costs no slab of its own (a new encoder allocated 4 KiB each time).
+ * Batches are encoded whole, with no await, so they never interleave.
+ */
+const encoder = new FrontendEncoder()
 
 export function encodeBatch(r: EdgeRequest, o: BatchOptions): Buffer {
   const usual = !o.prelude && !o.parse && o.close.length === 0
@@ -109,7 +115,7 @@ export function encodeBatch(r: EdgeRequest, o: BatchOptions): Buffer {
     const kept = preparedBatches.get(r)
     if (kept) return kept
   }
-  const enc = new FrontendEncoder()
+  const enc = encoder
   for (const name of o.close) enc.close('S', name)
   if (o.prelude && r.settings.length > 0) {
     // Setting names are literal (the edge's guard checks them); values travel as parameters.

@@ -6,6 +6,7 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import { kept } from '../../common/kept.js'
 import type { Logger } from '../../common/log.js'
 import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
 import type { Discovery } from '../discovery/edge-view.js'
@@ -18,7 +19,7 @@ import type { DataExecutor, DataQuery } from './data-executor.js'
 import type { EdgePool } from './edge-pool.js'
 import { explainResult } from './explain.js'
 import { runAggregate, runGather, type Fanout } from './local-tiers.js'
-import { ArrivalMerge, BufferedSource, SortedMerge } from './merge.js'
+import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
 import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
 
@@ -34,6 +35,8 @@ export interface FederationOptions {
 
 const DESCRIBE_CACHE = 2000
 const ALL_TEXT: readonly number[] = []
+/** Text columns then binary sort keys, by column count * 1024 + keys: the usual formats of a merge. */
+const textThenBinary = new Map<number, readonly number[]>()
 
 /** Settings that edges use when rows feed the local engine: text that parses back exactly. */
 const FEED_SETTINGS: readonly (readonly [string, string])[] = [
@@ -170,34 +173,40 @@ export class FederatedExecutor implements DataExecutor {
   /** Client result formats for the visible columns, then binary for `hidden` sort keys. */
   clientFormats(p: Prepared, hidden: number): readonly number[] {
     const f = p.q.resultFormats
-    // No format codes: every column in text, as a Bind with none asks.
-    if (hidden === 0 && f.every((x) => x === 0)) return ALL_TEXT
+    if (f.every((x) => x === 0)) {
+      // No format codes: every column in text, as a Bind with none asks.
+      if (hidden === 0) return ALL_TEXT
+      return kept(textThenBinary, p.columns * 1024 + hidden, () => [...Array<number>(p.columns).fill(0), ...Array<number>(hidden).fill(1)])
+    }
     const visible = Array.from({ length: p.columns }, (_, i) => (f.length === 1 ? f[0]! : (f[i] ?? 0)))
     return [...visible, ...Array<number>(hidden).fill(1)]
   }
 
   async run(p: Prepared): Promise<ResultStream> {
+    const started = performance.now()
     const done = () => p.cleanups.splice(0).forEach((f) => f())
-    const m = this.opts.metrics
-    const stop = m?.latency.startTimer({ tier: p.plan.tier })
-    const fetches = p.plan.tier === 'gather' ? p.plan.feeds.flatMap((f) => (f.fetch ? [f.fetch] : [])) : [p.plan.fetch]
-    for (const f of fetches) {
-      m?.edgesAsked.inc(f.targets.length)
-      m?.edgesPruned.inc(f.pruned.length)
-    }
-    p.cleanups.push(() => {
-      stop?.()
-      for (const s of p.stats) if (s.failovers.length) for (const f of s.failovers) m?.edgeErrors.inc({ edge_id: f.split(':')[0]! })
-    })
     // Counted once, when the statement's outcome is known: a streamed reply can still fail late.
     let counted = false
     const outcome = (e?: unknown) => {
       if (counted) return
       counted = true
-      m?.queries.inc({ tier: p.plan.tier, outcome: e === undefined ? 'ok' : e instanceof PgError && e.code === SqlState.ConnectionFailure ? 'edge_error' : 'error' })
-      // The edge that failed the statement, or those the view already knew were down.
-      const edge = e instanceof PgError ? /^edge (\S+) failed/.exec(e.message)?.[1] : undefined
-      for (const id of edge ? [edge] : e instanceof ShardsUnavailable ? e.edgeIds : []) m?.edgeErrors.inc({ edge_id: id })
+      const m = this.opts.metrics
+      if (!m) return
+      let asked = 0
+      let pruned = 0
+      for (const f of p.plan.tier === 'gather' ? p.plan.feeds.map((x) => x.fetch) : [p.plan.fetch]) {
+        asked += f?.targets.length ?? 0
+        pruned += f?.pruned.length ?? 0
+      }
+      // The edges failed over, then the one that failed the statement or those the view already knew were down.
+      const edgeErrors: string[] = []
+      for (const s of p.stats) for (const f of s.failovers) edgeErrors.push(f.split(':')[0]!)
+      if (e !== undefined) {
+        const failed = e instanceof PgError ? /^edge (\S+) failed/.exec(e.message)?.[1] : undefined
+        edgeErrors.push(...(failed ? [failed] : e instanceof ShardsUnavailable ? e.edgeIds : []))
+      }
+      const kind = e === undefined ? 'ok' : e instanceof PgError && e.code === SqlState.ConnectionFailure ? 'edge_error' : 'error'
+      m.statement({ tier: p.plan.tier, seconds: (performance.now() - started) / 1000, outcome: kind, asked, pruned, edgeErrors })
     }
     try {
       const result = await this.#runTier(p)
@@ -266,7 +275,7 @@ export class FederatedExecutor implements DataExecutor {
   }
 
   /** Streams merged rows with OFFSET and LIMIT applied; once LIMIT is met the edges are cancelled. */
-  async #stream(p: Prepared, streams: ShardStream[], source: { next(): Promise<Buffer | null> }, offset: number, limit: number | null): Promise<ResultStream> {
+  async #stream(p: Prepared, streams: ShardStream[], source: MergedRows, offset: number, limit: number | null): Promise<ResultStream> {
     if (p.partial) {
       // Partial results must list every missing shard before the first row: collect first.
       const rows: Buffer[] = []
@@ -283,7 +292,7 @@ export class FederatedExecutor implements DataExecutor {
       }
       const merged = source instanceof SortedMerge ? new SortedMerge(ok, source.keys, source.visibleColumns) : new ArrivalMerge(ok)
       let skipped = 0
-      for (let r = await merged.next(); r && (limit === null || rows.length < limit); r = await merged.next()) {
+      for (let r = await nextRow(merged); r && (limit === null || rows.length < limit); r = await nextRow(merged)) {
         if (skipped++ < offset) continue
         rows.push(r)
       }
@@ -296,30 +305,43 @@ export class FederatedExecutor implements DataExecutor {
       closed = true
       streams.forEach((s) => s.cancel())
     }
+    const take = (): Buffer | null | undefined => {
+      if (closed) return null
+      if (limit !== null && sent >= limit) {
+        stop()
+        return null
+      }
+      for (;;) {
+        let row: Buffer | null | undefined
+        try {
+          row = source.take()
+        } catch (e) {
+          stop()
+          throw e
+        }
+        if (!row) return row
+        if (skipped < offset) {
+          skipped++
+          continue
+        }
+        sent++
+        return row
+      }
+    }
     return {
       notices: p.notices,
       rowDescription: p.rowDescription,
+      take,
       async next() {
-        if (closed) return null
-        if (limit !== null && sent >= limit) {
-          stop()
-          return null
-        }
         for (;;) {
-          let row: Buffer | null
+          const row = take()
+          if (row !== undefined) return row
           try {
-            row = await source.next()
+            await source.wait()
           } catch (e) {
             stop()
             throw e
           }
-          if (!row) return null
-          if (skipped < offset) {
-            skipped++
-            continue
-          }
-          sent++
-          return row
         }
       },
       tag: () => `SELECT ${sent}`,
@@ -328,17 +350,26 @@ export class FederatedExecutor implements DataExecutor {
   }
 }
 
-/** A stream that runs `done` once it ends, fails or is closed. */
 /** Calls `done` once: at the end of the rows, with the error that ended them, or on close. */
 function withCleanup(r: ResultStream, done: (e?: unknown) => void): ResultStream {
+  const ended = <T extends Buffer | null | undefined>(row: T): T => {
+    if (row === null) done()
+    return row
+  }
   return {
     notices: r.notices,
     rowDescription: r.rowDescription,
+    take() {
+      try {
+        return ended(r.take())
+      } catch (e) {
+        done(e)
+        throw e
+      }
+    },
     async next() {
       try {
-        const row = await r.next()
-        if (!row) done()
-        return row
+        return ended(await r.next())
       } catch (e) {
         done(e)
         throw e

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { BackendEncoder } from '../../common/pgwire/index.js'
 import type { SortKey } from '../plan/types.js'
-import { compareKeys } from './merge.js'
+import { ArrivalMerge, BufferedSource, compareKeys, nextRow, SortedMerge, type RowSource } from './merge.js'
 
 const int8 = (v: bigint) => {
   const b = Buffer.alloc(8)
@@ -34,5 +35,94 @@ describe('merge key order', () => {
     assert.equal(compareKeys([null], [i4(3)], [{ ...asc, nullsFirst: true }]), -1, 'NULLS FIRST')
     const second: SortKey = { column: 1, type: 'text', desc: false, nullsFirst: false }
     assert.equal(compareKeys([i4(1), Buffer.from('b')], [i4(1), Buffer.from('a')], [asc, second]), 1)
+  })
+})
+
+/** A DataRow of a text label and an int4 sort key (the key travels last, in binary). */
+const row = (label: string, key: number) => {
+  const k = Buffer.alloc(4)
+  k.writeInt32BE(key)
+  return new BackendEncoder().dataRow([Buffer.from(label), k]).take()
+}
+const label = (frame: Buffer | null | undefined) => (frame ? frame.toString('utf8', 11, 11 + frame.readInt32BE(7)) : frame)
+
+/** A shard whose rows arrive when the test pushes them. */
+class LateSource implements RowSource {
+  readonly #rows: Buffer[] = []
+  #ended = false
+  #wake: (() => void) | undefined
+  push(...rows: Buffer[]): void {
+    this.#rows.push(...rows)
+    this.#wake?.()
+  }
+  end(): void {
+    this.#ended = true
+    this.#wake?.()
+  }
+  get ready(): boolean {
+    return this.#rows.length > 0 || this.#ended
+  }
+  take(): Buffer | null | undefined {
+    return this.#rows.shift() ?? (this.#ended ? null : undefined)
+  }
+  async next(): Promise<Buffer | null> {
+    return nextRow(this)
+  }
+  wait(): Promise<void> {
+    return this.ready ? Promise.resolve() : new Promise((r) => (this.#wake = r))
+  }
+}
+
+describe('merging shard streams', () => {
+  const key: SortKey = { column: 0, type: 'int', desc: false, nullsFirst: false }
+
+  test('a sorted merge takes rows at hand without waiting, and waits for a shard whose next row decides the order', async () => {
+    const late = new LateSource()
+    const merge = new SortedMerge([new BufferedSource([row('a1', 1), row('a4', 4)]), late], [key], 1)
+    assert.equal(merge.take(), undefined, 'no row before every shard has sent its first')
+    late.push(row('b2', 2))
+    await merge.wait()
+    assert.equal(label(merge.take()), 'a1')
+    assert.equal(label(merge.take()), 'b2')
+    assert.equal(merge.take(), undefined, 'a4 may not go before the late shard says what follows b2')
+    const rest = nextRow(merge)
+    late.push(row('b3', 3))
+    late.end()
+    assert.equal(label(await rest), 'b3')
+    assert.equal(label(await nextRow(merge)), 'a4')
+    assert.equal(await nextRow(merge), null)
+    assert.equal(merge.take(), null)
+  })
+
+  test('the sort key columns are cut from the rows passed on', () => {
+    const merge = new SortedMerge([new BufferedSource([row('x', 7)])], [key], 1)
+    const out = merge.take()!
+    assert.equal(out.readInt16BE(5), 1, 'one visible column')
+    assert.equal(label(out), 'x')
+  })
+
+  test('an arrival merge passes rows on as any shard has them and ends when every shard has', async () => {
+    const late = new LateSource()
+    const merge = new ArrivalMerge([late, new BufferedSource([row('a', 0)])])
+    assert.equal(label(merge.take()), 'a', 'a ready shard is not held up by a silent one')
+    assert.equal(merge.take(), undefined)
+    const next = nextRow(merge)
+    late.push(row('b', 0))
+    assert.equal(label(await next), 'b')
+    late.end()
+    assert.equal(await nextRow(merge), null)
+  })
+
+  test("a shard's error reaches whoever takes from the merge", async () => {
+    const failing: RowSource = {
+      ready: true,
+      take: () => {
+        throw new Error('edge e1 failed')
+      },
+      next: async () => null,
+      wait: async () => {},
+    }
+    assert.throws(() => new SortedMerge([failing], [key], 1).take(), /edge e1 failed/)
+    await assert.rejects(nextRow(new ArrivalMerge([failing])), /edge e1 failed/)
   })
 })

@@ -92,10 +92,29 @@ interface Head {
   keys: (Buffer | null)[]
 }
 
+/** Merged rows: taken while they are at hand, awaited only when a shard must be heard from. */
+export interface MergedRows {
+  /** A row, null at the end, or undefined when wait() must be awaited first. */
+  take(): Buffer | null | undefined
+  /** Resolves when take() may have an answer. */
+  wait(): Promise<void>
+}
+
+/** The next merged row, waiting as long as it takes. */
+export async function nextRow(m: MergedRows): Promise<Buffer | null> {
+  for (;;) {
+    const row = m.take()
+    if (row !== undefined) return row
+    await m.wait()
+  }
+}
+
 /** Merges sorted shard streams; yields client rows (sort key columns cut). */
-export class SortedMerge {
+export class SortedMerge implements MergedRows {
   readonly #heads: Head[] = []
   #started = false
+  /** The stream whose head was passed on last: its next row is needed before the next comparison. */
+  #refill: RowSource | undefined
 
   constructor(
     readonly streams: readonly RowSource[],
@@ -103,52 +122,59 @@ export class SortedMerge {
     readonly visibleColumns: number,
   ) {}
 
-  /** Takes the stream's next row into the heads; waits only when none is there yet. */
-  #fill(stream: RowSource): Promise<void> | undefined {
+  /** Takes a ready stream's next row into the heads, keeping them sorted. */
+  #fill(stream: RowSource): void {
     const row = stream.take()
-    if (row === undefined) return stream.wait().then(() => this.#fill(stream))
-    if (row === null) return undefined
+    if (!row) return
     const head = { stream, row, keys: trailingFields(row, this.keys.length) }
-    // Insert keeping #heads sorted (k is small: a linear insert beats a heap here).
+    // k is small: a linear insert beats a heap here.
     let i = 0
     while (i < this.#heads.length && compareKeys(this.#heads[i]!.keys, head.keys, this.keys) <= 0) i++
     this.#heads.splice(i, 0, head)
-    return undefined
   }
 
-  async next(): Promise<Buffer | null> {
+  take(): Buffer | null | undefined {
     if (!this.#started) {
+      // The first row needs every stream's first row (or end).
+      for (const s of this.streams) if (!s.ready) return undefined
       this.#started = true
-      await Promise.all(this.streams.map((s) => this.#fill(s)))
+      for (const s of this.streams) this.#fill(s)
+    } else if (this.#refill) {
+      if (!this.#refill.ready) return undefined
+      this.#fill(this.#refill)
+      this.#refill = undefined
     }
     const head = this.#heads.shift()
     if (!head) return null
-    const filling = this.#fill(head.stream)
-    if (filling) await filling
+    this.#refill = head.stream
     return dataRowWithoutTrailing(head.row, this.visibleColumns)
+  }
+
+  async wait(): Promise<void> {
+    if (this.#started) await this.#refill?.wait()
+    else await Promise.all(this.streams.map((s) => s.wait()))
   }
 }
 
 /** Rows from whichever shard has one first: the client sees rows before the slowest edge ends. */
-export class ArrivalMerge {
-  #live: RowSource[]
+export class ArrivalMerge implements MergedRows {
+  readonly #live: RowSource[]
   constructor(streams: readonly RowSource[]) {
     this.#live = [...streams]
   }
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.#live.length === 0) return null
-      let ended = false
-      for (const s of this.#live) {
-        const row = s.take()
-        if (row === null) {
-          this.#live = this.#live.filter((x) => x !== s)
-          ended = true
-          break
-        }
-        if (row !== undefined) return row
-      }
-      if (!ended && this.#live.every((s) => !s.ready)) await Promise.race(this.#live.map((s) => s.wait()))
+
+  take(): Buffer | null | undefined {
+    const live = this.#live
+    for (let i = 0; i < live.length; ) {
+      const row = live[i]!.take()
+      if (row === null) live.splice(i, 1)
+      else if (row !== undefined) return row
+      else i++
     }
+    return live.length === 0 ? null : undefined
+  }
+
+  async wait(): Promise<void> {
+    await Promise.race(this.#live.map((s) => s.wait()))
   }
 }

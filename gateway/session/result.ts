@@ -9,6 +9,11 @@ export interface ResultStream {
   readonly rowDescription: Buffer | null
   /** The next DataRow frame, or null once the rows are exhausted (the tag is then final). */
   next(): Promise<Buffer | null>
+  /**
+   * The next row if it is at hand: a DataRow, null at the end, or undefined when it must be
+   * awaited with next(). Rows already received cost no promise per row this way.
+   */
+  take(): Buffer | null | undefined
   /** The CommandComplete tag (e.g. `SELECT 42`); complete once next() returned null. */
   tag(): string
   /** Stops a stream early (portal closed, client gone). */
@@ -25,6 +30,9 @@ export class BufferedResult implements ResultStream {
     readonly notices: readonly Buffer[] = [],
   ) {}
   async next(): Promise<Buffer | null> {
+    return this.take()
+  }
+  take(): Buffer | null {
     return this.#i < this.rows.length ? this.rows[this.#i++]! : null
   }
   /** Synchronous access for cursors (FETCH BACKWARD needs random access). */

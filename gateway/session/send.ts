@@ -34,7 +34,8 @@ export async function sendExecution(s: Session, ex: Execution, out: Responder, o
       r.close()
       throw s.signal.reason instanceof PgError ? s.signal.reason : new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
     }
-    const row = await r.next()
+    let row = r.take()
+    if (row === undefined) row = await r.next()
     if (!row) break
     out.frame(row)
     sent++
