@@ -170,7 +170,7 @@ export function plan(input: PlanInput): Plan {
   if (all.targets.length === 0 || !from) return gather()
   if (select.limitOption === 'LIMIT_OPTION_WITH_TIES') return gather()
 
-  if (hasAggregates(select) || select.groupClause || select.havingClause) {
+  if (builtOf(shape, 'aggregates', () => hasAggregates(select) || !!select.groupClause || !!select.havingClause)) {
     const split = builtOf(shape, `split:${input.paramCount}`, () => splitAggregate(select, from, input.paramCount))
     if (!split) return gather()
     return { tier: 'partial-aggregate', fetch: fetchOf(sqlOf(shape, `partial-aggregate:${input.paramCount}`, () => split.edgeSelect), 'text'), combine: split.combine, fallback: gather() }
@@ -183,7 +183,7 @@ export function plan(input: PlanInput): Plan {
   const edgeBase = (): Node => ({ ...select, limitOffset: undefined, limitCount: pushed === null ? undefined : intConst(pushed), limitOption: pushed === null ? 'LIMIT_OPTION_DEFAULT' : 'LIMIT_OPTION_COUNT' })
   if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase), 'client'), offset: offset ?? 0, limit }
 
-  const keys = sortKeys(select, from)
+  const keys = builtOf(shape, 'keys', () => sortKeys(select, from))
   if (!keys) return gather()
   const edgeSelect = () => ({ ...edgeBase(), targetList: [...(select.targetList as Node[]), ...keys.exprs.map((e, i) => resTarget(e, `__k${i + 1}`))] })
   return { tier: 'merge-sorted', fetch: fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), 'client', keys.keys.length), keys: keys.keys, offset: offset ?? 0, limit }
