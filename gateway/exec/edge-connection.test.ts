@@ -10,6 +10,7 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 import { EdgePool } from './edge-pool.js'
 import { PREPARED_PER_CONNECTION } from './edge-statements.js'
 import { ShardStream } from './shard-stream.js'
+import { SilenceWatch } from './silence-watch.js'
 
 const log = rootLogger('test', 'error')
 const ROWS = 3
@@ -89,7 +90,7 @@ describe('edge connection', () => {
       const server = edge(confirms)
       const port = await server.listen()
       parsed.length = 0
-      const stream = new ShardStream({ shard: 's', replicas: [replicaAt(`edge-${confirms}`, port)] }, request, pool, 2000)
+      const stream = new ShardStream({ shard: 's', replicas: [replicaAt(`edge-${confirms}`, port)] }, request, pool, new SilenceWatch(2000))
       assert.equal(await stream.next(), null)
       if (confirms) assert.deepEqual(parsed, ['SELECT 1'], 'a confirmed connection runs the statement alone')
       else assert.match(parsed[0] ?? '', /^SELECT pg_catalog\.set_config\('TimeZone', \$1, true\), pg_catalog\.set_config\('DateStyle', \$2, true\)$/)
@@ -141,7 +142,7 @@ describe('edge connection', () => {
       parses.length = 0
       const replica = replicaAt(`edge-${refusesNamed}`, port)
       const rows = async (sql: string) => {
-        const stream = new ShardStream({ shard: 's', replicas: [replica] }, request(sql), pool, 2000)
+        const stream = new ShardStream({ shard: 's', replicas: [replica] }, request(sql), pool, new SilenceWatch(2000))
         let n = 0
         while (await stream.next()) n++
         return n

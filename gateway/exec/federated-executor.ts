@@ -22,6 +22,7 @@ import { runAggregate, runGather, type Fanout } from './local-tiers.js'
 import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
 import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
+import { SilenceWatch } from './silence-watch.js'
 
 export interface FederationOptions {
   readonly discovery: Discovery
@@ -158,7 +159,8 @@ export class FederatedExecutor implements DataExecutor {
       resultFormats,
       settings,
     }
-    const streams = fetch.targets.map((t) => new ShardStream(t, request, this.opts.pool, p.timeoutMs))
+    const watch = new SilenceWatch(p.timeoutMs)
+    const streams = fetch.targets.map((t) => new ShardStream(t, request, this.opts.pool, watch))
     for (const s of streams) p.stats.push(s.stats)
     const onAbort = () => streams.forEach((s) => s.cancel())
     p.q.signal.addEventListener('abort', onAbort, { once: true })

@@ -15,6 +15,7 @@ import type { ShardTarget } from '../plan/types.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
 import { encodeBatch, statementName } from './edge-statements.js'
+import type { SilenceWatch, Watched } from './silence-watch.js'
 
 export interface EdgeRequest {
   readonly sql: string
@@ -39,7 +40,7 @@ const LOW_WATER = 2_000
 /** Rows a replicated shard holds back for failover before it passes them on. */
 export const HOLD_ROWS = 10_000
 
-export class ShardStream {
+export class ShardStream implements Watched {
   readonly stats: ShardStats
   readonly #queue: Buffer[] = []
   #done = false
@@ -52,7 +53,6 @@ export class ShardStream {
   #holding: boolean
   /** Rows passed on to the merge: past the first, no failover. */
   #passed = 0
-  #timer: NodeJS.Timeout | undefined
   #timedOut = false
   /** When the edge was last heard from (or reading resumed). */
   #heard = 0
@@ -67,11 +67,12 @@ export class ShardStream {
     readonly target: ShardTarget,
     request: EdgeRequest,
     private readonly pool: EdgePool,
-    private readonly timeoutMs: number,
+    private readonly watch: SilenceWatch,
   ) {
     this.#request = request
     this.stats = { shard: target.shard, edgeId: target.replicas[0]?.edgeId ?? '', rows: 0, ms: 0, failovers: [] }
     this.#holding = target.replicas.length > 1
+    watch.add(this)
     void this.#run()
   }
 
@@ -103,6 +104,7 @@ export class ShardStream {
     this.stats.ms = performance.now() - started
     this.#holding = false
     this.#done = true
+    this.watch.remove(this)
     this.#wake()
   }
 
@@ -119,20 +121,9 @@ export class ShardStream {
       return
     }
     this.#conn = conn
-    // fedgres.edge_timeout is how long an edge may stay silent: a reply that keeps streaming
-    // (or waits on a slow client, reading paused) is not cut off however long it runs.
+    // fedgres.edge_timeout is how long an edge may stay silent (see silenceLeft): a reply that
+    // keeps streaming, or waits on a slow client with reading paused, is not cut off however long it runs.
     this.#heard = performance.now()
-    const check = () => {
-      const silent = performance.now() - this.#heard
-      if (this.#paused || silent < this.timeoutMs) {
-        this.#timer = setTimeout(check, this.#paused ? this.timeoutMs : this.timeoutMs - silent)
-        return
-      }
-      this.#timedOut = true
-      conn.cancel()
-      conn.close()
-    }
-    this.#timer = setTimeout(check, this.timeoutMs)
     let sqlError: PgError | undefined
     try {
       sqlError = await this.#runOn(conn)
@@ -153,10 +144,9 @@ export class ShardStream {
       }
     } catch (e) {
       if (this.#cancelled) return
-      if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.timeoutMs} ms (fedgres.edge_timeout)${this.stats.rows > 0 ? ` after ${this.stats.rows} rows` : ''}`)
+      if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.watch.timeoutMs} ms (fedgres.edge_timeout)${this.stats.rows > 0 ? ` after ${this.stats.rows} rows` : ''}`)
       throw e
     } finally {
-      clearTimeout(this.#timer)
       this.#conn = undefined
       this.#paused = false
     }
@@ -199,6 +189,17 @@ export class ShardStream {
       }
     })
     return sqlError
+  }
+
+  silenceLeft(now: number): number | undefined {
+    const conn = this.#conn
+    if (!conn || this.#paused) return undefined
+    const left = this.watch.timeoutMs - (now - this.#heard)
+    if (left > 0) return left
+    this.#timedOut = true
+    conn.cancel()
+    conn.close()
+    return undefined
   }
 
   #wake(): void {

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import { decodeBackendMessage } from '../../common/pgwire/index.js'
 import { EdgePool } from '../../gateway/exec/edge-pool.js'
 import { ShardStream, type EdgeRequest } from '../../gateway/exec/shard-stream.js'
+import { SilenceWatch } from '../../gateway/exec/silence-watch.js'
 import { startNativePostgres, type NativePg } from '../helpers/native-pg.js'
 
 describe('prepared statements on an edge', () => {
@@ -26,7 +27,7 @@ describe('prepared statements on an edge', () => {
   const rows = async (sql: string) => {
     const request: EdgeRequest = { sql, paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings: [] }
     const replica = { edgeId: 'native', host: native.host, port: native.port, tls: false, database: native.database, shard: 'native', cluster: null, tags: [], schemaVersion: 1, status: 'passing', synopsis: null, synopsisCurrentAt: 0 } as const
-    const stream = new ShardStream({ shard: 'native', replicas: [replica] }, request, pool, 5000)
+    const stream = new ShardStream({ shard: 'native', replicas: [replica] }, request, pool, new SilenceWatch(5000))
     const out: (string | null)[][] = []
     for (let f = await stream.next(); f; f = await stream.next()) {
       const m = decodeBackendMessage(f)

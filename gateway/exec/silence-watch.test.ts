@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { test } from 'node:test'
+import { SilenceWatch, type Watched } from './silence-watch.js'
+
+/** A shard last heard at `heard`, that gives up when its silence reaches the timeout. */
+class Shard implements Watched {
+  checks = 0
+  gaveUpAfter: number | undefined
+  constructor(
+    readonly timeoutMs: number,
+    public heard = performance.now(),
+  ) {}
+  silenceLeft(now: number): number | undefined {
+    this.checks++
+    const left = this.timeoutMs - (now - this.heard)
+    if (left <= 0) this.gaveUpAfter ??= now - this.heard
+    return left > 0 ? left : undefined
+  }
+}
+
+test('one timer gives each shard up once it has been silent for the timeout, counted from when it was last heard', async () => {
+  const watch = new SilenceWatch(100)
+  const quiet = new Shard(100)
+  const talking = new Shard(100)
+  watch.add(quiet)
+  watch.add(talking)
+  const t0 = performance.now()
+  // `talking` is heard from at 60 ms: its silence starts again there.
+  await sleep(60)
+  talking.heard = performance.now()
+  while (talking.gaveUpAfter === undefined && performance.now() - t0 < 1000) await sleep(5)
+  assert.ok(quiet.gaveUpAfter! >= 100 && quiet.gaveUpAfter! < 160, `quiet gave up after ${quiet.gaveUpAfter} ms of silence`)
+  assert.ok(talking.gaveUpAfter! >= 100 && talking.gaveUpAfter! < 160, `talking gave up after ${talking.gaveUpAfter} ms of silence`)
+  assert.ok(performance.now() - t0 >= 160, 'talking was not given up before 100 ms after it was last heard')
+  watch.remove(quiet)
+  watch.remove(talking)
+})
+
+test('the timer stops once every shard has ended', async () => {
+  const watch = new SilenceWatch(20)
+  const shard = new Shard(20)
+  watch.add(shard)
+  watch.remove(shard)
+  await sleep(80)
+  assert.equal(shard.checks, 0)
+})
