@@ -20,7 +20,8 @@ export interface DataQuery {
   readonly runner: ShadowRunner
   /** A session setting (`fedgres.partial_results`, `fedgres.edge_timeout`, ...), as a string. */
   readonly setting: (name: string) => string | undefined
-  readonly signal: AbortSignal
+  /** Runs `stop` when the client cancels the statement or goes away; returns its removal. */
+  readonly onCancel: (stop: () => void) => () => void
   readonly connId: number
   /** The session's output settings (TimeZone, DateStyle, ...), as PostgreSQL reports them. */
   readonly outputSettings: () => Promise<readonly (readonly [string, string])[]>

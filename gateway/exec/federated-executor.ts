@@ -162,9 +162,7 @@ export class FederatedExecutor implements DataExecutor {
     const watch = new SilenceWatch(p.timeoutMs)
     const streams = fetch.targets.map((t) => new ShardStream(t, request, this.opts.pool, watch))
     for (const s of streams) p.stats.push(s.stats)
-    const onAbort = () => streams.forEach((s) => s.cancel())
-    p.q.signal.addEventListener('abort', onAbort, { once: true })
-    p.cleanups.push(() => p.q.signal.removeEventListener('abort', onAbort))
+    p.cleanups.push(p.q.onCancel(() => streams.forEach((s) => s.cancel())))
     return streams
   }
 

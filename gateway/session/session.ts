@@ -62,6 +62,29 @@ export class Session implements SessionHandler {
     return this.#abort.signal
   }
 
+  /** What stops the running statement's work when the client cancels it or goes away. */
+  readonly #onCancel = new Set<() => void>()
+
+  /**
+   * Runs `stop` when the running statement is cancelled (at once if it already is); returns
+   * its removal. A plain set: an abort listener added and removed per statement cost ~5 µs.
+   */
+  onCancel(stop: () => void): () => void {
+    if (this.#abort.signal.aborted) {
+      stop()
+      return () => {}
+    }
+    this.#onCancel.add(stop)
+    return () => this.#onCancel.delete(stop)
+  }
+
+  #abortWith(reason: PgError): void {
+    this.#abort.abort(reason)
+    const stops = [...this.#onCancel]
+    this.#onCancel.clear()
+    for (const stop of stops) stop()
+  }
+
   status() {
     return statusOf(this.txn)
   }
@@ -170,12 +193,12 @@ export class Session implements SessionHandler {
   }
 
   cancel(): void {
-    this.#abort.abort(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
+    this.#abortWith(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
     this.deps.shadow.cancel(this.ctx.connId)
   }
 
   async close(): Promise<void> {
-    this.#abort.abort(new PgError(SqlState.AdminShutdown, 'terminating connection'))
+    this.#abortWith(new PgError(SqlState.AdminShutdown, 'terminating connection'))
     this.cursors.close(null)
     this.#extended.closeAll()
   }

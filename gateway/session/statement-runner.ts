@@ -97,7 +97,7 @@ export class StatementRunner {
         owner: s.owner(),
         runner: s.runner,
         setting: (name) => this.setting(name),
-        signal: s.signal,
+        onCancel: (stop) => s.onCancel(stop),
         connId: s.ctx.connId,
         outputSettings: () => this.#outputSettings(),
         searchPath: s.searchPath,
