@@ -109,7 +109,10 @@ export class FederatedExecutor implements DataExecutor {
       paramCount: paramTypes.length,
       now,
       synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? 5000,
-      statementTime: new Date(now).toISOString().replace('T', ' ').replace('Z', '+00'),
+      // Formatted only for a statement that reads the clock (a Date formatted cost ~5 µs).
+      get statementTime() {
+        return new Date(now).toISOString().replace('T', ' ').replace('Z', '+00')
+      },
       utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
       searchPath: q.searchPath,
       maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,

@@ -127,10 +127,16 @@ export class SortedMerge implements MergedRows {
     const row = stream.take()
     if (!row) return
     const head = { stream, row, keys: trailingFields(row, this.keys.length) }
-    // k is small: a linear insert beats a heap here.
-    let i = 0
-    while (i < this.#heads.length && compareKeys(this.#heads[i]!.keys, head.keys, this.keys) <= 0) i++
-    this.#heads.splice(i, 0, head)
+    // The heads are kept in reverse order, the next row last. k is small: a linear insert beats
+    // a heap here (and moving the heads by hand beats splice). Equal keys go in arrival order.
+    const heads = this.#heads
+    let i = heads.length
+    heads.push(head)
+    while (i > 0 && compareKeys(heads[i - 1]!.keys, head.keys, this.keys) <= 0) {
+      heads[i] = heads[i - 1]!
+      i--
+    }
+    heads[i] = head
   }
 
   take(): Buffer | null | undefined {
@@ -144,7 +150,7 @@ export class SortedMerge implements MergedRows {
       this.#fill(this.#refill)
       this.#refill = undefined
     }
-    const head = this.#heads.shift()
+    const head = this.#heads.pop()
     if (!head) return null
     this.#refill = head.stream
     return dataRowWithoutTrailing(head.row, this.visibleColumns)
