@@ -121,7 +121,7 @@ export class ShardStream implements Watched {
       return
     }
     this.#conn = conn
-    // fedgres.edge_timeout is how long an edge may stay silent (see silenceLeft): a reply that
+    // fedgres.edge_timeout is how long an edge may stay silent (see checkSilence): a reply that
     // keeps streaming, or waits on a slow client with reading paused, is not cut off however long it runs.
     this.#heard = performance.now()
     let sqlError: PgError | undefined
@@ -191,15 +191,12 @@ export class ShardStream implements Watched {
     return sqlError
   }
 
-  silenceLeft(now: number): number | undefined {
+  checkSilence(now: number): void {
     const conn = this.#conn
-    if (!conn || this.#paused) return undefined
-    const left = this.watch.timeoutMs - (now - this.#heard)
-    if (left > 0) return left
+    if (!conn || this.#paused || now - this.#heard < this.watch.timeoutMs) return
     this.#timedOut = true
     conn.cancel()
     conn.close()
-    return undefined
   }
 
   #wake(): void {

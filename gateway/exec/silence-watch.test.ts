@@ -11,11 +11,9 @@ class Shard implements Watched {
     readonly timeoutMs: number,
     public heard = performance.now(),
   ) {}
-  silenceLeft(now: number): number | undefined {
+  checkSilence(now: number): void {
     this.checks++
-    const left = this.timeoutMs - (now - this.heard)
-    if (left <= 0) this.gaveUpAfter ??= now - this.heard
-    return left > 0 ? left : undefined
+    if (now - this.heard >= this.timeoutMs) this.gaveUpAfter ??= now - this.heard
   }
 }
 

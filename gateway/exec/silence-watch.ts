@@ -6,10 +6,10 @@
  */
 export interface Watched {
   /**
-   * How many ms the shard may still stay silent at `now` (it gives up on its edge itself when
-   * none are left), or undefined while it waits on no edge's reply (connecting, or its reader paused).
+   * Gives up on the shard's edge if it has been silent for the timeout at `now`. Silence counts
+   * only while the shard waits on an edge's reply (not while connecting, or with reading paused).
    */
-  silenceLeft(now: number): number | undefined
+  checkSilence(now: number): void
 }
 
 /** How often silences are checked: a silent edge is given up at most this long after its timeout. */
@@ -55,6 +55,6 @@ export class SilenceWatch {
   }
 
   check(now: number): void {
-    for (const s of this.#shards) s.silenceLeft(now)
+    for (const s of this.#shards) s.checkSilence(now)
   }
 }
