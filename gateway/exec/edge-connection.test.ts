@@ -163,4 +163,47 @@ describe('edge connection', () => {
     }
     pool.close()
   })
+
+  test('a statement with enough rows lets a shard finish whose edge sent all its LIMIT allows, keeping the connection; it cancels any other', async () => {
+    // The rows at once, the reply's end 300 ms later.
+    let cancels = 0
+    const server = fakeEdge(async () => ({
+      start: async () => {},
+      handle: async (msg, out) => {
+        if (msg.type !== 'Sync') return
+        for (let i = 0; i < ROWS; i++) out.enc.dataRow([String(i)])
+        await out.flush()
+        await new Promise((r) => setTimeout(r, 300))
+        out.enc.commandComplete(`SELECT ${ROWS}`)
+        out.readyForQuery('I')
+        await out.flush()
+      },
+      cancel: () => void cancels++,
+      close: async () => {},
+    }))
+    const replica = replicaAt('edge-slow-end', await server.listen())
+    const pool = new EdgePool({ user: 'gw', password: 'gw-secret', database: 'edge' }, 2000)
+    const request = { sql: `SELECT n FROM logs LIMIT ${ROWS}`, paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings: [] }
+    const rowsThenEnough = async (edgeLimit: number) => {
+      const stream = new ShardStream({ shard: 's', replicas: [replica] }, request, pool, new SilenceWatch(2000))
+      for (let i = 0; i < ROWS; i++) assert.ok(await stream.next())
+      stream.enough(edgeLimit)
+      return stream
+    }
+    const finished = await rowsThenEnough(ROWS)
+    assert.equal(await finished.next(), null, 'the shard ends with its reply')
+    assert.equal(cancels, 0)
+    const kept = pool.idle(replica)
+    assert.ok(kept, 'its connection is back in the pool')
+    pool.release(kept)
+    // An edge that may have more rows (LIMIT above the rows sent) is cancelled.
+    const cut = await rowsThenEnough(ROWS + 1)
+    await assert.rejects(cut.next(), (e: PgError) => e.code === SqlState.QueryCanceled)
+    assert.equal(pool.idle(replica), undefined, 'the cancelled connection is dropped')
+    const t0 = Date.now()
+    while (cancels === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(cancels, 1, 'the edge was sent a cancel')
+    pool.close()
+    await server.close()
+  })
 })

@@ -311,7 +311,9 @@ export class FederatedExecutor implements DataExecutor {
     const take = (): Buffer | null | undefined => {
       if (closed) return null
       if (limit !== null && sent >= limit) {
-        stop()
+        // The edges were sent LIMIT limit + offset: one that sent that many rows has only its end to come.
+        closed = true
+        streams.forEach((s) => s.enough(limit + offset))
         return null
       }
       for (;;) {

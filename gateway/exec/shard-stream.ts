@@ -244,6 +244,21 @@ export class ShardStream implements Watched {
     return undefined
   }
 
+  /**
+   * The statement needs no more of this shard's rows. If its edge has already sent all that the
+   * LIMIT sent to it allows (`edgeLimit`), only the reply's end is to come: the shard is let
+   * finish, so its connection goes back to the pool, rather than the edge being sent a cancel
+   * and the connection dropped. Any other shard is cancelled.
+   */
+  enough(edgeLimit: number | null): void {
+    if (this.#done || this.#cancelled) return
+    if (edgeLimit === null || this.stats.rows < edgeLimit || this.#paused) {
+      this.cancel()
+      return
+    }
+    this.#queue.length = 0
+  }
+
   /** Stops the shard's work: the edge is sent a cancel and the connection is dropped. */
   cancel(): void {
     if (this.#done || this.#cancelled) return
