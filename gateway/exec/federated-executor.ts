@@ -23,6 +23,7 @@ import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } f
 import { pruneValues } from './param-values.js'
 import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
 import { SilenceWatch } from './silence-watch.js'
+import { limitedRows, withCleanup } from './streamed-result.js'
 
 export interface FederationOptions {
   readonly discovery: Discovery
@@ -277,7 +278,7 @@ export class FederatedExecutor implements DataExecutor {
     return new BufferedResult(p.rowDescription, rows.rows, `SELECT ${rows.rows.length}`, [...p.notices, ...rows.notices])
   }
 
-  /** Streams merged rows with OFFSET and LIMIT applied; once LIMIT is met the edges are cancelled. */
+  /** Merged rows with OFFSET and LIMIT applied, streamed (or collected first, for partial results). */
   async #stream(p: Prepared, streams: ShardStream[], source: MergedRows, offset: number, limit: number | null): Promise<ResultStream> {
     if (p.partial) {
       // Partial results must list every missing shard before the first row: collect first.
@@ -301,90 +302,7 @@ export class FederatedExecutor implements DataExecutor {
       }
       return new BufferedResult(p.rowDescription, rows, `SELECT ${rows.length}`, p.notices)
     }
-    let sent = 0
-    let skipped = 0
-    let closed = false
-    const stop = () => {
-      closed = true
-      streams.forEach((s) => s.cancel())
-    }
-    const take = (): Buffer | null | undefined => {
-      if (closed) return null
-      if (limit !== null && sent >= limit) {
-        // The edges were sent LIMIT limit + offset: one that sent that many rows has only its end to come.
-        closed = true
-        streams.forEach((s) => s.enough(limit + offset))
-        return null
-      }
-      for (;;) {
-        let row: Buffer | null | undefined
-        try {
-          row = source.take()
-        } catch (e) {
-          stop()
-          throw e
-        }
-        if (!row) return row
-        if (skipped < offset) {
-          skipped++
-          continue
-        }
-        sent++
-        return row
-      }
-    }
-    return {
-      notices: p.notices,
-      rowDescription: p.rowDescription,
-      take,
-      async next() {
-        for (;;) {
-          const row = take()
-          if (row !== undefined) return row
-          try {
-            await source.wait()
-          } catch (e) {
-            stop()
-            throw e
-          }
-        }
-      },
-      tag: () => `SELECT ${sent}`,
-      close: stop,
-    }
-  }
-}
-
-/** Calls `done` once: at the end of the rows, with the error that ended them, or on close. */
-function withCleanup(r: ResultStream, done: (e?: unknown) => void): ResultStream {
-  const ended = <T extends Buffer | null | undefined>(row: T): T => {
-    if (row === null) done()
-    return row
-  }
-  return {
-    notices: r.notices,
-    rowDescription: r.rowDescription,
-    take() {
-      try {
-        return ended(r.take())
-      } catch (e) {
-        done(e)
-        throw e
-      }
-    },
-    async next() {
-      try {
-        return ended(await r.next())
-      } catch (e) {
-        done(e)
-        throw e
-      }
-    },
-    tag: () => r.tag(),
-    close() {
-      r.close()
-      done()
-    },
+    return limitedRows(p.rowDescription, p.notices, streams, source, offset, limit)
   }
 }
 
