@@ -52,6 +52,8 @@ export class EdgeConnection {
   busy = false
   /** The edge confirmed the settings the connection was opened with (see REPORTED). */
   settingsConfirmed = false
+  /** When bytes last came from the edge (performance.now()), once per chunk rather than per frame. */
+  heardAt = 0
   /**
    * Statements prepared on this connection under a name: a statement the gateway sends again is
    * only bound and executed, so the edge skips parsing and planning.
@@ -70,6 +72,7 @@ export class EdgeConnection {
   }
 
   #data(chunk: Buffer): void {
+    this.heardAt = performance.now()
     try {
       this.#frames.push(chunk)
       for (let f = this.#frames.nextFrame(); f; f = this.#frames.nextFrame()) this.#onFrame?.(f)

@@ -15,6 +15,7 @@ import type { ShardTarget } from '../plan/types.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
 import { encodeBatch, statementName } from './edge-statements.js'
+import { RowQueue } from './row-queue.js'
 import type { SilenceWatch, Watched } from './silence-watch.js'
 
 export interface EdgeRequest {
@@ -42,7 +43,7 @@ export const HOLD_ROWS = 10_000
 
 export class ShardStream implements Watched {
   readonly stats: ShardStats
-  readonly #queue: Buffer[] = []
+  readonly #queue = new RowQueue()
   #done = false
   #error: Error | undefined
   #waiter: (() => void) | undefined
@@ -54,7 +55,7 @@ export class ShardStream implements Watched {
   /** Rows passed on to the merge: past the first, no failover. */
   #passed = 0
   #timedOut = false
-  /** When the edge was last heard from (or reading resumed). */
+  /** When the shard started waiting on its edge, or resumed reading (later bytes: EdgeConnection.heardAt). */
   #heard = 0
   /** Aborts a connection attempt in progress when the shard is cancelled (made only if one is). */
   #connecting: AbortController | undefined
@@ -90,7 +91,7 @@ export class ShardStream implements Watched {
         const retry = e instanceof EdgeUnreachable && this.#passed === 0 && i + 1 < replicas.length && !this.#cancelled
         if (retry) {
           this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}${this.stats.rows > 0 ? ` after ${this.stats.rows} rows (dropped)` : ''}`)
-          this.#queue.length = 0
+          this.#queue.clear()
           this.stats.rows = 0
           this.tag = ''
           continue
@@ -166,7 +167,6 @@ export class ShardStream implements Watched {
     let completes = 0
     let sqlError: PgError | undefined
     await conn.run(bytes, (f) => {
-      this.#heard = performance.now()
       const t = f[0]
       if (t === BackendCode.DataRow) {
         if (completes < prelude) return
@@ -193,7 +193,7 @@ export class ShardStream implements Watched {
 
   checkSilence(now: number): void {
     const conn = this.#conn
-    if (!conn || this.#paused || now - this.#heard < this.watch.timeoutMs) return
+    if (!conn || this.#paused || now - Math.max(this.#heard, conn.heardAt) < this.watch.timeoutMs) return
     this.#timedOut = true
     conn.cancel()
     conn.close()
@@ -256,7 +256,7 @@ export class ShardStream implements Watched {
       this.cancel()
       return
     }
-    this.#queue.length = 0
+    this.#queue.clear()
   }
 
   /** Stops the shard's work: the edge is sent a cancel and the connection is dropped. */
