@@ -107,10 +107,13 @@ async function timeRunners(runners: readonly Runner[]): Promise<{ ms: number; ro
  * node-postgres straight to the edges, with no gateway, planning or merge. The edges are N
  * backends sharing the same 2 cores, where central runs one.
  */
-const bareFanout = (edges: readonly pg.Client[], sql: string): Runner => async () => (await Promise.all(edges.map((c) => c.query({ name: 'bare', text: sql, rowMode: 'array' })))).flatMap((r) => r.rows)
+const bareFanout = (edges: readonly pg.Client[], sql: string, name: string): Runner => async () =>
+  (await Promise.all(edges.map((c) => c.query({ name: `bare-${name}`, text: sql, rowMode: 'array' })))).flatMap((r) => r.rows)
 
 const connect = async (cfg: pg.ClientConfig) => {
   const c = new pg.Client(cfg)
+  // Connections end when the bench does (or fails): that is not an error of its own.
+  c.on('error', () => {})
   await c.connect()
   return c
 }
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
         const runners = [ask(clients.gateway, sql), ask(clients.central, sql)]
         if (single) runners.push(ask(clients.direct, sql))
         const ordered = name === 'top-N' || name === 'top-20000'
-        if (ordered) runners.push(bareFanout(edgeClients, sql))
+        if (ordered) runners.push(bareFanout(edgeClients, sql, name))
         const [g, c, x] = await timeRunners(runners)
         // postgres_fdw is 5-700 times slower: timed on its own, so the others take their turns quickly.
         const [f] = await timeRunners([ask(clients.fdw, sql)])
