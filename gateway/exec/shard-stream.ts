@@ -40,6 +40,14 @@ const HIGH_WATER = 20_000
 const LOW_WATER = 2_000
 /** Rows a replicated shard holds back for failover before it passes them on. */
 export const HOLD_ROWS = 10_000
+/**
+ * How long an edge has to end a reply the statement no longer needs before the connection is
+ * dropped: a shard cut short by a LIMIT is let finish (its rows dropped) for this long before it
+ * is cancelled, and a cancelled edge has this long to confirm the cancel (57014, then
+ * ReadyForQuery). Dropping every such connection made the next statement open, and
+ * authenticate, a new one for each shard a LIMIT had cut short.
+ */
+export const DRAIN_MS = 1000
 
 export class ShardStream implements Watched {
   readonly stats: ShardStats
@@ -50,6 +58,9 @@ export class ShardStream implements Watched {
   #conn: EdgeConnection | undefined
   #paused = false
   #cancelled = false
+  #cancelledAt = 0
+  /** The statement needs no more rows (enough): the rest of the reply is dropped until this deadline. */
+  #drainUntil = 0
   /** Rows are held back (replicas to fail over to, nothing passed on yet). */
   #holding: boolean
   /** Rows passed on to the merge: past the first, no failover. */
@@ -88,7 +99,7 @@ export class ShardStream implements Watched {
         break
       } catch (e) {
         if (this.#cancelled) break // cut off by the cancel: the error is set below
-        const retry = e instanceof EdgeUnreachable && this.#passed === 0 && i + 1 < replicas.length && !this.#cancelled
+        const retry = e instanceof EdgeUnreachable && this.#passed === 0 && i + 1 < replicas.length && !this.#cancelled && this.#drainUntil === 0
         if (retry) {
           this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}${this.stats.rows > 0 ? ` after ${this.stats.rows} rows (dropped)` : ''}`)
           this.#queue.clear()
@@ -121,6 +132,11 @@ export class ShardStream implements Watched {
       conn.close()
       return
     }
+    if (this.#drainUntil > 0) {
+      // The statement had enough rows before this shard's edge was asked.
+      this.pool.release(conn)
+      return
+    }
     this.#conn = conn
     // fedgres.edge_timeout is how long an edge may stay silent (see checkSilence): a reply that
     // keeps streaming, or waits on a slow client with reading paused, is not cut off however long it runs.
@@ -151,7 +167,10 @@ export class ShardStream implements Watched {
       this.#conn = undefined
       this.#paused = false
     }
-    this.pool.release(conn)
+    // A cancelled reply that ended without 57014 ended before the cancel reached the edge, which
+    // may still act on it during the connection's next statement: the connection is not reused.
+    if (this.#cancelled && sqlError?.code !== SqlState.QueryCanceled) conn.close()
+    else this.pool.release(conn)
     if (sqlError) throw sqlError
   }
 
@@ -169,7 +188,7 @@ export class ShardStream implements Watched {
     await conn.run(bytes, (f) => {
       const t = f[0]
       if (t === BackendCode.DataRow) {
-        if (completes < prelude) return
+        if (completes < prelude || this.#cancelled || this.#drainUntil > 0) return
         this.#queue.push(f)
         this.stats.rows++
         if (!this.#paused && this.#queue.length > HIGH_WATER) {
@@ -193,6 +212,14 @@ export class ShardStream implements Watched {
 
   checkSilence(now: number): void {
     const conn = this.#conn
+    if (conn && this.#cancelled) {
+      if (now - this.#cancelledAt >= DRAIN_MS) conn.close()
+      return
+    }
+    if (conn && this.#drainUntil > 0) {
+      if (now >= this.#drainUntil) this.cancel()
+      return
+    }
     if (!conn || this.#paused || now - Math.max(this.#heard, conn.heardAt) < this.watch.timeoutMs) return
     this.#timedOut = true
     conn.cancel()
@@ -245,29 +272,45 @@ export class ShardStream implements Watched {
   }
 
   /**
-   * The statement needs no more of this shard's rows. If its edge has already sent all that the
-   * LIMIT sent to it allows (`edgeLimit`), only the reply's end is to come: the shard is let
-   * finish, so its connection goes back to the pool, rather than the edge being sent a cancel
-   * and the connection dropped. Any other shard is cancelled.
+   * The statement needs no more of this shard's rows. An edge whose reply is bounded by a LIMIT
+   * (`edgeLimit`, the one it was sent) is let end it, its rows dropped, so the connection goes
+   * back to the pool rather than the edge being sent a cancel and the connection dropped. An
+   * edge that has not ended within DRAIN_MS (the reply's rows may take long to find) is then
+   * cancelled; one that has already sent all its LIMIT allows is given fedgres.edge_timeout.
+   * Without a LIMIT the shard is cancelled at once.
    */
   enough(edgeLimit: number | null): void {
-    if (this.#done || this.#cancelled) return
-    if (edgeLimit === null || this.stats.rows < edgeLimit || this.#paused) {
+    if (this.#done || this.#cancelled || this.#drainUntil > 0) return
+    if (edgeLimit === null) {
       this.cancel()
       return
     }
+    this.#drainUntil = performance.now() + (this.stats.rows >= edgeLimit ? this.watch.timeoutMs : DRAIN_MS)
     this.#queue.clear()
+    if (this.#paused) {
+      this.#paused = false
+      this.#conn?.resume()
+    }
   }
 
-  /** Stops the shard's work: the edge is sent a cancel and the connection is dropped. */
+  /**
+   * Stops the shard's work: the edge is sent a cancel, and the rest of its reply is read and
+   * dropped. The connection goes back to the pool if the edge confirms the cancel within
+   * DRAIN_MS, and is dropped otherwise.
+   */
   cancel(): void {
     if (this.#done || this.#cancelled) return
     this.#cancelled = true
+    this.#cancelledAt = performance.now()
     this.#connecting?.abort()
+    this.#queue.clear()
     const c = this.#conn
     if (c) {
       c.cancel()
-      c.close()
+      if (this.#paused) {
+        this.#paused = false
+        c.resume()
+      }
     }
   }
 }
