@@ -15,6 +15,7 @@ import type { ShardTarget } from '../plan/types.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
 import { encodeBatch, statementName } from './edge-statements.js'
+import { nextRow } from './merge.js'
 import { RowQueue } from './row-queue.js'
 import type { SilenceWatch, Watched } from './silence-watch.js'
 
@@ -179,7 +180,7 @@ export class ShardStream implements Watched {
     const prelude = conn.settingsConfirmed || this.#request.settings.length === 0 ? 0 : 1
     const name = conn.statements.named ? (this.#name ??= statementName(this.#request)) : ''
     const { parse, close } = conn.statements.use(name)
-    const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close: [...stale, ...close] })
+    const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close: stale.length > 0 ? [...stale, ...close] : close })
     // The statement's own Parse is the batch's last; once it completed, the name is prepared.
     const parses = prelude + (parse ? 1 : 0)
     let parsed = 0
@@ -244,12 +245,8 @@ export class ShardStream implements Watched {
   }
 
   /** The next DataRow, or null at the end; throws the shard's error. */
-  async next(): Promise<Buffer | null> {
-    for (;;) {
-      const row = this.take()
-      if (row !== undefined) return row
-      await this.wait()
-    }
+  next(): Promise<Buffer | null> {
+    return nextRow(this)
   }
 
   /** A row if one is queued, null at the end, undefined if it must wait. */

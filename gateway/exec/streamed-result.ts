@@ -4,7 +4,7 @@
  * be heard from. Once LIMIT is met, shards still sending are cancelled.
  */
 import type { ResultStream } from '../session/result.js'
-import type { MergedRows } from './merge.js'
+import { nextRow, type MergedRows } from './merge.js'
 import type { ShardStream } from './shard-stream.js'
 
 export function limitedRows(
@@ -47,22 +47,13 @@ export function limitedRows(
       return row
     }
   }
+  // A merge's wait() only resolves; a shard's error comes from take(), which stops the rest.
+  const rows = { take, wait: () => source.wait() }
   return {
     notices,
     rowDescription,
     take,
-    async next() {
-      for (;;) {
-        const row = take()
-        if (row !== undefined) return row
-        try {
-          await source.wait()
-        } catch (e) {
-          stop()
-          throw e
-        }
-      }
-    },
+    next: () => nextRow(rows),
     tag: () => `SELECT ${sent}`,
     close: stop,
   }
