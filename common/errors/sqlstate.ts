@@ -26,6 +26,7 @@ export const SqlState = {
   DivisionByZero: '22012',
   InvalidCursorState: '24000',
   InvalidCursorName: '34000',
+  UndefinedParameter: '42P02',
   DuplicateCursor: '42P03',
   DuplicatePreparedStatement: '42P05',
   SyntaxError: '42601',

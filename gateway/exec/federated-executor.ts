@@ -40,14 +40,27 @@ const ALL_TEXT: readonly number[] = []
 /** Text columns then binary sort keys, by column count * 1024 + keys: the usual formats of a merge. */
 const textThenBinary = new Map<number, readonly number[]>()
 
-/** Settings that edges use when rows feed the local engine: text that parses back exactly. */
-const FEED_SETTINGS: readonly (readonly [string, string])[] = [
-  ['TimeZone', 'UTC'],
-  ['DateStyle', 'ISO, MDY'],
-  ['IntervalStyle', 'postgres'],
-  ['extra_float_digits', '1'],
-  ['bytea_output', 'hex'],
-]
+/**
+ * The settings edges run a statement under when its rows feed the local engine. The session's
+ * TimeZone, date order and IntervalStyle stay, since they change what the edges compute
+ * (`date_trunc('day', time)` in the client's zone, '02/10/2026' read in the client's order); the
+ * rest make text that the local engine, under the same session settings, reads back exactly:
+ * ISO dates, shortest exact floats, hex bytea.
+ */
+export function feedSettings(session: readonly (readonly [string, string])[]): [string, string][] {
+  const get = (name: string) => session.find(([n]) => n === name)?.[1]
+  const order = /\b(DMY|MDY|YMD)\b/i.exec(get('DateStyle') ?? '')?.[1]?.toUpperCase() ?? 'MDY'
+  return [
+    ['TimeZone', get('TimeZone') || 'UTC'],
+    ['DateStyle', `ISO, ${order}`],
+    ['IntervalStyle', get('IntervalStyle') || 'postgres'],
+    ['extra_float_digits', '1'],
+    ['bytea_output', 'hex'],
+  ]
+}
+
+/** Feed settings by the session's settings (a session's list is kept until it SETs again). */
+const feedSettingsOf = new WeakMap<object, [string, string][]>()
 
 export interface Prepared {
   readonly q: DataQuery
@@ -154,7 +167,8 @@ export class FederatedExecutor implements DataExecutor {
       if (!p.partial) throw new ShardsUnavailable(missing, fetch.unavailable.flatMap((u) => u.edgeIds))
       this.#notice(p, `results exclude shard ${missing}: no healthy edge`)
     }
-    const settings = fetch.formats === 'client' ? await p.q.outputSettings() : FEED_SETTINGS
+    const output = await p.q.outputSettings()
+    const settings = fetch.formats === 'client' ? output : kept(feedSettingsOf, output, () => feedSettings(output))
     const request: EdgeRequest = {
       sql: fetch.sql,
       paramTypes: fetch.usesParams ? p.paramTypes : [],

@@ -60,12 +60,41 @@ export interface FeedRequest {
 }
 
 /** The edges' statement for a feed: distinct needed rows with their counts. */
-function feedSql(rel: DataRelation, alias: string, needed: readonly string[], pushed: readonly Node[]): string {
+function feedSql(rel: DataRelation, alias: string, needed: readonly string[], pushed: readonly Node[], sample: Node | undefined): string {
   const table = rel === 'alerts' || rel === 'logs' ? `public.${rel}` : rel
   const cols = needed.map((c) => `${q(alias)}.${q(c)}`)
   const where = pushed.length ? ` WHERE ${pushed.map((c) => `(${deparseExpr(c)})`).join(' AND ')}` : ''
   const group = cols.length ? ` GROUP BY ${cols.map((_, i) => i + 1).join(', ')}` : ''
-  return `SELECT ${[...cols, 'count(*)'].join(', ')} FROM ${table} AS ${q(alias)}${where}${group}`
+  return `SELECT ${[...cols, 'count(*)'].join(', ')} FROM ${table} AS ${q(alias)}${sample ? tablesample(sample) : ''}${where}${group}`
+}
+
+/**
+ * A TABLESAMPLE clause, for each edge to sample its own rows: a sample of every edge's rows at
+ * the same rate is a sample of all of them, by the same method. With REPEATABLE, each edge
+ * draws the same sample again while its rows are unchanged, as one table would.
+ */
+function tablesample(sample: Node): string {
+  const method = refNames({ fields: sample.method }).map((n) => (/^[a-z_][a-z0-9_]*$/.test(n) ? n : q(n))).join('.')
+  const args = ((sample.args as Node[] | undefined) ?? []).map((a) => deparseExpr(a)).join(', ')
+  return ` TABLESAMPLE ${method} (${args})${sample.repeatable ? ` REPEATABLE (${deparseExpr(sample.repeatable as Node)})` : ''}`
+}
+
+/** The TABLESAMPLE clauses of a statement, by the RangeVar (body) they sample. */
+function samplesOf(stmt: Node): Map<Node, Node> {
+  const out = new Map<Node, Node>()
+  visit(stmt, (t, f) => {
+    const rv = t === 'RangeTableSample' ? (f.relation as Node | undefined) : undefined
+    if (rv && kind(rv) === 'RangeVar') out.set(body(rv), f)
+  })
+  return out
+}
+
+const hasParams = (n: unknown) => {
+  let p = false
+  visit(n, (t) => {
+    if (t === 'ParamRef') p = true
+  })
+  return p
 }
 
 /** The subquery standing for a relation in the local statement. */
@@ -84,22 +113,18 @@ function feedSubquery(columns: Feed['columns'], paramBase: number): Node {
 export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramCount: number, maxRows: number): GatherPlan {
   const feeds: Feed[] = []
   const replacement = new Map<Node, Node>()
+  const samples = samplesOf(stmt)
   let nextParam = paramCount + 1
   for (const r of requests) {
     const needed = neededColumns(stmt, r.use.relation, r.use.alias)
     const columns = relationColumns(r.use.relation).map((c) => ({ ...c, needed: needed.has(c.name) }))
     const paramBase = nextParam
     nextParam += columns.filter((c) => c.needed).length + 1
-    const usesParams = r.pushed.some((c) => {
-      let p = false
-      visit(c, (t) => {
-        if (t === 'ParamRef') p = true
-      })
-      return p
-    })
+    const sample = samples.get(r.use.rangeVar)
+    const usesParams = r.pushed.some(hasParams) || hasParams(sample)
     const fetch: Fetch | undefined = r.fetch && {
       ...r.fetch,
-      sql: feedSql(r.use.relation, r.use.alias, columns.filter((c) => c.needed).map((c) => c.name), r.pushed),
+      sql: feedSql(r.use.relation, r.use.alias, columns.filter((c) => c.needed).map((c) => c.name), r.pushed, sample),
       usesParams,
       formats: 'text',
       hiddenColumns: 0,
@@ -109,7 +134,12 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
     const alias = (rv.alias as Node | undefined) ?? { aliasname: String(rv.relname) }
     replacement.set(rv, { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias } })
   }
-  const local = rewrite(stmt, (w) => (kind(w) === 'RangeVar' ? replacement.get(body(w)) : undefined)) as Node
+  const local = rewrite(stmt, (w) => {
+    if (kind(w) === 'RangeVar') return replacement.get(body(w))
+    // The sample is drawn on the edges: what is left is the sampled rows.
+    const rv = kind(w) === 'RangeTableSample' ? (body(w).relation as Node | undefined) : undefined
+    return rv && kind(rv) === 'RangeVar' ? replacement.get(body(rv)) : undefined
+  }) as Node
   return { tier: 'gather', feeds, localSql: deparseStatement(local), maxRows }
 }
 
@@ -119,7 +149,19 @@ const deparseStatement = (stmt: Node): string => deparseSync({ stmts: [{ stmt }]
 export function combineSql(spec: CombineSpec, partialTypes: readonly string[], outputTypes: readonly (string | undefined)[], paramBase: number): string {
   const columns = spec.partialNames.map((name, i) => ({ name, type: partialTypes[i]!, needed: true }))
   const sub: Node = { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias: { aliasname: '__p' } } }
-  const select = rewrite(spec.select, (w) => (kind(w) === 'RangeVar' && body(w).relname === '__p' ? sub : undefined)) as Node
+  // sum() of smallint or integer is bigint, but the sum of the edges' bigint sums is numeric:
+  // cast back, so an expression over it (`sum(pid) / 2`) computes as PostgreSQL's would, and a
+  // total beyond bigint fails as it would (22003).
+  const bigintSums = new Set(spec.partialNames.filter((_, i) => spec.partialKinds[i] === 'sum' && partialTypes[i] === 'bigint'))
+  const select = rewrite(spec.select, (w) => {
+    if (kind(w) === 'RangeVar' && body(w).relname === '__p') return sub
+    if (kind(w) !== 'FuncCall' || bigintSums.size === 0) return undefined
+    const f = body(w)
+    const arg = (f.args as Node[] | undefined)?.[0]
+    const name = arg && kind(arg) === 'ColumnRef' ? refNames(body(arg)) : []
+    if (refNames({ fields: f.funcname }).join('.') !== 'sum' || name[0] !== '__p' || !bigintSums.has(name[1]!)) return undefined
+    return { TypeCast: { arg: w, typeName: typeNameNode('bigint') } }
+  }) as Node
   const targets = (select.targetList as Node[]).map((t, i) => {
     const rt = body(t)
     const type = outputTypes[i]

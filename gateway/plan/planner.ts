@@ -7,7 +7,7 @@ import { body, cast, deparseSelect, intConst, kind, refNames, resTarget, rewrite
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
-import { columnType, dataRelations, simpleFrom, type RelationUse, type SimpleFrom } from './relations.js'
+import { columnType, dataRelations, scanPartitions, simpleFrom, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
 /** now() and its kin become the statement's timestamp, so every edge reads the same instant. */
@@ -104,7 +104,7 @@ function shapeOf(input: PlanInput): Shape {
   let timeFixed = false
   const fixed = fixStatementTime(input.select, input.statementTime, () => (timeFixed = true))
   // A rewritten copy unless nothing was fixed in a frozen tree: the client's tree is never changed.
-  const select = timeFixed || !frozen ? fixed : input.select
+  const select = scanPartitions(timeFixed || !frozen ? fixed : input.select, input.searchPath)
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined
   const shape: Shape = { select, uses, from, timeFixed, sql: new Map(), built: new Map(), restrictions: [undefined, undefined] }

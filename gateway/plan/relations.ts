@@ -5,7 +5,7 @@
  */
 import { eventColumns, type EventTable } from '../../schema/columns.js'
 import { systemViews } from '../../schema/system-views.js'
-import { body, conjuncts, kind, refNames, visit, type Node } from './ast.js'
+import { body, conjuncts, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import type { RelationRef } from './prune.js'
 
 export type DataRelation = 'alerts' | 'logs' | 'fedgres.sources' | 'fedgres.fired_alerts' | 'fedgres.edges'
@@ -39,6 +39,27 @@ export function dataRelations(stmt: unknown, searchPath: readonly string[]): Rel
     if (rel) out.push({ relation: rel, rangeVar: f, alias: ((f.alias as Node | undefined)?.aliasname as string | undefined) ?? String(f.relname) })
   })
   return out
+}
+
+/**
+ * The statement with `ONLY` dropped from its event tables. The client's catalog shows them as
+ * plain tables, where ONLY changes nothing, but on an edge they are partitioned by day: ONLY
+ * there would read the empty parent. Returns `stmt` itself when no scan says ONLY.
+ */
+export function scanPartitions(stmt: Node, searchPath: readonly string[]): Node {
+  const ctes = new Set<string>()
+  let only = false
+  visit(stmt, (t, f) => {
+    if (t === 'CommonTableExpr') ctes.add(String(f.ctename))
+    if (t === 'RangeVar' && f.inh !== true) only = true
+  })
+  if (!only) return stmt
+  return rewrite(stmt, (w) => {
+    if (kind(w) !== 'RangeVar') return undefined
+    const f = body(w)
+    const rel = f.inh !== true ? resolve(f, searchPath, ctes) : undefined
+    return rel === 'alerts' || rel === 'logs' ? { RangeVar: { ...f, inh: true } } : undefined
+  }) as Node
 }
 
 function resolve(f: Node, searchPath: readonly string[], ctes: Set<string>): DataRelation | undefined {

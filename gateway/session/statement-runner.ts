@@ -91,6 +91,7 @@ export class StatementRunner {
     const s = this.s
     const b = bound ?? TEXT
     if (cls.target === 'data') {
+      if (!bound) noParameters(stmt)
       const result = await s.deps.executor.execute({
         statement: stmt,
         ...b,
@@ -294,6 +295,15 @@ function isolationOf(stmt: AstNode): string | undefined {
 }
 
 /** Settings that change how a value is written as text, passed to edges for each statement. */
+/** A statement sent by the simple protocol has no parameters: `$1` in it is an error, as in PostgreSQL. */
+function noParameters(stmt: ParsedStatement): void {
+  let number: number | undefined
+  walk(stmt.node, (type, f) => {
+    if (type === 'ParamRef' && number === undefined) number = Number(f.number ?? 0)
+  })
+  if (number !== undefined) throw new PgError(SqlState.UndefinedParameter, `there is no parameter $${number}`)
+}
+
 const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
 
 const quoteLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`

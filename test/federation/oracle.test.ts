@@ -10,6 +10,35 @@ import pg from 'pg'
 import { startOracleFederation, type OracleFederation } from '../helpers/oracle-federation.js'
 import { FIXED, generateQueries, type TestQuery } from './query-generator.js'
 
+/** SETs and the queries whose answers they change, run in this order (see the settings test). */
+const SESSION_STEPS = [
+  "SET TimeZone = 'America/New_York'",
+  'SELECT date_trunc(\'day\', time) AS d, count(*) FROM logs GROUP BY 1 ORDER BY 1',
+  'SELECT time::date, count(DISTINCT host_name) FROM logs GROUP BY 1 ORDER BY 1',
+  "SELECT to_char(time, 'YYYY-MM-DD HH24'), count(*) FROM alerts GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+  "SELECT count(*) FROM alerts WHERE time > '2026-10-03 00:00'",
+  'SELECT extract(hour FROM time) AS h, count(*) FROM alerts GROUP BY 1 ORDER BY 1',
+  'SELECT time, host_name FROM alerts ORDER BY time DESC LIMIT 5',
+  "SET TimeZone = 'Asia/Kolkata'",
+  "SELECT date_trunc('day', time) AS d, count(*) FROM logs WHERE host_name = 'node-1a' GROUP BY 1 ORDER BY 1",
+  "SET DateStyle = 'SQL, DMY'",
+  "SELECT count(*) FROM alerts WHERE time::date = '03/10/2026'",
+  "SELECT count(*), min(time) FROM alerts WHERE time < '03/10/2026 05:00'",
+  'SELECT time::date, count(*) FROM alerts GROUP BY 1 ORDER BY 1',
+  "SET IntervalStyle = 'sql_standard'",
+  "SELECT host_name, avg(time - TIMESTAMPTZ '2026-10-01') FROM alerts GROUP BY 1 ORDER BY 1",
+  "SET IntervalStyle = 'iso_8601'",
+  'SELECT host_name, max(time) - min(time) FROM alerts GROUP BY 1 ORDER BY 1',
+  "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY time - TIMESTAMPTZ '2026-10-01') FROM alerts",
+]
+
+/** Aggregates of floats: compared to a relative 1e-11 (the float test). */
+const FLOAT_QUERIES = [
+  'SELECT sum(pid * 0.1::float8), avg(pid * 0.1::float8), sum(pid * 0.1::float4) FROM logs',
+  'SELECT stddev(pid::float8), variance(uid::float8), corr(pid, uid), covar_pop(pid, uid), regr_slope(pid, uid) FROM logs',
+  'SELECT host_name, sum(pid * 0.37::float8), avg(severity::float8) FROM alerts GROUP BY 1 ORDER BY 1',
+]
+
 /** Every value as the text PostgreSQL sent: nothing is parsed, so nothing is rounded. */
 const raw = { getTypeParser: () => (v: string) => v }
 
@@ -83,5 +112,37 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     assert.ok(queries.length >= 300)
     for (const t of ['router', 'union', 'merge-sorted', 'partial-aggregate', 'gather']) assert.ok((tiers.get(t) ?? 0) > 0, `no query ran as ${t}: ${summary}`)
     assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
+  })
+
+  test('the session\'s TimeZone, DateStyle and IntervalStyle hold on the edges, in every tier', async () => {
+    // Each step runs on both sides in order; a SET changes what the following queries compute.
+    const failures: string[] = []
+    for (const step of SESSION_STEPS) {
+      const q = { sql: step, ordered: true, category: 'settings' }
+      const d = diff(q, await answer(gw, q), await answer(oracle, q))
+      if (d) failures.push(`${step}\n    ${d}`)
+    }
+    await Promise.all([gw.query('RESET ALL'), oracle.query('RESET ALL')])
+    assert.deepEqual(failures, [])
+  })
+
+  test('float aggregates agree with PostgreSQL to float rounding', async () => {
+    // Float addition is not associative: summed per edge, the last digits can differ from one
+    // table's sum, as PostgreSQL's own parallel plans differ from its serial ones.
+    for (const sql of FLOAT_QUERIES) {
+      const [got, want] = await Promise.all([answer(gw, { sql, ordered: true, category: 'float' }), answer(oracle, { sql, ordered: true, category: 'float' })])
+      assert.equal(got.fields, want.fields, sql)
+      assert.equal(got.rows!.length, want.rows!.length, sql)
+      got.rows!.forEach((row, i) => {
+        const g = JSON.parse(row) as string[]
+        const w = JSON.parse(want.rows![i]!) as string[]
+        g.forEach((v, k) => {
+          const a = Number(v)
+          const b = Number(w[k])
+          if (Number.isNaN(b)) assert.equal(v, w[k], sql)
+          else assert.ok(Math.abs(a - b) <= 1e-11 * Math.max(1, Math.abs(b)), `${sql}: column ${k + 1}: gateway ${v}, oracle ${w[k]}`)
+        })
+      })
+    }
   })
 })
