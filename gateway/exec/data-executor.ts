@@ -4,6 +4,7 @@
  * own empty tables answer.
  */
 import type { ShadowOwner } from '../catalog/shadow.js'
+import type { SessionValues } from '../plan/session-values.js'
 import type { ResultStream } from '../session/result.js'
 import type { ParsedStatement } from '../session/sql-parse.js'
 import type { ShadowRunner } from '../session/shadow-exchange.js'
@@ -25,6 +26,8 @@ export interface DataQuery {
   readonly connId: number
   /** The session's output settings (TimeZone, DateStyle, ...), as PostgreSQL reports them. */
   readonly outputSettings: () => Promise<readonly (readonly [string, string])[]>
+  /** The session's identity (current_user, current_database(), ...), as the shadow reports it. */
+  readonly sessionValues: () => Promise<SessionValues>
   /** The session's search_path, as schema names. */
   readonly searchPath: readonly string[]
 }

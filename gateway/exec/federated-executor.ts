@@ -12,6 +12,7 @@ import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.
 import type { Discovery } from '../discovery/edge-view.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { plan } from '../plan/planner.js'
+import { readsIdentity } from '../plan/session-values.js'
 import type { Fetch, Plan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
@@ -61,6 +62,10 @@ export function feedSettings(session: readonly (readonly [string, string])[]): [
 
 /** Feed settings by the session's settings (a session's list is kept until it SETs again). */
 const feedSettingsOf = new WeakMap<object, [string, string][]>()
+
+/** Whether a statement reads the session's identity, by the parse cache's frozen tree. */
+const identityReads = new WeakMap<object, boolean>()
+const readsIdentityOf = (select: Record<string, unknown>) => (Object.isFrozen(select) ? kept(identityReads, select, () => readsIdentity(select)) : readsIdentity(select))
 
 export interface Prepared {
   readonly q: DataQuery
@@ -114,10 +119,12 @@ export class FederatedExecutor implements DataExecutor {
     const maxRows = Number(this.setting(q, 'max_gather_rows') ?? this.opts.defaults.max_gather_rows)
     const partialSetting = this.setting(q, 'partial_results')
     const partial = partialSetting === undefined ? this.opts.defaults.partial_results : ['on', 'true', '1', 'yes'].includes(partialSetting.toLowerCase())
+    const session = readsIdentityOf(select) ? await q.sessionValues() : undefined
     const view = this.opts.discovery.current()
     const now = Date.now()
     const planned = plan({
       select,
+      session,
       edges: view.edges,
       params: pruneValues(paramTypes, q.params, paramFormats),
       paramCount: paramTypes.length,

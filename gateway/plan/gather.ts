@@ -9,6 +9,7 @@ import { parseSync } from 'libpg-query'
 import { deparseSync } from 'pgsql-deparser'
 import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import { relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
+import { readsShadowOnly } from './session-values.js'
 import type { CombineSpec, Feed, Fetch, GatherPlan } from './types.js'
 
 const q = (name: string) => '"' + name.replace(/"/g, '""') + '"'
@@ -48,7 +49,8 @@ export function pushableConjuncts(select: Node, from: SimpleFrom | undefined, us
         if (n.length === 1 ? !t.ref.unqualified : !(n.length === 2 && t.ref.qualifiers.includes(n[0]!))) ok = false
       }
     })
-    return ok && touches
+    // A function of the session is the gateway's to evaluate (session-values.ts).
+    return ok && touches && !readsShadowOnly(c)
   })
 }
 

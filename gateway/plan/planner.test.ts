@@ -231,3 +231,28 @@ describe('plans of a repeated statement (the parse cache gives the same frozen t
     assert.match(sqlAt('2026-11-04 12:00:07+00'), /'2026-11-04 12:00:07\+00'/)
   })
 })
+
+describe('the session\'s own functions', () => {
+  const session = { currentUser: 'analyst', sessionUser: 'analyst', database: 'fedgres', version: 'PostgreSQL 18', schema: 'public', schemas: { implicit: '{pg_catalog,public}', explicit: '{public}' } }
+  const sqlOf = (p: Plan) => (p.tier === 'gather' ? p.feeds[0]!.fetch!.sql : p.fetch.sql)
+
+  test('identity functions reach the edges as the session\'s values', () => {
+    const p = planOf('SELECT current_user, current_database(), version(), current_schemas(false), time FROM alerts ORDER BY time LIMIT 1', [], EDGES, { session })
+    assert.equal(p.tier, 'merge-sorted')
+    const sql = sqlOf(p).replace(/\s+/g, ' ')
+    assert.match(sql, /CAST\('analyst' AS pg_catalog\.name\), CAST\('fedgres' AS pg_catalog\.name\), 'PostgreSQL 18'::text, CAST\('\{public\}' AS pg_catalog\.name\[\]\)/)
+    assert.doesNotMatch(sqlOf(p), /current_|version\(/i)
+  })
+
+  test('functions only the gateway may evaluate send the statement to the gather tier, and are never pushed', () => {
+    const p = planOf("SELECT time FROM alerts WHERE current_setting('application_name') = 'x' AND host_name = 'h1'", [], EDGES, { session })
+    assert.equal(p.tier, 'gather')
+    assert.doesNotMatch(sqlOf(p), /current_setting/)
+    assert.match(sqlOf(p), /host_name = 'h1'/)
+  })
+
+  test('ONLY on an event table reads its partitions on the edges', () => {
+    const p = planOf('SELECT time FROM ONLY alerts ORDER BY time LIMIT 3')
+    assert.doesNotMatch(sqlOf(p), /\bONLY\b/i)
+  })
+})

@@ -7,6 +7,7 @@ import { body, cast, deparseSelect, intConst, kind, refNames, resTarget, rewrite
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
+import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { columnType, dataRelations, scanPartitions, simpleFrom, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
@@ -77,8 +78,13 @@ interface Shape {
   readonly select: Node
   readonly uses: RelationUse[]
   readonly from: SimpleFrom | undefined
-  /** A clock function was fixed to the statement's time: the shape holds for this statement only. */
-  readonly timeFixed: boolean
+  /**
+   * A clock function was fixed to the statement's time, or an identity function to the session's
+   * value: the shape holds for this statement only.
+   */
+  readonly fixed: boolean
+  /** The statement calls a function only the gateway's engine may evaluate (session-values.ts). */
+  readonly shadowOnly: boolean
   /** SQL deparsed for this shape, by tier and pushed-down counts. */
   readonly sql: Map<string, string>
   /** Plans built from the tree alone (aggregate splits, gather plans), by tier and parameters. */
@@ -101,14 +107,16 @@ function shapeOf(input: PlanInput): Shape {
   const path = input.searchPath.join(',')
   const memo = frozen ? shapes.get(input.select) : undefined
   if (memo?.path === path) return memo.shape
-  let timeFixed = false
-  const fixed = fixStatementTime(input.select, input.statementTime, () => (timeFixed = true))
+  let fixed = false
+  const timed = fixStatementTime(input.select, input.statementTime, () => (fixed = true))
   // A rewritten copy unless nothing was fixed in a frozen tree: the client's tree is never changed.
-  const select = scanPartitions(timeFixed || !frozen ? fixed : input.select, input.searchPath)
+  let select = fixed || !frozen ? timed : input.select
+  if (input.session) select = fixIdentity(select, input.session, () => (fixed = true))
+  select = scanPartitions(select, input.searchPath)
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined
-  const shape: Shape = { select, uses, from, timeFixed, sql: new Map(), built: new Map(), restrictions: [undefined, undefined] }
-  if (frozen && !timeFixed) shapes.set(input.select, { path, shape })
+  const shape: Shape = { select, uses, from, fixed, shadowOnly: readsShadowOnly(select), sql: new Map(), built: new Map(), restrictions: [undefined, undefined] }
+  if (frozen && !fixed) shapes.set(input.select, { path, shape })
   return shape
 }
 
@@ -117,7 +125,7 @@ function sqlOf(shape: Shape, key: string, tree: () => Node): string {
   let sql = shape.sql.get(key)
   if (sql === undefined) {
     sql = deparseSelect(tree())
-    if (!shape.timeFixed) shape.sql.set(key, sql)
+    if (!shape.fixed) shape.sql.set(key, sql)
   }
   return sql
 }
@@ -126,7 +134,7 @@ function sqlOf(shape: Shape, key: string, tree: () => Node): string {
 function builtOf<T>(shape: Shape, key: string, build: () => T): T {
   if (shape.built.has(key)) return shape.built.get(key) as T
   const out = build()
-  if (!shape.timeFixed) shape.built.set(key, out)
+  if (!shape.fixed) shape.built.set(key, out)
   return out
 }
 
@@ -136,7 +144,7 @@ function restrictionsFor(shape: Shape, input: PlanInput): Map<RelationUse, Restr
   if (kept) return kept
   const restrictions = new Map<RelationUse, Restrictions>()
   if (shape.from) for (const t of shape.from.tables) restrictions.set(t.use, restrictionsOf(shape.select.whereClause, t.ref, { params: input.params, utcSession: input.utcSession }))
-  if (input.paramCount === 0 && !shape.timeFixed) shape.restrictions[slot] = restrictions
+  if (input.paramCount === 0 && !shape.fixed) shape.restrictions[slot] = restrictions
   return restrictions
 }
 
@@ -165,7 +173,7 @@ export function plan(input: PlanInput): Plan {
   })
   const gather = (): GatherPlan => gatherPlan(shape, restrictions, input)
 
-  if (!onlyEvents || uses.length === 0) return gather()
+  if (!onlyEvents || uses.length === 0 || shape.shadowOnly) return gather()
   if (all.targets.length === 1 && all.unavailable.length === 0) return { tier: 'router', fetch: fetchOf(sqlOf(shape, 'router', () => select), 'client') }
   if (all.targets.length === 0 || !from) return gather()
   if (select.limitOption === 'LIMIT_OPTION_WITH_TIES') return gather()

@@ -4,6 +4,7 @@
  * executor carries it out; EXPLAIN prints it.
  */
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
+import type { SessionValues } from './session-values.js'
 
 export type Tier = 'router' | 'union' | 'merge-sorted' | 'partial-aggregate' | 'gather'
 
@@ -115,6 +116,11 @@ export interface PlanInput {
   readonly synopsisMaxAgeMs: number
   /** The statement's timestamp, substituted for now() so every edge sees one instant. */
   readonly statementTime: string
+  /**
+   * The session's identity, for a statement that reads it (current_user, current_database(), ...):
+   * the planner puts the values in its place (session-values.ts).
+   */
+  readonly session?: SessionValues
   /** The session's TimeZone is UTC: zone-less timestamp literals may prune. */
   readonly utcSession: boolean
   readonly searchPath: readonly string[]

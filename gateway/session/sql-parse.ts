@@ -3,9 +3,10 @@
  * statement is split, classified and, where needed, deparsed from its syntax tree.
  */
 import { loadModule, parseSync } from 'libpg-query'
+import { deparseSync } from 'pgsql-deparser'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import type { AstNode } from '../../common/pg-ast.js'
+import { visit, type AstNode } from '../../common/pg-ast.js'
 
 /** A node of libpg-query's JSON syntax tree: `{ NodeType: { ...fields } }`. */
 export type { AstNode }
@@ -76,8 +77,29 @@ function parseUncached(sql: string): ParsedStatement[] {
     const start = s.stmt_location ?? 0
     const end = s.stmt_len ? start + s.stmt_len : bytes.length
     const type = Object.keys(s.stmt)[0]!
-    return { node: s.stmt, type, text: bytes.toString('utf8', start, end).trim() }
+    const text = bytes.toString('utf8', start, end).trim()
+    return sessionUserAsCurrent(s.stmt) ? { node: s.stmt, type, text: deparseSync({ stmts: [{ stmt: s.stmt }] } as never) } : { node: s.stmt, type, text }
   })
+}
+
+/**
+ * SESSION_USER made CURRENT_USER, in place (the tree is new); true if there was one. The shadow's
+ * sessions run as one role that switches to each client's (SET ROLE), so there SESSION_USER
+ * names that role. A client never changes identity (SET ROLE and SESSION AUTHORIZATION only to
+ * itself), so its session user is always its current user, as PostgreSQL would report it.
+ */
+function sessionUserAsCurrent(stmt: AstNode): boolean {
+  let found = false
+  visit(stmt, (type, f) => {
+    // An output column keeps its name.
+    const val = type === 'ResTarget' ? (f.val as AstNode | undefined)?.SQLValueFunction : undefined
+    if (val && (val as AstNode).op === 'SVFOP_SESSION_USER' && f.name === undefined) f.name = 'session_user'
+    if (type === 'SQLValueFunction' && f.op === 'SVFOP_SESSION_USER') {
+      f.op = 'SVFOP_CURRENT_USER'
+      found = true
+    }
+  })
+  return found
 }
 
 /** libpg-query positions are byte offsets; PostgreSQL reports character positions. */

@@ -11,6 +11,7 @@ import { clientEncodingError } from './client-encoding.js'
 import { CURSOR_OPT, fetchPlan } from './cursors.js'
 import { FrameError } from './frame-error.js'
 import { LiteralMemo, isLiteralSelect } from './literal-memo.js'
+import type { SessionValues } from '../plan/session-values.js'
 import type { ResultStream } from './result.js'
 import { BufferedResult } from './result.js'
 import type { Session } from './session.js'
@@ -101,6 +102,7 @@ export class StatementRunner {
         onCancel: (stop) => s.onCancel(stop),
         connId: s.ctx.connId,
         outputSettings: () => this.#outputSettings(),
+        sessionValues: () => this.#sessionValues(),
         searchPath: s.searchPath,
       })
       return { kind: 'rows', result, parameterStatus: [] }
@@ -264,6 +266,26 @@ export class StatementRunner {
     })()
     this.#output = { version: s.settings.version, values }
     values.catch(() => (this.#output = undefined))
+    return values
+  }
+
+  #identity?: { version: number; values: Promise<SessionValues> }
+
+  /** The session's identity as its shadow session reports it, read again after a SET. */
+  #sessionValues(): Promise<SessionValues> {
+    const s = this.s
+    if (this.#identity?.version === s.settings.version) return this.#identity.values
+    const values = (async (): Promise<SessionValues> => {
+      const out = await s.runner.simple(
+        s.owner(),
+        'SELECT current_user, session_user, pg_catalog.current_database(), pg_catalog.version(), pg_catalog.current_schema(), pg_catalog.current_schemas(true)::text, pg_catalog.current_schemas(false)::text',
+      )
+      if (out.error || !out.result?.rows[0]) throw new FrameError(out.error ?? Buffer.alloc(0))
+      const [currentUser, sessionUser, database, version, schema, implicit, explicit] = rowTexts(out.result.rows[0])
+      return { currentUser: currentUser!, sessionUser: sessionUser!, database: database!, version: version!, schema: schema ?? null, schemas: { implicit: implicit!, explicit: explicit! } }
+    })()
+    this.#identity = { version: s.settings.version, values }
+    values.catch(() => (this.#identity = undefined))
     return values
   }
 

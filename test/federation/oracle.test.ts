@@ -73,7 +73,7 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
   let oracle: pg.Client
   before(async () => {
     fed = await startOracleFederation(4, 26_000)
-    gw = new pg.Client({ host: '127.0.0.1', port: fed.gateway.port, user: fed.gateway.user, password: fed.gateway.password, database: 'fedgres' })
+    gw = new pg.Client({ host: '127.0.0.1', port: fed.gateway.port, user: fed.gateway.user, password: fed.gateway.password, database: 'fedgres', application_name: 'fedgres-oracle-test' })
     oracle = new pg.Client({ host: fed.oracle.host, port: fed.oracle.port, user: fed.oracle.user, password: fed.oracle.password, database: fed.oracle.database })
     await Promise.all([gw.connect(), oracle.connect()])
     // The oracle has no gateway view: fedgres.edges there is a table of the same shape, filled here.
@@ -124,6 +124,26 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     }
     await Promise.all([gw.query('RESET ALL'), oracle.query('RESET ALL')])
     assert.deepEqual(failures, [])
+  })
+
+  test('current_user, current_database(), current_setting() and the like answer for the client\'s session in every tier', async () => {
+    // Evaluated on an edge they would name the gateway's login and the edge's store there.
+    const one = async (sql: string) => (await gw.query({ text: sql, rowMode: 'array', types: raw })).rows as string[][]
+    const [me] = await one("SELECT current_user, session_user, current_database(), current_schema(), version(), current_schemas(true)::text, current_setting('application_name')")
+    const [[alerts]] = await one('SELECT count(*) FROM alerts')
+    const [[nodeAlerts]] = await one("SELECT count(*) FROM alerts WHERE host_name = 'node-1a'")
+    const expect: [string, string[][]][] = [
+      ["SELECT current_user, session_user, current_database(), count(*) FROM alerts WHERE host_name = 'node-1a'", [[me![0]!, me![1]!, me![2]!, nodeAlerts!]]],
+      ['SELECT current_user, current_database(), current_schema(), version(), current_schemas(true)::text FROM alerts LIMIT 1', [[me![0]!, me![2]!, me![3]!, me![4]!, me![5]!]]],
+      ['SELECT CURRENT_USER, CURRENT_CATALOG, CURRENT_SCHEMA, USER FROM alerts ORDER BY time LIMIT 1', [[me![0]!, me![2]!, me![3]!, me![0]!]]],
+      ['SELECT current_user, count(*) FROM alerts GROUP BY 1', [[me![0]!, alerts!]]],
+      ["SELECT count(*) FROM alerts WHERE current_database() = 'fedgres' AND current_user = session_user", [[alerts!]]],
+      ["SELECT current_setting('application_name'), count(*) FROM alerts WHERE host_name = 'node-1a' GROUP BY 1", [[me![6]!, nodeAlerts!]]],
+      ["SELECT count(*) FROM alerts WHERE current_setting('application_name') = 'fedgres-oracle-test' AND host_name = 'node-1a'", [[nodeAlerts!]]],
+    ]
+    assert.equal(me![2], 'fedgres')
+    assert.equal(me![6], 'fedgres-oracle-test')
+    for (const [sql, want] of expect) assert.deepEqual(await one(sql), want, sql)
   })
 
   test('float aggregates agree with PostgreSQL to float rounding', async () => {
