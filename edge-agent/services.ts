@@ -6,6 +6,7 @@
 import type { Logger } from '../common/log.js'
 import { errorMeta } from '../common/log.js'
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { EdgeAgent } from './agent.js'
 import { acquireLock } from './lock-file.js'
 import type { EdgeConfig } from './config.js'
@@ -35,6 +36,7 @@ export async function startEdge(cfg: EdgeConfig, log: Logger): Promise<RunningEd
       tls: cfg.serve.tls,
       log,
       onStatement: () => served++,
+      replySpillDir: join(cfg.data_dir, 'reply-spill'),
     })
   } catch (e) {
     lock()

@@ -3,6 +3,7 @@
  * SCRAM-SHA-256 are the shared wire server's; every session is an EdgeSession over the store.
  * With no users configured nobody can log in: an edge is never open by default.
  */
+import { rmSync } from 'node:fs'
 import type { Logger } from '../../common/log.js'
 import { WireServer } from '../../common/pgwire/server/server.js'
 import { loadModule } from 'libpg-query'
@@ -19,7 +20,15 @@ export interface EdgeEndpointOptions {
   readonly tls?: { readonly cert: string; readonly key: string }
   readonly log: Logger
   readonly onStatement?: () => void
+  /**
+   * Where a reply a gateway reads slower than the store makes it waits beyond REPLY_MEMORY_BYTES
+   * (on the data's disk). Without it, such a reply waits in memory.
+   */
+  readonly replySpillDir?: string
 }
+
+/** A connection's reply bytes held in memory before the rest waits on disk. */
+export const REPLY_MEMORY_BYTES = 4 * 1024 * 1024
 
 export interface EdgeEndpoint {
   readonly port: number
@@ -54,7 +63,10 @@ export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts
       parameters = undefined
       throw e
     })
+  // Spill files are unlinked once open; one left by a crash between the two goes here.
+  if (opts.replySpillDir) rmSync(opts.replySpillDir, { recursive: true, force: true })
   const wire = new WireServer({
+    replySpill: opts.replySpillDir ? { dir: opts.replySpillDir, memoryBytes: REPLY_MEMORY_BYTES } : undefined,
     host: opts.host,
     port: opts.port,
     database: EDGE_DATABASE,

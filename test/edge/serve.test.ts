@@ -150,4 +150,28 @@ describe('edge query endpoint', () => {
     // A value PostgreSQL would refuse at startup is refused at startup.
     await assert.rejects(EdgeConnection.connect(address, login, 5000, undefined, [['TimeZone', 'Mars/Olympus_Mons']]), /22023 invalid value for parameter "TimeZone"/)
   })
+  test('a reply a gateway reads slowly waits on disk, not in memory; the edge keeps answering; every row arrives', async () => {
+    // The store runs a statement to its end (PGlite cannot pause mid-statement), so a reply the
+    // gateway has not read yet must wait somewhere. Held in memory, 500,000 rows took ~550 MB.
+    const rows = 500_000
+    const slow = await connect()
+    const other = await connect()
+    global.gc?.()
+    const before = process.memoryUsage().arrayBuffers
+    const reply = slow.query({ text: `SELECT a.*, b.time AS t2 FROM logs a, logs b LIMIT ${rows}`, rowMode: 'array' })
+    // Stop reading once the statement is sent.
+    await new Promise((r) => setImmediate(r))
+    ;(slow as unknown as { connection: { stream: { pause(): void; resume(): void } } }).connection.stream.pause()
+    // The store serves one statement at a time: this answers once the big one is made, whole.
+    assert.equal((await other.query('SELECT count(*)::int AS n FROM alerts')).rows.length, 1)
+    const held = process.memoryUsage().arrayBuffers - before
+    assert.ok(held < 64 * 1024 * 1024, `the edge held ${(held / 1048576).toFixed(0)} MB of an unread reply`)
+    ;(slow as unknown as { connection: { stream: { resume(): void } } }).connection.stream.resume()
+    const r = await reply
+    assert.equal(r.rows.length, rows)
+    // Every row whole: all columns of logs, then the second time (a wire frame out of order would fail the parse).
+    assert.ok((r.rows as unknown[][]).every((x) => x.length === r.fields.length && x.at(-1) instanceof Date))
+    await slow.end()
+    await other.end()
+  })
 })

@@ -3,18 +3,20 @@
  * to the socket in batches (at ReadyForQuery, on Flush, or every 64 KB), because one TCP write
  * per DataRow cost 3.5× in row throughput, and Nagle plus delayed ACKs cost 100× in latency.
  */
-import type { Duplex } from 'node:stream'
 import { BackendEncoder, errorFromPgError, type ErrorFields, type TransactionStatus } from '../index.js'
 import type { PgError } from '../../errors/pg-error.js'
+import type { ReplySink } from './reply-spill.js'
 
 const BATCH_BYTES = 64 * 1024
 
 export class Responder {
   readonly enc = new BackendEncoder()
-  readonly #socket: Duplex
+  readonly #socket: ReplySink
   #closed = false
+  /** The wait for 'drain' that every flush in the meantime shares. */
+  #drained: Promise<void> | undefined
 
-  constructor(socket: Duplex) {
+  constructor(socket: ReplySink) {
     this.#socket = socket
     socket.once('close', () => (this.#closed = true))
   }
@@ -49,15 +51,16 @@ export class Responder {
     if (this.enc.pendingBytes === 0 || this.#closed) return
     const ok = this.#socket.write(this.enc.take())
     if (!ok && !this.#closed) {
-      await new Promise<void>((resolve) => {
+      await (this.#drained ??= new Promise<void>((resolve) => {
         const done = () => {
           this.#socket.off('drain', done)
           this.#socket.off('close', done)
+          this.#drained = undefined
           resolve()
         }
         this.#socket.on('drain', done)
         this.#socket.on('close', done)
-      })
+      }))
     }
   }
 

@@ -17,6 +17,7 @@ import { PgError, protocolViolation, toPgError } from '../../errors/pg-error.js'
 import { SqlState } from '../../errors/sqlstate.js'
 import { MessageBuffer, PROTOCOL_VERSION_3_0, decodeFrontendMessage, decodeStartupFrame, errorFromPgError, startupMessage, BackendEncoder } from '../index.js'
 import { startAuthentication, type Authenticator } from './authenticate.js'
+import { SpillingSink, type SpillOptions } from './reply-spill.js'
 import { Responder } from './responder.js'
 import type { SessionFactory, SessionHandler } from './session-handler.js'
 
@@ -31,6 +32,8 @@ export interface WireServerOptions {
   readonly authTimeoutMs?: number
   readonly createSession: SessionFactory
   readonly log: Logger
+  /** Replies beyond this many bytes in memory go to a file until the client reads them (reply-spill.ts). */
+  readonly replySpill?: Omit<SpillOptions, 'onError'>
 }
 
 interface Live {
@@ -271,7 +274,8 @@ class ClientConnection {
         tls: this.#tls,
         remoteAddress: this.#remote,
       })
-      this.#out = new Responder(this.#socket)
+      const spill = opts.replySpill
+      this.#out = new Responder(spill ? new SpillingSink(this.#socket, { ...spill, onError: (e) => this.#server.log.error('reply spill failed; closing the connection', { connId: this.#connId, ...errorMeta(e) }) }) : this.#socket)
       await this.#session.start(this.#out)
       this.#out.enc.backendKeyData(this.#pid, this.#secret)
       this.#out.readyForQuery('I')
