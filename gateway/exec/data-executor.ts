@@ -12,6 +12,8 @@ import { FrameError } from '../session/frame-error.js'
 
 export interface DataQuery {
   readonly statement: ParsedStatement
+  /** The client's name for the prepared statement, for errors that name it. */
+  readonly statementName?: string
   readonly paramTypes: readonly number[]
   readonly params: readonly (Buffer | null)[]
   readonly paramFormats: readonly number[]

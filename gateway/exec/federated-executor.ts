@@ -152,7 +152,7 @@ export class FederatedExecutor implements DataExecutor {
     const key = `${q.searchPath.join(',')}\0${q.paramTypes.join(',')}\0${q.resultFormats.join(',')}\0${sql}`
     const hit = this.#described.get(key)
     if (hit) return hit
-    const probe = await q.runner.probe(q.owner, { sql, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
+    const probe = await q.runner.probe(q.owner, { sql, statementName: q.statementName, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
     if (probe.error) throw new FrameError(probe.error)
     const pd = probe.paramDescription ? decodeBackendMessage(probe.paramDescription) : undefined
     const paramTypes = pd?.type === 'ParameterDescription' ? pd.oids : [...q.paramTypes]
