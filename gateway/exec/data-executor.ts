@@ -9,6 +9,7 @@ import type { ResultStream } from '../session/result.js'
 import type { ParsedStatement } from '../session/sql-parse.js'
 import type { ShadowRunner } from '../session/shadow-exchange.js'
 import { FrameError } from '../session/frame-error.js'
+import type { PgError } from '../../common/errors/pg-error.js'
 
 export interface DataQuery {
   readonly statement: ParsedStatement
@@ -24,7 +25,7 @@ export interface DataQuery {
   /** A session setting (`fedgres.partial_results`, `fedgres.edge_timeout`, ...), as a string. */
   readonly setting: (name: string) => string | undefined
   /** Runs `stop` when the client cancels the statement or goes away; returns its removal. */
-  readonly onCancel: (stop: () => void) => () => void
+  readonly onCancel: (stop: (reason: PgError) => void) => () => void
   readonly connId: number
   /** The session's output settings (TimeZone, DateStyle, ...), as PostgreSQL reports them. */
   readonly outputSettings: () => Promise<readonly (readonly [string, string])[]>

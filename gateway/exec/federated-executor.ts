@@ -187,7 +187,7 @@ export class FederatedExecutor implements DataExecutor {
     const watch = new SilenceWatch(p.timeoutMs)
     const streams = fetch.targets.map((t) => new ShardStream(t, request, this.opts.pool, watch))
     for (const s of streams) p.stats.push(s.stats)
-    p.cleanups.push(p.q.onCancel(() => streams.forEach((s) => s.cancel())))
+    p.cleanups.push(p.q.onCancel((reason) => streams.forEach((s) => s.cancel(reason))))
     return streams
   }
 

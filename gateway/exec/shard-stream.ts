@@ -59,6 +59,8 @@ export class ShardStream implements Watched {
   #conn: EdgeConnection | undefined
   #paused = false
   #cancelled = false
+  /** Why the statement was cancelled (the client's cancel, statement_timeout), for its error. */
+  #cancelReason: PgError | undefined
   #cancelledAt = 0
   /** The statement needs no more rows (enough): the rest of the reply is dropped until this deadline. */
   #drainUntil = 0
@@ -113,7 +115,7 @@ export class ShardStream implements Watched {
       }
     }
     // A cancelled shard never ends as if complete (its rows may be cut short).
-    if (this.#cancelled && !this.#error) this.#error = new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
+    if (this.#cancelled && !this.#error) this.#error = this.#cancelReason ?? new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
     this.stats.ms = performance.now() - started
     this.#holding = false
     this.#done = true
@@ -295,9 +297,10 @@ export class ShardStream implements Watched {
    * dropped. The connection goes back to the pool if the edge confirms the cancel within
    * DRAIN_MS, and is dropped otherwise.
    */
-  cancel(): void {
+  cancel(reason?: PgError): void {
     if (this.#done || this.#cancelled) return
     this.#cancelled = true
+    this.#cancelReason = reason
     this.#cancelledAt = performance.now()
     this.#connecting?.abort()
     this.#queue.clear()

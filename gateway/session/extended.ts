@@ -51,6 +51,10 @@ export class ExtendedProtocol {
     if (msg.type === 'Flush') return out.flush()
     if (this.#skipping) return
     try {
+      if (msg.type !== 'Close') {
+        const armed = this.#s.statementTimer.arm()
+        if (armed) await armed
+      }
       switch (msg.type) {
         case 'Parse':
           return this.#parse(msg, out)
@@ -160,12 +164,15 @@ export class ExtendedProtocol {
     }
     const ex = await this.#run(portal)
     const res = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows, tag: portal.sent > 0 ? (t, n) => countedTag(t, n) : undefined })
+    // A completed Execute, suspended or not, ends statement_timeout's count (the next message starts it again).
+    this.#s.statementTimer.disarm()
     portal.sent += res.sent
     if (res.complete) portal.done = true
     else out.enc.portalSuspended()
   }
 
   async #sync(out: Responder): Promise<void> {
+    this.#s.statementTimer.disarm()
     this.#skipping = false
     // Outside a transaction block each Sync ends the implicit transaction, and with it the portals.
     if (this.#s.txn === 'idle') this.closeAll()

@@ -20,6 +20,7 @@ import type { LiteralMemo } from './literal-memo.js'
 import { ShadowRunner, rowTexts } from './shadow-exchange.js'
 import { runSimpleQuery } from './simple-query.js'
 import { StatementRunner } from './statement-runner.js'
+import { StatementTimer, statementTimeoutError, timeoutMs } from './statement-timeout.js'
 import { statusOf, type TxnState } from './transaction.js'
 
 export interface SessionDeps {
@@ -63,15 +64,36 @@ export class Session implements SessionHandler {
   }
 
   /** What stops the running statement's work when the client cancels it or goes away. */
-  readonly #onCancel = new Set<() => void>()
+  readonly #onCancel = new Set<(reason: PgError) => void>()
+
+  /** statement_timeout for what the gateway runs itself (statement-timeout.ts). */
+  readonly statementTimer = new StatementTimer(
+    () => this.#statementTimeout(),
+    () => this.#abortWith(statementTimeoutError()),
+  )
+
+  #timeout?: { version: number; ms: Promise<number> }
+
+  /** The session's statement_timeout in ms: 0 without reading it when no SET or startup value names it. */
+  #statementTimeout(): number | Promise<number> {
+    if (this.settings.lastValueSql('statement_timeout') === undefined) return 0
+    if (this.#timeout?.version === this.settings.version) return this.#timeout.ms
+    const ms = this.runner.simple(this.owner(), "SELECT pg_catalog.current_setting('statement_timeout')").then((out) => {
+      if (out.error || !out.result?.rows[0]) throw new FrameError(out.error ?? Buffer.alloc(0))
+      return timeoutMs(rowTexts(out.result.rows[0])[0] ?? '0')
+    })
+    this.#timeout = { version: this.settings.version, ms }
+    ms.catch(() => (this.#timeout = undefined))
+    return ms
+  }
 
   /**
    * Runs `stop` when the running statement is cancelled (at once if it already is); returns
    * its removal. A plain set: an abort listener added and removed per statement cost ~5 µs.
    */
-  onCancel(stop: () => void): () => void {
+  onCancel(stop: (reason: PgError) => void): () => void {
     if (this.#abort.signal.aborted) {
-      stop()
+      stop(this.#abort.signal.reason as PgError)
       return () => {}
     }
     this.#onCancel.add(stop)
@@ -82,7 +104,7 @@ export class Session implements SessionHandler {
     this.#abort.abort(reason)
     const stops = [...this.#onCancel]
     this.#onCancel.clear()
-    for (const stop of stops) stop()
+    for (const stop of stops) stop(reason)
   }
 
   status() {
@@ -198,6 +220,7 @@ export class Session implements SessionHandler {
   }
 
   async close(): Promise<void> {
+    this.statementTimer.disarm()
     this.#abortWith(new PgError(SqlState.AdminShutdown, 'terminating connection'))
     this.cursors.close(null)
     this.#extended.closeAll()

@@ -22,11 +22,15 @@ export async function runSimpleQuery(s: Session, sql: string, out: Responder): P
   }
   for (const st of stmts) {
     try {
+      const armed = s.statementTimer.arm()
+      if (armed) await armed
       const ex = await s.statements.run(st, s.statements.classify(st), null)
       await sendExecution(s, ex, out, { rowDescription: true, maxRows: 0 })
     } catch (e) {
       s.failed(e, out)
       return
+    } finally {
+      s.statementTimer.disarm()
     }
     await out.maybeFlush()
   }

@@ -162,4 +162,26 @@ describe('federation faults and pruning', () => {
     await healthy()
     assert.ok((await count(c, 'SELECT count(*) AS n FROM alerts')) > 0)
   })
+  test('statement_timeout ends a federated statement with 57014 and stops its edges\' work; the next statement runs', async () => {
+    const proxy = edge('ea').proxy
+    proxy.hang()
+    const closedBefore = proxy.clientClosed
+    await c.query("SET statement_timeout = '400ms'")
+    const t0 = Date.now()
+    await expectError(c.query('SELECT * FROM logs ORDER BY time'), '57014', /canceling statement due to statement timeout/)
+    const ms = Date.now() - t0
+    assert.ok(ms >= 350 && ms < 2500, `timed out after ${ms} ms`)
+    await waitFor('edge connection dropped', () => proxy.clientClosed > closedBefore, 5000)
+    proxy.restore()
+    await healthy()
+    // The timer counts each statement afresh: a quick one after it is not cut off.
+    assert.ok((await count(c, 'SELECT count(*) AS n FROM alerts')) > 0)
+    // And in the extended protocol (parameters), from Bind to the end of Execute.
+    proxy.hang()
+    await expectError(c.query('SELECT * FROM logs WHERE pid > $1 ORDER BY time', [0]), '57014', /statement timeout/)
+    proxy.restore()
+    await c.query('RESET statement_timeout')
+    await healthy()
+    assert.ok((await count(c, 'SELECT count(*) AS n FROM alerts')) > 0)
+  })
 })

@@ -1,0 +1,53 @@
+/**
+ * statement_timeout for the statements the gateway runs itself: a federated statement's edges
+ * and merge are the gateway's, so PostgreSQL's own timer (which the shadow keeps for catalog
+ * statements) never sees them. As in PostgreSQL, the timer runs from a statement's arrival: per
+ * statement of a simple Query; in the extended protocol from the first Parse, Bind, Describe or
+ * Execute until an Execute completes (a suspended portal's next Execute starts it again) or Sync.
+ * @see https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+
+export const statementTimeoutError = () => new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')
+
+/** A statement_timeout value as current_setting() shows it ('0', '250ms', '30s', '5min', '1h', '1d') in ms. */
+export function timeoutMs(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/i.exec(value)
+  if (!m) return 0
+  const unit = (m[2] ?? 'ms').toLowerCase()
+  const scale: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }
+  return Number(m[1]) * scale[unit]!
+}
+
+export class StatementTimer {
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(
+    /** The session's statement_timeout in ms (0: none), read at each arming; a number when known without asking. */
+    readonly limit: () => number | Promise<number>,
+    readonly onTimeout: () => void,
+  ) {}
+
+  /** Starts the timer unless it runs already; a promise only when the limit had to be read. */
+  arm(): void | Promise<void> {
+    if (this.#timer) return
+    const ms = this.limit()
+    if (typeof ms === 'number') this.#start(ms)
+    else return ms.then((v) => this.#start(v))
+  }
+
+  #start(ms: number): void {
+    if (ms <= 0 || this.#timer) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.onTimeout()
+    }, Math.max(1, Math.round(ms)))
+  }
+
+  disarm(): void {
+    if (this.#timer === undefined) return
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+}
