@@ -73,6 +73,7 @@ test('fedgres-gateway.service runs `fedgres gateway` on the example gateway.yaml
   const cfg = loadGatewayConfig({ file: deployDir('systemd', basename(config)), env: {} })
   assert.ok(cfg.catalog.cache_dir?.startsWith(`/var/cache/${one(u, 'Service', 'CacheDirectory')}/`), 'the catalog cache is in CacheDirectory=')
   assert.equal(cfg.discovery.kind, 'consul')
+  assert.ok(Number(one(u, 'Service', 'LimitNOFILE')) >= 65536, 'room for one socket per edge in a fan-out over thousands')
 })
 
 test('edge and gateway on one host use different ports, and the gateway logs in as an edge user', () => {
