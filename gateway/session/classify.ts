@@ -18,6 +18,7 @@ export type StatementClass =
   | { readonly kind: 'close-cursor'; readonly name: string | null }
   | { readonly kind: 'unlisten' }
   | { readonly kind: 'read'; readonly target: 'local' | 'data'; readonly setsConfig: boolean }
+  | { readonly kind: 'copy'; readonly stmt: AstNode }
   | { readonly kind: 'write'; readonly command: string }
   | { readonly kind: 'unsupported'; readonly command: string }
   | { readonly kind: 'denied'; readonly error: PgError }
@@ -161,7 +162,10 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
     }
     case 'CopyStmt':
       if (f.is_from) return { kind: 'write', command: 'COPY FROM' }
-      return { kind: 'unsupported', command: 'COPY TO' }
+      if (f.filename !== undefined || f.is_program) return { kind: 'denied', error: new PgError(SqlState.InsufficientPrivilege, 'COPY to a file or program is not allowed through Fedgres', { hint: "COPY TO STDOUT (psql's \\copy) writes to the client." }) }
+      return { kind: 'copy', stmt: f }
+    case 'VacuumStmt':
+      return { kind: 'write', command: f.is_vacuumcmd ? 'VACUUM' : 'ANALYZE' }
     case 'PrepareStmt':
     case 'ExecuteStmt':
     case 'CallStmt':

@@ -159,7 +159,8 @@ export class ExtendedProtocol {
     }
     if (portal.done) {
       // Executing a finished portal again returns no more rows, as PostgreSQL does.
-      out.enc.commandComplete(portal.execution?.kind === 'rows' ? countedTag(portal.execution.result.tag(), 0) : portal.execution?.tag ?? '')
+      const ex = portal.execution
+      out.enc.commandComplete(ex?.kind === 'rows' ? countedTag(ex.result.tag(), 0) : ex?.kind === 'copy' ? 'COPY 0' : (ex?.tag ?? ''))
       return
     }
     const ex = await this.#run(portal)
@@ -181,7 +182,7 @@ export class ExtendedProtocol {
 
   #closePortal(name: string): void {
     const p = this.#portals.get(name)
-    if (p?.execution?.kind === 'rows') p.execution.result.close()
+    if (p?.execution?.kind === 'rows' || p?.execution?.kind === 'copy') p.execution.result.close()
     this.#portals.delete(name)
   }
 

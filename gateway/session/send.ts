@@ -3,6 +3,10 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { Session } from './session.js'
+import { decodeBackendMessage } from '../../common/pgwire/index.js'
+import { BINARY_HEADER, BINARY_TRAILER, CopyWriter } from './copy-format.js'
+import type { ResultStream } from './result.js'
+import { rowTexts } from './shadow-exchange.js'
 import type { Execution } from './statement-runner.js'
 
 /**
@@ -17,6 +21,7 @@ export interface SendOptions {
 }
 
 export async function sendExecution(s: Session, ex: Execution, out: Responder, opts: SendOptions): Promise<{ complete: boolean; sent: number }> {
+  if (ex.kind === 'copy') return sendCopy(s, ex, out)
   if (ex.kind === 'command') {
     for (const n of ex.notices) out.frame(n)
     if (ex.tag) out.enc.commandComplete(ex.tag)
@@ -30,17 +35,49 @@ export async function sendExecution(s: Session, ex: Execution, out: Responder, o
   let sent = 0
   for (;;) {
     if (opts.maxRows > 0 && sent >= opts.maxRows) return { complete: false, sent }
-    if (s.signal.aborted) {
-      r.close()
-      throw s.signal.reason instanceof PgError ? s.signal.reason : new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
-    }
-    let row = r.take()
-    if (row === undefined) row = await r.next()
+    const row = await nextRowOf(s, r)
     if (!row) break
     out.frame(row)
     sent++
     if ((sent & 255) === 0) await out.maybeFlush()
   }
   out.enc.commandComplete(opts.tag ? opts.tag(r.tag(), sent) : r.tag())
+  return { complete: true, sent }
+}
+
+/** The result's next row (null at its end); throws the cancel's reason once the statement is cancelled. */
+async function nextRowOf(s: Session, r: ResultStream): Promise<Buffer | null> {
+  if (s.signal.aborted) {
+    r.close()
+    throw s.signal.reason instanceof PgError ? s.signal.reason : new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
+  }
+  const row = r.take()
+  return row === undefined ? r.next() : row
+}
+
+/** COPY TO STDOUT: CopyOutResponse, a CopyData per row (and the header or binary framing), CopyDone, COPY n. */
+async function sendCopy(s: Session, ex: Extract<Execution, { kind: 'copy' }>, out: Responder): Promise<{ complete: boolean; sent: number }> {
+  const r = ex.result
+  const o = ex.options
+  const rd = r.rowDescription ? decodeBackendMessage(r.rowDescription) : undefined
+  const names = rd?.type === 'RowDescription' ? rd.fields.map((f) => f.name) : []
+  const binary = o.format === 'binary'
+  const writer = binary ? undefined : new CopyWriter(o, names)
+  for (const n of r.notices) out.frame(n)
+  out.enc.copyOutResponse(binary ? 1 : 0, names.map(() => (binary ? 1 : 0)))
+  if (binary) out.enc.copyData(BINARY_HEADER)
+  else if (o.header) out.enc.copyData(Buffer.from(writer!.header()))
+  let sent = 0
+  for (;;) {
+    const row = await nextRowOf(s, r)
+    if (!row) break
+    // A binary DataRow after its type and length is a binary COPY tuple: field count, then each field's length and bytes.
+    out.enc.copyData(binary ? row.subarray(5) : Buffer.from(writer!.line(rowTexts(row))))
+    sent++
+    if ((sent & 255) === 0) await out.maybeFlush()
+  }
+  if (binary) out.enc.copyData(BINARY_TRAILER)
+  out.enc.copyDone()
+  out.enc.commandComplete(`COPY ${sent}`)
   return { complete: true, sent }
 }

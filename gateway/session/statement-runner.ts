@@ -7,6 +7,7 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
 import { deparseSync } from 'pgsql-deparser'
 import { classify, type StatementClass } from './classify.js'
+import { copyOptions, type CopyOptions } from './copy-format.js'
 import { clientEncodingError } from './client-encoding.js'
 import { CURSOR_OPT, fetchPlan } from './cursors.js'
 import { FrameError } from './frame-error.js'
@@ -21,6 +22,7 @@ import { abortedError, noTransaction, warning } from './transaction.js'
 
 export type Execution =
   | { readonly kind: 'rows'; readonly result: ResultStream; readonly parameterStatus: readonly Buffer[] }
+  | { readonly kind: 'copy'; readonly result: ResultStream; readonly options: CopyOptions }
   | { readonly kind: 'command'; readonly tag: string; readonly notices: readonly Buffer[]; readonly parameterStatus: readonly Buffer[] }
 
 export interface Bound {
@@ -79,6 +81,8 @@ export class StatementRunner {
         return command('UNLISTEN')
       case 'read':
         return this.#read(stmt, cls, bound)
+      case 'copy':
+        return this.#copy(cls.stmt)
       case 'write':
         throw readOnly(cls.command)
       case 'unsupported':
@@ -233,6 +237,26 @@ export class StatementRunner {
     }
     const what = name === 'role' ? 'role' : 'session authorization'
     throw new PgError(SqlState.InsufficientPrivilege, `permission denied to set ${what} "${target}"`)
+  }
+
+  /** COPY ... TO STDOUT: its query (or table) read as any statement is, in text or binary. */
+  async #copy(f: AstNode): Promise<Execution> {
+    const options = copyOptions(f.options as AstNode[] | undefined)
+    let sql: string
+    if (f.query) sql = deparseSync({ stmts: [{ stmt: f.query }] } as never)
+    else {
+      const rel = f.relation as AstNode
+      const name = [rel.schemaname, rel.relname].filter((x) => x !== undefined).map((x) => quoteIdent(String(x))).join('.')
+      const cols = ((f.attlist as AstNode[] | undefined) ?? []).map((a) => quoteIdent(String((a.String as AstNode).sval)))
+      sql = `SELECT ${cols.length ? cols.join(', ') : '*'} FROM ${rel.inh === false ? 'ONLY ' : ''}${name}`
+    }
+    const [query] = parseStatements(sql)
+    const cls = this.classify(query!)
+    if (cls.kind === 'write') throw readOnly(cls.command)
+    if (cls.kind !== 'read') throw featureNotSupported(`COPY of ${query!.type}`)
+    const exec = await this.#read(query!, cls, { ...TEXT, resultFormats: options.format === 'binary' ? [1] : [] })
+    if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, 'COPY query returned no rows description')
+    return { kind: 'copy', result: exec.result, options }
   }
 
   async #declare(f: AstNode): Promise<Execution> {

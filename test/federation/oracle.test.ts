@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import { runPsql } from '../clients/psql-client.js'
 import { startOracleFederation, type OracleFederation } from '../helpers/oracle-federation.js'
 import { FIXED, generateQueries, type TestQuery } from './query-generator.js'
 
@@ -30,6 +32,18 @@ const SESSION_STEPS = [
   "SET IntervalStyle = 'iso_8601'",
   'SELECT host_name, max(time) - min(time) FROM alerts GROUP BY 1 ORDER BY 1',
   "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY time - TIMESTAMPTZ '2026-10-01') FROM alerts",
+]
+
+/** COPY TO STDOUT statements whose bytes must equal PostgreSQL's (each orders its rows). */
+const COPY_STATEMENTS = [
+  "COPY (SELECT time, host_name, pid, tags, event_data FROM logs WHERE host_name = 'node-1a' ORDER BY time LIMIT 500) TO STDOUT",
+  'COPY (SELECT time, host_name, namespace_name, tags, event_data FROM alerts ORDER BY time DESC LIMIT 500) TO STDOUT WITH (FORMAT csv, HEADER)',
+  "COPY (SELECT host_name, count(*) FROM logs GROUP BY 1 ORDER BY 1) TO STDOUT WITH (FORMAT csv, DELIMITER ';', FORCE_QUOTE *)",
+  "COPY (SELECT namespace_name, resource FROM logs WHERE host_name = 'node-2b' ORDER BY time LIMIT 300) TO STDOUT WITH (FORMAT csv, NULL 'NULL', QUOTE '''', FORCE_QUOTE (resource))",
+  "COPY (SELECT namespace_name, resource, E'a\\tb\\\\c\\nd' AS odd FROM logs WHERE host_name = 'node-2b' ORDER BY time LIMIT 30) TO STDOUT WITH (NULL '')",
+  "COPY (SELECT namespace_name, E'a,b\"c' AS odd, '' AS empty FROM logs WHERE host_name = 'node-3a' ORDER BY time LIMIT 30) TO STDOUT WITH (FORMAT csv, ESCAPE '\\')",
+  "COPY (SELECT time, pid, host_name, severity, tags FROM alerts WHERE host_name = 'node-4a' ORDER BY time LIMIT 300) TO STDOUT WITH (FORMAT binary)",
+  'COPY (SELECT count(*), sum(pid), avg(pid) FROM logs) TO STDOUT',
 ]
 
 /** Aggregates of floats: compared to a relative 1e-11 (the float test). */
@@ -144,6 +158,25 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     assert.equal(me![2], 'fedgres')
     assert.equal(me![6], 'fedgres-oracle-test')
     for (const [sql, want] of expect) assert.deepEqual(await one(sql), want, sql)
+  })
+
+  test('COPY TO STDOUT, in text, CSV and binary, and psql\'s \\copy, write the bytes PostgreSQL writes', async () => {
+    const copy = async (c: pg.Client, sql: string) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of c.query(copyTo(sql))) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks)
+    }
+    for (const sql of COPY_STATEMENTS) {
+      const [got, want] = [await copy(gw, sql), await copy(oracle, sql)]
+      assert.ok(want.length > 0, sql)
+      assert.ok(got.equals(want), `${sql}\ngateway: ${got.toString('utf8', 0, 300)}\noracle: ${want.toString('utf8', 0, 300)}`)
+    }
+    const psqlCopy = "\\copy (SELECT time, host_name, namespace_name, tags FROM alerts WHERE host_name = 'node-1a' ORDER BY time LIMIT 1000) TO STDOUT WITH (FORMAT csv, HEADER)"
+    const viaGateway = await runPsql({ host: '127.0.0.1', port: fed.gateway.port, user: fed.gateway.user, password: fed.gateway.password, database: 'fedgres', tls: false }, [psqlCopy])
+    const viaOracle = await runPsql({ host: fed.oracle.host, port: fed.oracle.port, user: fed.oracle.user, password: fed.oracle.password, database: fed.oracle.database, tls: false }, [psqlCopy])
+    assert.equal(viaGateway.code, 0, viaGateway.stderr)
+    assert.ok(viaOracle.stdout.split('\n').length > 1000, viaOracle.stderr)
+    assert.equal(viaGateway.stdout, viaOracle.stdout)
   })
 
   test('float aggregates agree with PostgreSQL to float rounding', async () => {
