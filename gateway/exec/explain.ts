@@ -4,6 +4,8 @@
  * with its reason, and the SQL each edge runs; ANALYZE runs the statement and adds rows and
  * times per edge.
  */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder } from '../../common/pgwire/index.js'
 import { deparseSelect, type Node } from '../plan/ast.js'
 import type { Fetch, Plan } from '../plan/types.js'
@@ -11,6 +13,7 @@ import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import type { DataQuery } from './data-executor.js'
 import type { FederatedExecutor } from './federated-executor.js'
+import type { ShardStats } from './shard-stream.js'
 
 function fetchLines(f: Fetch, indent: string): string[] {
   const out = [`${indent}Shards asked: ${f.targets.length}`]
@@ -51,6 +54,51 @@ export function planLines(plan: Plan): string[] {
   return out
 }
 
+/** A fetch as EXPLAIN (FORMAT JSON) shows it: each shard a Foreign Scan, pruned edges with their reasons. */
+function fetchJson(f: Fetch, stats: readonly ShardStats[] | undefined): Record<string, unknown> {
+  return {
+    'Remote SQL': f.sql.replace(/\s+/g, ' '),
+    Plans: f.targets.map((t) => {
+      const s = stats?.find((x) => x.shard === t.shard)
+      return {
+        'Node Type': 'Foreign Scan',
+        'Parent Relationship': 'Member',
+        Shard: t.shard,
+        Edge: s?.edgeId ?? t.replicas[0]!.edgeId,
+        Replicas: t.replicas.map((r) => r.edgeId),
+        ...(s ? { 'Actual Rows': s.rows, 'Actual Total Time': Number(s.ms.toFixed(3)), ...(s.failovers.length ? { Failovers: s.failovers } : {}) } : {}),
+      }
+    }),
+    'Edges Pruned': f.pruned.map((p) => ({ Edge: p.edgeId, Shard: p.shard, Reason: p.reason })),
+    'Shards Unavailable': f.unavailable.map((u) => ({ Shard: u.shard, Edges: u.edgeIds })),
+  }
+}
+
+/** The plan in PostgreSQL's EXPLAIN JSON shape: a Custom Scan per statement, a Foreign Scan per shard. */
+export function planJson(plan: Plan, stats?: readonly ShardStats[]): Record<string, unknown> {
+  const text = planLines(plan)
+  const gateway = text.find((l) => l.trim().startsWith('Gateway:'))?.trim().slice('Gateway: '.length)
+  const top: Record<string, unknown> = { 'Node Type': 'Custom Scan', 'Custom Plan Provider': `Fedgres ${plan.tier}`, 'Parallel Aware': false, Tier: plan.tier }
+  if (gateway) top.Gateway = gateway
+  if (plan.tier === 'gather') {
+    top['Local SQL'] = plan.localSql.replace(/\s+/g, ' ')
+    top.Plans = plan.feeds.map((f) => ({
+      'Node Type': f.fetch ? 'Append' : 'Function Scan',
+      'Parent Relationship': 'Member',
+      'Relation Name': f.relation,
+      Columns: f.columns.filter((c) => c.needed).map((c) => c.name),
+      ...(f.fetch ? fetchJson(f.fetch, stats) : {}),
+    }))
+  } else Object.assign(top, fetchJson(plan.fetch, stats))
+  return top
+}
+
+/** The FORMAT option of an EXPLAIN (TEXT when not given). */
+function formatOf(options: Node[] | undefined): string {
+  const d = (options ?? []).map((o) => o.DefElem as Node).find((x) => x.defname === 'format')
+  return String(((d?.arg as Node | undefined)?.String as Node | undefined)?.sval ?? 'text').toLowerCase()
+}
+
 export async function explainResult(exec: FederatedExecutor, q: DataQuery): Promise<ResultStream> {
   const explain = q.statement.node.ExplainStmt as Node
   const inner = (explain.query as Node).SelectStmt as Node
@@ -58,19 +106,30 @@ export async function explainResult(exec: FederatedExecutor, q: DataQuery): Prom
     const d = o.DefElem as Node
     return d.defname === 'analyze' && !(d.arg && (d.arg as Node).Boolean && !((d.arg as Node).Boolean as Node).boolval)
   })
+  const format = formatOf(explain.options as Node[] | undefined)
+  if (format !== 'text' && format !== 'json') throw new PgError(SqlState.FeatureNotSupported, `EXPLAIN (FORMAT ${format.toUpperCase()}) is not supported by Fedgres`, { hint: 'Use FORMAT TEXT or FORMAT JSON.' })
   const own = await q.runner.probe(q.owner, { sql: q.statement.text, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
   if (own.error) throw new FrameError(own.error)
   const p = await exec.prepare({ ...q, resultFormats: [] }, deparseSelect(inner), inner)
   const lines = planLines(p.plan)
+  let executed: { rows: number; ms: number } | undefined
   if (analyze) {
     const started = performance.now()
     const result = await exec.run(p)
     let rows = 0
     while (await result.next()) rows++
-    lines.push(`  Rows returned: ${rows}; total ${(performance.now() - started).toFixed(3)} ms`)
+    executed = { rows, ms: performance.now() - started }
+    lines.push(`  Rows returned: ${rows}; total ${executed.ms.toFixed(3)} ms`)
     for (const s of p.stats) lines.push(`  -> shard ${s.shard}: edge ${s.edgeId}: ${s.rows} rows in ${s.ms.toFixed(3)} ms${s.failovers.length ? ` (after failover from ${s.failovers.join('; ')})` : ''}`)
   }
   const enc = new BackendEncoder()
+  if (format === 'json') {
+    // One row, one json value, as PostgreSQL's EXPLAIN (FORMAT JSON) returns.
+    const top = planJson(p.plan, executed ? p.stats : undefined)
+    if (executed) top['Actual Rows'] = executed.rows
+    const doc = [{ Plan: top, ...(executed ? { 'Execution Time': Number(executed.ms.toFixed(3)) } : {}) }]
+    return new BufferedResult(own.result?.rowDescription ?? null, [enc.dataRow([JSON.stringify(doc, null, 2)]).take()], 'EXPLAIN', p.notices)
+  }
   const frames = lines.map((l) => enc.dataRow([l]).take())
   return new BufferedResult(own.result?.rowDescription ?? null, frames, `EXPLAIN`, p.notices)
 }

@@ -64,6 +64,14 @@ describe('federation faults and pruning', () => {
     assert.equal(plan[0], 'Fedgres router')
     assert.ok(plan.includes('  Shards asked: 1'), plan.join('\n'))
     assert.ok(plan.some((l) => /edge eb \(shard eb\): logs\.host_name: holds none of 'host-a'/.test(l)), plan.join('\n'))
+    // The same plan as one json value (pgAdmin and DBeaver ask for FORMAT JSON), with ANALYZE's figures.
+    const [json] = (await c.query("EXPLAIN (ANALYZE, FORMAT JSON) SELECT count(*) FROM logs WHERE host_name = 'host-a'")).rows.map((r) => r['QUERY PLAN'] as { Plan: Record<string, unknown>; 'Execution Time': number }[])
+    const top = json![0]!
+    assert.equal(top.Plan['Custom Plan Provider'], 'Fedgres router')
+    assert.deepEqual((top.Plan.Plans as { Edge: string; 'Actual Rows': number }[]).map((x) => [x.Edge, x['Actual Rows']]), [['ea', 1]])
+    assert.ok((top.Plan['Edges Pruned'] as { Edge: string; Reason: string }[]).some((x) => x.Edge === 'eb' && /holds none of 'host-a'/.test(x.Reason)))
+    assert.ok(top['Execution Time'] > 0)
+    await expectError(c.query('EXPLAIN (FORMAT YAML) SELECT count(*) FROM logs'), '0A000', /FORMAT YAML/)
   })
 
   test('a narrow time range outside every edge\'s data contacts no edge and still answers exactly', async () => {
