@@ -36,6 +36,11 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
   await loadParser()
   const shadow = await Shadow.start({
     users: cfg.users.map((u) => u.name),
+    settings: [
+      ['fedgres.edge_timeout', `${cfg.defaults.edge_timeout}ms`],
+      ['fedgres.max_gather_rows', String(cfg.defaults.max_gather_rows)],
+      ['fedgres.partial_results', cfg.defaults.partial_results ? 'on' : 'off'],
+    ],
     cacheDir: cfg.catalog.cache_dir,
     statementTimeoutMs: cfg.catalog.statement_timeout,
     log,

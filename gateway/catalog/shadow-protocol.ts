@@ -6,6 +6,8 @@ export interface ShadowInit {
   readonly image: Uint8Array
   /** Gateway users: each becomes a login role in the shadow, member of the reader role. */
   readonly users: readonly string[]
+  /** Settings the shadow starts with (`-c name=value`): their defaults for SHOW, current_setting() and RESET. */
+  readonly settings?: readonly (readonly [string, string])[]
 }
 
 /** Who a statement runs for: the shadow replays `setup` when the owner changes. */

@@ -59,7 +59,7 @@ function firstError(reply: Buffer): string | undefined {
 }
 
 async function init(req: ShadowInit): Promise<[string, string][]> {
-  db = await PGlite.create({ loadDataDir: new Blob([req.image]), database: SHADOW_DATABASE, startParams: shadowStartParams() })
+  db = await PGlite.create({ loadDataDir: new Blob([req.image]), database: SHADOW_DATABASE, startParams: [...shadowStartParams(), ...(req.settings ?? []).flatMap(([n, v]) => ['-c', `${n}=${v}`])] })
   const roles = req.users.map((u) => `CREATE ROLE ${quoteIdent(u)} LOGIN IN ROLE ${READER_ROLE}; GRANT ${quoteIdent(u)} TO ${SESSION_ROLE};`).join('\n')
   // Separate queries: one query string is one transaction, read-only from its start.
   await simple('SET default_transaction_read_only = off')

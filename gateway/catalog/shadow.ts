@@ -37,6 +37,8 @@ const WAIT_MS = 0.05
 
 export interface ShadowOptions {
   readonly users: readonly string[]
+  /** Settings every session starts with: the gateway's fedgres.* defaults, so SHOW and RESET know them. */
+  readonly settings?: readonly (readonly [string, string])[]
   readonly cacheDir?: string
   /** A statement running longer than this is cancelled (57014). */
   readonly statementTimeoutMs: number
@@ -99,7 +101,7 @@ export class Shadow {
         resolve()
       }
       port1.on('message', onMessage)
-      port1.postMessage({ op: 'init', id, image: this.#image, users: this.#opts.users } satisfies ToShadow)
+      port1.postMessage({ op: 'init', id, image: this.#image, users: this.#opts.users, settings: this.#opts.settings } satisfies ToShadow)
     })
     return this.#ready
   }

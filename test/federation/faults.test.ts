@@ -102,6 +102,17 @@ describe('federation faults and pruning', () => {
     edge('ea').proxy.restore()
   })
 
+  test('SHOW and current_setting() give the gateway\'s fedgres.* defaults; SET and RESET change them', async () => {
+    const show = async (name: string) => (await c.query(`SHOW ${name}`)).rows[0]![name] as string
+    assert.equal(await show('fedgres.edge_timeout'), '30000ms')
+    assert.equal(await show('fedgres.partial_results'), 'off')
+    assert.equal((await c.query("SELECT current_setting('fedgres.max_gather_rows') AS v")).rows[0].v, '1000000')
+    await c.query("SET fedgres.edge_timeout = '2s'")
+    assert.equal(await show('fedgres.edge_timeout'), '2s')
+    await c.query('RESET fedgres.edge_timeout')
+    assert.equal(await show('fedgres.edge_timeout'), '30000ms')
+  })
+
   test('a silent edge is given up after fedgres.edge_timeout with 08006', async () => {
     edge('eb').proxy.hang()
     await c.query("SET fedgres.edge_timeout = '1s'")

@@ -79,7 +79,9 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
   let gw: GatewayFixture | undefined
   before(async () => {
     // The shadow's default time zone is UTC; a native server's is the machine's (Etc/UTC here).
-    ;[native, gw] = await Promise.all([startNativePostgres({ schema: true, postgresFlags: ['-c', 'timezone=UTC'] }), startTestGateway()])
+    // The native server knows Fedgres's settings with the gateway's defaults, as the gateway does.
+    const fedgresDefaults = ['fedgres.edge_timeout=30000ms', 'fedgres.max_gather_rows=1000000', 'fedgres.partial_results=off'].flatMap((s) => ['-c', s])
+    ;[native, gw] = await Promise.all([startNativePostgres({ schema: true, postgresFlags: ['-c', 'timezone=UTC', ...fedgresDefaults] }), startTestGateway()])
   })
   after(async () => {
     await native?.stop()
