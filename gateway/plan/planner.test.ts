@@ -233,7 +233,7 @@ describe('plans of a repeated statement (the parse cache gives the same frozen t
 })
 
 describe('the session\'s own functions', () => {
-  const session = { currentUser: 'analyst', sessionUser: 'analyst', database: 'fedgres', version: 'PostgreSQL 18', schema: 'public', schemas: { implicit: '{pg_catalog,public}', explicit: '{public}' } }
+  const session = { currentUser: 'analyst', database: 'fedgres', version: 'PostgreSQL 18', schema: 'public', schemas: { implicit: '{pg_catalog,public}', explicit: '{public}' } }
   const sqlOf = (p: Plan) => (p.tier === 'gather' ? p.feeds[0]!.fetch!.sql : p.fetch.sql)
 
   test('identity functions reach the edges as the session\'s values', () => {

@@ -9,8 +9,8 @@ import { cast, kind, nullConst, rewrite, textConst, visit, type Node } from './a
 
 /** The session's identity, as the gateway's own engine reports it for this client. */
 export interface SessionValues {
+  /** current_user; session_user too, since a client never changes identity. */
   readonly currentUser: string
-  readonly sessionUser: string
   readonly database: string
   readonly version: string
   /** current_schema(): null when no schema of the search_path exists. */
@@ -81,9 +81,8 @@ export function fixIdentity(select: Node, v: SessionValues, onFix: () => void): 
         case 'SVFOP_CURRENT_ROLE':
         case 'SVFOP_CURRENT_USER':
         case 'SVFOP_USER':
-          return value(v.currentUser, 'name')
         case 'SVFOP_SESSION_USER':
-          return value(v.sessionUser, 'name')
+          return value(v.currentUser, 'name')
         case 'SVFOP_CURRENT_CATALOG':
           return value(v.database, 'name')
         case 'SVFOP_CURRENT_SCHEMA':

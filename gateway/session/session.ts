@@ -20,6 +20,7 @@ import type { LiteralMemo } from './literal-memo.js'
 import { ShadowRunner, rowTexts } from './shadow-exchange.js'
 import { runSimpleQuery } from './simple-query.js'
 import { StatementRunner } from './statement-runner.js'
+import { SettingsRead, shadowRow } from './shadow-reads.js'
 import { StatementTimer, statementTimeoutError, timeoutMs } from './statement-timeout.js'
 import { statusOf, type TxnState } from './transaction.js'
 
@@ -72,19 +73,14 @@ export class Session implements SessionHandler {
     () => this.#abortWith(statementTimeoutError()),
   )
 
-  #timeout?: { version: number; ms: Promise<number> }
+  readonly #timeout = new SettingsRead(
+    () => this.settings.version,
+    async () => timeoutMs((await shadowRow(this.runner, this.owner(), "SELECT pg_catalog.current_setting('statement_timeout')"))[0] ?? '0'),
+  )
 
   /** The session's statement_timeout in ms: 0 without reading it when no SET or startup value names it. */
   #statementTimeout(): number | Promise<number> {
-    if (this.settings.lastValueSql('statement_timeout') === undefined) return 0
-    if (this.#timeout?.version === this.settings.version) return this.#timeout.ms
-    const ms = this.runner.simple(this.owner(), "SELECT pg_catalog.current_setting('statement_timeout')").then((out) => {
-      if (out.error || !out.result?.rows[0]) throw new FrameError(out.error ?? Buffer.alloc(0))
-      return timeoutMs(rowTexts(out.result.rows[0])[0] ?? '0')
-    })
-    this.#timeout = { version: this.settings.version, ms }
-    ms.catch(() => (this.#timeout = undefined))
-    return ms
+    return this.settings.lastValueSql('statement_timeout') === undefined ? 0 : this.#timeout.get()
   }
 
   /**

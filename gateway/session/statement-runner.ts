@@ -17,6 +17,7 @@ import type { ResultStream } from './result.js'
 import { BufferedResult } from './result.js'
 import type { Session } from './session.js'
 import { rowTexts } from './shadow-exchange.js'
+import { SettingsRead, shadowRow } from './shadow-reads.js'
 import { constString, parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 import { abortedError, noTransaction, warning } from './transaction.js'
 
@@ -105,8 +106,8 @@ export class StatementRunner {
         setting: (name) => this.setting(name),
         onCancel: (stop) => s.onCancel(stop),
         connId: s.ctx.connId,
-        outputSettings: () => this.#outputSettings(),
-        sessionValues: () => this.#sessionValues(),
+        outputSettings: () => this.#outputSettings.get(),
+        sessionValues: () => this.#sessionValues.get(),
         searchPath: s.searchPath,
       })
       return { kind: 'rows', result, parameterStatus: [] }
@@ -276,42 +277,27 @@ export class StatementRunner {
     return command('DECLARE CURSOR')
   }
 
-  #output: { version: number; values: Promise<[string, string][]> } | undefined
-
   /** The settings that shape how values are written out, read from the shadow once per change. */
-  #outputSettings(): Promise<[string, string][]> {
-    const s = this.s
-    if (this.#output?.version === s.settings.version) return this.#output.values
-    const values = (async () => {
-      const out = await s.runner.simple(s.owner(), `SELECT ${OUTPUT_SETTINGS.map((n) => `pg_catalog.current_setting('${n}')`).join(', ')}`)
-      if (out.error || !out.result?.rows[0]) throw new FrameError(out.error ?? Buffer.alloc(0))
-      const texts = rowTexts(out.result.rows[0])
+  readonly #outputSettings = new SettingsRead(
+    () => this.s.settings.version,
+    async () => {
+      const texts = await shadowRow(this.s.runner, this.s.owner(), `SELECT ${OUTPUT_SETTINGS.map((n) => `pg_catalog.current_setting('${n}')`).join(', ')}`)
       return OUTPUT_SETTINGS.map((n, i): [string, string] => [n, texts[i] ?? ''])
-    })()
-    this.#output = { version: s.settings.version, values }
-    values.catch(() => (this.#output = undefined))
-    return values
-  }
+    },
+  )
 
-  #identity?: { version: number; values: Promise<SessionValues> }
-
-  /** The session's identity as its shadow session reports it, read again after a SET. */
-  #sessionValues(): Promise<SessionValues> {
-    const s = this.s
-    if (this.#identity?.version === s.settings.version) return this.#identity.values
-    const values = (async (): Promise<SessionValues> => {
-      const out = await s.runner.simple(
-        s.owner(),
-        'SELECT current_user, session_user, pg_catalog.current_database(), pg_catalog.version(), pg_catalog.current_schema(), pg_catalog.current_schemas(true)::text, pg_catalog.current_schemas(false)::text',
+  /** The session's identity as its shadow session reports it (session_user is current_user: sql-parse.ts). */
+  readonly #sessionValues = new SettingsRead(
+    () => this.s.settings.version,
+    async (): Promise<SessionValues> => {
+      const [currentUser, database, version, schema, implicit, explicit] = await shadowRow(
+        this.s.runner,
+        this.s.owner(),
+        'SELECT current_user, pg_catalog.current_database(), pg_catalog.version(), pg_catalog.current_schema(), pg_catalog.current_schemas(true)::text, pg_catalog.current_schemas(false)::text',
       )
-      if (out.error || !out.result?.rows[0]) throw new FrameError(out.error ?? Buffer.alloc(0))
-      const [currentUser, sessionUser, database, version, schema, implicit, explicit] = rowTexts(out.result.rows[0])
-      return { currentUser: currentUser!, sessionUser: sessionUser!, database: database!, version: version!, schema: schema ?? null, schemas: { implicit: implicit!, explicit: explicit! } }
-    })()
-    this.#identity = { version: s.settings.version, values }
-    values.catch(() => (this.#identity = undefined))
-    return values
-  }
+      return { currentUser: currentUser!, database: database!, version: version!, schema: schema ?? null, schemas: { implicit: implicit!, explicit: explicit! } }
+    },
+  )
 
   /** A setting's value for the executor (`fedgres.edge_timeout`, ...), from the SETs recorded. */
   setting(name: string): string | undefined {
