@@ -30,11 +30,15 @@ interface RawParse {
 /**
  * Parsed query strings, most recently used last. Clients repeat their statements (drivers'
  * prepared statements, dashboards, pollers), and parsing is a quarter of a point query's CPU in
- * the gateway. The trees are frozen: whoever needs a changed tree builds a new one.
+ * the gateway. The trees are frozen: whoever needs a changed tree builds a new one. Long
+ * statements are kept too, within a budget of text: a dashboard's filter of 10,000 values is a
+ * 150 KB statement whose parse and analysis took about 10 ms of its 34 ms at the gateway.
  */
 const CACHE_ENTRIES = 512
-const CACHE_MAX_SQL = 16 * 1024
+const CACHE_MAX_SQL = 512 * 1024
+const CACHE_BUDGET = 4 * 1024 * 1024
 const cache = new Map<string, readonly ParsedStatement[]>()
+let cachedChars = 0
 
 /**
  * Splits and parses a query string. A syntax error is 42601 with PostgreSQL's message and the
@@ -49,8 +53,13 @@ export function parseStatements(sql: string): ParsedStatement[] {
   }
   const stmts = parseUncached(sql)
   if (sql.length <= CACHE_MAX_SQL) {
-    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!)
+    while (cache.size > 0 && (cache.size >= CACHE_ENTRIES || cachedChars + sql.length > CACHE_BUDGET)) {
+      const oldest = cache.keys().next().value!
+      cache.delete(oldest)
+      cachedChars -= oldest.length
+    }
     cache.set(sql, stmts.map((s) => deepFreeze(s)))
+    cachedChars += sql.length
   }
   return stmts
 }

@@ -3,6 +3,7 @@
  * and cursors here; reads on the shadow catalog or the data executor; writes refused (25006).
  */
 import { PgError, featureNotSupported, readOnly } from '../../common/errors/pg-error.js'
+import { kept } from '../../common/kept.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
 import { deparseSync } from 'pgsql-deparser'
@@ -329,11 +330,19 @@ function isolationOf(stmt: AstNode): string | undefined {
 /** Settings that change how a value is written as text, passed to edges for each statement. */
 /** A statement sent by the simple protocol has no parameters: `$1` in it is an error, as in PostgreSQL. */
 function noParameters(stmt: ParsedStatement): void {
-  let number: number | undefined
-  walk(stmt.node, (type, f) => {
-    if (type === 'ParamRef' && number === undefined) number = Number(f.number ?? 0)
+  const number = Object.isFrozen(stmt.node) ? kept(firstParams, stmt.node, () => firstParam(stmt.node)) : firstParam(stmt.node)
+  if (number !== 0) throw new PgError(SqlState.UndefinedParameter, `there is no parameter $${number}`)
+}
+
+/** The first $n of a tree (0: none), by the parse cache's frozen tree: a repeated statement is walked once. */
+const firstParams = new WeakMap<AstNode, number>()
+
+function firstParam(node: AstNode): number {
+  let number = 0
+  walk(node, (type, f) => {
+    if (type === 'ParamRef' && number === 0) number = Number(f.number ?? 0)
   })
-  if (number !== undefined) throw new PgError(SqlState.UndefinedParameter, `there is no parameter $${number}`)
+  return number
 }
 
 const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
