@@ -8,6 +8,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder } from '../../common/pgwire/index.js'
 import { deparseSelect, type Node } from '../plan/ast.js'
+import { ordinal, type TimeBound } from '../plan/time-bound.js'
 import type { Fetch, Plan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
@@ -27,6 +28,10 @@ function fetchLines(f: Fetch, indent: string): string[] {
   return out
 }
 
+function timeBoundLine(b: TimeBound): string {
+  return `Time-bounded: first asks ${b.first.length} shard(s) (${b.first.map((t) => t.shard).join(', ')}), then only those of the other ${b.later.length} whose rows can reach the ${ordinal(b.rows)} row found`
+}
+
 export function planLines(plan: Plan): string[] {
   const out = [`Fedgres ${plan.tier}`]
   switch (plan.tier) {
@@ -38,6 +43,7 @@ export function planLines(plan: Plan): string[] {
       break
     case 'merge-sorted':
       out.push(...fetchLines(plan.fetch, '  '), `  Gateway: k-way merge on ${plan.keys.length} sort key(s)${plan.limit !== null ? `, LIMIT ${plan.limit}` : ''}${plan.offset ? `, OFFSET ${plan.offset}` : ''}`)
+      if (plan.timeBound) out.push(`  ${timeBoundLine(plan.timeBound)}`)
       break
     case 'partial-aggregate':
       out.push(...fetchLines(plan.fetch, '  '), `  Gateway: combine partial aggregates (${plan.combine.partialKinds.join(', ')}) on the local engine`)
@@ -121,12 +127,15 @@ export async function explainResult(exec: FederatedExecutor, q: DataQuery): Prom
     executed = { rows, ms: performance.now() - started }
     lines.push(`  Rows returned: ${rows}; total ${executed.ms.toFixed(3)} ms`)
     for (const s of p.stats) lines.push(`  -> shard ${s.shard}: edge ${s.edgeId}: ${s.rows} rows in ${s.ms.toFixed(3)} ms${s.failovers.length ? ` (after failover from ${s.failovers.join('; ')})` : ''}`)
+    if (p.runtimePruned.length) lines.push(`  Edges skipped while running: ${p.runtimePruned.length}`, ...p.runtimePruned.map((x) => `  -> edge ${x.edgeId} (shard ${x.shard}): ${x.reason}`))
   }
   const enc = new BackendEncoder()
   if (format === 'json') {
     // One row, one json value, as PostgreSQL's EXPLAIN (FORMAT JSON) returns.
     const top = planJson(p.plan, executed ? p.stats : undefined)
     if (executed) top['Actual Rows'] = executed.rows
+    if (p.plan.tier === 'merge-sorted' && p.plan.timeBound) top['Time Bound'] = timeBoundLine(p.plan.timeBound)
+    if (executed && p.runtimePruned.length) top['Edges Skipped While Running'] = p.runtimePruned.map((x) => ({ Edge: x.edgeId, Shard: x.shard, Reason: x.reason }))
     const doc = [{ Plan: top, ...(executed ? { 'Execution Time': Number(executed.ms.toFixed(3)) } : {}) }]
     return new BufferedResult(own.result?.rowDescription ?? null, [enc.dataRow([JSON.stringify(doc, null, 2)]).take()], 'EXPLAIN', p.notices)
   }

@@ -12,8 +12,9 @@ import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.
 import type { Discovery } from '../discovery/edge-view.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { plan } from '../plan/planner.js'
+import { laterTargets, type TimeBound } from '../plan/time-bound.js'
 import { readsIdentity } from '../plan/session-values.js'
-import type { Fetch, Plan } from '../plan/types.js'
+import type { Fetch, MergeSortedPlan, Plan, PrunedEdge } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
@@ -79,6 +80,8 @@ export interface Prepared {
   readonly partial: boolean
   readonly notices: Buffer[]
   readonly stats: ShardStats[]
+  /** Edges skipped while the statement ran (a time-bounded top-N's second round), with why. */
+  readonly runtimePruned: PrunedEdge[]
   /** Run when the statement's result is complete or closed. */
   readonly cleanups: (() => void)[]
 }
@@ -139,7 +142,7 @@ export class FederatedExecutor implements DataExecutor {
       maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
       replicaTurn: this.#replicaTurn++,
     })
-    return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], cleanups: [] }
+    return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], runtimePruned: [], cleanups: [] }
   }
 
   /**
@@ -223,6 +226,9 @@ export class FederatedExecutor implements DataExecutor {
         asked += f?.targets.length ?? 0
         pruned += f?.pruned.length ?? 0
       }
+      // A time-bounded top-N asked the shards it ran; the others were skipped while it ran.
+      if (p.plan.tier === 'merge-sorted' && p.plan.timeBound) asked = p.stats.length
+      pruned += p.runtimePruned.length
       // The edges failed over, then the one that failed the statement or those the view already knew were down.
       const edgeErrors: string[] = []
       for (const s of p.stats) for (const f of s.failovers) edgeErrors.push(f.split(':')[0]!)
@@ -265,7 +271,9 @@ export class FederatedExecutor implements DataExecutor {
         return this.#stream(p, streams, new ArrivalMerge(streams), offset, limit)
       }
       case 'merge-sorted': {
-        const streams = await this.fanout(p, p.plan.fetch, this.clientFormats(p, p.plan.keys.length))
+        const formats = this.clientFormats(p, p.plan.keys.length)
+        if (p.plan.timeBound) return this.#timeBounded(p, p.plan, p.plan.timeBound, formats)
+        const streams = await this.fanout(p, p.plan.fetch, formats)
         return this.#stream(p, streams, new SortedMerge(streams, p.plan.keys, p.columns), p.plan.offset, p.plan.limit)
       }
       case 'partial-aggregate':
@@ -273,6 +281,19 @@ export class FederatedExecutor implements DataExecutor {
       case 'gather':
         return this.#buffered(p, await runGather(p, p.plan, fan, this.opts.discovery.current()))
     }
+  }
+
+  /**
+   * A top-N on time in two rounds (time-bound.ts): the first shards' rows, all in hand, set the
+   * bar; then only the shards that can pass it are asked, and everything is merged as usual.
+   */
+  async #timeBounded(p: Prepared, plan: MergeSortedPlan, b: TimeBound, formats: readonly number[]): Promise<ResultStream> {
+    const firstRows = await this.#collect(p, await this.fanout(p, { ...plan.fetch, targets: b.first, pruned: [] }, formats))
+    const later = laterTargets(b, barOf(firstRows.flat(), p.columns + plan.keys[0]!.column, b))
+    p.runtimePruned.push(...later.pruned)
+    const streams = later.targets.length ? await this.fanout(p, { ...plan.fetch, targets: later.targets, pruned: [], unavailable: [] }, formats) : []
+    const sources = [...firstRows.map((rows) => new BufferedSource(rows)), ...streams]
+    return this.#stream(p, streams, new SortedMerge(sources, plan.keys, p.columns), plan.offset, plan.limit)
   }
 
   /** Rows of every stream; a failed shard fails the statement, or becomes a NOTICE with partial results. */
@@ -335,4 +356,28 @@ export function durationMs(v: string | undefined): number | undefined {
   const n = Number(m[1])
   const unit = (m[2] ?? 'ms').toLowerCase()
   return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'min' ? 60_000 : 3_600_000)
+}
+
+/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamptz. */
+const PG_EPOCH_MICROS = 946_684_800_000_000
+
+/**
+ * The bar of a time-bounded top-N: the n-th best time among the first round's rows (their time
+ * key is a binary timestamptz at `column`), or null when they are fewer than n.
+ */
+function barOf(rows: readonly Buffer[], column: number, b: TimeBound): number | null {
+  if (rows.length < b.rows) return null
+  const times = rows.map((r) => timeAt(r, column))
+  times.sort((x, y) => (b.desc ? y - x : x - y))
+  return times[b.rows - 1]!
+}
+
+/** A DataRow's binary timestamptz field `column`, in microseconds since the Unix epoch. */
+function timeAt(row: Buffer, column: number): number {
+  let pos = 7 // type, length, field count
+  for (let i = 0; i < column; i++) {
+    const len = row.readInt32BE(pos)
+    pos += 4 + Math.max(0, len)
+  }
+  return Number(row.readBigInt64BE(pos + 4)) + PG_EPOCH_MICROS
 }

@@ -4,6 +4,7 @@ import { loadModule, parseSync } from 'libpg-query'
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import type { Synopsis, TableSynopsis } from '../../schema/synopsis.js'
 import { plan } from './planner.js'
+import { laterTargets } from './time-bound.js'
 import type { Plan, PlanInput, PruneValue } from './types.js'
 import { parseTimestampMicros } from './timestamp-literal.js'
 
@@ -254,5 +255,47 @@ describe('the session\'s own functions', () => {
   test('ONLY on an event table reads its partitions on the edges', () => {
     const p = planOf('SELECT time FROM ONLY alerts ORDER BY time LIMIT 3')
     assert.doesNotMatch(sqlOf(p), /\bONLY\b/i)
+  })
+})
+
+describe('time-bounded top-N over a wide fan-out', () => {
+  // 20 shards, shard i holding days [i, i + 1]: the newest data is on e19, the oldest on e0.
+  const wide = Array.from({ length: 20 }, (_, i) => edge(`w${String(i).padStart(2, '0')}`, [`wh${i}`], 'east', { days: [i, i + 1] }))
+  const bounded = (sql: string, edges = wide) => {
+    const p = planOf(sql, [], edges)
+    assert.equal(p.tier, 'merge-sorted')
+    return p.tier === 'merge-sorted' ? p.timeBound : undefined
+  }
+
+  test('ORDER BY time DESC LIMIT n asks the shards with the newest data first; the rest only if they can reach the bar', () => {
+    const b = bounded('SELECT time, host_name FROM logs ORDER BY time DESC LIMIT 5')!
+    assert.deepEqual(b.first.map((t) => t.shard), ['w19', 'w18', 'w17', 'w16'])
+    assert.equal(b.later.length, 16)
+    // The 5th row found is on day 16.5: no other shard holds a row that late.
+    assert.deepEqual(laterTargets(b, T0 + 16.5 * DAY).targets, [])
+    const { targets, pruned } = laterTargets(b, T0 + 14.5 * DAY)
+    assert.deepEqual(targets.map((t) => t.shard).sort(), ['w14', 'w15'])
+    assert.equal(pruned.length, 14)
+    assert.match(pruned[0]!.reason, /logs\.time: every row is older than the 5th row found on the shards asked first/)
+    // Fewer rows than the answer needs: every other shard is asked.
+    assert.equal(laterTargets(b, null).targets.length, 16)
+  })
+
+  test('ascending order bars from below; OFFSET counts; a shard without a current synopsis goes first', () => {
+    const stale = wide.map((e, i) => (i === 3 ? { ...e, synopsisCurrentAt: -1_000_000 } : e))
+    const b = bounded('SELECT time FROM logs ORDER BY time LIMIT 3 OFFSET 2', stale)!
+    assert.equal(b.rows, 5)
+    assert.deepEqual(b.first.map((t) => t.shard), ['w03', 'w00', 'w01', 'w02', 'w04'])
+    assert.deepEqual(laterTargets(b, T0 + 5.5 * DAY).targets.map((t) => t.shard), ['w05'])
+  })
+
+  test('not used where it cannot pay: few shards, a large LIMIT, no LIMIT, or another first key', () => {
+    assert.equal(bounded('SELECT time FROM logs ORDER BY time DESC LIMIT 5', wide.slice(0, 10)), undefined)
+    assert.equal(bounded('SELECT time FROM logs ORDER BY time DESC LIMIT 5000'), undefined)
+    assert.equal(bounded('SELECT time FROM logs ORDER BY time DESC'), undefined)
+    assert.equal(bounded('SELECT time, host_name FROM logs ORDER BY host_name, time LIMIT 5'), undefined)
+    // Every shard holds rows up to the same time (live edges): a second round would ask them all.
+    const live = Array.from({ length: 20 }, (_, i) => edge(`l${i}`, [`lh${i}`], 'east', { days: [0, 7] }))
+    assert.equal(bounded('SELECT time FROM logs ORDER BY time DESC LIMIT 5', live), undefined)
   })
 })

@@ -8,6 +8,7 @@ import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
+import { timeBound } from './time-bound.js'
 import { columnType, dataRelations, scanPartitions, simpleFrom, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
@@ -194,7 +195,14 @@ export function plan(input: PlanInput): Plan {
   const keys = builtOf(shape, 'keys', () => sortKeys(select, from))
   if (!keys) return gather()
   const edgeSelect = () => ({ ...edgeBase(), targetList: [...(select.targetList as Node[]), ...keys.exprs.map((e, i) => resTarget(e, `__k${i + 1}`))] })
-  return { tier: 'merge-sorted', fetch: fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), 'client', keys.keys.length), keys: keys.keys, offset: offset ?? 0, limit }
+  const fetch = fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), 'client', keys.keys.length)
+  // ORDER BY time first, one table, a LIMIT: the shards with the newest data may settle the answer.
+  const first = from.tables.length === 1 && keys.keys[0]!.type === 'timestamptz' && refNames(body(keys.exprs[0]!)).at(-1) === 'time' ? from.tables[0]! : undefined
+  const bound =
+    first && pushed !== null
+      ? timeBound({ targets: all.targets, table: first.table, desc: keys.keys[0]!.desc, rows: pushed, restrictions: restrictions.get(first.use) ?? null, edges: input.edges, now: input.now, maxAgeMs: input.synopsisMaxAgeMs, turn: input.replicaTurn ?? 0 })
+      : undefined
+  return { tier: 'merge-sorted', fetch, keys: keys.keys, offset: offset ?? 0, limit, ...(bound ? { timeBound: bound } : {}) }
 }
 
 const SORT_TYPES: Record<string, SortType> = { integer: 'int', bigint: 'int', timestamptz: 'timestamptz', text: 'text' }

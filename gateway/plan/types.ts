@@ -5,6 +5,7 @@
  */
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import type { SessionValues } from './session-values.js'
+import type { TimeBound } from './time-bound.js'
 
 export type Tier = 'router' | 'union' | 'merge-sorted' | 'partial-aggregate' | 'gather'
 
@@ -72,6 +73,8 @@ export interface MergeSortedPlan {
   readonly keys: readonly SortKey[]
   readonly offset: number
   readonly limit: number | null
+  /** A top-N on time over a wide fan-out: the shards asked first, and the rest behind a bar (time-bound.ts). */
+  readonly timeBound?: TimeBound
 }
 export interface PartialAggregatePlan {
   readonly tier: 'partial-aggregate'
