@@ -12,9 +12,8 @@ import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.
 import type { Discovery } from '../discovery/edge-view.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { plan } from '../plan/planner.js'
-import { laterTargets, type TimeBound } from '../plan/time-bound.js'
 import { readsIdentity } from '../plan/session-values.js'
-import type { Fetch, MergeSortedPlan, Plan, PrunedEdge } from '../plan/types.js'
+import type { Fetch, Plan, PrunedEdge } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
@@ -24,7 +23,9 @@ import { runAggregate, runGather, type Fanout } from './local-tiers.js'
 import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
 import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
+import { feedSettings } from './feed-settings.js'
 import { SilenceWatch } from './silence-watch.js'
+import { runTimeBounded } from './time-bounded.js'
 import { limitedRows, withCleanup } from './streamed-result.js'
 
 export interface FederationOptions {
@@ -41,25 +42,6 @@ const DESCRIBE_CACHE = 2000
 const ALL_TEXT: readonly number[] = []
 /** Text columns then binary sort keys, by column count * 1024 + keys: the usual formats of a merge. */
 const textThenBinary = new Map<number, readonly number[]>()
-
-/**
- * The settings edges run a statement under when its rows feed the local engine. The session's
- * TimeZone, date order and IntervalStyle stay, since they change what the edges compute
- * (`date_trunc('day', time)` in the client's zone, '02/10/2026' read in the client's order); the
- * rest make text that the local engine, under the same session settings, reads back exactly:
- * ISO dates, shortest exact floats, hex bytea.
- */
-export function feedSettings(session: readonly (readonly [string, string])[]): [string, string][] {
-  const get = (name: string) => session.find(([n]) => n === name)?.[1]
-  const order = /\b(DMY|MDY|YMD)\b/i.exec(get('DateStyle') ?? '')?.[1]?.toUpperCase() ?? 'MDY'
-  return [
-    ['TimeZone', get('TimeZone') || 'UTC'],
-    ['DateStyle', `ISO, ${order}`],
-    ['IntervalStyle', get('IntervalStyle') || 'postgres'],
-    ['extra_float_digits', '1'],
-    ['bytea_output', 'hex'],
-  ]
-}
 
 /** Feed settings by the session's settings (a session's list is kept until it SETs again). */
 const feedSettingsOf = new WeakMap<object, [string, string][]>()
@@ -272,7 +254,11 @@ export class FederatedExecutor implements DataExecutor {
       }
       case 'merge-sorted': {
         const formats = this.clientFormats(p, p.plan.keys.length)
-        if (p.plan.timeBound) return this.#timeBounded(p, p.plan, p.plan.timeBound, formats)
+        if (p.plan.timeBound) {
+          const rounds = { start: (fetch: Fetch) => this.fanout(p, fetch, formats), collect: (streams: readonly ShardStream[]) => this.#collect(p, streams) }
+          const { streams, merge } = await runTimeBounded(p, p.plan, p.plan.timeBound, rounds)
+          return this.#stream(p, streams, merge, p.plan.offset, p.plan.limit)
+        }
         const streams = await this.fanout(p, p.plan.fetch, formats)
         return this.#stream(p, streams, new SortedMerge(streams, p.plan.keys, p.columns), p.plan.offset, p.plan.limit)
       }
@@ -281,19 +267,6 @@ export class FederatedExecutor implements DataExecutor {
       case 'gather':
         return this.#buffered(p, await runGather(p, p.plan, fan, this.opts.discovery.current()))
     }
-  }
-
-  /**
-   * A top-N on time in two rounds (time-bound.ts): the first shards' rows, all in hand, set the
-   * bar; then only the shards that can pass it are asked, and everything is merged as usual.
-   */
-  async #timeBounded(p: Prepared, plan: MergeSortedPlan, b: TimeBound, formats: readonly number[]): Promise<ResultStream> {
-    const firstRows = await this.#collect(p, await this.fanout(p, { ...plan.fetch, targets: b.first, pruned: [] }, formats))
-    const later = laterTargets(b, barOf(firstRows.flat(), p.columns + plan.keys[0]!.column, b))
-    p.runtimePruned.push(...later.pruned)
-    const streams = later.targets.length ? await this.fanout(p, { ...plan.fetch, targets: later.targets, pruned: [], unavailable: [] }, formats) : []
-    const sources = [...firstRows.map((rows) => new BufferedSource(rows)), ...streams]
-    return this.#stream(p, streams, new SortedMerge(sources, plan.keys, p.columns), plan.offset, plan.limit)
   }
 
   /** Rows of every stream; a failed shard fails the statement, or becomes a NOTICE with partial results. */
@@ -358,26 +331,3 @@ export function durationMs(v: string | undefined): number | undefined {
   return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'min' ? 60_000 : 3_600_000)
 }
 
-/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamptz. */
-const PG_EPOCH_MICROS = 946_684_800_000_000
-
-/**
- * The bar of a time-bounded top-N: the n-th best time among the first round's rows (their time
- * key is a binary timestamptz at `column`), or null when they are fewer than n.
- */
-function barOf(rows: readonly Buffer[], column: number, b: TimeBound): number | null {
-  if (rows.length < b.rows) return null
-  const times = rows.map((r) => timeAt(r, column))
-  times.sort((x, y) => (b.desc ? y - x : x - y))
-  return times[b.rows - 1]!
-}
-
-/** A DataRow's binary timestamptz field `column`, in microseconds since the Unix epoch. */
-function timeAt(row: Buffer, column: number): number {
-  let pos = 7 // type, length, field count
-  for (let i = 0; i < column; i++) {
-    const len = row.readInt32BE(pos)
-    pos += 4 + Math.max(0, len)
-  }
-  return Number(row.readBigInt64BE(pos + 4)) + PG_EPOCH_MICROS
-}
