@@ -28,3 +28,13 @@ export function visit(n: unknown, fn: (type: string, f: AstNode, wrapper: AstNod
     visit(v, fn)
   }
 }
+
+/** The number of the first `$n` in a tree, in visiting order; 0 when it has none. */
+export function firstParamRef(n: unknown): number {
+  let number = 0
+  visit(n, (type, f) => {
+    if (number !== 0) return false
+    if (type === 'ParamRef') number = Number(f.number ?? 0)
+  })
+  return number
+}

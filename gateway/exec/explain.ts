@@ -32,31 +32,36 @@ function timeBoundLine(b: TimeBound): string {
   return `Time-bounded: first asks ${b.first.length} shard(s) (${b.first.map((t) => t.shard).join(', ')}), then only those of the other ${b.later.length} whose rows can reach the ${ordinal(b.rows)} row found`
 }
 
-export function planLines(plan: Plan): string[] {
-  const out = [`Fedgres ${plan.tier}`]
+/** What the gateway itself does with the edges' rows, for both forms of EXPLAIN. */
+function gatewayStep(plan: Plan): string | undefined {
+  const limits = (limit: number | null, offset: number) => `${limit !== null ? `, LIMIT ${limit}` : ''}${offset ? `, OFFSET ${offset}` : ''}`
   switch (plan.tier) {
     case 'router':
-      out.push(...fetchLines(plan.fetch, '  '))
-      break
+      return undefined
     case 'union':
-      out.push(...fetchLines(plan.fetch, '  '), `  Gateway: append rows as they arrive${plan.limit !== null ? `, LIMIT ${plan.limit} (pushed down; edges cancelled once met)` : ''}${plan.offset ? `, OFFSET ${plan.offset}` : ''}`)
-      break
+      return `append rows as they arrive${plan.limit !== null ? `, LIMIT ${plan.limit} (pushed down; edges cancelled once met)` : ''}${plan.offset ? `, OFFSET ${plan.offset}` : ''}`
     case 'merge-sorted':
-      out.push(...fetchLines(plan.fetch, '  '), `  Gateway: k-way merge on ${plan.keys.length} sort key(s)${plan.limit !== null ? `, LIMIT ${plan.limit}` : ''}${plan.offset ? `, OFFSET ${plan.offset}` : ''}`)
-      if (plan.timeBound) out.push(`  ${timeBoundLine(plan.timeBound)}`)
-      break
+      return `k-way merge on ${plan.keys.length} sort key(s)${limits(plan.limit, plan.offset)}`
     case 'partial-aggregate':
-      out.push(...fetchLines(plan.fetch, '  '), `  Gateway: combine partial aggregates (${plan.combine.partialKinds.join(', ')}) on the local engine`)
-      break
+      return `combine partial aggregates (${plan.combine.partialKinds.join(', ')}) on the local engine`
     case 'gather':
-      for (const f of plan.feeds) {
-        out.push(`  Feed ${f.relation}: columns ${f.columns.filter((c) => c.needed).map((c) => c.name).join(', ') || '(row count only)'}`)
-        if (f.fetch) out.push(...fetchLines(f.fetch, '    '))
-        else out.push('    From the gateway\'s view of the network')
-      }
-      out.push(`  Gateway: the statement runs on the local engine over the gathered rows (cap fedgres.max_gather_rows = ${plan.maxRows})`, `  Local SQL: ${plan.localSql.replace(/\s+/g, ' ')}`)
-      break
+      return `the statement runs on the local engine over the gathered rows (cap fedgres.max_gather_rows = ${plan.maxRows})`
   }
+}
+
+export function planLines(plan: Plan): string[] {
+  const out = [`Fedgres ${plan.tier}`]
+  if (plan.tier === 'gather') {
+    for (const f of plan.feeds) {
+      out.push(`  Feed ${f.relation}: columns ${f.columns.filter((c) => c.needed).map((c) => c.name).join(', ') || '(row count only)'}`)
+      if (f.fetch) out.push(...fetchLines(f.fetch, '    '))
+      else out.push('    From the gateway\'s view of the network')
+    }
+  } else out.push(...fetchLines(plan.fetch, '  '))
+  const step = gatewayStep(plan)
+  if (step) out.push(`  Gateway: ${step}`)
+  if (plan.tier === 'merge-sorted' && plan.timeBound) out.push(`  ${timeBoundLine(plan.timeBound)}`)
+  if (plan.tier === 'gather') out.push(`  Local SQL: ${plan.localSql.replace(/\s+/g, ' ')}`)
   return out
 }
 
@@ -82,8 +87,7 @@ function fetchJson(f: Fetch, stats: readonly ShardStats[] | undefined): Record<s
 
 /** The plan in PostgreSQL's EXPLAIN JSON shape: a Custom Scan per statement, a Foreign Scan per shard. */
 export function planJson(plan: Plan, stats?: readonly ShardStats[]): Record<string, unknown> {
-  const text = planLines(plan)
-  const gateway = text.find((l) => l.trim().startsWith('Gateway:'))?.trim().slice('Gateway: '.length)
+  const gateway = gatewayStep(plan)
   const top: Record<string, unknown> = { 'Node Type': 'Custom Scan', 'Custom Plan Provider': `Fedgres ${plan.tier}`, 'Parallel Aware': false, Tier: plan.tier }
   if (gateway) top.Gateway = gateway
   if (plan.tier === 'gather') {
@@ -99,20 +103,16 @@ export function planJson(plan: Plan, stats?: readonly ShardStats[]): Record<stri
   return top
 }
 
-/** The FORMAT option of an EXPLAIN (TEXT when not given). */
-function formatOf(options: Node[] | undefined): string {
-  const d = (options ?? []).map((o) => o.DefElem as Node).find((x) => x.defname === 'format')
-  return String(((d?.arg as Node | undefined)?.String as Node | undefined)?.sval ?? 'text').toLowerCase()
-}
+/** An EXPLAIN option (its DefElem), if given. */
+const optionOf = (options: readonly Node[], name: string): Node | undefined => options.map((o) => o.DefElem as Node).find((d) => d.defname === name)
 
 export async function explainResult(exec: FederatedExecutor, q: DataQuery): Promise<ResultStream> {
   const explain = q.statement.node.ExplainStmt as Node
   const inner = (explain.query as Node).SelectStmt as Node
-  const analyze = ((explain.options as Node[] | undefined) ?? []).some((o) => {
-    const d = o.DefElem as Node
-    return d.defname === 'analyze' && !(d.arg && (d.arg as Node).Boolean && !((d.arg as Node).Boolean as Node).boolval)
-  })
-  const format = formatOf(explain.options as Node[] | undefined)
+  const options = (explain.options as Node[] | undefined) ?? []
+  const analyzeArg = optionOf(options, 'analyze')
+  const analyze = analyzeArg !== undefined && !(analyzeArg.arg && (analyzeArg.arg as Node).Boolean && !((analyzeArg.arg as Node).Boolean as Node).boolval)
+  const format = String(((optionOf(options, 'format')?.arg as Node | undefined)?.String as Node | undefined)?.sval ?? 'text').toLowerCase()
   if (format !== 'text' && format !== 'json') throw new PgError(SqlState.FeatureNotSupported, `EXPLAIN (FORMAT ${format.toUpperCase()}) is not supported by Fedgres`, { hint: 'Use FORMAT TEXT or FORMAT JSON.' })
   const own = await q.runner.probe(q.owner, { sql: q.statement.text, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
   if (own.error) throw new FrameError(own.error)

@@ -16,17 +16,18 @@ import { readsIdentity } from '../plan/session-values.js'
 import type { Fetch, Plan, PrunedEdge } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
+import { settingMs } from '../session/setting-duration.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
 import type { EdgePool } from './edge-pool.js'
 import { explainResult } from './explain.js'
+import { feedSettings } from './feed-settings.js'
 import { runAggregate, runGather, type Fanout } from './local-tiers.js'
 import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
 import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
-import { feedSettings } from './feed-settings.js'
 import { SilenceWatch } from './silence-watch.js'
-import { runTimeBounded } from './time-bounded.js'
 import { limitedRows, withCleanup } from './streamed-result.js'
+import { runTimeBounded } from './time-bounded.js'
 
 export interface FederationOptions {
   readonly discovery: Discovery
@@ -100,7 +101,7 @@ export class FederatedExecutor implements DataExecutor {
     const paramFormats = paramTypes.map((_, i) => (q.paramFormats.length === 1 ? q.paramFormats[0]! : (q.paramFormats[i] ?? 0)))
     const settings = await q.outputSettings()
     const tz = settings.find(([n]) => n === 'TimeZone')?.[1] ?? ''
-    const timeoutMs = durationMs(this.setting(q, 'edge_timeout')) ?? this.opts.defaults.edge_timeout
+    const timeoutMs = settingMs(this.setting(q, 'edge_timeout')) ?? this.opts.defaults.edge_timeout
     const maxRows = Number(this.setting(q, 'max_gather_rows') ?? this.opts.defaults.max_gather_rows)
     const partialSetting = this.setting(q, 'partial_results')
     const partial = partialSetting === undefined ? this.opts.defaults.partial_results : ['on', 'true', '1', 'yes'].includes(partialSetting.toLowerCase())
@@ -320,14 +321,3 @@ export class FederatedExecutor implements DataExecutor {
     return limitedRows(p.rowDescription, p.notices, streams, source, offset, limit)
   }
 }
-
-/** A duration setting in ms: a number (ms) or PostgreSQL's units (`5s`, `200ms`, `1min`). */
-export function durationMs(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h)?\s*$/i.exec(v)
-  if (!m) return undefined
-  const n = Number(m[1])
-  const unit = (m[2] ?? 'ms').toLowerCase()
-  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'min' ? 60_000 : 3_600_000)
-}
-

@@ -11,6 +11,9 @@ const INTS = new Set([20, 21, 23])
 const TIMESTAMPS = new Set([1184, 1114])
 const PG_EPOCH_MICROS = 946_684_800_000_000
 
+/** A binary timestamptz (microseconds since 2000-01-01) in microseconds since the Unix epoch. */
+export const binaryTimestamptzMicros = (v: Buffer): number => Number(v.readBigInt64BE(0)) + PG_EPOCH_MICROS
+
 export function pruneValues(types: readonly number[], params: readonly (Buffer | null)[], formats: readonly number[]): PruneValue[] {
   return types.map((oid, i) => {
     const v = params[i]
@@ -26,7 +29,7 @@ export function pruneValues(types: readonly number[], params: readonly (Buffer |
     }
     if (TEXTLIKE.has(oid)) return { text: v.toString('utf8') }
     if (INTS.has(oid)) return { text: String(v.length === 8 ? v.readBigInt64BE(0) : v.length === 4 ? v.readInt32BE(0) : v.readInt16BE(0)) }
-    if (oid === 1184 && v.length === 8) return { micros: Number(v.readBigInt64BE(0)) + PG_EPOCH_MICROS }
+    if (oid === 1184 && v.length === 8) return { micros: binaryTimestamptzMicros(v) }
     if (TEXT_ARRAYS.has(oid)) return decodeTextArray(v)
     if (TIMESTAMPS.has(oid)) return undefined
     return undefined

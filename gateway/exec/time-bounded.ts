@@ -6,7 +6,8 @@
 import { laterTargets, type TimeBound } from '../plan/time-bound.js'
 import type { Fetch, MergeSortedPlan } from '../plan/types.js'
 import type { Prepared } from './federated-executor.js'
-import { BufferedSource, SortedMerge } from './merge.js'
+import { BufferedSource, SortedMerge, trailingFields } from './merge.js'
+import { binaryTimestamptzMicros } from './param-values.js'
 import type { ShardStream } from './shard-stream.js'
 
 export interface Rounds {
@@ -18,29 +19,17 @@ export interface Rounds {
 
 export async function runTimeBounded(p: Prepared, plan: MergeSortedPlan, b: TimeBound, rounds: Rounds): Promise<{ streams: ShardStream[]; merge: SortedMerge }> {
   const firstRows = await rounds.collect(await rounds.start({ ...plan.fetch, targets: b.first, pruned: [] }))
-  const later = laterTargets(b, barOf(firstRows.flat(), p.columns + plan.keys[0]!.column, b))
+  const later = laterTargets(b, barOf(firstRows.flat(), plan, b))
   p.runtimePruned.push(...later.pruned)
   const streams = later.targets.length ? await rounds.start({ ...plan.fetch, targets: later.targets, pruned: [], unavailable: [] }) : []
   return { streams, merge: new SortedMerge([...firstRows.map((rows) => new BufferedSource(rows)), ...streams], plan.keys, p.columns) }
 }
 
-/** Microseconds from the Unix epoch to PostgreSQL's (2000-01-01), for binary timestamptz. */
-const PG_EPOCH_MICROS = 946_684_800_000_000
-
-/**
- * The bar: the n-th best time among the first round's rows (their time key is a binary
- * timestamptz at `column`), or null when they are fewer than n.
- */
-function barOf(rows: readonly Buffer[], column: number, b: TimeBound): number | null {
+/** The bar: the n-th best time among the first round's rows, or null when they are fewer than n. */
+function barOf(rows: readonly Buffer[], plan: MergeSortedPlan, b: TimeBound): number | null {
   if (rows.length < b.rows) return null
-  const times = rows.map((r) => timeAt(r, column))
+  // The time key is a binary timestamptz among the sort keys the merge appended to each row.
+  const times = rows.map((r) => binaryTimestamptzMicros(trailingFields(r, plan.keys.length)[plan.keys[0]!.column]!))
   times.sort((x, y) => (b.desc ? y - x : x - y))
   return times[b.rows - 1]!
-}
-
-/** A DataRow's binary timestamptz field `column`, in microseconds since the Unix epoch. */
-function timeAt(row: Buffer, column: number): number {
-  let pos = 7 // type, length, field count
-  for (let i = 0; i < column; i++) pos += 4 + Math.max(0, row.readInt32BE(pos))
-  return Number(row.readBigInt64BE(pos + 4)) + PG_EPOCH_MICROS
 }

@@ -41,6 +41,12 @@ export function funcName(f: Node): string {
   return names[names.length - 1]!.toLowerCase()
 }
 
+/** A FuncCall body's name (lower case) when it names a catalog function: unqualified or in pg_catalog. */
+export function catalogFunctionName(f: Node): string | undefined {
+  const names = (f.funcname as Node[]).map((n) => ((n.String as { sval?: string } | undefined)?.sval ?? '').toLowerCase())
+  return names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog') ? names[names.length - 1] : undefined
+}
+
 /** The top-level AND terms of a WHERE clause. */
 export function conjuncts(where: unknown): Node[] {
   if (!where) return []

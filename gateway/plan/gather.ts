@@ -7,6 +7,7 @@
  */
 import { parseSync } from 'libpg-query'
 import { deparseSync } from 'pgsql-deparser'
+import { firstParamRef } from '../../common/pg-ast.js'
 import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import { relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
 import { readsShadowOnly } from './session-values.js'
@@ -91,13 +92,7 @@ function samplesOf(stmt: Node): Map<Node, Node> {
   return out
 }
 
-const hasParams = (n: unknown) => {
-  let p = false
-  visit(n, (t) => {
-    if (t === 'ParamRef') p = true
-  })
-  return p
-}
+const hasParams = (n: unknown) => firstParamRef(n) !== 0
 
 /** The subquery standing for a relation in the local statement. */
 function feedSubquery(columns: Feed['columns'], paramBase: number): Node {

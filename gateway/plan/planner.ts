@@ -3,7 +3,7 @@
  * tier first (router, union, merge-sorted, partial-aggregate, gather). Pure: no I/O, the plan
  * is data, and the same input always gives the same plan.
  */
-import { body, cast, deparseSelect, intConst, kind, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
+import { body, cast, catalogFunctionName, deparseSelect, intConst, kind, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
@@ -22,9 +22,8 @@ export function fixStatementTime(stmt: Node, statementTime: string, onFix: () =>
     const k = kind(w)
     if (k === 'FuncCall') {
       const f = body(w)
-      const names = refNamesOfFunc(f)
-      const name = names[names.length - 1]
-      if ((names.length === 1 || names[0] === 'pg_catalog') && !f.args && ['now', 'transaction_timestamp', 'statement_timestamp'].includes(name!)) return ts()
+      const name = catalogFunctionName(f)
+      if (name !== undefined && !f.args && ['now', 'transaction_timestamp', 'statement_timestamp'].includes(name)) return ts()
       return undefined
     }
     if (k === 'SQLValueFunction') {
@@ -47,7 +46,6 @@ export function fixStatementTime(stmt: Node, statementTime: string, onFix: () =>
   }) as Node
 }
 
-const refNamesOfFunc = (f: Node) => (f.funcname as Node[]).map((n) => ((n.String as { sval?: string } | undefined)?.sval ?? '').toLowerCase())
 
 /** A LIMIT or OFFSET value, if known: null for none (or ALL / NULL), undefined if unknown. */
 function countOf(n: unknown, input: PlanInput): number | null | undefined {

@@ -5,7 +5,7 @@
  * statement leaves the gateway; the others are evaluated only by the gateway's own engine, so a
  * statement that uses one runs in the gather tier, where they are never sent to an edge.
  */
-import { cast, kind, nullConst, rewrite, textConst, visit, type Node } from './ast.js'
+import { cast, catalogFunctionName, kind, nullConst, rewrite, textConst, visit, type Node } from './ast.js'
 
 /** The session's identity, as the gateway's own engine reports it for this client. */
 export interface SessionValues {
@@ -31,12 +31,6 @@ const IDENTITY_FUNCTIONS = new Set(['current_database', 'current_schema', 'curre
 
 const IDENTITY_OPS = new Set(['SVFOP_CURRENT_ROLE', 'SVFOP_CURRENT_USER', 'SVFOP_USER', 'SVFOP_SESSION_USER', 'SVFOP_CURRENT_CATALOG', 'SVFOP_CURRENT_SCHEMA'])
 
-/** The function's name when it is a catalog function (unqualified or in pg_catalog). */
-function catalogFunction(f: Node): string | undefined {
-  const names = (f.funcname as Node[]).map((n) => ((n.String as { sval?: string } | undefined)?.sval ?? '').toLowerCase())
-  return names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog') ? names[names.length - 1] : undefined
-}
-
 /** current_schemas(true) or (false): the argument a constant, so the call can be replaced. */
 const constBool = (f: Node) => {
   const args = (f.args as Node[] | undefined) ?? []
@@ -44,7 +38,7 @@ const constBool = (f: Node) => {
 }
 
 const isShadowOnly = (f: Node) => {
-  const name = catalogFunction(f)
+  const name = catalogFunctionName(f)
   if (name === 'current_schemas') return constBool(f) === undefined
   return name !== undefined && (SHADOW_ONLY.has(name) || /^has_.*_privilege$/.test(name))
 }
@@ -63,7 +57,7 @@ export function readsIdentity(n: unknown): boolean {
   let found = false
   visit(n, (t, f) => {
     if (t === 'SQLValueFunction' && IDENTITY_OPS.has(f.op as string)) found = true
-    if (t === 'FuncCall' && IDENTITY_FUNCTIONS.has(catalogFunction(f) ?? '')) found = true
+    if (t === 'FuncCall' && IDENTITY_FUNCTIONS.has(catalogFunctionName(f) ?? '')) found = true
   })
   return found
 }
@@ -93,7 +87,7 @@ export function fixIdentity(select: Node, v: SessionValues, onFix: () => void): 
     if (k !== 'FuncCall') return undefined
     const f = w.FuncCall as Node
     const args = (f.args as Node[] | undefined) ?? []
-    switch (catalogFunction(f)) {
+    switch (catalogFunctionName(f)) {
       case 'current_database':
         return args.length === 0 ? value(v.database, 'name') : undefined
       case 'current_schema':

@@ -1,11 +1,11 @@
 /** Writes a statement's execution to the client (RowDescription when asked, rows, tag). */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import type { Responder } from '../../common/pgwire/server/responder.js'
-import type { Session } from './session.js'
 import { decodeBackendMessage } from '../../common/pgwire/index.js'
+import type { Responder } from '../../common/pgwire/server/responder.js'
 import { BINARY_HEADER, BINARY_TRAILER, CopyWriter } from './copy-format.js'
 import type { ResultStream } from './result.js'
+import type { Session } from './session.js'
 import { rowTexts } from './shadow-exchange.js'
 import type { Execution } from './statement-runner.js'
 

@@ -21,7 +21,8 @@ import { ShadowRunner, rowTexts } from './shadow-exchange.js'
 import { runSimpleQuery } from './simple-query.js'
 import { StatementRunner } from './statement-runner.js'
 import { SettingsRead, shadowRow } from './shadow-reads.js'
-import { StatementTimer, statementTimeoutError, timeoutMs } from './statement-timeout.js'
+import { settingMs } from './setting-duration.js'
+import { StatementTimer, statementTimeoutError } from './statement-timeout.js'
 import { statusOf, type TxnState } from './transaction.js'
 
 export interface SessionDeps {
@@ -75,7 +76,7 @@ export class Session implements SessionHandler {
 
   readonly #timeout = new SettingsRead(
     () => this.settings.version,
-    async () => timeoutMs((await shadowRow(this.runner, this.owner(), "SELECT pg_catalog.current_setting('statement_timeout')"))[0] ?? '0'),
+    async () => settingMs((await shadowRow(this.runner, this.owner(), "SELECT pg_catalog.current_setting('statement_timeout')"))[0] ?? '0') ?? 0,
   )
 
   /** The session's statement_timeout in ms: 0 without reading it when no SET or startup value names it. */

@@ -4,6 +4,7 @@
  */
 import { PgError, featureNotSupported, readOnly } from '../../common/errors/pg-error.js'
 import { kept } from '../../common/kept.js'
+import { firstParamRef } from '../../common/pg-ast.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
 import { deparseSync } from 'pgsql-deparser'
@@ -252,13 +253,23 @@ export class StatementRunner {
       const cols = ((f.attlist as AstNode[] | undefined) ?? []).map((a) => quoteIdent(String((a.String as AstNode).sval)))
       sql = `SELECT ${cols.length ? cols.join(', ') : '*'} FROM ${rel.inh === false ? 'ONLY ' : ''}${name}`
     }
+    const result = await this.#readInner(sql, options.format === 'binary', 'COPY', (cls, query) =>
+      cls.kind === 'write' ? readOnly(cls.command) : featureNotSupported(`COPY of ${query.type}`),
+    )
+    return { kind: 'copy', result, options }
+  }
+
+  /**
+   * The rows of a statement inside another (a cursor's query, COPY's), in text or binary; `refuse`
+   * gives the error for one that is not a read.
+   */
+  async #readInner(sql: string, binary: boolean, what: string, refuse: (cls: StatementClass, query: ParsedStatement) => PgError): Promise<ResultStream> {
     const [query] = parseStatements(sql)
     const cls = this.classify(query!)
-    if (cls.kind === 'write') throw readOnly(cls.command)
-    if (cls.kind !== 'read') throw featureNotSupported(`COPY of ${query!.type}`)
-    const exec = await this.#read(query!, cls, { ...TEXT, resultFormats: options.format === 'binary' ? [1] : [] })
-    if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, 'COPY query returned no rows description')
-    return { kind: 'copy', result: exec.result, options }
+    if (cls.kind !== 'read') throw refuse(cls, query!)
+    const exec = await this.#read(query!, cls, { ...TEXT, resultFormats: binary ? [1] : [] })
+    if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, `${what} query returned no rows description`)
+    return exec.result
   }
 
   async #declare(f: AstNode): Promise<Execution> {
@@ -268,13 +279,8 @@ export class StatementRunner {
     const hold = (options & CURSOR_OPT.HOLD) !== 0
     if (!hold && s.txn === 'idle') throw noTransaction('DECLARE CURSOR')
     const queryText = deparseSync({ stmts: [{ stmt: f.query }] } as never)
-    const [query] = parseStatements(queryText)
-    const cls = this.classify(query!)
-    if (cls.kind !== 'read') throw new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query')
-    const binary = (options & CURSOR_OPT.BINARY) !== 0
-    const exec = await this.#read(query!, cls, { ...TEXT, resultFormats: binary ? [1] : [] })
-    if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, 'cursor query returned no rows description')
-    s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, exec.result)
+    const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', () => new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'))
+    s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, result)
     return command('DECLARE CURSOR')
   }
 
@@ -330,20 +336,12 @@ function isolationOf(stmt: AstNode): string | undefined {
 /** Settings that change how a value is written as text, passed to edges for each statement. */
 /** A statement sent by the simple protocol has no parameters: `$1` in it is an error, as in PostgreSQL. */
 function noParameters(stmt: ParsedStatement): void {
-  const number = Object.isFrozen(stmt.node) ? kept(firstParams, stmt.node, () => firstParam(stmt.node)) : firstParam(stmt.node)
+  const number = Object.isFrozen(stmt.node) ? kept(firstParams, stmt.node, () => firstParamRef(stmt.node)) : firstParamRef(stmt.node)
   if (number !== 0) throw new PgError(SqlState.UndefinedParameter, `there is no parameter $${number}`)
 }
 
 /** The first $n of a tree (0: none), by the parse cache's frozen tree: a repeated statement is walked once. */
 const firstParams = new WeakMap<AstNode, number>()
-
-function firstParam(node: AstNode): number {
-  let number = 0
-  walk(node, (type, f) => {
-    if (type === 'ParamRef' && number === 0) number = Number(f.number ?? 0)
-  })
-  return number
-}
 
 const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
 

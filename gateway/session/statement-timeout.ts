@@ -11,15 +11,6 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 
 export const statementTimeoutError = () => new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')
 
-/** A statement_timeout value as current_setting() shows it ('0', '250ms', '30s', '5min', '1h', '1d') in ms. */
-export function timeoutMs(value: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*$/i.exec(value)
-  if (!m) return 0
-  const unit = (m[2] ?? 'ms').toLowerCase()
-  const scale: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 }
-  return Number(m[1]) * scale[unit]!
-}
-
 export class StatementTimer {
   #timer: NodeJS.Timeout | undefined
 
