@@ -19,7 +19,14 @@ export interface ShadowOwner {
 
 export type ToShadow =
   | (ShadowInit & { readonly id: number })
-  | { readonly op: 'run'; readonly id: number; readonly owner: ShadowOwner; readonly bytes: Uint8Array }
+  | {
+      readonly op: 'run'
+      readonly id: number
+      readonly owner: ShadowOwner
+      readonly bytes: Uint8Array
+      /** Put the owner's state in place even if it ran the last exchange (that one was abandoned). */
+      readonly fresh?: boolean
+    }
 
 export type FromShadow =
   | { readonly id: number; readonly ok: true; readonly bytes?: Uint8Array; readonly parameters?: readonly [string, string][] }

@@ -109,6 +109,7 @@ async function handle(msg: ToShadow): Promise<void> {
       const parameters = await init(msg)
       port.postMessage({ id: msg.id, ok: true, parameters } satisfies FromShadow)
     } else {
+      if (msg.fresh) currentOwner = ''
       const out = await run(msg.owner.key, msg.owner.setup, msg.bytes)
       // Transferred, not copied: `out` is ours alone unless it is a view into a larger buffer.
       const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice()

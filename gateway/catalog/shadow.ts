@@ -4,6 +4,12 @@
  * other, in order), so it never idles waiting for the next one to cross threads. Cancelling (or
  * timing out) the running exchange ends the worker and starts a fresh one from the image; the
  * exchanges sent behind it had not started, and are sent again there.
+ *
+ * A restart stalls every session's catalog work, and the partial-aggregate and gather tiers'
+ * last step, for about a second. So a cancelled exchange (a CancelRequest, or the session's
+ * statement_timeout) is answered with 57014 at once, and the engine is let finish it for up to
+ * ABANDON_GRACE_MS, its reply dropped, before it is restarted. Dashboards cancel superseded
+ * queries at every refresh; most are done within the grace.
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { Logger } from '../../common/log.js'
@@ -22,8 +28,10 @@ interface Job {
   readonly reject: (e: Error) => void
   /** The worker's request id, once sent. */
   id?: number
-  /** A cancel came after it was sent: its reply is answered with 57014. */
-  cancelled?: boolean
+  /** Cancelled after it was sent: its caller has had 57014, and its reply is dropped. */
+  abandoned?: boolean
+  /** Resolves once the engine is done with an abandoned exchange. */
+  settled?: { promise: Promise<void>; resolve: () => void }
 }
 
 /** Exchanges handed to the worker at once. */
@@ -34,6 +42,9 @@ const WINDOW = 4
  * either thread sleeping, which is most of its latency (see the worker's POLL_MS).
  */
 const WAIT_MS = 0.05
+/** How long a cancelled exchange the engine is running may go on before the engine is restarted. */
+export const ABANDON_GRACE_MS = 1000
+const USER_CANCEL = 'canceling statement due to user request'
 
 export interface ShadowOptions {
   readonly users: readonly string[]
@@ -61,6 +72,11 @@ export class Shadow {
   #timer: NodeJS.Timeout | undefined
   #nextId = 1
   #closed = false
+  /**
+   * An abandoned exchange may have changed its session's state in the engine (a SET it ran
+   * before the cancel): the next exchange sent puts its owner's state in place afresh.
+   */
+  #freshOwner = false
   restarts = 0
 
   private constructor(opts: ShadowOptions) {
@@ -87,8 +103,7 @@ export class Shadow {
     worker.on('exit', () => {
       if (this.#worker !== worker || this.#closed) return
       // The worker died on its own: fail the running exchange, start over for the rest.
-      this.#failRunning(new PgError(SqlState.InternalError, 'the catalog engine stopped unexpectedly'))
-      void this.#restart()
+      void this.#restart(this.#failRunning(new PgError(SqlState.InternalError, 'the catalog engine stopped unexpectedly')))
     })
     const id = this.#nextId++
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -106,14 +121,19 @@ export class Shadow {
     return this.#ready
   }
 
-  async #restart(): Promise<void> {
+  /** A fresh engine; `failed` (the exchange it stopped for) is settled once it is up. */
+  async #restart(failed: Job | undefined): Promise<void> {
     this.restarts++
     const old = this.#worker
     this.#worker = undefined
-    await old?.terminate()
-    if (this.#closed) return
-    await this.#spawn()
-    this.#pump()
+    try {
+      await old?.terminate()
+      if (this.#closed) return
+      await this.#spawn()
+      this.#pump()
+    } finally {
+      failed?.settled?.resolve()
+    }
   }
 
   /** Runs one exchange (frontend messages ending in Sync or a Query) as `owner`; resolves with the backend's reply. */
@@ -136,7 +156,9 @@ export class Shadow {
       const port = this.#port!
       void ready.then(() => {
         if (this.#worker !== worker || !this.#sent.includes(job)) return
-        port.postMessage({ op: 'run', id: job.id!, owner: job.owner, bytes: job.bytes } satisfies ToShadow)
+        const fresh = this.#freshOwner
+        this.#freshOwner = false
+        port.postMessage({ op: 'run', id: job.id!, owner: job.owner, bytes: job.bytes, fresh } satisfies ToShadow)
         if (this.#sent[0] === job) this.#awaitBriefly(port)
       })
     }
@@ -151,63 +173,98 @@ export class Shadow {
     }
   }
 
-  /** The statement timeout runs for the head of the sent exchanges: the one the worker is on. */
+  /**
+   * The statement timeout runs for the head of the sent exchanges, the one the worker is on; an
+   * abandoned head has the grace instead.
+   */
   #armTimer(): void {
-    if (this.#timer || this.#sent.length === 0) return
-    this.#timer = setTimeout(() => this.#interrupt('canceling statement due to statement timeout'), this.#opts.statementTimeoutMs)
+    const head = this.#sent[0]
+    if (this.#timer || !head) return
+    this.#timer = head.abandoned
+      ? setTimeout(() => this.#interrupt('a cancelled statement ran past the grace'), ABANDON_GRACE_MS)
+      : setTimeout(() => this.#interrupt('canceling statement due to statement timeout'), this.#opts.statementTimeoutMs)
   }
 
   #onReply(m: FromShadow): void {
     const job = this.#sent[0]
     if (!job || job.id !== m.id) return
     this.#sent.shift()
+    job.settled?.resolve()
     clearTimeout(this.#timer)
     this.#timer = undefined
-    if (job.cancelled) job.reject(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
-    else if (m.ok) job.resolve(Buffer.from(m.bytes!.buffer, m.bytes!.byteOffset, m.bytes!.byteLength))
+    if (job.abandoned) {
+      // Answered already.
+    } else if (m.ok) job.resolve(Buffer.from(m.bytes!.buffer, m.bytes!.byteOffset, m.bytes!.byteLength))
     else job.reject(new PgError(SqlState.InternalError, 'internal error', { cause: new Error(m.error) }))
     this.#pump()
   }
 
-  /** Fails the running exchange; those sent behind it had not started and go back to the queue's front. */
-  #failRunning(e: Error): void {
+  /** Fails the running exchange (and returns it); those sent behind it had not started and go back to the queue's front. */
+  #failRunning(e: Error): Job | undefined {
     clearTimeout(this.#timer)
     this.#timer = undefined
     const [head, ...rest] = this.#sent.splice(0)
     for (const j of rest.reverse()) {
+      if (j.abandoned) continue
       j.id = undefined
       this.#queue.unshift(j)
     }
     head?.reject(e)
+    return head
   }
 
   #interrupt(message: string): void {
     this.#log.warn('catalog statement interrupted; restarting the catalog engine', { reason: message })
-    this.#failRunning(new PgError(SqlState.QueryCanceled, message))
-    void this.#restart()
+    void this.#restart(this.#failRunning(new PgError(SqlState.QueryCanceled, message)))
   }
 
-  /** Cancels `connId`'s exchange, running or queued (CancelRequest). */
-  cancel(connId: number): boolean {
-    if (this.#sent[0]?.connId === connId) {
-      this.#interrupt('canceling statement due to user request')
-      return true
-    }
-    const sent = this.#sent.find((j) => j.connId === connId)
-    if (sent) {
-      sent.cancelled = true
-      return true
-    }
+  /**
+   * Cancels `connId`'s exchange, running or queued (a CancelRequest, or `message` for the
+   * session's statement_timeout): its caller gets 57014 at once.
+   */
+  cancel(connId: number, message = USER_CANCEL): boolean {
+    const err = new PgError(SqlState.QueryCanceled, message)
     const i = this.#queue.findIndex((j) => j.connId === connId)
-    if (i < 0) return false
-    this.#queue.splice(i, 1)[0]!.reject(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
+    if (i >= 0) {
+      this.#queue.splice(i, 1)[0]!.reject(err)
+      return true
+    }
+    const sent = this.#sent.find((j) => j.connId === connId && !j.abandoned)
+    if (!sent) return false
+    sent.abandoned = true
+    sent.reject(err)
+    this.#freshOwner = true
+    if (this.#sent[0] === sent) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+      this.#armTimer()
+    }
     return true
+  }
+
+  /**
+   * While the engine still runs `connId`'s abandoned exchange, a promise of its end: the
+   * session's next statement_timeout counts from there (in PostgreSQL the cancelled statement is
+   * gone at once; here it holds the engine a little longer, for the session's own next statement too).
+   */
+  settled(connId: number): Promise<void> | undefined {
+    const job = this.#sent.find((j) => j.connId === connId && j.abandoned)
+    if (!job) return undefined
+    if (!job.settled) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => (resolve = r))
+      job.settled = { promise, resolve }
+    }
+    return job.settled.promise
   }
 
   async close(): Promise<void> {
     this.#closed = true
     clearTimeout(this.#timer)
-    for (const j of [...this.#sent.splice(0), ...this.#queue.splice(0)]) j.reject(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command'))
+    for (const j of [...this.#sent.splice(0), ...this.#queue.splice(0)]) {
+      j.reject(new PgError(SqlState.AdminShutdown, 'terminating connection due to administrator command'))
+      j.settled?.resolve()
+    }
     await this.#worker?.terminate()
     this.#port?.close()
   }

@@ -71,7 +71,12 @@ export class Session implements SessionHandler {
   /** statement_timeout for what the gateway runs itself (statement-timeout.ts). */
   readonly statementTimer = new StatementTimer(
     () => this.#statementTimeout(),
-    () => this.#abortWith(statementTimeoutError()),
+    () => {
+      const err = statementTimeoutError()
+      this.#abortWith(err)
+      this.deps.shadow.cancel(this.ctx.connId, err.message)
+    },
+    () => this.deps.shadow.settled(this.ctx.connId),
   )
 
   readonly #timeout = new SettingsRead(

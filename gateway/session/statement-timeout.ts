@@ -18,11 +18,15 @@ export class StatementTimer {
     /** The session's statement_timeout in ms (0: none), read at each arming; a number when known without asking. */
     readonly limit: () => number | Promise<number>,
     readonly onTimeout: () => void,
+    /** A wait the count starts after (the catalog engine finishing the session's cancelled statement). */
+    readonly startsAfter: () => Promise<void> | undefined = () => undefined,
   ) {}
 
-  /** Starts the timer unless it runs already; a promise only when the limit had to be read. */
+  /** Starts the timer unless it runs already; a promise only when it had to wait or read the limit. */
   arm(): void | Promise<void> {
     if (this.#timer) return
+    const wait = this.startsAfter()
+    if (wait) return wait.then(() => this.arm())
     const ms = this.limit()
     if (typeof ms === 'number') this.#start(ms)
     else return ms.then((v) => this.#start(v))

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import pg from 'pg'
+import { ABANDON_GRACE_MS } from '../../gateway/catalog/shadow.js'
 import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 
 /** A CancelRequest on its own connection, encoded here (not with the product's encoder). */
@@ -128,6 +129,52 @@ describe('read-only and cancel', () => {
     } finally {
       await victim.end()
       for (const c of others) await c.end()
+    }
+  })
+
+  test('a cancelled catalog statement that ends within the grace is answered at once and restarts nothing; its SET does not stick', async () => {
+    const c = await client()
+    const other = await client()
+    try {
+      const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
+      const restarts = gw!.gateway.shadow.restarts
+      const before = (await c.query('SHOW application_name')).rows[0].application_name
+      // The set_config runs before the sleep: the engine holds the new value when the cancel comes.
+      const running = c.query(`SELECT pg_catalog.set_config('application_name', 'abandoned', false), pg_sleep(${ABANDON_GRACE_MS / 2000})`)
+      running.catch(() => {})
+      await new Promise((r) => setTimeout(r, 100))
+      const cancelledAt = Date.now()
+      await sendCancel(gw!.port, processID, secretKey)
+      await assert.rejects(running, (e: pg.DatabaseError) => e.code === '57014' && e.message === 'canceling statement due to user request')
+      assert.ok(Date.now() - cancelledAt < ABANDON_GRACE_MS / 4, `answered ${Date.now() - cancelledAt} ms after the cancel, not when the statement ended`)
+      // The statement was cancelled, so its setting is not the session's (as in PostgreSQL).
+      assert.equal((await c.query('SHOW application_name')).rows[0].application_name, before)
+      assert.equal((await other.query('SELECT 2 AS v')).rows[0].v, 2)
+      assert.equal(gw!.gateway.shadow.restarts, restarts, 'the catalog engine was not restarted')
+    } finally {
+      await c.end()
+      await other.end()
+    }
+  })
+
+  test('statement_timeout ends a catalog statement when it runs out, not when the statement ends; the engine restarts only past the grace', async () => {
+    const c = await client()
+    try {
+      const restarts = gw!.gateway.shadow.restarts
+      await c.query("SET statement_timeout = '150ms'")
+      let started = Date.now()
+      await assert.rejects(c.query(`SELECT pg_sleep(${ABANDON_GRACE_MS / 2000})`), (e: pg.DatabaseError) => e.code === '57014' && e.message === 'canceling statement due to statement timeout')
+      assert.ok(Date.now() - started < ABANDON_GRACE_MS / 2, `timed out after ${Date.now() - started} ms`)
+      assert.equal((await c.query('SELECT 3 AS v')).rows[0].v, 3)
+      assert.equal(gw!.gateway.shadow.restarts, restarts, 'a statement done within the grace restarts nothing')
+      started = Date.now()
+      await assert.rejects(c.query('SELECT pg_sleep(30)'), (e: pg.DatabaseError) => e.code === '57014')
+      assert.ok(Date.now() - started < ABANDON_GRACE_MS / 2, `timed out after ${Date.now() - started} ms`)
+      await c.query('RESET statement_timeout')
+      assert.equal((await c.query('SELECT 4 AS v')).rows[0].v, 4, 'answered on the fresh engine')
+      assert.equal(gw!.gateway.shadow.restarts, restarts + 1, 'a statement still running after the grace restarts the engine')
+    } finally {
+      await c.end()
     }
   })
 
