@@ -91,6 +91,19 @@ describe('pruning', () => {
     const capped = EDGES.map((e) => ({ ...e, synopsis: { ...e.synopsis!, tables: { ...e.synopsis!.tables, alerts: { ...e.synopsis!.tables.alerts, values: { ...e.synopsis!.tables.alerts.values, host_name: 'any' as const } } } } }))
     assert.equal(asked(planOf("SELECT * FROM alerts WHERE host_name = 'zz'", [], capped)).length, 4)
   })
+  test('a cast that can change the value prunes nothing: a length, a precision, an array type', () => {
+    // PostgreSQL compares 'h1-extra'::varchar(2), which is 'h1': e1 holds it.
+    assert.deepEqual(asked(planOf("SELECT * FROM alerts WHERE host_name = 'h1-extra'::varchar(2) ORDER BY time")), ['e1', 'e2', 'e3', 'e4'])
+    assert.deepEqual(asked(planOf("SELECT * FROM alerts WHERE host_name IN ('h1-x'::character varying(2), 'h4') ORDER BY time")), ['e1', 'e2', 'e3', 'e4'])
+    assert.deepEqual(asked(planOf("SELECT * FROM alerts WHERE host_name = ANY('{h1-x}'::varchar(2)[]) ORDER BY time")), ['e1', 'e2', 'e3', 'e4'])
+    assert.deepEqual(asked(planOf('SELECT * FROM alerts WHERE host_name = $1::varchar(2) ORDER BY time', [{ text: 'h1-x' }])), ['e1', 'e2', 'e3', 'e4'])
+    // timestamptz(0) rounds 0.4 s before day 6 up to day 6 itself, where e4's rows begin.
+    const late = new Date((T0 + 6 * DAY) / 1000 - 400).toISOString()
+    assert.deepEqual(asked(planOf(`SELECT * FROM logs WHERE time <= '${late}'::timestamptz(0) ORDER BY time`)), ['e1', 'e2', 'e3', 'e4'])
+    // Without a length they still prune.
+    assert.deepEqual(asked(planOf("SELECT * FROM alerts WHERE host_name = 'h1'::varchar ORDER BY time")), ['e1'])
+    assert.deepEqual(asked(planOf("SELECT * FROM alerts WHERE host_name = ANY('{h1,h4}'::text[]) ORDER BY time")), ['e1', 'e3'])
+  })
   test('a time literal without a zone prunes only in a UTC session', () => {
     assert.equal(parseTimestampMicros('2026-11-01 00:00:00', false), undefined)
     assert.equal(parseTimestampMicros('2026-11-01 00:00:00', true), T0)

@@ -67,8 +67,14 @@ function textValue(n: unknown, ctx: PruneContext): string | null | undefined {
   return undefined
 }
 
+/**
+ * The type a cast names, or '' when the cast can change the value's text: a length or precision
+ * (varchar(7) cuts 'node-1a-x' to 'node-1a'; timestamptz(0) rounds) or an array type.
+ */
 function typeNameOf(cast: Node): string {
-  const names = ((cast.typeName as Node).names as Node[]).map((x) => (x.String as { sval: string }).sval)
+  const tn = cast.typeName as Node
+  if (tn.typmods !== undefined || tn.arrayBounds !== undefined) return ''
+  const names = (tn.names as Node[]).map((x) => (x.String as { sval: string }).sval)
   return names[names.length - 1]!.toLowerCase()
 }
 
@@ -88,6 +94,10 @@ function arrayValues(n: unknown, ctx: PruneContext): (string | null)[] | undefin
     return v && 'array' in v ? [...v.array] : undefined
   }
   if (k === 'TypeCast') {
+    // Only to text[] or varchar[] with no length: varchar(7)[] would cut the elements.
+    const tn = body(n).typeName as Node
+    const names = (tn.names as Node[]).map((x) => (x.String as { sval: string }).sval.toLowerCase())
+    if (tn.typmods !== undefined || !['text', 'varchar'].includes(names[names.length - 1]!)) return undefined
     const arr = arrayValues(body(n).arg, ctx)
     if (arr) return arr
     const lit = textValue(body(n).arg, ctx)
