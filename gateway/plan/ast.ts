@@ -2,7 +2,7 @@
  * Small, pure helpers over libpg-query's JSON syntax tree: building nodes, comparing
  * expressions, splitting conjunctions and deparsing. Nothing here does I/O.
  */
-import { deparseSync } from 'pgsql-deparser'
+import { deparseSql } from '../../common/sql-deparse.js'
 import { isTypeName } from '../../common/pg-ast.js'
 
 export { isTypeName, visit } from '../../common/pg-ast.js'
@@ -82,11 +82,11 @@ export function rewrite(n: unknown, fn: (wrapper: Node) => Node | undefined): un
 
 /** SQL text of a SelectStmt body. */
 export function deparseSelect(select: Node): string {
-  return deparseSync({ stmts: [{ stmt: { SelectStmt: select } }] } as never)
+  return deparseSql({ stmts: [{ stmt: { SelectStmt: select } }] } as never)
 }
 
 export function deparseExpr(expr: Node): string {
-  return deparseSync({ stmts: [{ stmt: { SelectStmt: { targetList: [resTarget(expr)], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } } }] } as never).replace(/^SELECT\s+/i, '')
+  return deparseSql({ stmts: [{ stmt: { SelectStmt: { targetList: [resTarget(expr)], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } } }] } as never).replace(/^SELECT\s+/i, '')
 }
 
 /** Column names in a ColumnRef: ['a', 'host_name'] or ['host_name']; '*' for A_Star. */

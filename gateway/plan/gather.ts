@@ -6,7 +6,7 @@
  * the rows, it answers exactly.
  */
 import { parseSync } from 'libpg-query'
-import { deparseSync } from 'pgsql-deparser'
+import { deparseSql } from '../../common/sql-deparse.js'
 import { firstParamRef } from '../../common/pg-ast.js'
 import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import { relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
@@ -140,7 +140,7 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
   return { tier: 'gather', feeds, localSql: deparseStatement(local), maxRows }
 }
 
-const deparseStatement = (stmt: Node): string => deparseSync({ stmts: [{ stmt }] } as never)
+const deparseStatement = (stmt: Node): string => deparseSql({ stmts: [{ stmt }] } as never)
 
 /** The final statement of the partial-aggregate tier, once the partial columns' types are known. */
 export function combineSql(spec: CombineSpec, partialTypes: readonly string[], outputTypes: readonly (string | undefined)[], paramBase: number): string {

@@ -3,7 +3,7 @@
  * statement is split, classified and, where needed, deparsed from its syntax tree.
  */
 import { loadModule, parseSync } from 'libpg-query'
-import { deparseSync } from 'pgsql-deparser'
+import { deparseSql } from '../../common/sql-deparse.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { visit, type AstNode } from '../../common/pg-ast.js'
@@ -87,7 +87,7 @@ function parseUncached(sql: string): ParsedStatement[] {
     const end = s.stmt_len ? start + s.stmt_len : bytes.length
     const type = Object.keys(s.stmt)[0]!
     const text = bytes.toString('utf8', start, end).trim()
-    return sessionUserAsCurrent(s.stmt) ? { node: s.stmt, type, text: deparseSync({ stmts: [{ stmt: s.stmt }] } as never) } : { node: s.stmt, type, text }
+    return sessionUserAsCurrent(s.stmt) ? { node: s.stmt, type, text: deparseSql({ stmts: [{ stmt: s.stmt }] } as never) } : { node: s.stmt, type, text }
   })
 }
 

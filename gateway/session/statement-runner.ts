@@ -7,7 +7,7 @@ import { kept } from '../../common/kept.js'
 import { firstParamRef } from '../../common/pg-ast.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
-import { deparseSync } from 'pgsql-deparser'
+import { deparseSql } from '../../common/sql-deparse.js'
 import { classify, type StatementClass } from './classify.js'
 import { copyOptions, type CopyOptions } from './copy-format.js'
 import { clientEncodingError } from './client-encoding.js'
@@ -221,7 +221,7 @@ export class StatementRunner {
     }
     const local = Boolean(f.is_local) && s.txn !== 'idle'
     // Run it on the shadow first: PostgreSQL validates the value and formats the warning or error.
-    const sql = local ? deparseSync({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
+    const sql = local ? deparseSql({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
     const out = await s.runner.simple(s.owner(), sql)
     if (out.error) throw new FrameError(out.error)
     if (kind === 'VAR_RESET') s.settings.reset(name)
@@ -246,7 +246,7 @@ export class StatementRunner {
   async #copy(f: AstNode): Promise<Execution> {
     const options = copyOptions(f.options as AstNode[] | undefined)
     let sql: string
-    if (f.query) sql = deparseSync({ stmts: [{ stmt: f.query }] } as never)
+    if (f.query) sql = deparseSql({ stmts: [{ stmt: f.query }] } as never)
     else {
       const rel = f.relation as AstNode
       const name = [rel.schemaname, rel.relname].filter((x) => x !== undefined).map((x) => quoteIdent(String(x))).join('.')
@@ -278,7 +278,7 @@ export class StatementRunner {
     const options = Number(f.options ?? 0)
     const hold = (options & CURSOR_OPT.HOLD) !== 0
     if (!hold && s.txn === 'idle') throw noTransaction('DECLARE CURSOR')
-    const queryText = deparseSync({ stmts: [{ stmt: f.query }] } as never)
+    const queryText = deparseSql({ stmts: [{ stmt: f.query }] } as never)
     const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', () => new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'))
     s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, result)
     return command('DECLARE CURSOR')
