@@ -38,3 +38,44 @@ export function firstParamRef(n: unknown): number {
   })
   return number
 }
+
+/**
+ * The RangeVars of a statement that name a relation rather than a CTE. A WITH's names are seen
+ * by the statement it belongs to (and the subqueries within), and by its own CTEs: the earlier
+ * ones, or all of them with RECURSIVE. A CTE inside a subquery hides nothing outside it, and a
+ * schema-qualified name is never a CTE.
+ */
+export function relationRangeVars(n: unknown): AstNode[] {
+  const out: AstNode[] = []
+  walkScoped(n, new Set(), out)
+  return out
+}
+
+function walkScoped(n: unknown, scope: ReadonlySet<string>, out: AstNode[]): void {
+  if (Array.isArray(n)) {
+    for (const x of n) walkScoped(x, scope, out)
+    return
+  }
+  if (n === null || typeof n !== 'object') return
+  const node = n as AstNode
+  // A statement's fields (wrapped, or bare as a set operation's larg and rarg) with its WITH.
+  const w = node.withClause as AstNode | undefined
+  let inner = scope
+  if (w && Array.isArray(w.ctes)) {
+    const ctes = (w.ctes as AstNode[]).map((c) => c.CommonTableExpr as AstNode)
+    const names = ctes.map((c) => String(c.ctename))
+    ctes.forEach((c, i) => walkScoped(c.ctequery, new Set([...scope, ...(w.recursive ? names : names.slice(0, i))]), out))
+    inner = new Set([...scope, ...names])
+  }
+  for (const k in node) {
+    if (k === 'withClause') continue
+    const v = node[k]
+    if (v === null || typeof v !== 'object') continue
+    if (k === 'RangeVar' && !Array.isArray(v)) {
+      const f = v as AstNode
+      if (f.schemaname !== undefined || !inner.has(String(f.relname))) out.push(f)
+      continue
+    }
+    walkScoped(v, inner, out)
+  }
+}

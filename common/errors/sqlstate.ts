@@ -24,6 +24,8 @@ export const SqlState = {
   InvalidSavepointSpecification: '3B001',
   NoActiveSqlTransaction: '25P01',
   DivisionByZero: '22012',
+  InvalidRowCountInLimitClause: '2201W',
+  InvalidRowCountInResultOffsetClause: '2201X',
   InvalidCursorState: '24000',
   InvalidCursorName: '34000',
   UndefinedParameter: '42P02',

@@ -11,13 +11,21 @@ import type { CombineSpec, PartialKind } from './types.js'
 
 const DECOMPOSABLE = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every'])
 
-/** Names of aggregate functions, to tell an aggregate call from an ordinary one. */
+/**
+ * Names of PostgreSQL 18's aggregate functions (pg_proc, prokind 'a', in pg_catalog), to tell an
+ * aggregate call from an ordinary one. The oracle test checks the list against the catalog.
+ */
 export const AGGREGATES = new Set([
-  ...DECOMPOSABLE, 'stddev', 'stddev_pop', 'stddev_samp', 'variance', 'var_pop', 'var_samp', 'string_agg', 'array_agg', 'json_agg', 'jsonb_agg',
-  'json_object_agg', 'jsonb_object_agg', 'percentile_cont', 'percentile_disc', 'mode', 'bit_and', 'bit_or', 'bit_xor', 'corr', 'covar_pop', 'covar_samp',
-  'regr_avgx', 'regr_avgy', 'regr_count', 'regr_intercept', 'regr_r2', 'regr_slope', 'regr_sxx', 'regr_sxy', 'regr_syy', 'xmlagg', 'range_agg',
-  'range_intersect_agg', 'any_value', 'json_agg_strict', 'jsonb_agg_strict', 'json_objectagg', 'json_arrayagg', 'bool_xor',
+  'any_value', 'array_agg', 'avg', 'bit_and', 'bit_or', 'bit_xor', 'bool_and', 'bool_or', 'corr', 'count', 'covar_pop', 'covar_samp', 'cume_dist',
+  'dense_rank', 'every', 'json_agg', 'json_agg_strict', 'json_object_agg', 'json_object_agg_strict', 'json_object_agg_unique',
+  'json_object_agg_unique_strict', 'jsonb_agg', 'jsonb_agg_strict', 'jsonb_object_agg', 'jsonb_object_agg_strict', 'jsonb_object_agg_unique',
+  'jsonb_object_agg_unique_strict', 'max', 'min', 'mode', 'percent_rank', 'percentile_cont', 'percentile_disc', 'range_agg', 'range_intersect_agg',
+  'rank', 'regr_avgx', 'regr_avgy', 'regr_count', 'regr_intercept', 'regr_r2', 'regr_slope', 'regr_sxx', 'regr_sxy', 'regr_syy', 'stddev',
+  'stddev_pop', 'stddev_samp', 'string_agg', 'sum', 'var_pop', 'var_samp', 'variance', 'xmlagg',
 ])
+
+/** SQL/JSON aggregates (JSON_ARRAYAGG, JSON_OBJECTAGG) have nodes of their own, not FuncCall. */
+const JSON_AGGREGATES = new Set(['JsonArrayAgg', 'JsonObjectAgg'])
 
 export function isAggregateCall(f: Node): boolean {
   if (f.over) return false
@@ -31,7 +39,7 @@ export function hasAggregates(select: Node): boolean {
   for (const part of [select.targetList, select.havingClause, select.sortClause]) {
     visit(part, (t, f) => {
       if (t === 'SubLink') return false // a subquery's aggregates are its own
-      if (t === 'FuncCall' && isAggregateCall(f)) found = true
+      if ((t === 'FuncCall' && isAggregateCall(f)) || JSON_AGGREGATES.has(t)) found = true
     })
   }
   return found
@@ -109,6 +117,9 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
       case 'bool_or':
         return func('bool_or', [addPartial({ kind: 'bool_or', expr: partialCall('bool_or') })])
       case 'avg': {
+        // avg(float4) adds in float8, where sum(float4) adds in float4: only arguments that
+        // cannot be float4 are split (columns hold no float4; a cast names its type).
+        if (!notFloat4(args[0])) return undefined
         const s = addPartial({ kind: 'sum', expr: partialCall('sum') })
         const c = addPartial({ kind: 'count', expr: partialCall('count') })
         // PostgreSQL's avg final function divides the sum by the count as numeric (float8 for
@@ -125,7 +136,7 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
       const gi = groupKeys.indexOf(key)
       if (gi >= 0) return colRef('__p', `g${gi + 1}`)
       const k = kind(w)
-      if (k === 'SubLink') {
+      if (k === 'SubLink' || JSON_AGGREGATES.has(k!)) {
         ok = false
         return w
       }
@@ -191,9 +202,24 @@ function normalize(e: Node, from: SimpleFrom): Node {
   return rewrite(e, (w) => {
     if (kind(w) !== 'ColumnRef') return undefined
     const names = refNames(body(w))
-    if (names.length === 2 && q.includes(names[0]!)) return colRef(names[1]!)
+    // `a.*` stays: a bare `*` is no column (count(a.*) counts rows).
+    if (names.length === 2 && q.includes(names[0]!) && names[1] !== '*') return colRef(names[1]!)
     return undefined
   }) as Node
+}
+
+/**
+ * An avg argument whose type cannot be float4: a column (none is), a constant, an operator over
+ * such operands (no built-in operator makes float4 of other types), or a cast to another type.
+ */
+function notFloat4(arg: unknown): boolean {
+  if (!arg) return false
+  const k = kind(arg)
+  if (k === 'ColumnRef' || k === 'A_Const') return true
+  if (k === 'A_Expr') return body(arg).kind === 'AEXPR_OP' && (body(arg).lexpr === undefined || notFloat4(body(arg).lexpr)) && notFloat4(body(arg).rexpr)
+  if (k !== 'TypeCast') return false
+  const names = ((body(arg).typeName as Node).names as Node[]).map((x) => (x.String as { sval: string }).sval.toLowerCase())
+  return !['float4', 'real'].includes(names[names.length - 1]!)
 }
 
 function containsSubLink(n: unknown): boolean {

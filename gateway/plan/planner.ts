@@ -3,13 +3,15 @@
  * tier first (router, union, merge-sorted, partial-aggregate, gather). Pure: no I/O, the plan
  * is data, and the same input always gives the same plan.
  */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
 import { body, cast, catalogFunctionName, deparseSelect, intConst, kind, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { timeBound } from './time-bound.js'
-import { columnType, dataRelations, scanPartitions, simpleFrom, type RelationUse, type SimpleFrom } from './relations.js'
+import { columnType, dataRelations, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
 /** now() and its kin become the statement's timestamp, so every edge reads the same instant. */
@@ -58,7 +60,7 @@ function countOf(n: unknown, input: PlanInput): number | null | undefined {
   }
   if (kind(n) === 'ParamRef') {
     const v = input.params[Number(body(n).number) - 1]
-    if (v && 'text' in v) return v.text === null ? null : /^\s*\d+\s*$/.test(v.text) ? Number(v.text) : undefined
+    if (v && 'text' in v) return v.text === null ? null : /^\s*-?\d+\s*$/.test(v.text) ? Number(v.text) : undefined
   }
   return undefined
 }
@@ -111,7 +113,7 @@ function shapeOf(input: PlanInput): Shape {
   // A rewritten copy unless nothing was fixed in a frozen tree: the client's tree is never changed.
   let select = fixed || !frozen ? timed : input.select
   if (input.session) select = fixIdentity(select, input.session, () => (fixed = true))
-  select = scanPartitions(select, input.searchPath)
+  select = tableQualifiedColumns(scanPartitions(select, input.searchPath))
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined
   const shape: Shape = { select, uses, from, fixed, shadowOnly: readsShadowOnly(select), sql: new Map(), built: new Map(), restrictions: [undefined, undefined] }
@@ -186,6 +188,9 @@ export function plan(input: PlanInput): Plan {
   const limit = countOf(select.limitCount, input)
   const offset = countOf(select.limitOffset, input)
   if (limit === undefined || offset === undefined) return gather()
+  // PostgreSQL's Limit node checks OFFSET, then LIMIT, before it reads a row.
+  if (offset !== null && offset < 0) throw new PgError(SqlState.InvalidRowCountInResultOffsetClause, 'OFFSET must not be negative')
+  if (limit !== null && limit < 0) throw new PgError(SqlState.InvalidRowCountInLimitClause, 'LIMIT must not be negative')
   const pushed = limit === null ? null : limit + (offset ?? 0)
   const edgeBase = (): Node => ({ ...select, limitOffset: undefined, limitCount: pushed === null ? undefined : intConst(pushed), limitOption: pushed === null ? 'LIMIT_OPTION_DEFAULT' : 'LIMIT_OPTION_COUNT' })
   if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase), 'client'), offset: offset ?? 0, limit }

@@ -5,6 +5,7 @@
  */
 import { eventColumns, type EventTable } from '../../schema/columns.js'
 import { systemViews } from '../../schema/system-views.js'
+import { relationRangeVars } from '../../common/pg-ast.js'
 import { body, conjuncts, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import type { RelationRef } from './prune.js'
 
@@ -26,18 +27,13 @@ export function relationColumns(rel: DataRelation): { name: string; type: string
   return view.map((c) => ({ name: c.name, type: c.type }))
 }
 
-/** Every RangeVar that names a data relation (CTE names shadow tables, as in PostgreSQL). */
+/** Every RangeVar that names a data relation (a CTE in scope hides a table, as in PostgreSQL). */
 export function dataRelations(stmt: unknown, searchPath: readonly string[]): RelationUse[] {
-  const ctes = new Set<string>()
-  visit(stmt, (t, f) => {
-    if (t === 'CommonTableExpr') ctes.add(String(f.ctename))
-  })
   const out: RelationUse[] = []
-  visit(stmt, (t, f) => {
-    if (t !== 'RangeVar') return
-    const rel = resolve(f, searchPath, ctes)
+  for (const f of relationRangeVars(stmt)) {
+    const rel = resolve(f, searchPath)
     if (rel) out.push({ relation: rel, rangeVar: f, alias: ((f.alias as Node | undefined)?.aliasname as string | undefined) ?? String(f.relname) })
-  })
+  }
   return out
 }
 
@@ -47,27 +43,37 @@ export function dataRelations(stmt: unknown, searchPath: readonly string[]): Rel
  * there would read the empty parent. Returns `stmt` itself when no scan says ONLY.
  */
 export function scanPartitions(stmt: Node, searchPath: readonly string[]): Node {
-  const ctes = new Set<string>()
-  let only = false
-  visit(stmt, (t, f) => {
-    if (t === 'CommonTableExpr') ctes.add(String(f.ctename))
-    if (t === 'RangeVar' && f.inh !== true) only = true
-  })
-  if (!only) return stmt
-  return rewrite(stmt, (w) => {
-    if (kind(w) !== 'RangeVar') return undefined
-    const f = body(w)
-    const rel = f.inh !== true ? resolve(f, searchPath, ctes) : undefined
-    return rel === 'alerts' || rel === 'logs' ? { RangeVar: { ...f, inh: true } } : undefined
-  }) as Node
+  const only = new Set(relationRangeVars(stmt).filter((f) => f.inh !== true && (resolve(f, searchPath) === 'alerts' || resolve(f, searchPath) === 'logs')))
+  if (only.size === 0) return stmt
+  return rewrite(stmt, (w) => (kind(w) === 'RangeVar' && only.has(body(w)) ? { RangeVar: { ...body(w), inh: true } } : undefined)) as Node
 }
 
-function resolve(f: Node, searchPath: readonly string[], ctes: Set<string>): DataRelation | undefined {
+/**
+ * The statement with schema-qualified column names of data relations (`public.alerts.host_name`,
+ * as Metabase writes them) qualified by the table alone (`alerts.host_name`). PostgreSQL takes
+ * both for a FROM item without an alias; the statements the gateway writes give each table an
+ * alias, under which only the second is valid. Returns `stmt` itself when there are none.
+ */
+export function tableQualifiedColumns(stmt: Node): Node {
+  const longName = (f: Node) => {
+    const n = refNames(f)
+    return n.length === 3 && ((n[0] === 'public' && (n[1] === 'alerts' || n[1] === 'logs')) || (n[0] === 'fedgres' && FEDGRES_VIEWS.has(n[1]!)))
+  }
+  let any = false
+  visit(stmt, (t, f) => {
+    if (t === 'ColumnRef' && longName(f)) any = true
+  })
+  if (!any) return stmt
+  return rewrite(stmt, (w) => (kind(w) === 'ColumnRef' && longName(body(w)) ? { ColumnRef: { ...body(w), fields: (body(w).fields as Node[]).slice(1) } } : undefined)) as Node
+}
+
+/** The data relation a RangeVar names (one that names no CTE in scope: relationRangeVars). */
+function resolve(f: Node, searchPath: readonly string[]): DataRelation | undefined {
   const schema = f.schemaname as string | undefined
   const name = String(f.relname)
   if (schema === 'fedgres' && FEDGRES_VIEWS.has(name)) return `fedgres.${name}` as DataRelation
   if (schema === 'public' && (name === 'alerts' || name === 'logs')) return name
-  if (schema !== undefined || ctes.has(name)) return undefined
+  if (schema !== undefined) return undefined
   for (const s of searchPath) {
     if (s === 'public' && (name === 'alerts' || name === 'logs')) return name
     if (s === 'fedgres' && FEDGRES_VIEWS.has(name)) return `fedgres.${name}` as DataRelation

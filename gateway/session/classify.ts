@@ -6,6 +6,7 @@
 import { clientEncodingError } from './client-encoding.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import { relationRangeVars } from '../../common/pg-ast.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
 export type StatementClass =
@@ -49,18 +50,13 @@ export function commandOf(type: string): string {
 
 /** Whether a read statement touches Fedgres's tables or views. `searchPath` decides unqualified names. */
 export function touchesData(node: unknown, searchPath: readonly string[]): boolean {
-  const ctes = new Set<string>()
-  const rels: { schema?: string; name: string }[] = []
-  walk(node, (type, f) => {
-    if (type === 'CommonTableExpr' && typeof f.ctename === 'string') ctes.add(f.ctename)
-    if (type === 'RangeVar' && typeof f.relname === 'string') rels.push({ schema: f.schemaname as string | undefined, name: f.relname })
-  })
+  // A CTE in scope hides a table of its name, as in PostgreSQL (relationRangeVars).
+  const rels = relationRangeVars(node).map((f) => ({ schema: f.schemaname as string | undefined, name: String(f.relname) }))
   for (const r of rels) {
     if (r.schema !== undefined) {
       if (FEDGRES_SCHEMAS.has(r.schema) || (r.schema === 'public' && EVENT_TABLES.has(r.name))) return true
       continue
     }
-    if (ctes.has(r.name)) continue
     if (EVENT_TABLES.has(r.name) && searchPath.includes('public')) return true
     if ((r.name === 'edges' || r.name === 'sources' || r.name === 'fired_alerts') && searchPath.includes('fedgres')) return true
   }
@@ -105,6 +101,28 @@ function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
     }
   })
   return { any, denied }
+}
+
+/**
+ * Functions that run SQL given as text (or read a whole table or schema by name). They would run
+ * it in the gateway's catalog, where the event tables hold no rows: `query_to_xml('SELECT count(*)
+ * FROM logs', ...)` answered 0.
+ */
+const RUNS_SQL_TEXT = new Set([
+  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml', 'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema',
+  'table_to_xml_and_xmlschema', 'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml', 'database_to_xmlschema',
+  'database_to_xml_and_xmlschema', 'ts_stat',
+])
+
+function sqlTextCall(node: AstNode): PgError | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (type !== 'FuncCall' || found) return
+    const names = (f.funcname as AstNode[] | undefined)?.map((n) => (n.String as { sval?: string } | undefined)?.sval ?? '')
+    const name = names?.[names.length - 1]?.toLowerCase()
+    if (name && RUNS_SQL_TEXT.has(name) && (names!.length === 1 || names![0] === 'pg_catalog')) found = name
+  })
+  return found ? new PgError(SqlState.FeatureNotSupported, `${found} is not supported by Fedgres`, { hint: 'It runs its query in the gateway, where the events are not; run the query itself.' }) : undefined
 }
 
 /**
@@ -158,6 +176,8 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       }
       const config = setConfigCalls(s.node)
       if (config.denied) return { kind: 'denied', error: config.denied }
+      const dynamic = sqlTextCall(s.node)
+      if (dynamic) return { kind: 'denied', error: dynamic }
       return { kind: 'read', target: touchesData(s.node, searchPath) ? 'data' : 'local', setsConfig: config.any }
     }
     case 'CopyStmt':

@@ -10,6 +10,7 @@ import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import { runPsql } from '../clients/psql-client.js'
 import { startOracleFederation, type OracleFederation } from '../helpers/oracle-federation.js'
+import { AGGREGATES } from '../../gateway/plan/partial-aggregate.js'
 import { FIXED, generateQueries, type TestQuery } from './query-generator.js'
 
 /** SETs and the queries whose answers they change, run in this order (see the settings test). */
@@ -126,6 +127,11 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     assert.ok(queries.length >= 300)
     for (const t of ['router', 'union', 'merge-sorted', 'partial-aggregate', 'gather']) assert.ok((tiers.get(t) ?? 0) > 0, `no query ran as ${t}: ${summary}`)
     assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
+  })
+
+  test('the planner knows every aggregate function in PostgreSQL 18\'s catalog', async () => {
+    const r = await oracle.query("SELECT DISTINCT proname::text AS name FROM pg_catalog.pg_proc WHERE prokind = 'a' AND pronamespace = 'pg_catalog'::regnamespace ORDER BY 1")
+    assert.deepEqual([...AGGREGATES].sort(), r.rows.map((x) => x.name as string).sort())
   })
 
   test('the session\'s TimeZone, DateStyle and IntervalStyle hold on the edges, in every tier', async () => {
