@@ -75,6 +75,32 @@ function hiddenWrite(node: AstNode): string | undefined {
   return found
 }
 
+const isOn = (v: string) => /^(on|t|tr|tru|true|y|ye|yes|1)$/i.test(v.trim())
+
+/**
+ * Settings that change what a statement means, which the edges and the gateway's own parser do
+ * not follow (they run every statement under these defaults): only the default is taken, so a
+ * session never gets an answer PostgreSQL would not give under its settings.
+ */
+const DEFAULT_ONLY: Readonly<Record<string, { readonly ok: (v: string) => boolean; readonly value: string }>> = {
+  standard_conforming_strings: { ok: isOn, value: 'on' },
+  transform_null_equals: { ok: (v) => !isOn(v), value: 'off' },
+  array_nulls: { ok: isOn, value: 'on' },
+  quote_all_identifiers: { ok: (v) => !isOn(v), value: 'off' },
+  xmloption: { ok: (v) => v.trim().toLowerCase() === 'content', value: 'content' },
+  timezone_abbreviations: { ok: (v) => v.trim().toLowerCase() === 'default', value: 'Default' },
+  default_text_search_config: { ok: (v) => ['pg_catalog.english', 'english'].includes(v.trim().toLowerCase()), value: 'pg_catalog.english' },
+}
+
+/** 0A000 for setting one of DEFAULT_ONLY to another value (`value` undefined: DEFAULT or computed). */
+export function defaultOnlySetting(name: string, value: string | undefined): PgError | undefined {
+  const rule = DEFAULT_ONLY[name.toLowerCase()]
+  if (!rule || value === undefined || rule.ok(value)) return undefined
+  return new PgError(SqlState.FeatureNotSupported, `Fedgres does not support ${name.toLowerCase()} = ${value}`, {
+    hint: `Fedgres runs statements with ${name.toLowerCase()} = ${rule.value}, so under another value its answers could differ from PostgreSQL's.`,
+  })
+}
+
 /** Settings that carry the session's identity: a client never changes them. */
 const IDENTITY_SETTINGS = new Set(['role', 'session_authorization'])
 
@@ -94,6 +120,7 @@ function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
     const name = constString(args[0])
     if (name === undefined) denied = new PgError(SqlState.FeatureNotSupported, 'set_config with a computed parameter name is not supported by Fedgres', { hint: 'Name the parameter with a literal.' })
     else if (IDENTITY_SETTINGS.has(name.toLowerCase())) denied = new PgError(SqlState.InsufficientPrivilege, `permission denied to set parameter "${name}"`)
+    else if (defaultOnlySetting(name, constString(args[1]))) denied = defaultOnlySetting(name, constString(args[1]))
     else if (name.toLowerCase() === 'client_encoding') {
       // Checked before the shared shadow sees it (client-encoding.ts).
       const value = constString(args[1])

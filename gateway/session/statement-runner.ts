@@ -8,7 +8,7 @@ import { firstParamRef } from '../../common/pg-ast.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
 import { deparseSql } from '../../common/sql-deparse.js'
-import { classify, type StatementClass } from './classify.js'
+import { classify, defaultOnlySetting, type StatementClass } from './classify.js'
 import { copyOptions, type CopyOptions } from './copy-format.js'
 import { clientEncodingError } from './client-encoding.js'
 import { CURSOR_OPT, fetchPlan } from './cursors.js'
@@ -213,6 +213,12 @@ export class StatementRunner {
     if (kind === 'VAR_RESET_ALL') {
       s.settings.resetAll()
       return command('RESET')
+    }
+    if (kind === 'VAR_SET_VALUE') {
+      const arg = ((f.args as AstNode[] | undefined)?.[0]?.A_Const as AstNode | undefined) ?? undefined
+      const value = typeof arg?.sval === 'object' ? (arg.sval as { sval?: string }).sval : arg?.ival !== undefined ? String((arg.ival as { ival?: number }).ival ?? 0) : arg?.boolval !== undefined ? String(Boolean((arg.boolval as { boolval?: boolean }).boolval)) : undefined
+      const refused = defaultOnlySetting(name, value)
+      if (refused) throw refused
     }
     if (name === 'client_encoding' && kind === 'VAR_SET_VALUE') {
       const value = constString((f.args as unknown[] | undefined)?.[0])

@@ -67,7 +67,7 @@ const SCRIPTS: Record<string, string[]> = {
   'constant SELECTs, asked again, under other settings and in a failed block': [
     'SELECT 1', 'SELECT 1', "SELECT 1 AS a, 'x' AS b, NULL AS c, true AS d, 1.50 AS e, B'101' AS f, 9999999999 AS g, -1 AS h",
     "SELECT 1 AS a, 'x' AS b, NULL AS c, true AS d, 1.50 AS e, B'101' AS f, 9999999999 AS g, -1 AS h", "SELECT 'a\\b' AS s", "SELECT 'a\\b' AS s",
-    'SET standard_conforming_strings = off', "SELECT 'a\\b' AS s", "SELECT 'a\\b' AS s", 'RESET standard_conforming_strings', "SELECT 'a\\b' AS s",
+    'SET standard_conforming_strings = on', "SELECT 'a\\b' AS s", 'RESET standard_conforming_strings', "SELECT 'a\\b' AS s",
     "SELECT 'héllo' AS s", 'SET client_encoding = SQL_ASCII', "SELECT 'héllo' AS s", "SELECT 'héllo' AS s", 'RESET client_encoding', "SELECT 'héllo' AS s",
     "SET client_encoding = 'bogus'", "SET NAMES 'utf-8'", 'SHOW client_encoding',
     'BEGIN', 'SELECT 1', 'SELECT 1/0', 'SELECT 1', 'ROLLBACK', 'SELECT 1', 'SELECT 1 LIMIT 0', 'SELECT 1 WHERE false', 'SELECT 1 UNION SELECT 2',
@@ -180,6 +180,23 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     await other.connect()
     assert.deepEqual((await other.query("SELECT 'ok' AS s, count(*)::int AS n FROM pg_class WHERE relname = 'alerts'")).rows, [{ s: 'ok', n: 1 }])
     await other.end()
+  })
+
+  test('settings the edges do not follow are taken at their default only (0A000 otherwise), and the session goes on', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
+    await c.connect()
+    try {
+      for (const sql of ['SET standard_conforming_strings = off', 'SET standard_conforming_strings TO 0', 'SET transform_null_equals = on', 'SET array_nulls = false',
+        "SET timezone_abbreviations = 'India'", "SET default_text_search_config = 'pg_catalog.simple'", 'SET quote_all_identifiers = yes', 'SET xmloption = document',
+        "SELECT set_config('transform_null_equals', 'on', false)"]) {
+        await assert.rejects(c.query(sql), (e: { code?: string; message?: string }) => e.code === '0A000' && /^Fedgres does not support /.test(e.message ?? ''), sql)
+      }
+      // Their defaults are fine, as are the settings the edges follow.
+      for (const sql of ['SET standard_conforming_strings = on', 'SET transform_null_equals = off', "SET default_text_search_config = 'english'", 'SET xmloption = content', "SET TimeZone = 'Asia/Kolkata'"]) await c.query(sql)
+      assert.deepEqual((await c.query('SHOW transform_null_equals')).rows, [{ transform_null_equals: 'off' }])
+    } finally {
+      await c.end()
+    }
   })
 
   test('Flush sends what is ready before Sync', async () => {
