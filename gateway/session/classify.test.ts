@@ -25,4 +25,13 @@ describe('statement classes', () => {
       assert.equal(classify(r!, ['public']).kind, 'denied')
     }
   })
+
+  test('tableoid over the events is refused (0A000); over the catalog it is PostgreSQL\'s', () => {
+    for (const sql of ["SELECT count(*) FROM logs WHERE tableoid = 'logs'::regclass", 'SELECT a.tableoid::regclass FROM alerts a LIMIT 1']) {
+      const c = classify(parseStatements(sql)[0]!, ['public'])
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /tableoid/.test(c.error.message), sql)
+    }
+    assert.deepEqual(classify(parseStatements('SELECT tableoid FROM pg_class LIMIT 1')[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
+    assert.deepEqual(classify(parseStatements('SELECT ctid, time FROM logs LIMIT 1')[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false })
+  })
 })

@@ -153,6 +153,25 @@ function sqlTextCall(node: AstNode): PgError | undefined {
 }
 
 /**
+ * On an edge, tableoid names the day's partition: `tableoid::regclass` read
+ * fedgres_parts.logs_p20261001, and `tableoid = 'logs'::regclass` matched nothing. A statement
+ * over the events that names it is refused rather than answered unlike PostgreSQL. (ctid, xmin
+ * and the like differ from any one store's anyway; tools that show them only display them.)
+ */
+const SYSTEM_COLUMNS = new Set(['tableoid'])
+
+function systemColumn(node: AstNode): PgError | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (type !== 'ColumnRef' || found) return
+    const fields = f.fields as AstNode[] | undefined
+    const last = (fields?.[fields.length - 1]?.String as { sval?: string } | undefined)?.sval
+    if (last && SYSTEM_COLUMNS.has(last)) found = last
+  })
+  return found ? new PgError(SqlState.FeatureNotSupported, `system column ${found} is not supported by Fedgres`, { hint: 'Each edge stores its events in partitions of its own.' }) : undefined
+}
+
+/**
  * Classes by statement tree: the parse cache returns the same deeply frozen tree for the same
  * text, and a class depends only on the tree and the search path, so a repeated statement's
  * tree is walked once.
@@ -205,7 +224,10 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       if (config.denied) return { kind: 'denied', error: config.denied }
       const dynamic = sqlTextCall(s.node)
       if (dynamic) return { kind: 'denied', error: dynamic }
-      return { kind: 'read', target: touchesData(s.node, searchPath) ? 'data' : 'local', setsConfig: config.any }
+      const data = touchesData(s.node, searchPath)
+      const system = data ? systemColumn(s.node) : undefined
+      if (system) return { kind: 'denied', error: system }
+      return { kind: 'read', target: data ? 'data' : 'local', setsConfig: config.any }
     }
     case 'CopyStmt':
       if (f.is_from) return { kind: 'write', command: 'COPY FROM' }
