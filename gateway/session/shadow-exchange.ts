@@ -94,6 +94,22 @@ export interface BoundQuery {
   readonly params: readonly (Buffer | null)[]
   readonly paramFormats: readonly number[]
   readonly resultFormats: readonly number[]
+  /**
+   * Planner settings for this statement alone (set_config(..., true) before it, in its implicit
+   * transaction): they choose a plan, never change an answer, and the session never sees them.
+   */
+  readonly planner?: readonly (readonly [string, string])[]
+}
+
+/** The reply after the first CommandComplete: what follows a prelude statement's own reply. */
+function afterPrelude(reply: Buffer): Buffer {
+  for (let at = 0; at + 5 <= reply.length; ) {
+    const end = at + 1 + reply.readInt32BE(at + 1)
+    if (reply[at] === BackendCode.ErrorResponse) return reply
+    if (reply[at] === BackendCode.CommandComplete) return reply.subarray(end)
+    at = end
+  }
+  return reply
 }
 
 export class ShadowRunner {
@@ -109,6 +125,12 @@ export class ShadowRunner {
 
   /** A statement with parameters and formats, through the extended protocol. */
   async bound(owner: ShadowOwner, q: BoundQuery): Promise<Outcome> {
+    const planner = q.planner ?? []
+    if (planner.length > 0) {
+      const sql = 'SELECT ' + planner.map(([n], i) => `pg_catalog.set_config('${n}', $${i + 1}, true)`).join(', ')
+      const values = planner.map(([, v]) => Buffer.from(v))
+      enc.parse('', sql, values.map(() => 25)).bind('', '', [], values, []).execute('', 0)
+    }
     const bytes = enc
       .parse('', q.sql, q.paramTypes)
       .bind('', '', q.paramFormats as readonly FormatCode[], q.params, q.resultFormats as readonly FormatCode[])
@@ -116,7 +138,8 @@ export class ShadowRunner {
       .execute('', 0)
       .sync()
       .take()
-    const out = splitReply(await this.shadow.run(owner, bytes, this.connId))
+    const reply = await this.shadow.run(owner, bytes, this.connId)
+    const out = splitReply(planner.length > 0 ? afterPrelude(reply) : reply)
     if (out.error && q.statementName) return { ...out, error: renameStatement(out.error, q.statementName) }
     return out
   }
