@@ -181,8 +181,8 @@ export class Shadow {
     const head = this.#sent[0]
     if (this.#timer || !head) return
     this.#timer = head.abandoned
-      ? setTimeout(() => this.#interrupt('a cancelled statement ran past the grace'), ABANDON_GRACE_MS)
-      : setTimeout(() => this.#interrupt('canceling statement due to statement timeout'), this.#opts.statementTimeoutMs)
+      ? setTimeout(() => this.#interrupt(new PgError(SqlState.QueryCanceled, 'a cancelled statement ran past the grace')), ABANDON_GRACE_MS)
+      : setTimeout(() => this.#interrupt(this.#tooLong()), this.#opts.statementTimeoutMs)
   }
 
   #onReply(m: FromShadow): void {
@@ -213,9 +213,21 @@ export class Shadow {
     return head
   }
 
-  #interrupt(message: string): void {
-    this.#log.warn('catalog statement interrupted; restarting the catalog engine', { reason: message })
-    void this.#restart(this.#failRunning(new PgError(SqlState.QueryCanceled, message)))
+  /**
+   * The engine's own limit (catalog.statement_timeout), not the session's statement_timeout: it
+   * says so, since the client may have set none.
+   */
+  #tooLong(): PgError {
+    const ms = this.#opts.statementTimeoutMs
+    const limit = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`
+    return new PgError(SqlState.QueryCanceled, `canceling statement: the gateway's local engine ran it for longer than its limit of ${limit}`, {
+      hint: "The gateway's local engine computes what the edges cannot (large joins across edges, gathered rows). Narrow the statement (a time range, a host), or raise catalog.statement_timeout in the gateway's configuration.",
+    })
+  }
+
+  #interrupt(err: PgError): void {
+    this.#log.warn('catalog statement interrupted; restarting the catalog engine', { reason: err.message })
+    void this.#restart(this.#failRunning(err))
   }
 
   /**

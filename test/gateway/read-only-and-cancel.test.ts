@@ -199,3 +199,21 @@ describe('read-only and cancel', () => {
     await assert.rejects(db.connect(), (e: pg.DatabaseError) => e.code === '3D000' && e.message === 'database "postgres" does not exist')
   })
 })
+
+test("the local engine's own limit (catalog.statement_timeout) ends a statement with 57014 that names it, not the session's statement_timeout", async () => {
+  const gw = await startTestGateway({ catalog: { statement_timeout: 300 } })
+  const c = new pg.Client({ host: '127.0.0.1', port: gw.port, user: gw.user, password: gw.password, database: gw.database })
+  try {
+    await c.connect()
+    await assert.rejects(c.query('SELECT pg_sleep(5)'), (e: pg.DatabaseError) => {
+      assert.equal(e.code, '57014')
+      assert.equal(e.message, "canceling statement: the gateway's local engine ran it for longer than its limit of 300 ms")
+      assert.match(e.hint ?? '', /catalog\.statement_timeout/)
+      return true
+    })
+    assert.equal((await c.query('SELECT 5 AS v')).rows[0].v, 5, 'answered on the fresh engine')
+  } finally {
+    await c.end()
+    await gw.stop()
+  }
+})
