@@ -1,0 +1,75 @@
+/**
+ * Statements Fedgres refuses (0A000) because it could not answer them as PostgreSQL would: a
+ * session setting the edges do not follow, a function that runs SQL given as text, a system
+ * column that describes an edge's storage. A clear error, never a different answer.
+ */
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
+import { walk, type AstNode } from './sql-parse.js'
+
+const isOn = (v: string) => /^(on|t|tr|tru|true|y|ye|yes|1)$/i.test(v.trim())
+
+/**
+ * Settings that change what a statement means, which the edges and the gateway's own parser do
+ * not follow (they run every statement under these defaults): only the default is taken, so a
+ * session never gets an answer PostgreSQL would not give under its settings.
+ */
+const DEFAULT_ONLY: Readonly<Record<string, { readonly ok: (v: string) => boolean; readonly value: string }>> = {
+  standard_conforming_strings: { ok: isOn, value: 'on' },
+  transform_null_equals: { ok: (v) => !isOn(v), value: 'off' },
+  array_nulls: { ok: isOn, value: 'on' },
+  quote_all_identifiers: { ok: (v) => !isOn(v), value: 'off' },
+  xmloption: { ok: (v) => v.trim().toLowerCase() === 'content', value: 'content' },
+  timezone_abbreviations: { ok: (v) => v.trim().toLowerCase() === 'default', value: 'Default' },
+  default_text_search_config: { ok: (v) => ['pg_catalog.english', 'english'].includes(v.trim().toLowerCase()), value: 'pg_catalog.english' },
+}
+
+/** 0A000 for setting one of DEFAULT_ONLY to another value (`value` undefined: DEFAULT or computed). */
+export function defaultOnlySetting(name: string, value: string | undefined): PgError | undefined {
+  const rule = DEFAULT_ONLY[name.toLowerCase()]
+  if (!rule || value === undefined || rule.ok(value)) return undefined
+  return new PgError(SqlState.FeatureNotSupported, `Fedgres does not support ${name.toLowerCase()} = ${value}`, {
+    hint: `Fedgres runs statements with ${name.toLowerCase()} = ${rule.value}, so under another value its answers could differ from PostgreSQL's.`,
+  })
+}
+
+/**
+ * Functions that run SQL given as text (or read a whole table or schema by name). They would run
+ * it in the gateway's catalog, where the event tables hold no rows: `query_to_xml('SELECT count(*)
+ * FROM logs', ...)` answered 0.
+ */
+const RUNS_SQL_TEXT = new Set([
+  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml', 'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema',
+  'table_to_xml_and_xmlschema', 'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml', 'database_to_xmlschema',
+  'database_to_xml_and_xmlschema', 'ts_stat',
+])
+
+export function sqlTextCall(node: AstNode): PgError | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (type !== 'FuncCall' || found) return
+    const names = (f.funcname as AstNode[] | undefined)?.map((n) => (n.String as { sval?: string } | undefined)?.sval ?? '')
+    const name = names?.[names.length - 1]?.toLowerCase()
+    if (name && RUNS_SQL_TEXT.has(name) && (names!.length === 1 || names![0] === 'pg_catalog')) found = name
+  })
+  return found ? new PgError(SqlState.FeatureNotSupported, `${found} is not supported by Fedgres`, { hint: 'It runs its query in the gateway, where the events are not; run the query itself.' }) : undefined
+}
+
+/**
+ * On an edge, tableoid names the day's partition: `tableoid::regclass` read
+ * fedgres_parts.logs_p20261001, and `tableoid = 'logs'::regclass` matched nothing. A statement
+ * over the events that names it is refused rather than answered unlike PostgreSQL. (ctid, xmin
+ * and the like differ from any one store's anyway; tools that show them only display them.)
+ */
+const SYSTEM_COLUMNS = new Set(['tableoid'])
+
+export function systemColumn(node: AstNode): PgError | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (type !== 'ColumnRef' || found) return
+    const fields = f.fields as AstNode[] | undefined
+    const last = (fields?.[fields.length - 1]?.String as { sval?: string } | undefined)?.sval
+    if (last && SYSTEM_COLUMNS.has(last)) found = last
+  })
+  return found ? new PgError(SqlState.FeatureNotSupported, `system column ${found} is not supported by Fedgres`, { hint: 'Each edge stores its events in partitions of its own.' }) : undefined
+}
