@@ -24,6 +24,12 @@ export interface Cursor {
   current: Buffer | null
   readonly source: ResultStream
   exhausted: boolean
+  /**
+   * The output settings (TimeZone, DateStyle, ...) its text rows were written under. PostgreSQL
+   * writes a row out when it is fetched; the gateway's rows come written, so a FETCH under other
+   * output settings is refused rather than answered in the old ones. Undefined for BINARY cursors.
+   */
+  readonly writtenUnder?: string
 }
 
 /** FETCH ALL and BACKWARD ALL arrive as LONG_MAX, which JSON rounds. */
@@ -56,9 +62,9 @@ const forwardOnly = () => new PgError(SqlState.ObjectNotInPrerequisiteState, 'cu
 export class CursorStore {
   readonly #cursors = new Map<string, Cursor>()
 
-  add(name: string, hold: boolean, scroll: boolean, source: ResultStream): void {
+  add(name: string, hold: boolean, scroll: boolean, source: ResultStream, writtenUnder?: string): void {
     if (this.#cursors.has(name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${name}" already exists`)
-    this.#cursors.set(name, { name, hold, scroll, rowDescription: source.rowDescription, seen: [], pulled: 0, pos: 0, current: null, source, exhausted: false })
+    this.#cursors.set(name, { name, hold, scroll, rowDescription: source.rowDescription, seen: [], pulled: 0, pos: 0, current: null, source, exhausted: false, writtenUnder })
   }
 
   get(name: string): Cursor {

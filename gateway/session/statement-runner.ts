@@ -74,6 +74,12 @@ export class StatementRunner {
         return this.#declare(cls.stmt)
       case 'fetch': {
         const plan = fetchPlan(cls.stmt)
+        const declared = s.cursors.get(plan.name).writtenUnder
+        if (!plan.move && declared !== undefined && declared !== JSON.stringify(await this.#outputSettings.get())) {
+          throw new PgError(SqlState.FeatureNotSupported, `cursor "${plan.name}" was declared under other output settings`, {
+            hint: 'Fedgres writes out a cursor\'s rows when it is declared: set TimeZone, DateStyle, IntervalStyle, extra_float_digits and bytea_output before DECLARE.',
+          })
+        }
         const { rows, count, cursor } = await s.cursors.fetch(plan)
         if (plan.move) return command(`MOVE ${count}`)
         return { kind: 'rows', result: new BufferedResult(cursor.rowDescription, rows, `FETCH ${count}`), parameterStatus: [] }
@@ -287,7 +293,8 @@ export class StatementRunner {
     if (!hold && s.txn === 'idle') throw noTransaction('DECLARE CURSOR')
     const queryText = deparseSql({ stmts: [{ stmt: f.query }] } as never)
     const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', () => new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'))
-    s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, result)
+    const binary = (options & CURSOR_OPT.BINARY) !== 0
+    s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, result, binary ? undefined : JSON.stringify(await this.#outputSettings.get()))
     return command('DECLARE CURSOR')
   }
 

@@ -199,6 +199,28 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     }
   })
 
+  test('a FETCH under other output settings than the DECLARE is refused (0A000), not written in the old ones', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
+    await c.connect()
+    try {
+      await c.query('BEGIN')
+      await c.query("DECLARE c CURSOR FOR SELECT TIMESTAMPTZ '2026-10-01 12:00:00+00' + g * interval '1 hour' AS t FROM generate_series(1, 5) g")
+      assert.deepEqual((await c.query('FETCH 1 FROM c')).rows.map((r) => String(r.t instanceof Date ? r.t.toISOString() : r.t)), ['2026-10-01T13:00:00.000Z'])
+      await c.query("SET TimeZone = 'Asia/Kolkata'")
+      await assert.rejects(c.query('FETCH 1 FROM c'), (e: { code?: string; message?: string }) => e.code === '0A000' && e.message === 'cursor "c" was declared under other output settings')
+      await c.query('ROLLBACK')
+      await c.query('BEGIN')
+      await c.query("DECLARE d CURSOR FOR SELECT TIMESTAMPTZ '2026-10-01 12:00:00+00' AS t")
+      await c.query("SET TimeZone = 'Asia/Kolkata'")
+      await c.query('MOVE 0 IN d')
+      await c.query('RESET TimeZone')
+      assert.equal((await c.query('FETCH 1 FROM d')).rowCount, 1, 'MOVE writes nothing out; the same settings again: fetched')
+      await c.query('ROLLBACK')
+    } finally {
+      await c.end()
+    }
+  })
+
   test('Flush sends what is ready before Sync', async () => {
     for (const srv of servers()) {
       const s = await RawSession.login(srv)
