@@ -39,6 +39,12 @@ test('operands are parenthesized where precedence would change them', () => {
     "SELECT (a || b) COLLATE \"C\", ((a || b) COLLATE \"C\")::text FROM t",
     'SELECT count(*) FROM alerts GROUP BY DISTINCT ROLLUP (host_name), ROLLUP (host_name)',
     'SELECT a + b * c, (a + b) * c, -(a - b), NOT (a AND b) OR c FROM t',
+    "SELECT 'a' || ('1' IS JSON), -(a IS DOCUMENT), b AT TIME ZONE (a IS JSON), (NOT a) IS JSON FROM t",
+    'WITH "Foo" AS (SELECT 1) SELECT * FROM "Foo"',
+    "SELECT count(*) OVER (PARTITION BY x = E'a\\nb' ORDER BY g) FROM t",
+    `SELECT '{1}'::"char"[], x::pg_catalog."char", "bit" '101', x::"bit", '101'::bit(3), 'x'::char(3)`,
+    'SELECT f("Foo" => 1), count(*) OVER "W", sum(a) OVER ("W" ORDER BY b) FROM (t JOIN u ON true) AS "J" WINDOW "W" AS (PARTITION BY c)',
+    'SELECT xmlserialize(CONTENT x AS text INDENT)',
   ]) {
     assert.equal(tree(deparseSql(parseSync(sql))), tree(sql), sql)
   }
@@ -46,4 +52,7 @@ test('operands are parenthesized where precedence would change them', () => {
 
 test('a construct the deparser cannot write is 0A000, not an internal error', () => {
   assert.throws(() => deparseSql(parseSync("SELECT JSON_VALUE(event_data, '$.Seq') FROM logs")), (e: PgError) => e.code === '0A000' && /JsonFuncExpr is not supported by Fedgres/.test(e.message))
+  assert.throws(() => deparseSql(parseSync("SELECT * FROM XMLTABLE('/r' PASSING '<r/>' COLUMNS x int PATH 'x') t")), (e: PgError) => e.code === '0A000')
+  // Even where pgsql-deparser swallows the error and writes nothing in its place.
+  assert.throws(() => deparseSql(parseSync("SELECT * FROM ROWS FROM (generate_series(1, 2), json_value(jsonb '5', '$'))")), (e: PgError) => e.code === '0A000')
 })
