@@ -93,3 +93,69 @@ export function deparseExpr(expr: Node): string {
 export function refNames(f: Node): string[] {
   return (f.fields as Node[]).map((x) => (x.String as { sval: string } | undefined)?.sval ?? '*')
 }
+
+/**
+ * The name a SELECT target goes by: its alias, or the name PostgreSQL gives it (FigureColname):
+ * a column's name, a function's, a cast's operand's (else the type's), 'case', 'coalesce', ...
+ * '?column?' when none. ORDER BY a bare name means this output column before any input column.
+ */
+export function outputName(target: Node): string {
+  if (typeof target.name === 'string') return target.name
+  return figure(target.val)[0] ?? '?column?'
+}
+
+/** [name, strength]: 2 for a column or function name, 1 for a type name or keyword, none for 0. */
+function figure(n: unknown): [string | undefined, number] {
+  const k = kind(n)
+  const f = k ? body(n) : {}
+  switch (k) {
+    case 'ColumnRef': {
+      const last = refNames(f).at(-1)
+      return last && last !== '*' ? [last, 2] : [undefined, 0]
+    }
+    case 'A_Indirection': {
+      // The last field name selected, if any (subscripts and * do not name).
+      const fields = ((f.indirection as Node[] | undefined) ?? []).filter((i) => kind(i) === 'String')
+      const s = fields.length ? (body(fields.at(-1)!).sval as string) : undefined
+      return s ? [s, 2] : figure(f.arg)
+    }
+    case 'A_Expr':
+      return f.kind === 'AEXPR_NULLIF' ? ['nullif', 2] : [undefined, 0]
+    case 'FuncCall':
+      return [((f.funcname as Node[]).at(-1)!.String as { sval: string }).sval, 2]
+    case 'TypeCast': {
+      const inner = figure(f.arg)
+      if (inner[1] >= 2) return inner
+      const names = ((f.typeName as Node).names as Node[]).map((x) => (x.String as { sval: string }).sval)
+      return [names.at(-1), 1]
+    }
+    case 'CollateClause':
+      return figure(f.arg)
+    case 'CaseExpr':
+      return ['case', 1]
+    case 'CoalesceExpr':
+      return ['coalesce', 2]
+    case 'NullIfExpr':
+      return ['nullif', 2]
+    case 'MinMaxExpr':
+      return [f.op === 'IS_GREATEST' ? 'greatest' : 'least', 2]
+    case 'A_ArrayExpr':
+      return ['array', 2]
+    case 'RowExpr':
+      return ['row', 2]
+    case 'SubLink': {
+      if (f.subLinkType === 'EXISTS_SUBLINK') return ['exists', 2]
+      if (f.subLinkType === 'ARRAY_SUBLINK') return ['array', 2]
+      if (f.subLinkType === 'EXPR_SUBLINK') {
+        const sub = body(f.subselect)
+        const t = (sub.targetList as Node[] | undefined)?.[0]
+        return t ? [outputName(body(t)), 2] : [undefined, 0]
+      }
+      return [undefined, 0]
+    }
+    case 'SQLValueFunction':
+      return [String(f.op ?? '').replace(/^SVFOP_/, '').replace(/_N$/, '').toLowerCase(), 2]
+    default:
+      return [undefined, 0]
+  }
+}

@@ -4,7 +4,7 @@
  * the client's GROUP BY, HAVING, ORDER BY and LIMIT applied after. Anything else (DISTINCT or
  * ordered aggregates, statistics, percentiles, grouping sets) is left to the gather tier.
  */
-import { body, cast, clone, colRef, exprKey, func, intConst, kind, op, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
+import { body, cast, clone, colRef, exprKey, func, intConst, kind, op, outputName, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
 import type { SimpleFrom } from './relations.js'
 import { eventColumns } from '../../schema/columns.js'
 import type { CombineSpec, PartialKind } from './types.js'
@@ -62,6 +62,12 @@ export interface PartialAggregateShape {
  */
 export function splitAggregate(select: Node, from: SimpleFrom, paramCount: number): PartialAggregateShape | undefined {
   if (select.groupingSets || select.windowClause || select.withClause) return undefined
+  // A COLLATE would be lost on the partials, which the gateway combines as text in its own collation.
+  let collated = false
+  visit([select.targetList, select.havingClause, select.sortClause, select.groupClause], (t) => {
+    if (t === 'CollateClause') collated = true
+  })
+  if (collated) return undefined
   const targets = (select.targetList as Node[]).map((t) => body(t))
   const tableColumns = new Set(from.tables.flatMap((t) => eventColumns[t.table].map((c) => c.name)))
   // GROUP BY items: an ordinal or an output alias means that target's expression (an input column wins over an alias, as in PostgreSQL).
@@ -81,6 +87,8 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
         if (t) e = t.val as Node
       }
     }
+    // A constant key ('x' AS k ... GROUP BY k) would read as a position, or be refused, on the edges.
+    if (kind(e) === 'A_Const') return undefined
     groups.push(normalize(e, from))
   }
   const groupKeys = groups.map(exprKey)
@@ -156,7 +164,7 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
     fromClause: [{ RangeVar: { relname: '__p', inh: true, relpersistence: 'p' } }],
     ...(groups.length ? { groupClause: groups.map((_, i) => colRef('__p', `g${i + 1}`)) } : {}),
     ...(select.havingClause ? { havingClause: rewriteExpr(select.havingClause) } : {}),
-    ...(select.sortClause ? { sortClause: (select.sortClause as Node[]).map((s) => sortItem(s, targets, rewriteExpr)) } : {}),
+    ...(select.sortClause ? { sortClause: (select.sortClause as Node[]).map((s) => sortItem(s, targets, rewriteExpr) ?? ((ok = false), s)) } : {}),
     ...(select.distinctClause ? { distinctClause: select.distinctClause } : {}),
     ...(select.limitCount ? { limitCount: select.limitCount } : {}),
     ...(select.limitOffset ? { limitOffset: select.limitOffset } : {}),
@@ -183,14 +191,20 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
   }
 }
 
-/** ORDER BY items: ordinals and output aliases stay (they name the combined targets). */
-function sortItem(s: Node, targets: Node[], rewriteExpr: (e: unknown) => unknown): Node {
+/**
+ * ORDER BY items: ordinals and output aliases stay (they name the combined targets); a bare name
+ * that is a target's implicit name (pid::text goes by pid) means that target, before any input
+ * column, as in PostgreSQL. Undefined when the name is ambiguous.
+ */
+function sortItem(s: Node, targets: Node[], rewriteExpr: (e: unknown) => unknown): Node | undefined {
   const sb = body(s)
   const n = sb.node as Node
   if (kind(n) === 'A_Const') return s
   if (kind(n) === 'ColumnRef') {
     const names = refNames(body(n))
-    if (names.length === 1 && targets.some((t) => t.name === names[0])) return s
+    const named = names.length === 1 ? targets.filter((t) => outputName(t) === names[0]) : []
+    if (named.length > 1) return undefined
+    if (named.length === 1) return typeof named[0]!.name === 'string' ? s : { SortBy: { ...sb, node: rewriteExpr(named[0]!.val) } }
   }
   return { SortBy: { ...sb, node: rewriteExpr(n) } }
 }

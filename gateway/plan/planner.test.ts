@@ -54,6 +54,13 @@ describe('tier choice', () => {
     ['SELECT * FROM fedgres.edges', 'gather'],
     ["SELECT * FROM alerts WHERE host_name = 'h3'", 'router'],
     ["SELECT count(DISTINCT pid) FROM alerts WHERE host_name = 'h3'", 'router'],
+    // ORDER BY pid means the output column pid::text (its implicit name), which the edges cannot merge on.
+    ['SELECT pid::text FROM alerts ORDER BY pid LIMIT 5', 'gather'],
+    ['SELECT pid, time FROM alerts ORDER BY pid LIMIT 5', 'merge-sorted'],
+    ['SELECT FROM alerts ORDER BY time LIMIT 2', 'gather'],
+    ['SELECT count(*) FROM alerts LIMIT (SELECT count(*) FROM logs)', 'gather'],
+    ['SELECT max(host_name COLLATE "POSIX") FROM alerts', 'gather'],
+    ["SELECT 'x' AS k, count(*) FROM alerts GROUP BY k", 'gather'],
   ]
   for (const [sql, tier] of cases) test(`${tier}: ${sql}`, () => assert.equal(planOf(sql).tier, tier))
 })

@@ -5,7 +5,7 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { body, cast, catalogFunctionName, deparseSelect, intConst, kind, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
+import { body, cast, catalogFunctionName, deparseSelect, intConst, kind, outputName, refNames, resTarget, rewrite, visit, textConst, type Node } from './ast.js'
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
@@ -66,9 +66,11 @@ function countOf(n: unknown, input: PlanInput): number | null | undefined {
 }
 
 function shapeIsSimple(select: Node): boolean {
-  if (select.op !== 'SETOP_NONE' || select.withClause || select.windowClause || select.lockingClause || select.intoClause) return false
+  // No output columns (SELECT FROM t ...) is left to the gather tier.
+  if (select.op !== 'SETOP_NONE' || select.withClause || select.windowClause || select.lockingClause || select.intoClause || !select.targetList) return false
   let ok = true
-  visit([select.targetList, select.whereClause, select.havingClause, select.sortClause, select.groupClause], (t, f) => {
+  // A subquery anywhere, LIMIT and OFFSET included, reads tables the edges' statements cannot see.
+  visit([select.targetList, select.whereClause, select.havingClause, select.sortClause, select.groupClause, select.limitCount, select.limitOffset], (t, f) => {
     if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
   })
   return ok
@@ -224,9 +226,11 @@ function sortKeys(select: Node, from: SimpleFrom): { keys: SortKey[]; exprs: Nod
       if (!t) return undefined
       e = t.val as Node
     } else if (kind(e) === 'ColumnRef') {
+      // A bare name is an output column's first, its alias or its implicit name (pid::text is pid).
       const names = refNames(body(e))
-      const t = names.length === 1 ? targets.find((x) => x.name === names[0]) : undefined
-      if (t) e = t.val as Node
+      const named = names.length === 1 ? targets.filter((x) => outputName(x) === names[0]) : []
+      if (named.length > 1) return undefined // ambiguous, or the same expression twice: PostgreSQL decides
+      if (named.length === 1) e = named[0]!.val as Node
     }
     if (kind(e) !== 'ColumnRef') return undefined
     const type = columnType(body(e), from)

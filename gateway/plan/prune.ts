@@ -118,6 +118,9 @@ function intervalMicros(n: unknown, ctx: PruneContext): number | undefined {
   if (kind(n) !== 'TypeCast' || typeNameOf(body(n)) !== 'interval') return undefined
   const s = textValue(body(n).arg, ctx)
   if (typeof s !== 'string') return undefined
+  // '-1 day 2 hours' is -22 hours by IntervalStyle postgres, -26 by sql_standard (the sign
+  // applies to every field): a minus with more than one field prunes nothing.
+  if (s.includes('-') && (s.match(/[a-z]+/gi) ?? []).length > 1) return undefined
   let total = 0
   const re = /\s*(-?\d+(?:\.\d+)?)\s*(microsecond|millisecond|second|minute|hour|day|week)s?\s*/gy
   let m: RegExpExecArray | null

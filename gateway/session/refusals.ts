@@ -21,6 +21,7 @@ const DEFAULT_ONLY: Readonly<Record<string, { readonly ok: (v: string) => boolea
   quote_all_identifiers: { ok: (v) => !isOn(v), value: 'off' },
   xmloption: { ok: (v) => v.trim().toLowerCase() === 'content', value: 'content' },
   timezone_abbreviations: { ok: (v) => v.trim().toLowerCase() === 'default', value: 'Default' },
+  xmlbinary: { ok: (v) => v.trim().toLowerCase() === 'base64', value: 'base64' },
   default_text_search_config: { ok: (v) => ['pg_catalog.english', 'english'].includes(v.trim().toLowerCase()), value: 'pg_catalog.english' },
 }
 

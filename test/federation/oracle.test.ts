@@ -30,6 +30,8 @@ const SESSION_STEPS = [
   'SELECT time::date, count(*) FROM alerts GROUP BY 1 ORDER BY 1',
   "SET IntervalStyle = 'sql_standard'",
   "SELECT host_name, avg(time - TIMESTAMPTZ '2026-10-01') FROM alerts GROUP BY 1 ORDER BY 1",
+  // Under sql_standard the leading minus applies to every field: -26 hours, not -22 (pruning).
+  "SELECT count(*) FROM alerts WHERE time < '2026-10-01 01:56:00+00'::timestamptz - interval '-1 day 2 hours'",
   "SET IntervalStyle = 'iso_8601'",
   'SELECT host_name, max(time) - min(time) FROM alerts GROUP BY 1 ORDER BY 1',
   "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY time - TIMESTAMPTZ '2026-10-01') FROM alerts",

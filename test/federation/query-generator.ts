@@ -93,6 +93,14 @@ export const FIXED: TestQuery[] = [
   { category: 'cte-scope', ordered: true, sql: 'SELECT (WITH logs AS (SELECT 1 AS x) SELECT count(*) FROM logs) AS a, (SELECT count(*) FROM logs) AS b' },
   { category: 'cte-scope', ordered: false, sql: 'SELECT count(*) FROM alerts UNION ALL (WITH alerts AS (SELECT 1 AS x) SELECT count(*) FROM alerts)' },
   { category: 'cte-scope', ordered: true, sql: 'WITH a AS (SELECT count(*) AS n FROM logs), logs AS (SELECT 5 AS n) SELECT (SELECT n FROM a), (SELECT n FROM logs)' },
+  { category: 'limit-subquery', ordered: true, sql: 'SELECT host_name, count(*) FROM alerts GROUP BY 1 ORDER BY 1 OFFSET (SELECT count(*) FROM logs) / 10000' },
+  { category: 'limit-subquery', ordered: true, sql: 'SELECT count(*) FROM alerts LIMIT (SELECT count(*) FROM alerts)' },
+  { category: 'implicit-name', ordered: true, sql: 'SELECT pid::text FROM alerts ORDER BY pid OFFSET 600 LIMIT 5' },
+  { category: 'implicit-name', ordered: true, sql: 'SELECT pid::text, count(*) FROM alerts GROUP BY pid ORDER BY pid LIMIT 5' },
+  { category: 'collation', ordered: true, sql: 'SELECT host_name, max(CASE WHEN pid % 2 = 0 THEN \'B\' ELSE \'a\' END COLLATE "und-x-icu") FROM alerts GROUP BY 1 ORDER BY 1' },
+  { category: 'constant-group', ordered: true, sql: "SELECT 'x' AS k, 7 AS j, host_name, count(*) FROM alerts GROUP BY k, j, host_name ORDER BY host_name" },
+  { category: 'no-columns', ordered: true, sql: 'SELECT FROM alerts ORDER BY time LIMIT 2' },
+  { category: 'no-columns', ordered: false, sql: 'SELECT FROM alerts GROUP BY host_name' },
 ]
 
 function prng(seed: number): () => number {
