@@ -14,6 +14,7 @@ import { FrameError } from './frame-error.js'
 import { sendExecution } from './send.js'
 import type { Session } from './session.js'
 import { parseStatements, type ParsedStatement } from './sql-parse.js'
+import type { Outcome } from './shadow-exchange.js'
 import type { Bound, Execution } from './statement-runner.js'
 import { abortedError } from './transaction.js'
 
@@ -23,6 +24,8 @@ interface Prepared {
   readonly stmt: ParsedStatement | null
   readonly cls: StatementClass | null
   readonly paramTypes: readonly number[]
+  /** A read's ParameterDescription and RowDescription, from its analysis at Parse. */
+  readonly described?: Outcome
 }
 
 interface Portal {
@@ -33,6 +36,10 @@ interface Portal {
   /** Rows sent by earlier Executes (a suspended portal's tag counts only the last Execute's). */
   sent: number
 }
+
+/** Reads that passed analysis on the shadow, with their description (Describe S), by search_path, parameter types and text. */
+const analysed = new Map<string, Outcome>()
+const ANALYSED_KEPT = 2_000
 
 const nameOf = (kind: 'statement' | 'portal', name: string) => (name === '' ? `unnamed ${kind}` : `${kind === 'statement' ? 'prepared statement' : 'portal'} "${name}"`)
 
@@ -57,7 +64,7 @@ export class ExtendedProtocol {
       }
       switch (msg.type) {
         case 'Parse':
-          return this.#parse(msg, out)
+          return await this.#parse(msg, out)
         case 'Bind':
           return await this.#bind(msg, out)
         case 'Describe':
@@ -76,13 +83,34 @@ export class ExtendedProtocol {
     }
   }
 
-  #parse(msg: ParseMessage, out: Responder): void {
+  /**
+   * PostgreSQL analyses a statement at Parse: an unknown column (42703), an undeterminable
+   * parameter type (42P18) or an aborted transaction (25P02) fail the Parse, and the name is
+   * not taken. A read is checked on the shadow here, once per text, parameter types and
+   * search_path across sessions; its description is kept for Describe.
+   */
+  async #parse(msg: ParseMessage, out: Responder): Promise<void> {
     if (msg.name !== '' && this.#statements.has(msg.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
     const stmts = parseStatements(msg.sql)
     if (stmts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement')
     const stmt = stmts[0] ?? null
-    this.#statements.set(msg.name, { sql: msg.sql, stmt, cls: stmt && this.#s.statements.classify(stmt), paramTypes: msg.paramTypes })
+    const cls = stmt && this.#s.statements.classify(stmt)
+    if (this.#s.txn === 'failed' && stmt && !endsBlock(cls)) throw abortedError()
+    const described = cls?.kind === 'read' ? await this.#analysed(msg.sql, msg.paramTypes) : undefined
+    this.#statements.set(msg.name, { sql: msg.sql, stmt, cls, paramTypes: msg.paramTypes, described })
     out.enc.parseComplete()
+  }
+
+  async #analysed(sql: string, paramTypes: readonly number[]): Promise<Outcome> {
+    const s = this.#s
+    const key = `${s.searchPath.join(',')}\0${paramTypes.join(',')}\0${sql}`
+    const kept = analysed.get(key)
+    if (kept) return kept
+    const d = await s.runner.describe(s.owner(), sql, paramTypes)
+    if (d.error) throw new FrameError(d.error)
+    if (analysed.size >= ANALYSED_KEPT) analysed.delete(analysed.keys().next().value!)
+    analysed.set(key, d)
+    return d
   }
 
   #prepared(name: string): Prepared {
@@ -120,7 +148,7 @@ export class ExtendedProtocol {
     if (msg.kind === 'S') {
       const p = this.#prepared(msg.name)
       if (p.cls?.kind === 'read') {
-        const d = await s.runner.describe(s.owner(), p.sql, p.paramTypes)
+        const d = p.described ?? (await s.runner.describe(s.owner(), p.sql, p.paramTypes))
         if (d.error) throw new FrameError(d.error)
         if (d.paramDescription) out.frame(d.paramDescription)
         if (d.result?.rowDescription) out.frame(d.result.rowDescription)

@@ -71,7 +71,7 @@ export class StatementRunner {
         else s.extended().deallocate(cls.name)
         return command(cls.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE')
       case 'declare':
-        return this.#declare(cls.stmt)
+        return this.#declare(cls.stmt, bound)
       case 'fetch': {
         const plan = fetchPlan(cls.stmt)
         const declared = s.cursors.get(plan.name).writtenUnder
@@ -276,23 +276,24 @@ export class StatementRunner {
    * The rows of a statement inside another (a cursor's query, COPY's), in text or binary; `refuse`
    * gives the error for one that is not a read.
    */
-  async #readInner(sql: string, binary: boolean, what: string, refuse: (cls: StatementClass, query: ParsedStatement) => PgError): Promise<ResultStream> {
+  /** The rows of the query inside DECLARE or COPY, with the parameters the client bound to the whole statement. */
+  async #readInner(sql: string, binary: boolean, what: string, refuse: (cls: StatementClass, query: ParsedStatement) => PgError, bound: Bound | null = null): Promise<ResultStream> {
     const [query] = parseStatements(sql)
     const cls = this.classify(query!)
     if (cls.kind !== 'read') throw refuse(cls, query!)
-    const exec = await this.#read(query!, cls, { ...TEXT, resultFormats: binary ? [1] : [] })
+    const exec = await this.#read(query!, cls, { ...(bound ?? TEXT), resultFormats: binary ? [1] : [] })
     if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, `${what} query returned no rows description`)
     return exec.result
   }
 
-  async #declare(f: AstNode): Promise<Execution> {
+  async #declare(f: AstNode, bound: Bound | null): Promise<Execution> {
     const s = this.s
     const name = String(f.portalname)
     const options = Number(f.options ?? 0)
     const hold = (options & CURSOR_OPT.HOLD) !== 0
     if (!hold && s.txn === 'idle') throw noTransaction('DECLARE CURSOR')
     const queryText = deparseSql({ stmts: [{ stmt: f.query }] } as never)
-    const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', () => new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'))
+    const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', () => new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'), bound)
     const binary = (options & CURSOR_OPT.BINARY) !== 0
     s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, result, binary ? undefined : JSON.stringify(await this.#outputSettings.get()))
     return command('DECLARE CURSOR')

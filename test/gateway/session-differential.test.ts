@@ -134,6 +134,13 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
       e.parse('', 'BEGIN', []).bind('', '', [], [], []).describe('P', '').execute('', 0).parse('', "SET application_name = 'ext'", []).bind('', '', [], [], [])
         .execute('', 0).parse('', 'SHOW application_name', []).bind('', '', [], [], []).describe('P', '').execute('', 0).parse('', 'COMMIT', [])
         .bind('', '', [], [], []).execute('', 0).sync().take(),
+    'an error of analysis fails the Parse, leaves the name free and aborts the transaction': (e) =>
+      e.parse('q1', 'SELECT nocol FROM pg_class', []).sync().parse('q1', 'SELECT 1 AS one', []).bind('', 'q1', [], [], []).execute('', 0).sync()
+        .parse('', 'SELECT $2', []).sync().query('BEGIN').parse('', 'SELECT nocol FROM pg_class', []).sync()
+        .parse('', 'SELECT 1', []).bind('', '', [], [], []).execute('', 0).sync().query('ROLLBACK').take(),
+    'DECLARE with parameters bound to it': (e) =>
+      e.query('BEGIN').parse('', 'DECLARE c CURSOR FOR SELECT $1::int AS v, $2::text AS t', []).bind('', '', [0, 0], [Buffer.from('5'), Buffer.from('x')], [])
+        .execute('', 0).sync().query('FETCH 1 c').query('COMMIT').take(),
     'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
     'a constant SELECT in text, then binary, then text results; and with a parameter it does not take': (e) =>
       ([0, 1, 0, 1] as const).reduce((x, f) => x.parse('', "SELECT 1 AS one, 'x' AS t, 2.5 AS n", []).bind('', '', [], [], [f]).describe('P', '').execute('', 0).sync(), e)
