@@ -41,7 +41,8 @@ interface Portal {
 const analysed = new Map<string, Outcome>()
 const ANALYSED_KEPT = 2_000
 
-const nameOf = (kind: 'statement' | 'portal', name: string) => (name === '' ? `unnamed ${kind}` : `${kind === 'statement' ? 'prepared statement' : 'portal'} "${name}"`)
+/** As PostgreSQL words them: 'unnamed prepared statement', but 'portal ""' for the unnamed portal. */
+const nameOf = (kind: 'statement' | 'portal', name: string) => (kind === 'portal' ? `portal "${name}"` : name === '' ? 'unnamed prepared statement' : `prepared statement "${name}"`)
 
 export class ExtendedProtocol {
   readonly #s: Session

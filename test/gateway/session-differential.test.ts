@@ -138,6 +138,8 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
       e.parse('q1', 'SELECT nocol FROM pg_class', []).sync().parse('q1', 'SELECT 1 AS one', []).bind('', 'q1', [], [], []).execute('', 0).sync()
         .parse('', 'SELECT $2', []).sync().query('BEGIN').parse('', 'SELECT nocol FROM pg_class', []).sync()
         .parse('', 'SELECT 1', []).bind('', '', [], [], []).execute('', 0).sync().query('ROLLBACK').take(),
+    'Execute and Describe of portals that do not exist, unnamed and named': (e) =>
+      e.execute('', 0).sync().describe('P', 'nope').sync().bind('', 'nope', [], [], []).sync().take(),
     'DECLARE with parameters bound to it': (e) =>
       e.query('BEGIN').parse('', 'DECLARE c CURSOR FOR SELECT $1::int AS v, $2::text AS t', []).bind('', '', [0, 0], [Buffer.from('5'), Buffer.from('x')], [])
         .execute('', 0).sync().query('FETCH 1 c').query('COMMIT').take(),
