@@ -21,7 +21,7 @@ export interface SessionValues {
 
 /** Functions only the gateway's engine may evaluate (what they read is the session's). */
 const SHADOW_ONLY = new Set([
-  'current_setting', 'pg_backend_pid', 'inet_client_addr', 'inet_client_port', 'inet_server_addr', 'inet_server_port',
+  'current_setting', 'set_config', 'pg_backend_pid', 'inet_client_addr', 'inet_client_port', 'inet_server_addr', 'inet_server_port',
   'pg_postmaster_start_time', 'pg_conf_load_time', 'pg_has_role', 'txid_current', 'txid_current_if_assigned', 'txid_current_snapshot',
   'pg_current_xact_id', 'pg_current_xact_id_if_assigned', 'pg_current_snapshot', 'pg_my_temp_schema', 'pg_trigger_depth', 'current_query',
   'pg_current_logfile', 'pg_jit_available', 'row_security_active', 'pg_is_in_recovery', 'pg_export_snapshot',

@@ -119,6 +119,8 @@ export class StatementRunner {
         sessionValues: () => this.#sessionValues.get(),
         searchPath: s.searchPath,
       })
+      // set_config() runs in the gateway's engine (the gather tier), never on an edge; what it set is the session's.
+      if (cls.setsConfig) await this.#captureSetConfig(stmt)
       return { kind: 'rows', result, parameterStatus: [] }
     }
     const memoKey = b.params.length === 0 && isLiteralSelect(stmt) ? LiteralMemo.key(stmt.text, b.resultFormats, (n) => s.settings.lastValueSql(n)) : undefined

@@ -35,6 +35,9 @@ const SESSION_STEPS = [
   "SET IntervalStyle = 'iso_8601'",
   'SELECT host_name, max(time) - min(time) FROM alerts GROUP BY 1 ORDER BY 1',
   "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY time - TIMESTAMPTZ '2026-10-01') FROM alerts",
+  // set_config in a statement over the events: evaluated by the gateway, and the session's from then on.
+  "SELECT set_config('TimeZone', 'Asia/Kathmandu', false) FROM alerts LIMIT 1",
+  "SELECT date_trunc('day', time) AS d, count(*) FROM alerts GROUP BY 1 ORDER BY 1",
 ]
 
 /** COPY TO STDOUT statements whose bytes must equal PostgreSQL's (each orders its rows). */
