@@ -71,9 +71,15 @@ function hiddenWrite(node: AstNode): string | undefined {
     if (found) return
     if (type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt') found = commandOf(type)
     else if (type === 'SelectStmt' && f.intoClause) found = 'SELECT INTO'
-    else if (type === 'SelectStmt' && Array.isArray(f.lockingClause) && f.lockingClause.length > 0) found = 'SELECT FOR UPDATE'
+    else if (type === 'SelectStmt' && Array.isArray(f.lockingClause) && f.lockingClause.length > 0) found = `SELECT ${lockingName(f.lockingClause[0] as AstNode)}`
   })
   return found
+}
+
+/** FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE or FOR KEY SHARE, as PostgreSQL names the clause. */
+function lockingName(clause: AstNode): string {
+  const strength = String((clause.LockingClause as AstNode | undefined)?.strength ?? '')
+  return { LCS_FORKEYSHARE: 'FOR KEY SHARE', LCS_FORSHARE: 'FOR SHARE', LCS_FORNOKEYUPDATE: 'FOR NO KEY UPDATE' }[strength] ?? 'FOR UPDATE'
 }
 
 /** Settings that carry the session's identity: a client never changes them. */

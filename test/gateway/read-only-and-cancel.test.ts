@@ -46,6 +46,8 @@ describe('read-only and cancel', () => {
     ['COPY alerts FROM STDIN', 'COPY FROM'],
     ['WITH x AS (DELETE FROM logs RETURNING 1) SELECT * FROM x', 'DELETE'],
     ['SELECT * FROM alerts FOR UPDATE', 'SELECT FOR UPDATE'],
+    ['SELECT * FROM alerts FOR SHARE SKIP LOCKED', 'SELECT FOR SHARE'],
+    ['SELECT * FROM alerts a FOR NO KEY UPDATE OF a', 'SELECT FOR NO KEY UPDATE'],
     // Tableau's capability probes: a clean error disables the capability.
     ['SELECT * INTO TEMPORARY TABLE "#Tableau_7_1_Connect_CheckSelectIntoCap" FROM (SELECT 1 AS COL) AS CHECKTEMP', 'SELECT INTO'],
     ['CREATE LOCAL TEMPORARY TABLE "#Tableau_7_2_Connect_CheckCreateTempTableCap" ( "COL" INTEGER ) ON COMMIT PRESERVE ROWS', 'CREATE TABLE'],
