@@ -38,6 +38,13 @@ const SESSION_STEPS = [
   // set_config in a statement over the events: evaluated by the gateway, and the session's from then on.
   "SELECT set_config('TimeZone', 'Asia/Kathmandu', false) FROM alerts LIMIT 1",
   "SELECT date_trunc('day', time) AS d, count(*) FROM alerts GROUP BY 1 ORDER BY 1",
+  // Text the edges make in an aggregate follows the session's float digits and bytea output.
+  'SET extra_float_digits = 0',
+  "SELECT count(*), sum(pid) FROM alerts WHERE (pid / 7.0::float8)::text LIKE '%.142857142857143'",
+  "SET bytea_output = 'escape'",
+  "SELECT host_name, count(*) FROM alerts WHERE convert_to(host_name, 'UTF8')::text LIKE 'node%' GROUP BY 1 ORDER BY 1",
+  'RESET extra_float_digits',
+  'RESET bytea_output',
 ]
 
 /** COPY TO STDOUT statements whose bytes must equal PostgreSQL's (each orders its rows). */
