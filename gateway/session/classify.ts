@@ -7,6 +7,7 @@ import { clientEncodingError } from './client-encoding.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { relationRangeVars } from '../../common/pg-ast.js'
+import { hasAggregates } from '../plan/partial-aggregate.js'
 import { defaultOnlySetting, sqlTextCall, systemColumn } from './refusals.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
@@ -74,6 +75,32 @@ function hiddenWrite(node: AstNode): string | undefined {
     else if (type === 'SelectStmt' && Array.isArray(f.lockingClause) && f.lockingClause.length > 0) found = `SELECT ${lockingName(f.lockingClause[0] as AstNode)}`
   })
   return found
+}
+
+/**
+ * A locking clause PostgreSQL refuses while analysing the query (0A000), before any read-only
+ * check: with a set operation, DISTINCT, GROUP BY, HAVING, aggregates or window functions.
+ */
+function lockingNotAllowed(node: AstNode): PgError | undefined {
+  let err: PgError | undefined
+  walk(node, (type, f) => {
+    if (err || type !== 'SelectStmt' || !Array.isArray(f.lockingClause) || f.lockingClause.length === 0) return
+    const what = lockingName(f.lockingClause[0] as AstNode)
+    let windows = false
+    walk([f.targetList, f.sortClause], (t, g) => {
+      if (t === 'FuncCall' && g.over) windows = true
+    })
+    const reason =
+      f.op !== undefined && f.op !== 'SETOP_NONE' ? 'UNION/INTERSECT/EXCEPT'
+      : f.distinctClause ? 'DISTINCT clause'
+      : f.groupClause ? 'GROUP BY clause'
+      : f.havingClause ? 'HAVING clause'
+      : hasAggregates(f) ? 'aggregate functions'
+      : windows ? 'window functions'
+      : undefined
+    if (reason) err = new PgError(SqlState.FeatureNotSupported, `${what} is not allowed with ${reason}`)
+  })
+  return err
 }
 
 /** FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE or FOR KEY SHARE, as PostgreSQL names the clause. */
@@ -153,6 +180,8 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       return { kind: 'unlisten' }
     case 'SelectStmt':
     case 'ExplainStmt': {
+      const lockErr = lockingNotAllowed(s.node)
+      if (lockErr) return { kind: 'denied', error: lockErr }
       const w = hiddenWrite(s.node)
       if (w) return { kind: 'write', command: w }
       if (s.type === 'ExplainStmt') {

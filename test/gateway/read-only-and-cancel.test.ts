@@ -70,6 +70,22 @@ describe('read-only and cancel', () => {
     })
   }
 
+  test('a locking clause PostgreSQL refuses while analysing the query is 0A000 as there, not 25006', async () => {
+    const c = await client()
+    try {
+      for (const [sql, message] of [
+        ['SELECT count(*) FROM alerts FOR SHARE', 'FOR SHARE is not allowed with aggregate functions'],
+        ['SELECT host_name FROM alerts GROUP BY 1 FOR UPDATE', 'FOR UPDATE is not allowed with GROUP BY clause'],
+        ['SELECT DISTINCT host_name FROM alerts FOR KEY SHARE', 'FOR KEY SHARE is not allowed with DISTINCT clause'],
+        ['SELECT 1 UNION SELECT 2 FOR UPDATE', 'FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT'],
+      ] as const) {
+        await assert.rejects(c.query(sql), (e: pg.DatabaseError) => e.code === '0A000' && e.message === message, sql)
+      }
+    } finally {
+      await c.end()
+    }
+  })
+
   test('writes hidden in functions are refused by the read-only shadow', async () => {
     const c = await client()
     try {
