@@ -41,6 +41,12 @@ export function funcName(f: Node): string {
   return names[names.length - 1]!.toLowerCase()
 }
 
+/** The last part of a TypeName's name, as written (quoted names keep their case). */
+export function lastTypeName(typeName: Node): string {
+  const names = typeName.names as Node[]
+  return (names[names.length - 1]!.String as { sval: string }).sval
+}
+
 /** A FuncCall body's name (lower case) when it names a catalog function: unqualified or in pg_catalog. */
 export function catalogFunctionName(f: Node): string | undefined {
   const names = (f.funcname as Node[]).map((n) => ((n.String as { sval?: string } | undefined)?.sval ?? '').toLowerCase())
@@ -126,8 +132,7 @@ function figure(n: unknown): [string | undefined, number] {
     case 'TypeCast': {
       const inner = figure(f.arg)
       if (inner[1] >= 2) return inner
-      const names = ((f.typeName as Node).names as Node[]).map((x) => (x.String as { sval: string }).sval)
-      return [names.at(-1), 1]
+      return [lastTypeName(f.typeName as Node), 1]
     }
     case 'CollateClause':
       return figure(f.arg)

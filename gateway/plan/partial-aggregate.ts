@@ -4,7 +4,7 @@
  * the client's GROUP BY, HAVING, ORDER BY and LIMIT applied after. Anything else (DISTINCT or
  * ordered aggregates, statistics, percentiles, grouping sets) is left to the gather tier.
  */
-import { body, cast, clone, colRef, exprKey, func, intConst, kind, op, outputName, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
+import { body, cast, clone, colRef, exprKey, func, funcName, intConst, kind, lastTypeName, op, outputName, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
 import type { SimpleFrom } from './relations.js'
 import { eventColumns } from '../../schema/columns.js'
 import type { CombineSpec, PartialKind } from './types.js'
@@ -29,9 +29,7 @@ const JSON_AGGREGATES = new Set(['JsonArrayAgg', 'JsonObjectAgg'])
 
 export function isAggregateCall(f: Node): boolean {
   if (f.over) return false
-  const names = (f.funcname as Node[]).map((n) => (n.String as { sval?: string } | undefined)?.sval ?? '')
-  const name = names[names.length - 1]!.toLowerCase()
-  return AGGREGATES.has(name) || Boolean(f.agg_within_group || f.agg_star || f.agg_distinct || f.agg_order || f.agg_filter)
+  return AGGREGATES.has(funcName(f)) || Boolean(f.agg_within_group || f.agg_star || f.agg_distinct || f.agg_order || f.agg_filter)
 }
 
 export function hasAggregates(select: Node): boolean {
@@ -106,7 +104,7 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
   }
   let ok = true
   const combineExpr = (agg: Node): Node | undefined => {
-    const name = ((agg.funcname as Node[]).at(-1)!.String as { sval: string }).sval.toLowerCase()
+    const name = funcName(agg)
     if (!DECOMPOSABLE.has(name) || agg.agg_distinct || agg.agg_order || agg.agg_within_group || agg.agg_variadic) return undefined
     const args = (agg.args as Node[] | undefined) ?? []
     if (args.some((a) => containsSubLink(a))) return undefined
@@ -232,8 +230,7 @@ function notFloat4(arg: unknown): boolean {
   if (k === 'ColumnRef' || k === 'A_Const') return true
   if (k === 'A_Expr') return body(arg).kind === 'AEXPR_OP' && (body(arg).lexpr === undefined || notFloat4(body(arg).lexpr)) && notFloat4(body(arg).rexpr)
   if (k !== 'TypeCast') return false
-  const names = ((body(arg).typeName as Node).names as Node[]).map((x) => (x.String as { sval: string }).sval.toLowerCase())
-  return !['float4', 'real'].includes(names[names.length - 1]!)
+  return !['float4', 'real'].includes(lastTypeName(body(arg).typeName as Node).toLowerCase())
 }
 
 function containsSubLink(n: unknown): boolean {

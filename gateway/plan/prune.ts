@@ -6,7 +6,7 @@
  */
 import type { SynopsisColumn, TableSynopsis } from '../../schema/synopsis.js'
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
-import { body, conjuncts, kind, refNames, type Node } from './ast.js'
+import { body, conjuncts, kind, lastTypeName, refNames, type Node } from './ast.js'
 import { parseTimestampMicros } from './timestamp-literal.js'
 import type { PrunedEdge, PruneValue, ShardTarget } from './types.js'
 import { kept } from '../../common/kept.js'
@@ -74,8 +74,7 @@ function textValue(n: unknown, ctx: PruneContext): string | null | undefined {
 function typeNameOf(cast: Node): string {
   const tn = cast.typeName as Node
   if (tn.typmods !== undefined || tn.arrayBounds !== undefined) return ''
-  const names = (tn.names as Node[]).map((x) => (x.String as { sval: string }).sval)
-  return names[names.length - 1]!.toLowerCase()
+  return lastTypeName(tn).toLowerCase()
 }
 
 function arrayValues(n: unknown, ctx: PruneContext): (string | null)[] | undefined {
@@ -96,8 +95,7 @@ function arrayValues(n: unknown, ctx: PruneContext): (string | null)[] | undefin
   if (k === 'TypeCast') {
     // Only to text[] or varchar[] with no length: varchar(7)[] would cut the elements.
     const tn = body(n).typeName as Node
-    const names = (tn.names as Node[]).map((x) => (x.String as { sval: string }).sval.toLowerCase())
-    if (tn.typmods !== undefined || !['text', 'varchar'].includes(names[names.length - 1]!)) return undefined
+    if (tn.typmods !== undefined || !['text', 'varchar'].includes(lastTypeName(tn).toLowerCase())) return undefined
     const arr = arrayValues(body(n).arg, ctx)
     if (arr) return arr
     const lit = textValue(body(n).arg, ctx)

@@ -5,6 +5,7 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import { catalogFunctionName } from '../plan/ast.js'
 import { walk, type AstNode } from './sql-parse.js'
 
 const isOn = (v: string) => /^(on|t|tr|tru|true|y|ye|yes|1)$/i.test(v.trim())
@@ -49,9 +50,8 @@ export function sqlTextCall(node: AstNode): PgError | undefined {
   let found: string | undefined
   walk(node, (type, f) => {
     if (type !== 'FuncCall' || found) return
-    const names = (f.funcname as AstNode[] | undefined)?.map((n) => (n.String as { sval?: string } | undefined)?.sval ?? '')
-    const name = names?.[names.length - 1]?.toLowerCase()
-    if (name && RUNS_SQL_TEXT.has(name) && (names!.length === 1 || names![0] === 'pg_catalog')) found = name
+    const name = catalogFunctionName(f)
+    if (name && RUNS_SQL_TEXT.has(name)) found = name
   })
   return found ? new PgError(SqlState.FeatureNotSupported, `${found} is not supported by Fedgres`, { hint: 'It runs its query in the gateway, where the events are not; run the query itself.' }) : undefined
 }
