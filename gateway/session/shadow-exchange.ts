@@ -103,11 +103,11 @@ export interface BoundQuery {
 
 /** The reply after the first CommandComplete: what follows a prelude statement's own reply. */
 function afterPrelude(reply: Buffer): Buffer {
-  for (let at = 0; at + 5 <= reply.length; ) {
-    const end = at + 1 + reply.readInt32BE(at + 1)
-    if (reply[at] === BackendCode.ErrorResponse) return reply
-    if (reply[at] === BackendCode.CommandComplete) return reply.subarray(end)
-    at = end
+  let end = 0
+  for (const f of frames(reply)) {
+    end += f.length
+    if (f[0] === BackendCode.ErrorResponse) return reply
+    if (f[0] === BackendCode.CommandComplete) return reply.subarray(end)
   }
   return reply
 }
