@@ -34,4 +34,13 @@ describe('statement classes', () => {
     assert.deepEqual(classify(parseStatements('SELECT tableoid FROM pg_class LIMIT 1')[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
     assert.deepEqual(classify(parseStatements('SELECT ctid, time FROM logs LIMIT 1')[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false })
   })
+
+  test('advisory locks are refused (0A000), in catalog and data statements; pg_notify() is NOTIFY', () => {
+    for (const sql of ['SELECT pg_advisory_lock(1)', 'SELECT pg_try_advisory_xact_lock_shared(1, 2)', 'SELECT count(*) FROM alerts WHERE pg_catalog.pg_advisory_unlock_all() IS NULL']) {
+      const c = classify(parseStatements(sql)[0]!, ['public'])
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /advisory/.test(c.error.message) && /share one catalog engine/.test(c.error.hint ?? ''), sql)
+    }
+    assert.deepEqual(classify(parseStatements("SELECT pg_notify('ch', 'payload')")[0]!, ['public']), { kind: 'write', command: 'NOTIFY' })
+    assert.deepEqual(classify(parseStatements('SELECT advisory_lock FROM (SELECT 1 AS advisory_lock) s')[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
+  })
 })

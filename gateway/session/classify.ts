@@ -8,7 +8,8 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { relationRangeVars } from '../../common/pg-ast.js'
 import { hasAggregates } from '../plan/partial-aggregate.js'
-import { defaultOnlySetting, sqlTextCall, systemColumn } from './refusals.js'
+import { catalogFunctionName } from '../plan/ast.js'
+import { defaultOnlySetting, refusedCall, systemColumn } from './refusals.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
 export type StatementClass =
@@ -65,7 +66,10 @@ export function touchesData(node: unknown, searchPath: readonly string[]): boole
   return false
 }
 
-/** Writes hidden inside a read: data-modifying CTEs, SELECT INTO, FOR UPDATE. */
+/**
+ * Writes hidden inside a read: data-modifying CTEs, SELECT INTO, FOR UPDATE, and pg_notify(),
+ * which PostgreSQL treats as NOTIFY (refused on a standby, as here).
+ */
 function hiddenWrite(node: AstNode): string | undefined {
   let found: string | undefined
   walk(node, (type, f) => {
@@ -73,6 +77,7 @@ function hiddenWrite(node: AstNode): string | undefined {
     if (type === 'InsertStmt' || type === 'UpdateStmt' || type === 'DeleteStmt' || type === 'MergeStmt') found = commandOf(type)
     else if (type === 'SelectStmt' && f.intoClause) found = 'SELECT INTO'
     else if (type === 'SelectStmt' && Array.isArray(f.lockingClause) && f.lockingClause.length > 0) found = `SELECT ${lockingName(f.lockingClause[0] as AstNode)}`
+    else if (type === 'FuncCall' && catalogFunctionName(f) === 'pg_notify') found = 'NOTIFY'
   })
   return found
 }
@@ -191,7 +196,7 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       }
       const config = setConfigCalls(s.node)
       if (config.denied) return { kind: 'denied', error: config.denied }
-      const dynamic = sqlTextCall(s.node)
+      const dynamic = refusedCall(s.node)
       if (dynamic) return { kind: 'denied', error: dynamic }
       const data = touchesData(s.node, searchPath)
       const system = data ? systemColumn(s.node) : undefined

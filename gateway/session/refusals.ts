@@ -1,7 +1,8 @@
 /**
  * Statements Fedgres refuses (0A000) because it could not answer them as PostgreSQL would: a
- * session setting the edges do not follow, a function that runs SQL given as text, a system
- * column that describes an edge's storage. A clear error, never a different answer.
+ * session setting the edges do not follow, a function that runs SQL given as text or takes an
+ * advisory lock, a system column that describes an edge's storage. A clear error, never a
+ * different answer.
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
@@ -46,14 +47,27 @@ const RUNS_SQL_TEXT = new Set([
   'database_to_xml_and_xmlschema', 'ts_stat',
 ])
 
-export function sqlTextCall(node: AstNode): PgError | undefined {
+/**
+ * Advisory locks belong to a session, but every session of a gateway shares one catalog engine:
+ * a lock one session took there was "held" by all of them (a second pg_advisory_lock(1) returned
+ * at once, pg_advisory_unlock_all() released another session's locks), so they would exclude
+ * nothing.
+ */
+const ADVISORY_LOCK = /^pg_(try_)?advisory_/
+
+/** 0A000 for a call to a function that runs SQL text or takes an advisory lock. */
+export function refusedCall(node: AstNode): PgError | undefined {
   let found: string | undefined
   walk(node, (type, f) => {
     if (type !== 'FuncCall' || found) return
     const name = catalogFunctionName(f)
-    if (name && RUNS_SQL_TEXT.has(name)) found = name
+    if (name && (RUNS_SQL_TEXT.has(name) || ADVISORY_LOCK.test(name))) found = name
   })
-  return found ? new PgError(SqlState.FeatureNotSupported, `${found} is not supported by Fedgres`, { hint: 'It runs its query in the gateway, where the events are not; run the query itself.' }) : undefined
+  if (!found) return undefined
+  const hint = ADVISORY_LOCK.test(found)
+    ? "A gateway's sessions share one catalog engine, so a lock taken there would keep no other session out."
+    : 'It runs its query in the gateway, where the events are not; run the query itself.'
+  return new PgError(SqlState.FeatureNotSupported, `${found} is not supported by Fedgres`, { hint })
 }
 
 /**
