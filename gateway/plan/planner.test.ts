@@ -165,7 +165,7 @@ describe('what edges are sent', () => {
     const g = planOf("SELECT count(DISTINCT pid) FROM logs WHERE cluster_name = 'east' AND pid > 3")
     assert.ok(g.tier === 'gather')
     assert.equal(g.feeds[0]!.fetch!.sql, `SELECT "logs"."cluster_name", "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') AND (pid > 3) GROUP BY 1, 2`)
-    assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(\$2 AS text\[\]\), CAST\(\$3 AS int8\[\]\)\)/)
+    assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(CAST\(\$2 AS text\[\]\) AS int\[\]\), CAST\(\$3 AS int8\[\]\)\)/)
   })
 })
 
