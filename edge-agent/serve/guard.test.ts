@@ -35,3 +35,15 @@ test('writes, several statements, locks, file access and lasting settings are re
   }
   assert.equal(checkEdgeStatement('SELEC 1')?.code, '42601')
 })
+
+test('encoding conversions PGlite cannot run are refused (0A000) before they reach the store', () => {
+  for (const sql of [
+    "SELECT convert_to(host_name, 'LATIN1') FROM alerts",
+    "SELECT count(*) FROM logs WHERE convert_from(convert_to(resource, 'UTF8'), 'EUC_JP') = ''",
+    "SELECT pg_catalog.convert('\\xc3a9', 'UTF8', 'win1252')",
+    'SELECT convert_to(host_name, $1) FROM alerts',
+  ]) assert.equal(checkEdgeStatement(sql)?.code, '0A000', sql)
+  for (const sql of ["SELECT convert_to(host_name, 'utf-8') FROM alerts", "SELECT convert_from('\\xe9', 'LATIN1')", "SELECT convert('\\xe9', 'iso-8859-1', 'SQL_ASCII')"]) {
+    assert.equal(checkEdgeStatement(sql), undefined, sql)
+  }
+})

@@ -7,6 +7,7 @@ import { parseSync } from 'libpg-query'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { visit } from '../../common/pg-ast.js'
+import { unsafeConversion } from '../../common/encoding-conversion.js'
 
 type Node = Record<string, unknown>
 
@@ -40,7 +41,7 @@ export function checkEdgeStatement(sql: string): PgError | undefined {
   if (stmts.length > 1) return refuse('an edge runs one statement at a time')
   const type = Object.keys(stmts[0]!.stmt)[0]!
   if (type !== 'SelectStmt') return refuse(`an edge does not run ${type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()}`)
-  let err: PgError | undefined
+  let err: PgError | undefined = unsafeConversion(stmts[0]!.stmt)
   visit(stmts[0]!.stmt, (t, f) => {
     if (err) return
     if (t === 'InsertStmt' || t === 'UpdateStmt' || t === 'DeleteStmt' || t === 'MergeStmt') err = refuse('an edge does not run data-modifying statements')

@@ -43,4 +43,14 @@ describe('statement classes', () => {
     assert.deepEqual(classify(parseStatements("SELECT pg_notify('ch', 'payload')")[0]!, ['public']), { kind: 'write', command: 'NOTIFY' })
     assert.deepEqual(classify(parseStatements('SELECT advisory_lock FROM (SELECT 1 AS advisory_lock) s')[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
   })
+
+  test('encoding conversions PGlite cannot run are refused (0A000), in reads, cursors and COPY', () => {
+    for (const sql of ["SELECT convert_to('é', 'LATIN1')", "SELECT convert_from(convert_to(host_name, 'UTF8'), 'EUC_JP') FROM alerts", 'SELECT convert_to($1, $2)',
+      "DECLARE c CURSOR FOR SELECT convert('\\xc3a9', 'UTF8', 'LATIN1')", "COPY (SELECT convert_to(host_name, 'KOI8R') FROM logs) TO STDOUT"]) {
+      const c = classify(parseStatements(sql)[0]!, ['public'])
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000', sql)
+    }
+    assert.equal(classify(parseStatements("SELECT convert_from('\\xe9', 'latin1'), convert_to('é', 'UTF8')")[0]!, ['public']).kind, 'read')
+  })
 })
+

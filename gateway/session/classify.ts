@@ -7,6 +7,7 @@ import { clientEncodingError } from './client-encoding.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { relationRangeVars } from '../../common/pg-ast.js'
+import { unsafeConversion } from '../../common/encoding-conversion.js'
 import { hasAggregates } from '../plan/partial-aggregate.js'
 import { catalogFunctionName } from '../plan/ast.js'
 import { defaultOnlySetting, refusedCall, systemColumn } from './refusals.js'
@@ -173,8 +174,10 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       return { kind: 'discard', target: String(f.target ?? 'DISCARD_ALL').replace('DISCARD_', '') }
     case 'DeallocateStmt':
       return { kind: 'deallocate', name: f.isall ? null : ((f.name as string | undefined) ?? null) }
-    case 'DeclareCursorStmt':
-      return { kind: 'declare', stmt: f }
+    case 'DeclareCursorStmt': {
+      const conversion = unsafeConversion(s.node)
+      return conversion ? { kind: 'denied', error: conversion } : { kind: 'declare', stmt: f }
+    }
     case 'FetchStmt':
       return { kind: 'fetch', stmt: f }
     case 'ClosePortalStmt':
@@ -196,17 +199,20 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       }
       const config = setConfigCalls(s.node)
       if (config.denied) return { kind: 'denied', error: config.denied }
-      const dynamic = refusedCall(s.node)
-      if (dynamic) return { kind: 'denied', error: dynamic }
+      const refused = refusedCall(s.node) ?? unsafeConversion(s.node)
+      if (refused) return { kind: 'denied', error: refused }
       const data = touchesData(s.node, searchPath)
       const system = data ? systemColumn(s.node) : undefined
       if (system) return { kind: 'denied', error: system }
       return { kind: 'read', target: data ? 'data' : 'local', setsConfig: config.any }
     }
-    case 'CopyStmt':
+    case 'CopyStmt': {
       if (f.is_from) return { kind: 'write', command: 'COPY FROM' }
+      const conversion = unsafeConversion(s.node)
+      if (conversion) return { kind: 'denied', error: conversion }
       if (f.filename !== undefined || f.is_program) return { kind: 'denied', error: new PgError(SqlState.InsufficientPrivilege, 'COPY to a file or program is not allowed through Fedgres', { hint: "COPY TO STDOUT (psql's \\copy) writes to the client." }) }
       return { kind: 'copy', stmt: f }
+    }
     case 'VacuumStmt':
       return { kind: 'write', command: f.is_vacuumcmd ? 'VACUUM' : 'ANALYZE' }
     case 'PrepareStmt':
