@@ -30,6 +30,10 @@ export interface Cursor {
    * output settings is refused rather than answered in the old ones. Undefined for BINARY cursors.
    */
   readonly writtenUnder?: string
+  /** The (sub)transaction that declared it; 0 once a committed transaction has kept it (WITH HOLD). */
+  createdIn: number
+  /** A FETCH of it failed: PostgreSQL runs it no more (55000), even after ROLLBACK TO. */
+  failed: boolean
 }
 
 /** FETCH ALL and BACKWARD ALL arrive as LONG_MAX, which JSON rounds. */
@@ -59,12 +63,21 @@ export function fetchPlan(stmt: AstNode): FetchPlan {
 
 const forwardOnly = () => new PgError(SqlState.ObjectNotInPrerequisiteState, 'cursor can only scan forward', { hint: 'Declare it with SCROLL option to enable backward scan.' })
 
+/**
+ * The session's cursors, and the (sub)transactions they belong to, as PostgreSQL keeps portals:
+ * a ROLLBACK drops every cursor its transaction declared, WITH HOLD or not; a ROLLBACK TO drops
+ * those declared since the savepoint; a COMMIT keeps only WITH HOLD ones, for later transactions.
+ */
 export class CursorStore {
   readonly #cursors = new Map<string, Cursor>()
+  /** Open transaction then savepoints, by id; empty outside a transaction. */
+  #levels: number[] = []
+  #nextLevel = 1
 
   add(name: string, hold: boolean, scroll: boolean, source: ResultStream, writtenUnder?: string): void {
     if (this.#cursors.has(name)) throw new PgError(SqlState.DuplicateCursor, `cursor "${name}" already exists`)
-    this.#cursors.set(name, { name, hold, scroll, rowDescription: source.rowDescription, seen: [], pulled: 0, pos: 0, current: null, source, exhausted: false, writtenUnder })
+    const createdIn = this.#levels[this.#levels.length - 1] ?? 0
+    this.#cursors.set(name, { name, hold, scroll, rowDescription: source.rowDescription, seen: [], pulled: 0, pos: 0, current: null, source, exhausted: false, writtenUnder, createdIn, failed: false })
   }
 
   get(name: string): Cursor {
@@ -83,19 +96,57 @@ export class CursorStore {
     this.#cursors.delete(name)
   }
 
-  /** At the end of a transaction: cursors without HOLD go. */
-  endTransaction(): void {
+  /** A transaction (explicit or implicit) begins. */
+  beginTransaction(): void {
+    this.#levels = [this.#nextLevel++]
+  }
+
+  savepoint(): void {
+    if (this.#levels.length) this.#levels.push(this.#nextLevel++)
+  }
+
+  /** ROLLBACK TO the savepoint of this depth: cursors declared since go; the savepoint stays, anew. */
+  rollbackTo(depth: number): void {
+    const gone = new Set(this.#levels.splice(depth + 1))
+    this.#drop((c) => gone.has(c.createdIn))
+    this.#levels.push(this.#nextLevel++)
+  }
+
+  /** RELEASE of the savepoint of this depth: its cursors now belong to the level around it. */
+  release(depth: number): void {
+    const merged = new Set(this.#levels.splice(depth + 1))
+    const into = this.#levels[this.#levels.length - 1]!
+    for (const c of this.#cursors.values()) if (merged.has(c.createdIn)) c.createdIn = into
+  }
+
+  /** At the end of a transaction: cursors without HOLD go; on ROLLBACK, so do those it declared. */
+  endTransaction(commit: boolean): void {
+    this.#drop((c) => !c.hold || (!commit && c.createdIn !== 0))
+    for (const c of this.#cursors.values()) c.createdIn = 0
+    this.#levels = []
+  }
+
+  #drop(which: (c: Cursor) => boolean): void {
     for (const [name, c] of this.#cursors) {
-      if (!c.hold) {
-        c.source.close()
-        this.#cursors.delete(name)
-      }
+      if (!which(c)) continue
+      c.source.close()
+      this.#cursors.delete(name)
     }
   }
 
   /** Runs a FETCH or MOVE: the rows to send (none for MOVE) and the count for the tag. */
   async fetch(plan: FetchPlan): Promise<{ rows: Buffer[]; count: number; cursor: Cursor }> {
     const c = this.get(plan.name)
+    if (c.failed) throw new PgError(SqlState.ObjectNotInPrerequisiteState, `portal "${c.name}" cannot be run`)
+    try {
+      return await this.#fetch(c, plan)
+    } catch (e) {
+      c.failed = true
+      throw e
+    }
+  }
+
+  async #fetch(c: Cursor, plan: FetchPlan): Promise<{ rows: Buffer[]; count: number; cursor: Cursor }> {
     const rows: Buffer[] = []
     if (plan.kind === 'count') {
       if (plan.count >= 0) {

@@ -80,6 +80,7 @@ export class ExtendedProtocol {
       }
     } catch (e) {
       this.#s.failed(e, out)
+      if (this.#s.implicit === 'sync') this.#s.endImplicit(false)
       this.#skipping = true
     }
   }
@@ -167,7 +168,9 @@ export class ExtendedProtocol {
     const portal = this.#portal(msg.name)
     const cls = portal.prepared.cls
     if (cls?.kind === 'read' || (cls?.kind === 'fetch' && !cls.stmt.ismove)) {
-      const ex = await this.#run(portal)
+      // Outside a block, statements until Sync form one implicit transaction.
+    if (this.#s.txn === 'idle' && this.#s.implicit === 'none') this.#s.beginImplicit('sync')
+    const ex = await this.#run(portal)
       if (ex.kind === 'rows' && ex.result.rowDescription) out.frame(ex.result.rowDescription)
       else out.enc.noData()
       return
@@ -192,6 +195,8 @@ export class ExtendedProtocol {
       out.enc.commandComplete(ex?.kind === 'rows' ? countedTag(ex.result.tag(), 0) : ex?.kind === 'copy' ? 'COPY 0' : (ex?.tag ?? ''))
       return
     }
+    // Outside a block, statements until Sync form one implicit transaction.
+    if (this.#s.txn === 'idle' && this.#s.implicit === 'none') this.#s.beginImplicit('sync')
     const ex = await this.#run(portal)
     const res = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows, tag: portal.sent > 0 ? (t, n) => countedTag(t, n) : undefined })
     // A completed Execute, suspended or not, ends statement_timeout's count (the next message starts it again).
@@ -205,6 +210,7 @@ export class ExtendedProtocol {
     this.#s.statementTimer.disarm()
     this.#skipping = false
     // Outside a transaction block each Sync ends the implicit transaction, and with it the portals.
+    if (this.#s.implicit === 'sync') this.#s.endImplicit(true)
     if (this.#s.txn === 'idle') this.closeAll()
     await this.#s.readyForQuery(out)
   }

@@ -41,6 +41,13 @@ export class Session implements SessionHandler {
   readonly deps: SessionDeps
   readonly log: Logger
   txn: TxnState = 'idle'
+  /**
+   * PostgreSQL's implicit transactions, which end at once on an error, undoing what the
+   * statements before it in them did (a SET, a cursor WITH HOLD): 'block' for the statements of
+   * one Query (a transaction block: SET LOCAL holds, SAVEPOINT is refused); 'sync' for
+   * extended-protocol statements until Sync, outside a block.
+   */
+  implicit: 'none' | 'block' | 'sync' = 'none'
   searchPath: string[] = ['$user', 'public']
   #abort = new AbortController()
   readonly statements: StatementRunner
@@ -228,9 +235,25 @@ export class Session implements SessionHandler {
     this.#extended.closeAll()
   }
 
-  /** Transaction end: cursors without HOLD and every portal go, as in PostgreSQL. */
-  endTransaction(): void {
-    this.cursors.endTransaction()
+  beginImplicit(kind: 'block' | 'sync'): void {
+    this.implicit = kind
+    if (kind === 'block') this.txn = 'open'
+    this.settings.begin()
+    this.cursors.beginTransaction()
+  }
+
+  /** The implicit transaction commits (it ran through) or rolls back (a statement failed). */
+  endImplicit(commit: boolean): void {
+    if (commit) this.settings.commit()
+    else this.settings.rollback()
+    this.implicit = 'none'
+    this.txn = 'idle'
+    this.endTransaction(commit)
+  }
+
+  /** Transaction end: cursors without HOLD (on ROLLBACK, any it declared) and every portal go, as in PostgreSQL. */
+  endTransaction(commit: boolean): void {
+    this.cursors.endTransaction(commit)
     this.#extended.closeAll()
   }
 

@@ -120,22 +120,22 @@ export class SessionSettings {
     this.#savepoints.push({ name, entries: [...this.#entries] })
   }
 
-  /** ROLLBACK TO: settings return to the savepoint's; it stays. False if there is no such savepoint. */
-  rollbackTo(name: string): boolean {
+  /** ROLLBACK TO: settings return to the savepoint's; it stays. Its depth (0 the first), -1 if there is no such savepoint. */
+  rollbackTo(name: string): number {
     const i = this.#findSavepoint(name)
-    if (i < 0) return false
+    if (i < 0) return -1
     this.#entries = [...this.#savepoints[i]!.entries]
     this.#savepoints.length = i + 1
     this.version++
-    return true
+    return i
   }
 
-  /** RELEASE: drops the savepoint and those after it. */
-  release(name: string): boolean {
+  /** RELEASE: drops the savepoint and those after it. Its depth, -1 if there is no such savepoint. */
+  release(name: string): number {
     const i = this.#findSavepoint(name)
-    if (i < 0) return false
+    if (i < 0) return -1
     this.#savepoints.length = i
-    return true
+    return i
   }
 
   #findSavepoint(name: string): number {

@@ -1,6 +1,7 @@
 /**
  * The simple query protocol: one Query message, any number of statements, text results, one
- * ReadyForQuery. The first error ends the message's remaining statements, as in PostgreSQL.
+ * ReadyForQuery. The first error ends the message's remaining statements, as in PostgreSQL, and
+ * undoes what the ones before it did outside a transaction block.
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-SIMPLE-QUERY
  */
 import type { Responder } from '../../common/pgwire/server/responder.js'
@@ -20,7 +21,12 @@ export async function runSimpleQuery(s: Session, sql: string, out: Responder): P
     out.enc.emptyQueryResponse()
     return
   }
+  // Several statements run in one implicit transaction block, as in PostgreSQL: an error undoes
+  // the SETs and cursors of those before it; a COMMIT or ROLLBACK among them ends one, and the
+  // next statement begins another.
+  const implicit = stmts.length > 1
   for (const st of stmts) {
+    if (implicit && s.txn === 'idle') s.beginImplicit('block')
     try {
       const armed = s.statementTimer.arm()
       if (armed) await armed
@@ -28,10 +34,12 @@ export async function runSimpleQuery(s: Session, sql: string, out: Responder): P
       await sendExecution(s, ex, out, { rowDescription: true, maxRows: 0 })
     } catch (e) {
       s.failed(e, out)
+      if (s.implicit === 'block') s.endImplicit(false)
       return
     } finally {
       s.statementTimer.disarm()
     }
     await out.maybeFlush()
   }
+  if (s.implicit === 'block') s.endImplicit(true)
 }

@@ -168,9 +168,16 @@ export class StatementRunner {
     switch (kind) {
       case 'TRANS_STMT_BEGIN':
       case 'TRANS_STMT_START': {
+        if (s.implicit !== 'none') {
+          // The implicit transaction becomes the block, with what its statements did so far.
+          s.implicit = 'none'
+          s.txn = 'open'
+          return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
+        }
         if (s.txn !== 'idle') return command('BEGIN', [notice(warning('25001', 'there is already a transaction in progress'))])
         s.txn = 'open'
         s.settings.begin()
+        s.cursors.beginTransaction()
         const iso = isolationOf(stmt)
         if (iso) s.settings.set('default_transaction_isolation', `SET default_transaction_isolation = ${quoteLiteral(iso)}`, true)
         return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
@@ -178,27 +185,37 @@ export class StatementRunner {
       case 'TRANS_STMT_COMMIT':
       case 'TRANS_STMT_ROLLBACK': {
         const commit = kind === 'TRANS_STMT_COMMIT'
+        if (s.implicit !== 'none') {
+          // It ends the implicit transaction, with PostgreSQL's warning that there was no block.
+          s.endImplicit(commit)
+          return command(commit ? 'COMMIT' : 'ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
+        }
         if (s.txn === 'idle') return command(commit ? 'COMMIT' : 'ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
         const tag = commit && s.txn === 'open' ? 'COMMIT' : 'ROLLBACK'
         if (tag === 'COMMIT') s.settings.commit()
         else s.settings.rollback()
         s.txn = 'idle'
-        s.endTransaction()
+        s.endTransaction(tag === 'COMMIT')
         return command(tag)
       }
       case 'TRANS_STMT_SAVEPOINT': {
-        if (s.txn === 'idle') throw noTransaction('SAVEPOINT')
+        if (s.txn === 'idle' || s.implicit === 'block') throw noTransaction('SAVEPOINT')
         s.settings.savepoint(String(stmt.savepoint_name))
+        s.cursors.savepoint()
         return command('SAVEPOINT')
       }
       case 'TRANS_STMT_RELEASE':
       case 'TRANS_STMT_ROLLBACK_TO': {
         const name = String(stmt.savepoint_name)
         const release = kind === 'TRANS_STMT_RELEASE'
-        if (s.txn === 'idle') throw noTransaction(release ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT')
-        const ok = release ? s.settings.release(name) : s.settings.rollbackTo(name)
-        if (!ok) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${name}" does not exist`)
-        if (!release) s.txn = 'open'
+        if (s.txn === 'idle' || s.implicit === 'block') throw noTransaction(release ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT')
+        const depth = release ? s.settings.release(name) : s.settings.rollbackTo(name)
+        if (depth < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${name}" does not exist`)
+        if (release) s.cursors.release(depth)
+        else {
+          s.cursors.rollbackTo(depth)
+          s.txn = 'open'
+        }
         return command(release ? 'RELEASE' : 'ROLLBACK')
       }
       default:

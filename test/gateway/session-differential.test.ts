@@ -57,6 +57,21 @@ const SCRIPTS: Record<string, string[]> = {
     'BEGIN', 'DECLARE n NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 5) g', 'FETCH 2 n', 'FETCH BACKWARD 1 n', 'ROLLBACK',
     'BEGIN', 'DECLARE b BINARY CURSOR FOR SELECT 1::int4 AS one', 'FETCH 1 b', 'COMMIT',
   ],
+  'cursors follow the transaction: ROLLBACK drops what it declared, WITH HOLD too; ROLLBACK TO what the savepoint declared; a failed FETCH fails the cursor': [
+    'BEGIN', 'DECLARE h CURSOR WITH HOLD FOR SELECT 1 AS x', 'ROLLBACK', 'FETCH 1 IN h', 'DECLARE h CURSOR WITH HOLD FOR SELECT 2 AS x', 'FETCH 1 IN h', 'CLOSE h',
+    'BEGIN', 'DECLARE k CURSOR WITH HOLD FOR SELECT g FROM generate_series(1, 3) g', 'COMMIT', 'BEGIN', 'FETCH 1 k', 'ROLLBACK', 'FETCH 1 k', 'CLOSE k',
+    'BEGIN', 'SAVEPOINT s', 'DECLARE c4 CURSOR FOR SELECT 1', 'ROLLBACK TO s', 'FETCH 1 IN c4', 'ROLLBACK',
+    'BEGIN', 'SAVEPOINT s', 'DECLARE c6 CURSOR FOR SELECT 1', 'RELEASE s', 'SAVEPOINT t', 'ROLLBACK TO t', 'FETCH 1 c6', 'ROLLBACK',
+    'BEGIN', 'SAVEPOINT s', 'DECLARE c7 CURSOR FOR SELECT 1', 'SAVEPOINT t', 'RELEASE t', 'ROLLBACK TO s', 'FETCH 1 c7', 'ROLLBACK',
+    'BEGIN', 'DECLARE n NO SCROLL CURSOR FOR SELECT g FROM generate_series(1, 3) g', 'SAVEPOINT s', 'FETCH BACKWARD 1 n', 'ROLLBACK TO s', 'FETCH 1 n', 'ROLLBACK',
+  ],
+  'several statements in one Query form an implicit transaction: an error undoes the SETs and cursors before it': [
+    "SET statement_timeout = '7s'; SELECT 1/0", 'SHOW statement_timeout', "SET LOCAL statement_timeout = '9s'; SHOW statement_timeout", 'SHOW statement_timeout',
+    "SET statement_timeout = '8s'; COMMIT; SELECT 1/0", 'SHOW statement_timeout', "SET statement_timeout = '6s'; ROLLBACK", 'SHOW statement_timeout',
+    "SET statement_timeout = '5s'; BEGIN; SELECT 1/0", 'SHOW statement_timeout', 'ROLLBACK', 'SHOW statement_timeout',
+    'DECLARE c CURSOR WITH HOLD FOR SELECT 1; FETCH 1 FROM c; SELECT 1/0', 'FETCH 1 FROM c', 'DECLARE d CURSOR FOR SELECT 2; FETCH 1 FROM d', 'FETCH 1 FROM d',
+    'SELECT 1; SAVEPOINT x', 'SELECT 1; DISCARD ALL', "BEGIN; SET statement_timeout = '4s'; COMMIT; SHOW statement_timeout", 'RESET statement_timeout',
+  ],
   'queries: multi-statement, empty, comments, errors and the catalog': [
     '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
     'SELECT no_such_column FROM alerts', 'SELECT count(*) FROM alerts', 'SELECT * FROM logs LIMIT 1', "SELECT 'héllo ✓'::text, NULL::int, ARRAY['a', NULL]",
@@ -143,6 +158,11 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     'DECLARE with parameters bound to it': (e) =>
       e.query('BEGIN').parse('', 'DECLARE c CURSOR FOR SELECT $1::int AS v, $2::text AS t', []).bind('', '', [0, 0], [Buffer.from('5'), Buffer.from('x')], [])
         .execute('', 0).sync().query('FETCH 1 c').query('COMMIT').take(),
+    'statements until Sync form one implicit transaction: an error undoes a SET before it': (e) =>
+      e.parse('', "SET statement_timeout = '7s'", []).bind('', '', [], [], []).execute('', 0).parse('', 'SELECT 1/0', []).bind('', '', [], [], []).execute('', 0).sync()
+        .query('SHOW statement_timeout').parse('', "SET statement_timeout = '3s'", []).bind('', '', [], [], []).execute('', 0).sync().query('SHOW statement_timeout')
+        .parse('', "SET statement_timeout = '2s'", []).bind('', '', [], [], []).execute('', 0).parse('', 'BEGIN', []).bind('', '', [], [], []).execute('', 0)
+        .parse('', 'SELECT 1/0', []).bind('', '', [], [], []).execute('', 0).sync().query('ROLLBACK').query('SHOW statement_timeout').take(),
     'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
     'a constant SELECT in text, then binary, then text results; and with a parameter it does not take': (e) =>
       ([0, 1, 0, 1] as const).reduce((x, f) => x.parse('', "SELECT 1 AS one, 'x' AS t, 2.5 AS n", []).bind('', '', [], [], [f]).describe('P', '').execute('', 0).sync(), e)
