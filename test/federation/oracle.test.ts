@@ -41,6 +41,12 @@ const SESSION_STEPS = [
   // Text the edges make in an aggregate follows the session's float digits and bytea output.
   'SET extra_float_digits = 0',
   "SELECT count(*), sum(pid) FROM alerts WHERE (pid / 7.0::float8)::text LIKE '%.142857142857143'",
+  // ... while floats sent to the gateway's engine keep every digit (two keys 1e-16 apart stay two groups).
+  'SELECT 1 + uid * 1e-18::float8 AS k, count(*) FROM logs GROUP BY 1 ORDER BY 2, 1',
+  'SET extra_float_digits = -15',
+  'SELECT avg(pid::float8), count(*) FROM logs',
+  'SELECT (pid % 1000)::float8 / 7 AS k, count(*) FROM logs WHERE pid < 2000 GROUP BY 1 ORDER BY 1',
+  'SET extra_float_digits = 0',
   "SET bytea_output = 'escape'",
   "SELECT host_name, count(*) FROM alerts WHERE convert_to(host_name, 'UTF8')::text LIKE 'node%' GROUP BY 1 ORDER BY 1",
   'RESET extra_float_digits',
