@@ -9,6 +9,7 @@ const TEXTLIKE = new Set([25, 1043, 19, 1042, 0, 705])
 const TEXT_ARRAYS = new Set([1009, 1015, 1014])
 const INTS = new Set([20, 21, 23])
 const TIMESTAMPS = new Set([1184, 1114])
+const TIMESTAMP = 1114
 const PG_EPOCH_MICROS = 946_684_800_000_000
 
 /** A binary timestamptz (microseconds since 2000-01-01) in microseconds since the Unix epoch. */
@@ -25,7 +26,7 @@ export function pruneValues(types: readonly number[], params: readonly (Buffer |
         const arr = parseArrayLiteral(text)
         return arr ? { array: arr } : undefined
       }
-      return { text }
+      return oid === TIMESTAMP ? { text, withoutZone: true } : { text }
     }
     if (TEXTLIKE.has(oid)) return { text: v.toString('utf8') }
     if (INTS.has(oid)) return { text: String(v.length === 8 ? v.readBigInt64BE(0) : v.length === 4 ? v.readInt32BE(0) : v.readInt16BE(0)) }

@@ -82,6 +82,18 @@ describe('pruning', () => {
     assert.equal(planOf(`SELECT count(*) FROM logs WHERE time >= '${from}'`).tier, 'router')
     assert.deepEqual(asked(planOf(`SELECT * FROM logs WHERE time < '${from}' ORDER BY time`)), ['e1', 'e2', 'e3'])
   })
+  test('a timestamp without time zone ignores a zone in its text, as PostgreSQL does, in literals and parameters', () => {
+    // 6.1 days in, written at +05: as a timestamp it is 6.1 days (e4 holds days 6-7); as a timestamptz, 5.89.
+    const wall = new Date((T0 + 6.1 * DAY) / 1000).toISOString().replace('T', ' ').replace('Z', '+05')
+    for (const sql of [`SELECT count(*) FROM logs WHERE time < '${wall}'::timestamp`, `SELECT count(*) FROM logs WHERE time < timestamp '${wall}' + interval '1 second'`, `SELECT count(*) FROM logs WHERE time < ('${wall}'::text)::timestamp`]) {
+      assert.deepEqual(asked(planOf(sql)), ['e1', 'e2', 'e3', 'e4'], sql)
+    }
+    assert.deepEqual(asked(planOf(`SELECT count(*) FROM logs WHERE time < '${wall}'::timestamptz`)), ['e1', 'e2', 'e3'])
+    assert.deepEqual(asked(planOf(`SELECT count(*) FROM logs WHERE time < ('${wall}'::timestamptz)::timestamp`)), ['e1', 'e2', 'e3'])
+    assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1::timestamp', [{ text: wall }])), ['e1', 'e2', 'e3', 'e4'])
+    assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1', [{ text: wall, withoutZone: true }])), ['e1', 'e2', 'e3', 'e4'])
+    assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1', [{ text: wall }])), ['e1', 'e2', 'e3'])
+  })
   test('now() minus a fixed interval prunes in a UTC session (not where days have DST)', () => {
     assert.equal(asked(planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'")).length, 0)
     assert.equal(asked(planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'", [], EDGES, { utcSession: false })).length, 4)

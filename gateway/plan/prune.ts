@@ -130,13 +130,18 @@ function intervalMicros(n: unknown, ctx: PruneContext): number | undefined {
   return consumed === s.length && consumed > 0 ? Math.round(total) : undefined
 }
 
-function timeValue(n: unknown, ctx: PruneContext): number | undefined {
+/**
+ * A time bound in microseconds, or undefined (no pruning). `ignoreZone`: the value is read as a
+ * timestamp without time zone, whose input ignores a zone ('2026-10-06 20:00-05'::timestamp is
+ * 20:00), compared with time in the session's zone (so only in a UTC session).
+ */
+function timeValue(n: unknown, ctx: PruneContext, ignoreZone = false): number | undefined {
   const k = kind(n)
   if (k === 'A_Expr' && body(n).kind === 'AEXPR_OP' && ctx.utcSession) {
     // timestamptz ± interval: days are 24 hours only in a UTC session (DST elsewhere).
     const e = body(n)
     const o = ((e.name as Node[])[0]!.String as { sval: string }).sval
-    const t = timeValue(e.lexpr, ctx)
+    const t = timeValue(e.lexpr, ctx, ignoreZone)
     const d = intervalMicros(e.rexpr, ctx)
     if (t === undefined || d === undefined || (o !== '+' && o !== '-')) return undefined
     return o === '+' ? t + d : t - d
@@ -144,17 +149,18 @@ function timeValue(n: unknown, ctx: PruneContext): number | undefined {
   if (k === 'ParamRef') {
     const v = ctx.params[Number(body(n).number) - 1]
     if (v && 'micros' in v) return v.micros
-    if (v && 'text' in v && v.text !== null) return parseTimestampMicros(v.text, ctx.utcSession)
+    if (v && 'text' in v && v.text !== null) return parseTimestampMicros(v.text, ctx.utcSession, ignoreZone || v.withoutZone === true)
     return undefined
   }
   if (k === 'TypeCast') {
     const t = typeNameOf(body(n))
     if (t !== 'timestamptz' && t !== 'timestamp' && t !== 'text') return undefined
     if (t === 'timestamp' && !ctx.utcSession) return undefined
-    return timeValue(body(n).arg, ctx)
+    // A timestamptz inside is an instant again; text keeps how the text will be read.
+    return timeValue(body(n).arg, ctx, t === 'timestamp' ? true : t === 'timestamptz' ? false : ignoreZone)
   }
   const s = textValue(n, ctx)
-  return typeof s === 'string' ? parseTimestampMicros(s, ctx.utcSession) : undefined
+  return typeof s === 'string' ? parseTimestampMicros(s, ctx.utcSession, ignoreZone) : undefined
 }
 
 const FLIP: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' }

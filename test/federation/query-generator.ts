@@ -22,6 +22,10 @@ export const FIXED: TestQuery[] = [
   { category: 'pruned-cluster', ordered: true, sql: "SELECT namespace_name, count(*) FROM alerts WHERE cluster_name = 'prod-eu' GROUP BY 1 ORDER BY 1 NULLS FIRST" },
   { category: 'pruned-time', ordered: true, sql: `SELECT date_trunc('hour', time) AS h, count(*) FROM logs WHERE time BETWEEN '${iso(2, 3)}' AND '${iso(2, 9)}' GROUP BY 1 ORDER BY 1` },
   { category: 'pruned-time', ordered: true, sql: `SELECT count(*) FROM logs WHERE time >= $1 AND time < $2`, params: [iso(5, 12), iso(9)] },
+  // A timestamp without time zone ignores the zone written in it; pruning must too.
+  { category: 'pruned-time', ordered: true, sql: "SELECT count(*) FROM alerts WHERE time > '2026-10-06 20:00:00-05'::timestamp" },
+  { category: 'pruned-time', ordered: true, sql: "SELECT count(*), min(time) FROM logs WHERE time < timestamp '2026-10-01 02:00+05'" },
+  { category: 'pruned-time', ordered: true, sql: 'SELECT count(*) FROM logs WHERE time > $1::timestamp', params: ['2026-10-06 20:00:00-05'] },
   { category: 'union', ordered: false, sql: "SELECT host_name, pid, process_name FROM logs WHERE operation = 'Network' AND pid < 200" },
   { category: 'union', ordered: false, sql: "SELECT * FROM alerts WHERE action = 'Block' AND severity >= 8" },
   { category: 'merge-sorted', ordered: true, sql: 'SELECT time, host_name, policy_name FROM alerts ORDER BY time DESC LIMIT 25' },
