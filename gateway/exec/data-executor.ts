@@ -27,6 +27,8 @@ export interface DataQuery {
   /** Runs `stop` when the client cancels the statement or goes away; returns its removal. */
   readonly onCancel: (stop: (reason: PgError) => void) => () => void
   readonly connId: number
+  /** When the statement and its transaction started, in microseconds since the epoch. */
+  readonly clock: { readonly statement: number; readonly transaction: number }
   /** The session's output settings (TimeZone, DateStyle, ...), as PostgreSQL reports them. */
   readonly outputSettings: () => Promise<readonly (readonly [string, string])[]>
   /** The session's identity (current_user, current_database(), ...), as the shadow reports it. */

@@ -17,6 +17,7 @@ import type { Fetch, Plan, PrunedEdge } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import { settingMs } from '../session/setting-duration.js'
+import { timestampText } from '../session/clock.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
 import type { EdgePool } from './edge-pool.js'
 import { explainResult } from './explain.js'
@@ -118,7 +119,10 @@ export class FederatedExecutor implements DataExecutor {
       synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? 5000,
       // Formatted only for a statement that reads the clock (a Date formatted cost ~5 µs).
       get statementTime() {
-        return new Date(now).toISOString().replace('T', ' ').replace('Z', '+00')
+        return timestampText(q.clock.statement)
+      },
+      get transactionTime() {
+        return timestampText(q.clock.transaction)
       },
       utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
       searchPath: q.searchPath,

@@ -14,18 +14,23 @@ import { timeBound } from './time-bound.js'
 import { columnType, dataRelations, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
-/** now() and its kin become the statement's timestamp, so every edge reads the same instant. */
-export function fixStatementTime(stmt: Node, statementTime: string, onFix: () => void = () => {}): Node {
-  const ts = () => {
+/**
+ * now() and its kin become the transaction's timestamp, and statement_timestamp() the statement's,
+ * as literals, so every edge reads the same instants, those PostgreSQL would.
+ */
+export function fixStatementTime(stmt: Node, clock: Pick<PlanInput, 'statementTime' | 'transactionTime'>, onFix: () => void = () => {}): Node {
+  const at = (time: string) => {
     onFix()
-    return cast(textConst(statementTime), 'timestamptz')
+    return cast(textConst(time), 'timestamptz')
   }
+  const ts = () => at(clock.transactionTime ?? clock.statementTime)
   return rewrite(stmt, (w) => {
     const k = kind(w)
     if (k === 'FuncCall') {
       const f = body(w)
       const name = catalogFunctionName(f)
-      if (name !== undefined && !f.args && ['now', 'transaction_timestamp', 'statement_timestamp'].includes(name)) return ts()
+      if (name !== undefined && !f.args && (name === 'now' || name === 'transaction_timestamp')) return ts()
+      if (name === 'statement_timestamp' && !f.args) return at(clock.statementTime)
       return undefined
     }
     if (k === 'SQLValueFunction') {
@@ -111,7 +116,7 @@ function shapeOf(input: PlanInput): Shape {
   const memo = frozen ? shapes.get(input.select) : undefined
   if (memo?.path === path) return memo.shape
   let fixed = false
-  const timed = fixStatementTime(input.select, input.statementTime, () => (fixed = true))
+  const timed = fixStatementTime(input.select, input, () => (fixed = true))
   // A rewritten copy unless nothing was fixed in a frozen tree: the client's tree is never changed.
   let select = fixed || !frozen ? timed : input.select
   if (input.session) select = fixIdentity(select, input.session, () => (fixed = true))

@@ -118,8 +118,10 @@ export interface PlanInput {
   /** Date.now() when planning; synopses older than `synopsisMaxAgeMs` do not prune. */
   readonly now: number
   readonly synopsisMaxAgeMs: number
-  /** The statement's timestamp, substituted for now() so every edge sees one instant. */
+  /** The statement's timestamp (statement_timestamp()), to the microsecond, as every edge must see it. */
   readonly statementTime: string
+  /** The transaction's (now(), CURRENT_TIMESTAMP, ...); the statement's when not given. */
+  readonly transactionTime?: string
   /**
    * The session's identity, for a statement that reads it (current_user, current_database(), ...):
    * the planner puts the values in its place (session-values.ts).

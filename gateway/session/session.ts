@@ -12,6 +12,7 @@ import type { DataExecutor } from '../exec/data-executor.js'
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { SessionContext, SessionHandler } from '../../common/pgwire/server/session-handler.js'
 import { CursorStore } from './cursors.js'
+import { clockMicros } from './clock.js'
 import { ExtendedProtocol } from './extended.js'
 import { FrameError } from './frame-error.js'
 import { SessionSettings } from './settings.js'
@@ -48,6 +49,8 @@ export class Session implements SessionHandler {
    * extended-protocol statements until Sync, outside a block.
    */
   implicit: 'none' | 'block' | 'sync' = 'none'
+  /** When the statement and its transaction started, in microseconds since the epoch (statement_timestamp(), now()). */
+  readonly clock = { statement: 0, transaction: 0 }
   searchPath: string[] = ['$user', 'public']
   #abort = new AbortController()
   readonly statements: StatementRunner
@@ -182,6 +185,7 @@ export class Session implements SessionHandler {
 
   async handle(msg: FrontendMessage, out: Responder): Promise<void> {
     if (this.#abort.signal.aborted) this.#abort = new AbortController()
+    if (msg.type === 'Query' || msg.type === 'Parse' || msg.type === 'Bind' || msg.type === 'Execute') this.markStatement()
     switch (msg.type) {
       case 'Query':
         await this.#extended.discardUnnamedPortal()
@@ -235,6 +239,15 @@ export class Session implements SessionHandler {
     this.#extended.closeAll()
   }
 
+  /**
+   * A Query, Parse, Bind or Execute arrives: PostgreSQL's statement time (one for all the
+   * statements of a Query); outside a transaction, the time of the one it starts.
+   */
+  markStatement(): void {
+    this.clock.statement = clockMicros()
+    if (this.txn === 'idle' && this.implicit === 'none') this.clock.transaction = this.clock.statement
+  }
+
   beginImplicit(kind: 'block' | 'sync'): void {
     this.implicit = kind
     if (kind === 'block') this.txn = 'open'
@@ -261,4 +274,3 @@ export class Session implements SessionHandler {
     return this.#extended
   }
 }
-

@@ -2,6 +2,7 @@
  * Runs one statement of a session, whichever protocol carried it: transaction control, settings
  * and cursors here; reads on the shadow catalog or the data executor; writes refused (25006).
  */
+import { clockFixedSql } from './clock.js'
 import { PgError, featureNotSupported, readOnly } from '../../common/errors/pg-error.js'
 import { kept } from '../../common/kept.js'
 import { firstParamRef } from '../../common/pg-ast.js'
@@ -115,6 +116,7 @@ export class StatementRunner {
         setting: (name) => this.setting(name),
         onCancel: (stop) => s.onCancel(stop),
         connId: s.ctx.connId,
+        clock: { ...s.clock },
         outputSettings: () => this.#outputSettings.get(),
         sessionValues: () => this.#sessionValues.get(),
         searchPath: s.searchPath,
@@ -127,7 +129,8 @@ export class StatementRunner {
     const kept = memoKey === undefined ? undefined : s.deps.literals.get(memoKey)
     if (kept) return { kind: 'rows', result: kept.result!, parameterStatus: [] }
     const owner = s.owner()
-    const out = bound ? await s.runner.bound(owner, { sql: stmt.text, ...b }) : await s.runner.simple(owner, stmt.text)
+    const sql = clockFixedSql(stmt, s.clock) ?? stmt.text
+    const out = bound ? await s.runner.bound(owner, { sql, ...b }) : await s.runner.simple(owner, sql)
     if (memoKey !== undefined) s.deps.literals.put(memoKey, out)
     if (out.error) throw new FrameError(out.error)
     if (cls.setsConfig) await this.#captureSetConfig(stmt)

@@ -51,6 +51,12 @@ const SESSION_STEPS = [
   "SELECT host_name, count(*) FROM alerts WHERE convert_to(host_name, 'UTF8')::text LIKE 'node%' GROUP BY 1 ORDER BY 1",
   'RESET extra_float_digits',
   'RESET bytea_output',
+  // now() is the transaction's start, statement_timestamp() the statement's.
+  'BEGIN',
+  'SELECT count(*) FROM alerts WHERE now() = statement_timestamp()',
+  'SELECT count(*) FROM alerts WHERE transaction_timestamp() < statement_timestamp() AND now() = CURRENT_TIMESTAMP',
+  'COMMIT',
+  'SELECT count(*) FROM alerts WHERE now() = statement_timestamp()',
 ]
 
 /** COPY TO STDOUT statements whose bytes must equal PostgreSQL's (each orders its rows). */
