@@ -51,6 +51,8 @@ export class Session implements SessionHandler {
   implicit: 'none' | 'block' | 'sync' = 'none'
   /** When the statement and its transaction started, in microseconds since the epoch (statement_timestamp(), now()). */
   readonly clock = { statement: 0, transaction: 0 }
+  /** A statement of the open transaction has read (PostgreSQL's first snapshot): its modes are fixed. */
+  snapshotTaken = false
   searchPath: string[] = ['$user', 'public']
   #abort = new AbortController()
   readonly statements: StatementRunner
@@ -266,6 +268,7 @@ export class Session implements SessionHandler {
 
   /** Transaction end: cursors without HOLD (on ROLLBACK, any it declared) and every portal go, as in PostgreSQL. */
   endTransaction(commit: boolean): void {
+    this.snapshotTaken = false
     this.cursors.endTransaction(commit)
     this.#extended.closeAll()
   }

@@ -53,6 +53,7 @@ export class StatementRunner {
   /** Runs `stmt`; `bound` is null for the simple protocol (text results, no parameters). */
   async run(stmt: ParsedStatement, cls: StatementClass, bound: Bound | null): Promise<Execution> {
     const s = this.s
+    if (s.txn === 'open' && (cls.kind === 'read' || cls.kind === 'declare' || cls.kind === 'fetch' || cls.kind === 'copy')) s.snapshotTaken = true
     if (s.txn === 'failed' && !endsFailedBlock(cls)) throw abortedError()
     switch (cls.kind) {
       case 'transaction':
@@ -95,11 +96,9 @@ export class StatementRunner {
       case 'copy':
         return this.#copy(cls.stmt)
       case 'write':
-        throw readOnly(cls.command)
       case 'unsupported':
-        throw featureNotSupported(cls.command)
       case 'denied':
-        throw cls.error
+        throw refusalOf(cls)!
     }
   }
 
@@ -181,8 +180,8 @@ export class StatementRunner {
         s.txn = 'open'
         s.settings.begin()
         s.cursors.beginTransaction()
-        const iso = isolationOf(stmt)
-        if (iso) s.settings.set('default_transaction_isolation', `SET default_transaction_isolation = ${quoteLiteral(iso)}`, true)
+        // The block's modes (ISOLATION LEVEL, READ ONLY, DEFERRABLE) hold for its statements.
+        for (const [name, value] of transactionModes(stmt)) holdMode(s, name, value)
         return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
       }
       case 'TRANS_STMT_COMMIT':
@@ -226,6 +225,21 @@ export class StatementRunner {
     }
   }
 
+  /**
+   * Once a statement of the transaction has read (taken its snapshot), PostgreSQL refuses to
+   * change its isolation level, to make it read-write, or to touch DEFERRABLE (25001).
+   */
+  async #afterQueryModes(modes: [string, string][]): Promise<void> {
+    if (modes.length === 0) return
+    const current = await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('transaction_isolation'), pg_catalog.current_setting('transaction_read_only')")
+    for (const [name, value] of modes) {
+      const fail = (message: string) => new PgError(SqlState.ActiveSqlTransaction, message)
+      if (name === 'transaction_isolation' && value.toLowerCase() !== current[0]) throw fail('SET TRANSACTION ISOLATION LEVEL must be called before any query')
+      if (name === 'transaction_read_only' && value === 'off' && current[1] === 'on') throw fail('transaction read-write mode must be set before any query')
+      if (name === 'transaction_deferrable') throw fail('SET TRANSACTION [NOT] DEFERRABLE must be called before any query')
+    }
+  }
+
   async #set(stmt: ParsedStatement, f: AstNode): Promise<Execution> {
     const s = this.s
     const kind = String(f.kind)
@@ -233,10 +247,15 @@ export class StatementRunner {
     if (name === 'role' || name === 'session_authorization') return this.#setIdentity(kind, name, f)
     if (kind === 'VAR_SET_MULTI' && name === 'transaction') {
       if (s.txn === 'idle') return command('SET', [notice(warning('25P01', 'SET TRANSACTION can only be used in transaction blocks'))])
-      const rest = stmt.text.replace(/^\s*SET\s+TRANSACTION\s+/i, '')
-      const check = await s.runner.simple(s.owner(), `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`)
-      if (check.error) throw new FrameError(check.error)
-      s.settings.set('transaction characteristics', `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`, true)
+      const modes = transactionModes(f, f.args)
+      if (modes.some(([mode]) => mode === '')) {
+        // Not only modes (SET TRANSACTION SNAPSHOT): PostgreSQL's own check gives the error.
+        const rest = stmt.text.replace(/^\s*SET\s+TRANSACTION\s+/i, '')
+        const check = await s.runner.simple(s.owner(), `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`)
+        if (check.error) throw new FrameError(check.error)
+      }
+      if (s.snapshotTaken) await this.#afterQueryModes(modes)
+      for (const [mode, value] of modes) holdMode(s, mode, value)
       return command('SET')
     }
     if (kind === 'VAR_RESET_ALL') {
@@ -288,21 +307,20 @@ export class StatementRunner {
       const cols = ((f.attlist as AstNode[] | undefined) ?? []).map((a) => quoteIdent(String((a.String as AstNode).sval)))
       sql = `SELECT ${cols.length ? cols.join(', ') : '*'} FROM ${rel.inh === false ? 'ONLY ' : ''}${name}`
     }
-    const result = await this.#readInner(sql, options.format === 'binary', 'COPY', (cls, query) =>
-      cls.kind === 'write' ? readOnly(cls.command) : featureNotSupported(`COPY of ${query.type}`),
-    )
+    const result = await this.#readInner(sql, options.format === 'binary', 'COPY', (cls, query) => refusalOf(cls) ?? featureNotSupported(`COPY of ${query.type}`))
     return { kind: 'copy', result, options }
   }
 
   /**
-   * The rows of a statement inside another (a cursor's query, COPY's), in text or binary; `refuse`
+   * The rows of the query inside DECLARE or COPY, in text or binary, with the parameters the
+   * client bound to the whole statement (none: a $n in it is 42P02, as in PostgreSQL); `refuse`
    * gives the error for one that is not a read.
    */
-  /** The rows of the query inside DECLARE or COPY, with the parameters the client bound to the whole statement. */
   async #readInner(sql: string, binary: boolean, what: string, refuse: (cls: StatementClass, query: ParsedStatement) => PgError, bound: Bound | null = null): Promise<ResultStream> {
     const [query] = parseStatements(sql)
     const cls = this.classify(query!)
     if (cls.kind !== 'read') throw refuse(cls, query!)
+    if (!bound) noParameters(query!)
     const exec = await this.#read(query!, cls, { ...(bound ?? TEXT), resultFormats: binary ? [1] : [] })
     if (exec.kind !== 'rows') throw new PgError(SqlState.InternalError, `${what} query returned no rows description`)
     return exec.result
@@ -315,7 +333,7 @@ export class StatementRunner {
     const hold = (options & CURSOR_OPT.HOLD) !== 0
     if (!hold && s.txn === 'idle') throw noTransaction('DECLARE CURSOR')
     const queryText = deparseSql({ stmts: [{ stmt: f.query }] } as never)
-    const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', () => new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'), bound)
+    const result = await this.#readInner(queryText, (options & CURSOR_OPT.BINARY) !== 0, 'cursor', (cls) => refusalOf(cls) ?? new PgError(SqlState.SyntaxError, 'DECLARE CURSOR must be a SELECT query'), bound)
     const binary = (options & CURSOR_OPT.BINARY) !== 0
     s.cursors.add(name, hold, (options & CURSOR_OPT.SCROLL) !== 0, result, binary ? undefined : JSON.stringify(await this.#outputSettings.get()))
     return command('DECLARE CURSOR')
@@ -363,14 +381,41 @@ function endsFailedBlock(cls: StatementClass): boolean {
   return kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK_TO'
 }
 
-function isolationOf(stmt: AstNode): string | undefined {
-  for (const o of (stmt.options as { DefElem?: AstNode }[] | undefined) ?? []) {
-    if (o.DefElem?.defname === 'transaction_isolation') return constString(o.DefElem.arg)
+/**
+ * The transaction modes of a BEGIN or SET TRANSACTION, as settings: [transaction_isolation,
+ * 'serializable'], [transaction_read_only, 'on'], ...; ['', ''] for anything else (SNAPSHOT).
+ */
+function transactionModes(stmt: AstNode, list: unknown = stmt.options): [string, string][] {
+  const out: [string, string][] = []
+  for (const o of (list as { DefElem?: AstNode }[] | undefined) ?? []) {
+    const name = String(o.DefElem?.defname ?? '')
+    const arg = o.DefElem?.arg as AstNode | undefined
+    const on = ((arg?.A_Const as AstNode | undefined)?.ival as { ival?: number } | undefined)?.ival ? 'on' : 'off'
+    if (name === 'transaction_isolation') out.push([name, constString(arg) ?? ''])
+    else if (name === 'transaction_read_only' || name === 'transaction_deferrable') out.push([name, on])
+    else out.push(['', ''])
   }
+  return out
+}
+
+/**
+ * A transaction mode for the rest of the block, as the transaction's default (the catalog engine
+ * runs each statement in a transaction of its own). READ ONLY / READ WRITE is left as it is:
+ * Fedgres sessions are read-only whatever the mode, and default_transaction_read_only is reported
+ * to the client (ParameterStatus), where a transaction's mode must not show.
+ */
+function holdMode(s: Session, mode: string, value: string): void {
+  if (mode === 'transaction_isolation' || mode === 'transaction_deferrable') s.settings.set(`default_${mode}`, `SET default_${mode} = ${quoteLiteral(value)}`, true)
+}
+
+/** The error for a statement Fedgres refuses (a write, an unsupported or a denied statement). */
+function refusalOf(cls: StatementClass): PgError | undefined {
+  if (cls.kind === 'write') return readOnly(cls.command)
+  if (cls.kind === 'unsupported') return featureNotSupported(cls.command)
+  if (cls.kind === 'denied') return cls.error
   return undefined
 }
 
-/** Settings that change how a value is written as text, passed to edges for each statement. */
 /** A statement sent by the simple protocol has no parameters: `$1` in it is an error, as in PostgreSQL. */
 function noParameters(stmt: ParsedStatement): void {
   const number = Object.isFrozen(stmt.node) ? kept(firstParams, stmt.node, () => firstParamRef(stmt.node)) : firstParamRef(stmt.node)

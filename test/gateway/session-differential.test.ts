@@ -72,6 +72,14 @@ const SCRIPTS: Record<string, string[]> = {
     'DECLARE c CURSOR WITH HOLD FOR SELECT 1; FETCH 1 FROM c; SELECT 1/0', 'FETCH 1 FROM c', 'DECLARE d CURSOR FOR SELECT 2; FETCH 1 FROM d', 'FETCH 1 FROM d',
     'SELECT 1; SAVEPOINT x', 'SELECT 1; DISCARD ALL', "BEGIN; SET statement_timeout = '4s'; COMMIT; SHOW statement_timeout", 'RESET statement_timeout',
   ],
+  'transaction modes: BEGIN READ ONLY DEFERRABLE; modes fixed once a statement has read': [
+    'BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE', 'SHOW transaction_deferrable', 'SHOW transaction_read_only', 'SHOW transaction_isolation', 'COMMIT',
+    'SHOW transaction_deferrable', 'BEGIN', 'SELECT 1', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'ROLLBACK',
+    'BEGIN', 'SELECT 1', 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', 'SET TRANSACTION READ ONLY', 'SHOW transaction_read_only', 'SET TRANSACTION DEFERRABLE', 'ROLLBACK',
+    'BEGIN', 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'SHOW transaction_isolation', 'SELECT 1', 'SHOW transaction_isolation', 'COMMIT',
+    'BEGIN READ ONLY', 'SELECT 1', 'SET TRANSACTION READ WRITE', 'ROLLBACK',
+    'BEGIN', 'DECLARE c CURSOR FOR SELECT $1', 'ROLLBACK', 'COPY (SELECT $1) TO STDOUT',
+  ],
   'queries: multi-statement, empty, comments, errors and the catalog': [
     '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
     'SELECT no_such_column FROM alerts', 'SELECT count(*) FROM alerts', 'SELECT * FROM logs LIMIT 1', "SELECT 'héllo ✓'::text, NULL::int, ARRAY['a', NULL]",
