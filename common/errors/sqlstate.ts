@@ -17,6 +17,7 @@ export const SqlState = {
   ActiveSqlTransaction: '25001',
   ReadOnlySqlTransaction: '25006',
   InFailedSqlTransaction: '25P02',
+  IdleInTransactionSessionTimeout: '25P03',
   InvalidAuthorizationSpecification: '28000',
   InvalidPassword: '28P01',
   InvalidSqlStatementName: '26000',
@@ -43,6 +44,7 @@ export const SqlState = {
   QueryCanceled: '57014',
   AdminShutdown: '57P01',
   CannotConnectNow: '57P03',
+  IdleSessionTimeout: '57P05',
   ConfigFileError: 'F0000',
   InternalError: 'XX000',
 } as const

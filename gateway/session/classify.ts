@@ -11,6 +11,7 @@ import { unsafeConversion } from '../../common/encoding-conversion.js'
 import { hasAggregates } from '../plan/partial-aggregate.js'
 import { catalogFunctionName } from '../plan/ast.js'
 import { defaultOnlySetting, refusedCall, systemColumn } from './refusals.js'
+import { GATEWAY_ONLY } from './settings.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
 export type StatementClass =
@@ -133,6 +134,7 @@ function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
     const args = (f.args as unknown[] | undefined) ?? []
     const name = constString(args[0])
     if (name === undefined) denied = new PgError(SqlState.FeatureNotSupported, 'set_config with a computed parameter name is not supported by Fedgres', { hint: 'Name the parameter with a literal.' })
+    else if (GATEWAY_ONLY.has(name.toLowerCase())) denied = new PgError(SqlState.FeatureNotSupported, `set_config of ${name.toLowerCase()} is not supported by Fedgres`, { hint: `Use SET ${name.toLowerCase()}.` })
     else if (IDENTITY_SETTINGS.has(name.toLowerCase())) denied = new PgError(SqlState.InsufficientPrivilege, `permission denied to set parameter "${name}"`)
     else if (defaultOnlySetting(name, constString(args[1]))) denied = defaultOnlySetting(name, constString(args[1]))
     else if (name.toLowerCase() === 'client_encoding') {

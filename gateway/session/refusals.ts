@@ -8,6 +8,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { catalogFunctionName } from '../plan/ast.js'
 import { walk, type AstNode } from './sql-parse.js'
+import { settingMs } from './setting-duration.js'
 
 const isOn = (v: string) => /^(on|t|tr|tru|true|y|ye|yes|1)$/i.test(v.trim())
 
@@ -25,6 +26,8 @@ const DEFAULT_ONLY: Readonly<Record<string, { readonly ok: (v: string) => boolea
   timezone_abbreviations: { ok: (v) => v.trim().toLowerCase() === 'default', value: 'Default' },
   xmlbinary: { ok: (v) => v.trim().toLowerCase() === 'base64', value: 'base64' },
   default_text_search_config: { ok: (v) => ['pg_catalog.english', 'english'].includes(v.trim().toLowerCase()), value: 'pg_catalog.english' },
+  // Not kept at all: its limit would end the catalog engine that every session shares (settings.ts).
+  transaction_timeout: { ok: (v) => settingMs(v) === 0, value: '0' },
 }
 
 /** 0A000 for setting one of DEFAULT_ONLY to another value (`value` undefined: DEFAULT or computed). */

@@ -166,6 +166,25 @@ export class Session implements SessionHandler {
     this.#reportedVersion = version
   }
 
+  /** ReadyForQuery was the last thing sent: the session waits for the client (idleLimit). */
+  #waiting = false
+
+  /**
+   * PostgreSQL ends a session that waits too long after ReadyForQuery: inside a transaction
+   * block past idle_in_transaction_session_timeout (25P03), outside one past
+   * idle_session_timeout (57P05). The gateway keeps both itself (settings.ts GATEWAY_ONLY).
+   */
+  async idleLimit(): Promise<{ ms: number; error: PgError } | undefined> {
+    if (!this.#waiting) return undefined
+    const inBlock = this.txn !== 'idle'
+    const name = inBlock ? 'idle_in_transaction_session_timeout' : 'idle_session_timeout'
+    const ms = settingMs(this.settings.ownValue(name)) ?? 0
+    if (!(ms > 0)) return undefined
+    return inBlock
+      ? { ms, error: new PgError(SqlState.IdleInTransactionSessionTimeout, 'terminating connection due to idle-in-transaction timeout') }
+      : { ms, error: new PgError(SqlState.IdleSessionTimeout, 'terminating connection due to idle-session timeout') }
+  }
+
   /** Ends a message cycle: reported parameters that changed, then ReadyForQuery. */
   async readyForQuery(out: Responder): Promise<void> {
     try {
@@ -175,6 +194,7 @@ export class Session implements SessionHandler {
     }
     out.readyForQuery(this.status())
     await out.flush()
+    this.#waiting = true
   }
 
   /** Keeps the routing's search path in step with the one PostgreSQL reports. */
@@ -186,6 +206,7 @@ export class Session implements SessionHandler {
   relayParameterStatus(_out: Responder, _statusFrames: readonly Buffer[]): void {}
 
   async handle(msg: FrontendMessage, out: Responder): Promise<void> {
+    this.#waiting = false
     if (this.#abort.signal.aborted) this.#abort = new AbortController()
     if (msg.type === 'Query' || msg.type === 'Parse' || msg.type === 'Bind' || msg.type === 'Execute') this.markStatement()
     switch (msg.type) {

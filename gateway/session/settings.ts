@@ -14,7 +14,7 @@ interface Entry {
   /** The statement that sets it, as it runs outside a transaction (LOCAL already removed). */
   readonly sql: string
   readonly local: boolean
-  /** The value as given at startup (baseline entries only). */
+  /** The value as given at startup (baseline entries), or by SET for GATEWAY_ONLY settings. */
   readonly value?: string
 }
 
@@ -26,6 +26,15 @@ function lastOf(entries: readonly Entry[], name: string): Entry | undefined {
   for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.name === name) return entries[i]
   return undefined
 }
+
+/**
+ * Settings the gateway keeps to itself, never replayed to the shared catalog engine: PGlite ends
+ * (and then hangs) its one backend when idle_session_timeout or
+ * idle_in_transaction_session_timeout runs out, or transaction_timeout: one client's setting
+ * stopped catalog work for every session. The gateway enforces the idle ones itself (each
+ * session's own connection); transaction_timeout is refused other than 0 (refusals.ts).
+ */
+export const GATEWAY_ONLY: ReadonlySet<string> = new Set(['idle_session_timeout', 'idle_in_transaction_session_timeout', 'transaction_timeout'])
 
 /** StartupMessage parameters that are settings (the rest are connection options). */
 const NOT_SETTINGS = new Set(['user', 'database', 'options', 'replication'])
@@ -52,13 +61,19 @@ export class SessionSettings {
 
   /** Statements that put a fresh shadow session into this state. */
   setup(): string {
-    const parts = [`SET ROLE ${quoteIdent(this.#user)}`, ...this.#baseline.map((e) => e.sql), ...this.#entries.map((e) => e.sql)]
+    const replayed = (e: Entry) => !GATEWAY_ONLY.has(e.name)
+    const parts = [`SET ROLE ${quoteIdent(this.#user)}`, ...this.#baseline.filter(replayed).map((e) => e.sql), ...this.#entries.filter(replayed).map((e) => e.sql)]
     return parts.join(';\n') + ';'
   }
 
   /** The value the client gave a parameter at startup (StartupMessage or its `options`), if any. */
   startupValue(name: string): string | undefined {
     return lastOf(this.#baseline, name)?.value
+  }
+
+  /** The value of a setting the gateway keeps to itself (GATEWAY_ONLY), as given; undefined for its default. */
+  ownValue(name: string): string | undefined {
+    return (lastOf(this.#entries, name) ?? lastOf(this.#baseline, name))?.value
   }
 
   /**
@@ -73,10 +88,10 @@ export class SessionSettings {
    * Records a SET. Earlier SETs of the same parameter stay: some values build on the current one
    * (`SET DateStyle = 'Postgres'` keeps the current field order), so replay must go in order.
    */
-  set(name: string, sql: string, local: boolean): void {
+  set(name: string, sql: string, local: boolean, value?: string): void {
     const last = this.#entries[this.#entries.length - 1]
     if (last && last.sql === sql && last.local === local) return
-    this.#entries.push({ name, sql, local })
+    this.#entries.push({ name, sql, local, value })
     if (this.#entries.length > 1000) this.#compact()
     this.version++
   }

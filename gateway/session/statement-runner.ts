@@ -22,6 +22,8 @@ import { BufferedResult } from './result.js'
 import type { Session } from './session.js'
 import { rowTexts } from './shadow-exchange.js'
 import { SettingsRead, shadowRow } from './shadow-reads.js'
+import { GATEWAY_ONLY } from './settings.js'
+import { settingMs } from './setting-duration.js'
 import { constString, parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 import { abortedError, noTransaction, warning } from './transaction.js'
 
@@ -274,6 +276,7 @@ export class StatementRunner {
       if (bad) throw bad
     }
     const local = Boolean(f.is_local) && s.txn !== 'idle'
+    if (GATEWAY_ONLY.has(name)) return this.#setOwn(name, kind, f, local)
     // Run it on the shadow first: PostgreSQL validates the value and formats the warning or error.
     const sql = local ? deparseSql({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
     const out = await s.runner.simple(s.owner(), sql)
@@ -283,6 +286,25 @@ export class StatementRunner {
       // SET LOCAL outside a block: PostgreSQL warned and changed nothing.
     } else s.settings.set(name || kind, sql, local)
     return command(out.result?.tag() || (kind === 'VAR_RESET' ? 'RESET' : 'SET'), [...(out.result?.notices ?? [])], out.parameterStatus)
+  }
+
+  /** SET of a setting the gateway keeps to itself (settings.ts GATEWAY_ONLY), checked as PostgreSQL checks a time. */
+  #setOwn(name: string, kind: string, f: AstNode, local: boolean): Execution {
+    const s = this.s
+    if (kind === 'VAR_RESET' || kind === 'VAR_SET_DEFAULT') {
+      s.settings.reset(name)
+      return command(kind === 'VAR_RESET' ? 'RESET' : 'SET')
+    }
+    const arg = (f.args as AstNode[] | undefined)?.[0]?.A_Const as AstNode | undefined
+    const value = typeof arg?.sval === 'object' ? (arg.sval as { sval?: string }).sval : arg?.ival !== undefined ? String((arg.ival as { ival?: number }).ival ?? 0) : undefined
+    if (value === undefined || settingMs(value) === undefined || settingMs(value)! > 2147483647) {
+      throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${value ?? ''}"`, { hint: 'Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".' })
+    }
+    const refused = defaultOnlySetting(name, value)
+    if (refused) throw refused
+    if (f.is_local && s.txn === 'idle') return command('SET', [notice(warning('25P01', 'SET LOCAL can only be used in transaction blocks'))])
+    s.settings.set(name, `SET ${name} = ${quoteLiteral(value)}`, local, value)
+    return command('SET')
   }
 
   /** SET ROLE / SESSION AUTHORIZATION: only to oneself, so the session never changes identity. */

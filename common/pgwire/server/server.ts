@@ -148,6 +148,7 @@ class ClientConnection {
   #working = false
   readonly #remote: string
   #authTimer: NodeJS.Timeout | undefined
+  #idleTimer: NodeJS.Timeout | undefined
 
   constructor(socket: net.Socket, connId: number, server: WireServer) {
     this.#socket = socket
@@ -189,6 +190,7 @@ class ClientConnection {
         return
       case 'opening':
       case 'ready':
+        clearTimeout(this.#idleTimer)
         this.#queue.push(frame)
         if (this.#queue.length > 1000) this.#socket.pause() // a client pipelining faster than we answer
         void this.#work()
@@ -314,6 +316,16 @@ class ClientConnection {
     } finally {
       this.#working = false
     }
+    if (this.#phase === 'ready' && this.#queue.length === 0) void this.#armIdle()
+  }
+
+  /** Waiting for the client: the session's idle limit, if it has one, starts counting. */
+  async #armIdle(): Promise<void> {
+    const limit = await this.#session?.idleLimit?.().catch(() => undefined)
+    if (!limit || !(limit.ms > 0) || this.#queue.length > 0 || this.#working || this.#phase !== 'ready') return
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => this.#fail(limit.error), limit.ms)
+    this.#idleTimer.unref()
   }
 
   /** The server is stopping: FATAL 57P01, as PostgreSQL's smart-then-fast shutdown tells clients. */
@@ -325,6 +337,7 @@ class ClientConnection {
     if (this.#phase === 'closed') return
     this.#phase = 'closed'
     clearTimeout(this.#authTimer)
+    clearTimeout(this.#idleTimer)
     this.#auth?.abort()
     try {
       this.#out?.enc.take() // drop half-built replies
@@ -338,6 +351,7 @@ class ClientConnection {
   async #closed(): Promise<void> {
     this.#phase = 'closed'
     clearTimeout(this.#authTimer)
+    clearTimeout(this.#idleTimer)
     this.#auth?.abort()
     this.#server.unregister(this.#pid)
     await this.#session?.close().catch(() => {})

@@ -1,6 +1,7 @@
 /** What the wire layer needs from a session: it knows messages, never SQL. */
 import type { FrontendMessage } from '../index.js'
 import type { Responder } from './responder.js'
+import type { PgError } from '../../errors/pg-error.js'
 
 export interface SessionContext {
   readonly connId: number
@@ -18,6 +19,12 @@ export interface SessionHandler {
   start(out: Responder): Promise<void>
   /** Runs one frontend message, writing its replies. Never throws for client errors. */
   handle(msg: FrontendMessage, out: Responder): Promise<void>
+  /**
+   * How long the session may wait for the client's next message, and the FATAL error that ends
+   * it then (idle_in_transaction_session_timeout, idle_session_timeout); asked whenever it has
+   * answered everything. Undefined: no limit.
+   */
+  idleLimit?(): Promise<{ readonly ms: number; readonly error: PgError } | undefined>
   /** A CancelRequest for this session arrived. */
   cancel(): void
   close(): Promise<void>
