@@ -60,6 +60,8 @@ export class ExtendedProtocol {
     if (this.#skipping) return
     try {
       if (msg.type !== 'Close') {
+        // Outside a block, what runs until Sync is one implicit transaction, from its first message.
+        if (this.#s.txn === 'idle' && this.#s.implicit === 'none') this.#s.beginImplicit('sync')
         const armed = this.#s.statementTimer.arm()
         if (armed) await armed
       }
@@ -147,8 +149,13 @@ export class ExtendedProtocol {
 
   async #describe(msg: DescribeMessage, out: Responder): Promise<void> {
     const s = this.#s
+    // In an aborted block PostgreSQL describes only what returns no rows (25P02 otherwise).
+    const aborted = () => {
+      if (s.txn === 'failed') throw abortedError()
+    }
     if (msg.kind === 'S') {
       const p = this.#prepared(msg.name)
+      if (p.cls?.kind === 'read' || p.cls?.kind === 'fetch') aborted()
       if (p.cls?.kind === 'read') {
         const d = p.described ?? (await s.runner.describe(s.owner(), p.sql, p.paramTypes))
         if (d.error) throw new FrameError(d.error)
@@ -168,9 +175,8 @@ export class ExtendedProtocol {
     const portal = this.#portal(msg.name)
     const cls = portal.prepared.cls
     if (cls?.kind === 'read' || (cls?.kind === 'fetch' && !cls.stmt.ismove)) {
-      // Outside a block, statements until Sync form one implicit transaction.
-    if (this.#s.txn === 'idle' && this.#s.implicit === 'none') this.#s.beginImplicit('sync')
-    const ex = await this.#run(portal)
+      aborted()
+      const ex = await this.#run(portal)
       if (ex.kind === 'rows' && ex.result.rowDescription) out.frame(ex.result.rowDescription)
       else out.enc.noData()
       return
@@ -185,18 +191,19 @@ export class ExtendedProtocol {
 
   async #execute(msg: ExecuteMessage, out: Responder): Promise<void> {
     const portal = this.#portal(msg.portal)
+    if (this.#s.txn === 'failed' && !endsBlock(portal.prepared.cls)) throw abortedError()
     if (!portal.prepared.stmt) {
       out.enc.emptyQueryResponse()
       return
     }
     if (portal.done) {
-      // Executing a finished portal again returns no more rows, as PostgreSQL does.
+      // Executing a finished portal again returns no more rows, as PostgreSQL does; a finished
+      // command (BEGIN, SET, DECLARE) cannot be run again.
       const ex = portal.execution
-      out.enc.commandComplete(ex?.kind === 'rows' ? countedTag(ex.result.tag(), 0) : ex?.kind === 'copy' ? 'COPY 0' : (ex?.tag ?? ''))
+      if (ex?.kind !== 'rows' && ex?.kind !== 'copy') throw new PgError(SqlState.ObjectNotInPrerequisiteState, `portal "${msg.portal}" cannot be run`)
+      out.enc.commandComplete(ex.kind === 'rows' ? countedTag(ex.result.tag(), 0) : 'COPY 0')
       return
     }
-    // Outside a block, statements until Sync form one implicit transaction.
-    if (this.#s.txn === 'idle' && this.#s.implicit === 'none') this.#s.beginImplicit('sync')
     const ex = await this.#run(portal)
     const res = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows, tag: portal.sent > 0 ? (t, n) => countedTag(t, n) : undefined })
     // A completed Execute, suspended or not, ends statement_timeout's count (the next message starts it again).
@@ -204,6 +211,7 @@ export class ExtendedProtocol {
     portal.sent += res.sent
     if (res.complete) portal.done = true
     else out.enc.portalSuspended()
+    if (this.#s.implicit === 'sync') this.#s.pipelined = true
   }
 
   async #sync(out: Responder): Promise<void> {
@@ -235,9 +243,9 @@ export class ExtendedProtocol {
     if (!this.#statements.delete(name)) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${name}" does not exist`)
   }
 
+  /** DEALLOCATE ALL: the statements go; portals made from them stay, as in PostgreSQL. */
   deallocateAll(): void {
     this.#statements.clear()
-    this.closeAll()
   }
 }
 

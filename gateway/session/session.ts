@@ -53,6 +53,8 @@ export class Session implements SessionHandler {
   readonly clock = { statement: 0, transaction: 0 }
   /** A statement of the open transaction has read (PostgreSQL's first snapshot): its modes are fixed. */
   snapshotTaken = false
+  /** A statement completed in this 'sync' implicit transaction (PostgreSQL's pipelining). */
+  pipelined = false
   searchPath: string[] = ['$user', 'public']
   #abort = new AbortController()
   readonly statements: StatementRunner
@@ -247,7 +249,10 @@ export class Session implements SessionHandler {
       if (err.code === SqlState.InternalError) this.log.error('statement failed', { cause: String((err as PgError).cause ?? err) })
       out.error(err)
     }
-    if (this.txn === 'open') this.txn = 'failed'
+    if (this.txn === 'open') {
+      this.txn = 'failed'
+      this.settings.abort()
+    }
   }
 
   cancel(): void {
@@ -272,6 +277,8 @@ export class Session implements SessionHandler {
   }
 
   beginImplicit(kind: 'block' | 'sync'): void {
+    this.clock.transaction = this.clock.statement
+    this.pipelined = false
     this.implicit = kind
     if (kind === 'block') this.txn = 'open'
     this.settings.begin()

@@ -45,6 +45,12 @@ export class SessionSettings {
   #entries: Entry[] = []
   #txnSnapshot: Entry[] | undefined
   readonly #savepoints: { name: string; entries: Entry[] }[] = []
+  /**
+   * The open transaction's modes (isolation level, DEFERRABLE), dropped at its end. Set by BEGIN
+   * or SET TRANSACTION they are settings, undone by an error as PostgreSQL undoes them; carried
+   * over by AND CHAIN (`kept`), an error leaves them.
+   */
+  readonly #modes = new Map<string, { readonly sql: string; readonly kept: boolean }>()
   /** Changes whenever the replayed state changes (the shadow's owner key includes it). */
   version = 0
 
@@ -62,7 +68,7 @@ export class SessionSettings {
   /** Statements that put a fresh shadow session into this state. */
   setup(): string {
     const replayed = (e: Entry) => !GATEWAY_ONLY.has(e.name)
-    const parts = [`SET ROLE ${quoteIdent(this.#user)}`, ...this.#baseline.filter(replayed).map((e) => e.sql), ...this.#entries.filter(replayed).map((e) => e.sql)]
+    const parts = [`SET ROLE ${quoteIdent(this.#user)}`, ...this.#baseline.filter(replayed).map((e) => e.sql), ...this.#entries.filter(replayed).map((e) => e.sql), ...[...this.#modes.values()].map((m) => m.sql)]
     return parts.join(';\n') + ';'
   }
 
@@ -115,12 +121,20 @@ export class SessionSettings {
   begin(): void {
     this.#txnSnapshot = [...this.#entries]
     this.#savepoints.length = 0
+    this.#modes.clear()
+  }
+
+  /** A transaction mode (as the SET of its default) for the rest of the open transaction. */
+  setMode(name: string, sql: string, kept = false): void {
+    this.#modes.set(name, { sql, kept })
+    this.version++
   }
 
   commit(): void {
     this.#entries = this.#entries.filter((e) => !e.local)
     this.#txnSnapshot = undefined
     this.#savepoints.length = 0
+    this.#modes.clear()
     this.version++
   }
 
@@ -128,7 +142,25 @@ export class SessionSettings {
     if (this.#txnSnapshot) this.#entries = this.#txnSnapshot
     this.#txnSnapshot = undefined
     this.#savepoints.length = 0
+    this.#modes.clear()
     this.version++
+  }
+
+  /**
+   * An error aborts the transaction (or the savepoint's subtransaction): PostgreSQL undoes its
+   * settings then, not at ROLLBACK, and tells the client before ReadyForQuery.
+   */
+  abort(): void {
+    const back = this.#savepoints[this.#savepoints.length - 1]?.entries ?? this.#txnSnapshot
+    if (!back) return
+    this.#entries = [...back]
+    if (this.#savepoints.length === 0) for (const [name, m] of this.#modes) if (!m.kept) this.#modes.delete(name)
+    this.version++
+  }
+
+  /** Savepoints open in the transaction (0: not in a subtransaction). */
+  get savepointDepth(): number {
+    return this.#savepoints.length
   }
 
   savepoint(name: string): void {

@@ -55,7 +55,8 @@ export class StatementRunner {
   /** Runs `stmt`; `bound` is null for the simple protocol (text results, no parameters). */
   async run(stmt: ParsedStatement, cls: StatementClass, bound: Bound | null): Promise<Execution> {
     const s = this.s
-    if (s.txn === 'open' && (cls.kind === 'read' || cls.kind === 'declare' || cls.kind === 'fetch' || cls.kind === 'copy')) s.snapshotTaken = true
+    // A statement that reads takes the transaction's snapshot (SHOW does not), fixing its modes.
+    if ((s.txn === 'open' || s.implicit === 'sync') && stmt.type !== 'VariableShowStmt' && (cls.kind === 'read' || cls.kind === 'declare' || cls.kind === 'fetch' || cls.kind === 'copy')) s.snapshotTaken = true
     if (s.txn === 'failed' && !endsFailedBlock(cls)) throw abortedError()
     switch (cls.kind) {
       case 'transaction':
@@ -64,9 +65,10 @@ export class StatementRunner {
         return this.#set(stmt, cls.stmt)
       case 'discard':
         if (cls.target === 'ALL') {
-          if (s.txn !== 'idle') throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block')
+          if (s.txn !== 'idle' || s.pipelined) throw new PgError(SqlState.ActiveSqlTransaction, 'DISCARD ALL cannot run inside a transaction block')
           s.settings.resetAll()
           s.cursors.close(null)
+          s.extended().closeAll()
           s.extended().deallocateAll()
         }
         return command(`DISCARD ${cls.target}`)
@@ -90,6 +92,8 @@ export class StatementRunner {
       }
       case 'close-cursor':
         s.cursors.close(cls.name)
+        // CLOSE ALL drops the protocol's portals too: they are cursors to PostgreSQL.
+        if (cls.name === null) s.extended().closeAll()
         return command(cls.name === null ? 'CLOSE CURSOR ALL' : 'CLOSE CURSOR')
       case 'unlisten':
         return command('UNLISTEN')
@@ -155,7 +159,7 @@ export class StatementRunner {
       if (name) calls.push({ name: name.toLowerCase(), value: constString(args[1]), local })
     })
     for (const c of calls) {
-      if (c.local && this.s.txn === 'idle') continue // like SET LOCAL outside a block: no lasting effect
+      if (c.local && this.s.txn === 'idle' && this.s.implicit !== 'sync') continue // like SET LOCAL outside a block: no lasting effect
       let value = c.value
       if (value === undefined && !c.local) {
         // A computed value: the shadow still holds it (a non-local set_config outlives the statement).
@@ -174,8 +178,11 @@ export class StatementRunner {
       case 'TRANS_STMT_START': {
         if (s.implicit !== 'none') {
           // The implicit transaction becomes the block, with what its statements did so far.
+          const modes = transactionModes(stmt)
+          if (s.snapshotTaken) await this.#afterQueryModes(modes)
           s.implicit = 'none'
           s.txn = 'open'
+          for (const [name, value] of modes) holdMode(s, name, value)
           return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
         }
         if (s.txn !== 'idle') return command('BEGIN', [notice(warning('25001', 'there is already a transaction in progress'))])
@@ -189,6 +196,7 @@ export class StatementRunner {
       case 'TRANS_STMT_COMMIT':
       case 'TRANS_STMT_ROLLBACK': {
         const commit = kind === 'TRANS_STMT_COMMIT'
+        if (stmt.chain && (s.txn === 'idle' || s.implicit !== 'none')) throw noTransaction(commit ? 'COMMIT AND CHAIN' : 'ROLLBACK AND CHAIN')
         if (s.implicit !== 'none') {
           // It ends the implicit transaction, with PostgreSQL's warning that there was no block.
           s.endImplicit(commit)
@@ -196,10 +204,19 @@ export class StatementRunner {
         }
         if (s.txn === 'idle') return command(commit ? 'COMMIT' : 'ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
         const tag = commit && s.txn === 'open' ? 'COMMIT' : 'ROLLBACK'
+        // AND CHAIN: a new block at once, with the same isolation level and DEFERRABLE.
+        const chained = stmt.chain ? await this.#currentModes() : undefined
         if (tag === 'COMMIT') s.settings.commit()
         else s.settings.rollback()
         s.txn = 'idle'
         s.endTransaction(tag === 'COMMIT')
+        if (chained) {
+          s.txn = 'open'
+          s.clock.transaction = s.clock.statement
+          s.settings.begin()
+          s.cursors.beginTransaction()
+          for (const [name, value] of chained) holdMode(s, name, value, true)
+        }
         return command(tag)
       }
       case 'TRANS_STMT_SAVEPOINT': {
@@ -228,18 +245,26 @@ export class StatementRunner {
   }
 
   /**
-   * Once a statement of the transaction has read (taken its snapshot), PostgreSQL refuses to
-   * change its isolation level, to make it read-write, or to touch DEFERRABLE (25001).
+   * Once a statement of the transaction has read (taken its snapshot), or inside a savepoint,
+   * PostgreSQL refuses to change its isolation level or to touch DEFERRABLE (25001). (READ
+   * WRITE is let be: Fedgres sessions stay read-only whatever the mode, holdMode.)
    */
-  async #afterQueryModes(modes: [string, string][]): Promise<void> {
+  async #afterQueryModes(modes: [string, string][], sub = false): Promise<void> {
     if (modes.length === 0) return
-    const current = await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('transaction_isolation'), pg_catalog.current_setting('transaction_read_only')")
+    const current = await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('transaction_isolation')")
+    const fail = (message: string) => new PgError(SqlState.ActiveSqlTransaction, message)
     for (const [name, value] of modes) {
-      const fail = (message: string) => new PgError(SqlState.ActiveSqlTransaction, message)
-      if (name === 'transaction_isolation' && value.toLowerCase() !== current[0]) throw fail('SET TRANSACTION ISOLATION LEVEL must be called before any query')
-      if (name === 'transaction_read_only' && value === 'off' && current[1] === 'on') throw fail('transaction read-write mode must be set before any query')
-      if (name === 'transaction_deferrable') throw fail('SET TRANSACTION [NOT] DEFERRABLE must be called before any query')
+      if (name === 'transaction_isolation' && value.toLowerCase() !== current[0]) {
+        throw fail(this.s.snapshotTaken ? 'SET TRANSACTION ISOLATION LEVEL must be called before any query' : 'SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction')
+      }
+      if (name === 'transaction_deferrable') throw fail(sub ? 'SET TRANSACTION [NOT] DEFERRABLE cannot be called within a subtransaction' : 'SET TRANSACTION [NOT] DEFERRABLE must be called before any query')
     }
+  }
+
+  /** The open transaction's isolation level and DEFERRABLE, as modes (for AND CHAIN). */
+  async #currentModes(): Promise<[string, string][]> {
+    const [iso, deferrable] = await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('transaction_isolation'), pg_catalog.current_setting('transaction_deferrable')")
+    return [['transaction_isolation', iso ?? 'read committed'], ['transaction_deferrable', deferrable ?? 'off']]
   }
 
   async #set(stmt: ParsedStatement, f: AstNode): Promise<Execution> {
@@ -248,7 +273,9 @@ export class StatementRunner {
     const name = String(f.name ?? '').toLowerCase()
     if (name === 'role' || name === 'session_authorization') return this.#setIdentity(kind, name, f)
     if (kind === 'VAR_SET_MULTI' && name === 'transaction') {
-      if (s.txn === 'idle') return command('SET', [notice(warning('25P01', 'SET TRANSACTION can only be used in transaction blocks'))])
+      const outside = s.txn === 'idle' ? [notice(warning('25P01', 'SET TRANSACTION can only be used in transaction blocks'))] : []
+      // Outside a block it still holds for the implicit transaction of an extended-protocol batch.
+      if (s.txn === 'idle' && s.implicit !== 'sync') return command('SET', outside)
       const modes = transactionModes(f, f.args)
       if (modes.some(([mode]) => mode === '')) {
         // Not only modes (SET TRANSACTION SNAPSHOT): PostgreSQL's own check gives the error.
@@ -256,9 +283,10 @@ export class StatementRunner {
         const check = await s.runner.simple(s.owner(), `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`)
         if (check.error) throw new FrameError(check.error)
       }
-      if (s.snapshotTaken) await this.#afterQueryModes(modes)
+      const sub = s.settings.savepointDepth > 0
+      if (s.snapshotTaken || sub) await this.#afterQueryModes(modes, sub)
       for (const [mode, value] of modes) holdMode(s, mode, value)
-      return command('SET')
+      return command('SET', outside)
     }
     if (kind === 'VAR_RESET_ALL') {
       s.settings.resetAll()
@@ -275,17 +303,20 @@ export class StatementRunner {
       const bad = value === undefined ? undefined : clientEncodingError(value)
       if (bad) throw bad
     }
-    const local = Boolean(f.is_local) && s.txn !== 'idle'
+    // An extended-protocol batch outside a block is a transaction too: SET LOCAL holds in it (with PostgreSQL's warning).
+    const inTxn = s.txn !== 'idle' || s.implicit === 'sync'
+    const local = Boolean(f.is_local) && inTxn
+    const outside = f.is_local && s.txn === 'idle' && inTxn ? [notice(warning('25P01', 'SET LOCAL can only be used in transaction blocks'))] : []
     if (GATEWAY_ONLY.has(name)) return this.#setOwn(name, kind, f, local)
     // Run it on the shadow first: PostgreSQL validates the value and formats the warning or error.
     const sql = local ? deparseSql({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
     const out = await s.runner.simple(s.owner(), sql)
     if (out.error) throw new FrameError(out.error)
     if (kind === 'VAR_RESET') s.settings.reset(name)
-    else if (f.is_local && s.txn === 'idle') {
+    else if (f.is_local && !inTxn) {
       // SET LOCAL outside a block: PostgreSQL warned and changed nothing.
     } else s.settings.set(name || kind, sql, local)
-    return command(out.result?.tag() || (kind === 'VAR_RESET' ? 'RESET' : 'SET'), [...(out.result?.notices ?? [])], out.parameterStatus)
+    return command(out.result?.tag() || (kind === 'VAR_RESET' ? 'RESET' : 'SET'), [...outside, ...(out.result?.notices ?? [])], out.parameterStatus)
   }
 
   /** SET of a setting the gateway keeps to itself (settings.ts GATEWAY_ONLY), checked as PostgreSQL checks a time. */
@@ -426,8 +457,8 @@ function transactionModes(stmt: AstNode, list: unknown = stmt.options): [string,
  * Fedgres sessions are read-only whatever the mode, and default_transaction_read_only is reported
  * to the client (ParameterStatus), where a transaction's mode must not show.
  */
-function holdMode(s: Session, mode: string, value: string): void {
-  if (mode === 'transaction_isolation' || mode === 'transaction_deferrable') s.settings.set(`default_${mode}`, `SET default_${mode} = ${quoteLiteral(value)}`, true)
+function holdMode(s: Session, mode: string, value: string, chained = false): void {
+  if (mode === 'transaction_isolation' || mode === 'transaction_deferrable') s.settings.setMode(mode, `SET default_${mode} = ${quoteLiteral(value)}`, chained)
 }
 
 /** The error for a statement Fedgres refuses (a write, an unsupported or a denied statement). */

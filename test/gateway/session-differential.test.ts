@@ -77,8 +77,16 @@ const SCRIPTS: Record<string, string[]> = {
     'SHOW transaction_deferrable', 'BEGIN', 'SELECT 1', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'ROLLBACK',
     'BEGIN', 'SELECT 1', 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', 'SET TRANSACTION READ ONLY', 'SHOW transaction_read_only', 'SET TRANSACTION DEFERRABLE', 'ROLLBACK',
     'BEGIN', 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'SHOW transaction_isolation', 'SELECT 1', 'SHOW transaction_isolation', 'COMMIT',
-    'BEGIN READ ONLY', 'SELECT 1', 'SET TRANSACTION READ WRITE', 'ROLLBACK',
+    'BEGIN', 'SAVEPOINT s', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'ROLLBACK', 'BEGIN', 'SAVEPOINT s', 'SET TRANSACTION DEFERRABLE', 'ROLLBACK',
+    'SELECT 1; BEGIN ISOLATION LEVEL SERIALIZABLE', 'BEGIN ISOLATION LEVEL SERIALIZABLE; SHOW transaction_isolation', 'COMMIT AND CHAIN', 'SHOW transaction_isolation',
+    'SELECT 1/0', 'ROLLBACK AND CHAIN', 'SHOW transaction_isolation', 'COMMIT', 'COMMIT AND CHAIN', 'SELECT 1; COMMIT AND CHAIN',
+    'BEGIN ISOLATION LEVEL REPEATABLE READ', 'SELECT 1/0', 'ROLLBACK AND CHAIN', 'SHOW transaction_isolation', 'ROLLBACK',
     'BEGIN', 'DECLARE c CURSOR FOR SELECT $1', 'ROLLBACK', 'COPY (SELECT $1) TO STDOUT',
+  ],
+  'an error undoes the failed transaction\'s settings at once (ParameterStatus before ReadyForQuery), a savepoint\'s only its own': [
+    'BEGIN', "SET DateStyle = 'German'", 'SELECT 1/0', 'ROLLBACK', 'SHOW DateStyle',
+    "SET DateStyle = 'German'; BEGIN; SET TimeZone = 'Asia/Tokyo'; SELECT 1/0", 'ROLLBACK', 'SHOW DateStyle',
+    'BEGIN', "SET DateStyle = 'SQL, DMY'", 'SAVEPOINT a', "SET TimeZone = 'Asia/Tokyo'", 'SELECT 1/0', 'ROLLBACK TO a', 'SHOW TimeZone', 'SHOW DateStyle', 'ROLLBACK', 'SHOW DateStyle',
   ],
   'queries: multi-statement, empty, comments, errors and the catalog': [
     '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
@@ -171,6 +179,15 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
         .query('SHOW statement_timeout').parse('', "SET statement_timeout = '3s'", []).bind('', '', [], [], []).execute('', 0).sync().query('SHOW statement_timeout')
         .parse('', "SET statement_timeout = '2s'", []).bind('', '', [], [], []).execute('', 0).parse('', 'BEGIN', []).bind('', '', [], [], []).execute('', 0)
         .parse('', 'SELECT 1/0', []).bind('', '', [], [], []).execute('', 0).sync().query('ROLLBACK').query('SHOW statement_timeout').take(),
+    'an extended batch outside a block is a transaction: SET LOCAL and set_config(..., true) hold until Sync, a SET at Bind is undone by a later error, DISCARD ALL after a statement is refused': (e) =>
+      e.parse('', "SET LOCAL DateStyle = 'German'", []).bind('', '', [], [], []).execute('', 0).parse('', 'SHOW DateStyle', []).bind('', '', [], [], []).execute('', 0).sync()
+        .query('SHOW DateStyle').parse('', "SELECT set_config('DateStyle', 'SQL', true)", []).bind('', '', [], [], []).execute('', 0).parse('', 'SHOW DateStyle', []).bind('', '', [], [], []).execute('', 0).sync()
+        .parse('', "SELECT set_config('DateStyle', 'Postgres', false)", []).bind('', '', [], [], []).execute('', 0).parse('', 'SELECT 1/0', []).bind('', '', [], [], []).execute('', 0).sync()
+        .query('SHOW DateStyle').parse('', 'SELECT 1', []).bind('', '', [], [], []).execute('', 0).parse('', 'DISCARD ALL', []).bind('', '', [], [], []).execute('', 0).sync().take(),
+    'in an aborted block, Execute and Describe of what returns rows are 25P02; a finished command portal cannot run again': (e) =>
+      e.query('BEGIN').parse('s', 'SELECT g FROM generate_series(1, 5) g', []).bind('p1', 's', [], [], []).execute('p1', 2).sync().query('SELECT 1/0')
+        .execute('p1', 2).sync().describe('S', 's').sync().describe('P', 'p1').sync().query('ROLLBACK')
+        .parse('', 'BEGIN', []).bind('', '', [], [], []).execute('', 0).execute('', 0).sync().query('ROLLBACK').take(),
     'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
     'a constant SELECT in text, then binary, then text results; and with a parameter it does not take': (e) =>
       ([0, 1, 0, 1] as const).reduce((x, f) => x.parse('', "SELECT 1 AS one, 'x' AS t, 2.5 AS n", []).bind('', '', [], [], [f]).describe('P', '').execute('', 0).sync(), e)
