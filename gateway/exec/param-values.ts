@@ -10,6 +10,25 @@ const TEXT_ARRAYS = new Set([1009, 1015, 1014])
 const INTS = new Set([20, 21, 23])
 const TIMESTAMPS = new Set([1184, 1114])
 const TIMESTAMP = 1114
+const TIMESTAMPTZ = 1184
+const DATE = 1082
+const BPCHAR = 1042
+const BPCHAR_ARRAY = 1014
+const NAME = 19
+
+/**
+ * A value of these types as PostgreSQL turns it into text, which is what a comparison with a
+ * text column sees: character(n) without its trailing spaces, a name cut to 63 bytes.
+ */
+function asText(oid: number, text: string): string {
+  if (oid === BPCHAR) return text.replace(/ +$/, '')
+  if (oid === NAME && Buffer.byteLength(text) > 63) {
+    let cut = Buffer.from(text).subarray(0, 63).toString('utf8')
+    if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1) // a character cut in two is dropped whole
+    return cut
+  }
+  return text
+}
 const PG_EPOCH_MICROS = 946_684_800_000_000
 
 /** A binary timestamptz (microseconds since 2000-01-01) in microseconds since the Unix epoch. */
@@ -24,14 +43,24 @@ export function pruneValues(types: readonly number[], params: readonly (Buffer |
       const text = v.toString('utf8')
       if (TEXT_ARRAYS.has(oid)) {
         const arr = parseArrayLiteral(text)
-        return arr ? { array: arr } : undefined
+        return arr ? { array: oid === BPCHAR_ARRAY ? arr.map((x) => (x === null ? x : x.replace(/ +$/, ''))) : arr } : undefined
       }
-      return oid === TIMESTAMP ? { text, withoutZone: true } : { text }
+      if (oid === TIMESTAMP) return { text, withoutZone: true }
+      if (oid === TIMESTAMPTZ) return { text, instant: true }
+      if (oid === DATE) {
+        // A date drops any time and zone written after it: midnight, in the session's zone.
+        const day = /^\s*(\d{4}-\d{2}-\d{2})(?![\d])/.exec(text)?.[1]
+        return day ? { text: day, withoutZone: true } : undefined
+      }
+      return { text: asText(oid, text) }
     }
-    if (TEXTLIKE.has(oid)) return { text: v.toString('utf8') }
+    if (TEXTLIKE.has(oid)) return { text: asText(oid, v.toString('utf8')) }
     if (INTS.has(oid)) return { text: String(v.length === 8 ? v.readBigInt64BE(0) : v.length === 4 ? v.readInt32BE(0) : v.readInt16BE(0)) }
     if (oid === 1184 && v.length === 8) return { micros: binaryTimestamptzMicros(v) }
-    if (TEXT_ARRAYS.has(oid)) return decodeTextArray(v)
+    if (TEXT_ARRAYS.has(oid)) {
+      const decoded = decodeTextArray(v)
+      return oid === BPCHAR_ARRAY && decoded && 'array' in decoded ? { array: decoded.array.map((x) => (x === null ? x : x.replace(/ +$/, ''))) } : decoded
+    }
     if (TIMESTAMPS.has(oid)) return undefined
     return undefined
   })

@@ -93,6 +93,15 @@ describe('pruning', () => {
     assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1::timestamp', [{ text: wall }])), ['e1', 'e2', 'e3', 'e4'])
     assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1', [{ text: wall, withoutZone: true }])), ['e1', 'e2', 'e3', 'e4'])
     assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1', [{ text: wall }])), ['e1', 'e2', 'e3'])
+    // A timestamptz parameter is an instant before any cast: its zone counts.
+    assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1::timestamp', [{ text: wall, instant: true }])), ['e1', 'e2', 'e3'])
+  })
+  test('a LIMIT past 2^53 is not pushed (its sum with OFFSET would overflow int8 on the edges)', () => {
+    for (const sql of ['SELECT time FROM logs ORDER BY time LIMIT $1 OFFSET 5', 'SELECT time FROM logs LIMIT $1', 'SELECT time FROM logs ORDER BY time LIMIT 9223372036854775807']) {
+      const p = planOf(sql, [{ text: '9223372036854775807' }])
+      assert.ok(p.tier === 'merge-sorted' || p.tier === 'union', `${sql}: ${p.tier}`)
+      assert.doesNotMatch(p.fetch.sql, /LIMIT/, sql)
+    }
   })
   test('now() minus a fixed interval prunes in a UTC session (not where days have DST)', () => {
     assert.equal(asked(planOf("SELECT * FROM logs WHERE time > now() - interval '1 hour'")).length, 0)

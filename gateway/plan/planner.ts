@@ -61,7 +61,9 @@ function countOf(n: unknown, input: PlanInput): number | null | undefined {
     const c = body(n)
     if (c.isnull) return null
     if (c.ival !== undefined) return Number((c.ival as { ival?: number }).ival ?? 0)
-    return undefined
+    // Past int4 a literal count is a numeric constant: an int8 one is still a count.
+    const f = (c.fval as { fval?: string } | undefined)?.fval
+    return f !== undefined && /^\d+$/.test(f) ? Number(f) : undefined
   }
   if (kind(n) === 'ParamRef') {
     const v = input.params[Number(body(n).number) - 1]
@@ -198,7 +200,9 @@ export function plan(input: PlanInput): Plan {
   // PostgreSQL's Limit node checks OFFSET, then LIMIT, before it reads a row.
   if (offset !== null && offset < 0) throw new PgError(SqlState.InvalidRowCountInResultOffsetClause, 'OFFSET must not be negative')
   if (limit !== null && limit < 0) throw new PgError(SqlState.InvalidRowCountInLimitClause, 'LIMIT must not be negative')
-  const pushed = limit === null ? null : limit + (offset ?? 0)
+  // Past 2^53 a count is no longer exact here: such a LIMIT is no limit to any real table, so
+  // none is pushed (OFFSET stays, and skips every row, as the exact one would).
+  const pushed = limit === null || !Number.isSafeInteger(limit + (offset ?? 0)) ? null : limit + (offset ?? 0)
   const edgeBase = (): Node => ({ ...select, limitOffset: undefined, limitCount: pushed === null ? undefined : intConst(pushed), limitOption: pushed === null ? 'LIMIT_OPTION_DEFAULT' : 'LIMIT_OPTION_COUNT' })
   if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase), 'client'), offset: offset ?? 0, limit }
 

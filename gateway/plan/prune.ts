@@ -149,7 +149,7 @@ function timeValue(n: unknown, ctx: PruneContext, ignoreZone = false): number | 
   if (k === 'ParamRef') {
     const v = ctx.params[Number(body(n).number) - 1]
     if (v && 'micros' in v) return v.micros
-    if (v && 'text' in v && v.text !== null) return parseTimestampMicros(v.text, ctx.utcSession, ignoreZone || v.withoutZone === true)
+    if (v && 'text' in v && v.text !== null) return parseTimestampMicros(v.text, ctx.utcSession, v.instant ? false : ignoreZone || v.withoutZone === true)
     return undefined
   }
   if (k === 'TypeCast') {

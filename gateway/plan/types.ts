@@ -107,8 +107,11 @@ export interface CombineSpec {
 export type PartialKind = 'group' | 'count' | 'sum' | 'min' | 'max' | 'bool_and' | 'bool_or'
 
 /** A parameter value as pruning sees it: text (any text-like or array element), or absent. */
-/** A bound value as pruning reads it; `withoutZone`: a timestamp without time zone, given as text. */
-export type PruneValue = { readonly text: string | null; readonly withoutZone?: boolean } | { readonly array: readonly (string | null)[] } | { readonly micros: number } | undefined
+/**
+ * A bound value as pruning reads it. `withoutZone`: a timestamp without time zone (or a date),
+ * given as text; `instant`: a timestamptz given as text, whose zone counts whatever it is cast to.
+ */
+export type PruneValue = { readonly text: string | null; readonly withoutZone?: boolean; readonly instant?: boolean } | { readonly array: readonly (string | null)[] } | { readonly micros: number } | undefined
 
 export interface PlanInput {
   readonly select: Record<string, unknown>

@@ -17,6 +17,7 @@ import { ExtendedProtocol } from './extended.js'
 import { FrameError } from './frame-error.js'
 import { SessionSettings } from './settings.js'
 import { clientEncodingError } from './client-encoding.js'
+import { defaultOnlySetting } from './refusals.js'
 import type { LiteralMemo } from './literal-memo.js'
 import { ShadowRunner, rowTexts } from './shadow-exchange.js'
 import { runSimpleQuery } from './simple-query.js'
@@ -136,6 +137,11 @@ export class Session implements SessionHandler {
     const encoding = this.settings.startupValue('client_encoding')
     const bad = encoding === undefined ? undefined : clientEncodingError(encoding, 'FATAL')
     if (bad) throw bad
+    // A setting Fedgres takes only at its default (refusals.ts) is refused at startup too.
+    for (const [name, value] of this.settings.startupSettings()) {
+      const refused = defaultOnlySetting(name, value)
+      if (refused) throw new PgError(refused.code, refused.message, { hint: refused.hint, severity: 'FATAL' })
+    }
     try {
       await this.reportChanges(out)
     } catch (e) {

@@ -56,13 +56,13 @@ export class SessionSettings {
 
   constructor(user: string, startupParams: ReadonlyMap<string, string>) {
     this.#user = user
+    // Given as strings, as PostgreSQL takes startup values: a list (search_path=a,b) is read as one.
+    const entry = (name: string, value: string): Entry => ({ name: name.toLowerCase(), sql: `SELECT pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, false)`, local: false, value })
     for (const [name, value] of startupParams) {
       if (NOT_SETTINGS.has(name)) continue
-      this.#baseline.push({ name: name.toLowerCase(), sql: `SET ${quoteIdent(name)} = ${quoteLiteral(value)}`, local: false, value })
+      this.#baseline.push(entry(name, value))
     }
-    for (const opt of parseOptions(startupParams.get('options') ?? '')) {
-      this.#baseline.push({ name: opt.name.toLowerCase(), sql: `SET ${quoteIdent(opt.name)} = ${quoteLiteral(opt.value)}`, local: false, value: opt.value })
-    }
+    for (const opt of parseOptions(startupParams.get('options') ?? '')) this.#baseline.push(entry(opt.name, opt.value))
   }
 
   /** Statements that put a fresh shadow session into this state. */
@@ -72,12 +72,17 @@ export class SessionSettings {
     return parts.join(';\n') + ';'
   }
 
+  /** Every setting the client gave at startup, as [name, value]. */
+  startupSettings(): [string, string][] {
+    return this.#baseline.map((e) => [e.name, e.value ?? ''])
+  }
+
   /** The value the client gave a parameter at startup (StartupMessage or its `options`), if any. */
   startupValue(name: string): string | undefined {
     return lastOf(this.#baseline, name)?.value
   }
 
-  /** The value of a setting the gateway keeps to itself (GATEWAY_ONLY), as given; undefined for its default. */
+  /** A setting's value as given, if its latest entry kept it (a startup value, a GATEWAY_ONLY SET); undefined otherwise. */
   ownValue(name: string): string | undefined {
     return (lastOf(this.#entries, name) ?? lastOf(this.#baseline, name))?.value
   }

@@ -312,7 +312,8 @@ export class StatementRunner {
     const sql = local ? deparseSql({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
     const out = await s.runner.simple(s.owner(), sql)
     if (out.error) throw new FrameError(out.error)
-    if (kind === 'VAR_RESET') s.settings.reset(name)
+    // SET ... TO DEFAULT (and SET TIME ZONE LOCAL) is RESET: back to the startup value.
+    if (kind === 'VAR_RESET' || (kind === 'VAR_SET_DEFAULT' && !f.is_local)) s.settings.reset(name)
     else if (f.is_local && !inTxn) {
       // SET LOCAL outside a block: PostgreSQL warned and changed nothing.
     } else s.settings.set(name || kind, sql, local)
@@ -418,6 +419,9 @@ export class StatementRunner {
   setting(name: string): string | undefined {
     const sql = this.s.settings.lastValueSql(name.toLowerCase())
     if (!sql) return undefined
+    // A startup value (or one the gateway keeps itself) is kept as given.
+    const given = this.s.settings.ownValue(name.toLowerCase())
+    if (given !== undefined) return given
     const [st] = parseStatements(sql)
     const args = (st?.node.VariableSetStmt as AstNode | undefined)?.args as unknown[] | undefined
     const a = args?.[0] as { A_Const?: { sval?: { sval: string }; ival?: { ival?: number }; boolval?: { boolval?: boolean } } } | undefined
