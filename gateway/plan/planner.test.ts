@@ -96,6 +96,12 @@ describe('pruning', () => {
     // A timestamptz parameter is an instant before any cast: its zone counts.
     assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1::timestamp', [{ text: wall, instant: true }])), ['e1', 'e2', 'e3'])
   })
+  test('a table given column aliases is read through a subquery that renames them, and pruning does not read renamed columns as others', () => {
+    const p = planOf("SELECT count(*) FROM alerts a(t, e, ts, ut, c, namespace_name, host_name) WHERE host_name = 'default'")
+    assert.equal(p.tier, 'gather')
+    assert.deepEqual(asked(p), ['e1', 'e2', 'e3', 'e4'])
+    assert.match(p.tier === 'gather' ? p.localSql : '', /cluster_name AS c, host_name AS namespace_name/)
+  })
   test('a LIMIT past 2^53 is not pushed (its sum with OFFSET would overflow int8 on the edges)', () => {
     for (const sql of ['SELECT time FROM logs ORDER BY time LIMIT $1 OFFSET 5', 'SELECT time FROM logs LIMIT $1', 'SELECT time FROM logs ORDER BY time LIMIT 9223372036854775807']) {
       const p = planOf(sql, [{ text: '9223372036854775807' }])

@@ -11,7 +11,7 @@ import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { timeBound } from './time-bound.js'
-import { columnType, dataRelations, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
+import { columnType, dataRelations, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
 /**
@@ -122,6 +122,11 @@ function shapeOf(input: PlanInput): Shape {
   // A rewritten copy unless nothing was fixed in a frozen tree: the client's tree is never changed.
   let select = fixed || !frozen ? timed : input.select
   if (input.session) select = fixIdentity(select, input.session, () => (fixed = true))
+  const renamed = withoutColumnAliases(select, input.searchPath)
+  if (renamed) {
+    select = renamed
+    fixed = true
+  }
   select = tableQualifiedColumns(scanPartitions(select, input.searchPath))
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined

@@ -5,6 +5,7 @@
  */
 import { eventColumns, type EventTable } from '../../schema/columns.js'
 import { systemViews } from '../../schema/system-views.js'
+import { parseSync } from 'libpg-query'
 import { relationRangeVars } from '../../common/pg-ast.js'
 import { body, conjuncts, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import type { RelationRef } from './prune.js'
@@ -25,6 +26,29 @@ export function relationColumns(rel: DataRelation): { name: string; type: string
   if (rel === 'alerts' || rel === 'logs') return eventColumns[rel].map((c) => ({ name: c.name, type: c.type }))
   const view = systemViews[rel.slice('fedgres.'.length) as keyof typeof systemViews]
   return view.map((c) => ({ name: c.name, type: c.type }))
+}
+
+const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
+
+/**
+ * A data relation given column aliases (`FROM alerts a(t, e, ...)`) becomes a subquery that
+ * renames its columns, `(SELECT "time" AS "t", ... FROM public.alerts) AS a`: the planner and the
+ * edges know columns by their own names (pruning read a renamed column as another: 0 rows
+ * against 874). The statement then runs in the gather tier. Undefined when no alias list.
+ */
+export function withoutColumnAliases(select: Node, searchPath: readonly string[]): Node | undefined {
+  const replacement = new Map<Node, Node>()
+  for (const use of dataRelations({ SelectStmt: select }, searchPath)) {
+    const alias = use.rangeVar.alias as Node | undefined
+    const names = ((alias?.colnames as Node[] | undefined) ?? []).map((c) => String((c.String as { sval: string }).sval))
+    if (names.length === 0) continue
+    const table = use.relation === 'alerts' || use.relation === 'logs' ? `public.${use.relation}` : use.relation
+    const targets = relationColumns(use.relation).map((c, i) => (i < names.length ? `${quoteIdent(c.name)} AS ${quoteIdent(names[i]!)}` : quoteIdent(c.name)))
+    const parsed = parseSync(`SELECT ${targets.join(', ')} FROM ${use.rangeVar.inh === false ? 'ONLY ' : ''}${table}`) as { stmts: { stmt: Node }[] }
+    replacement.set(use.rangeVar, { RangeSubselect: { subquery: parsed.stmts[0]!.stmt, alias: { aliasname: alias!.aliasname ?? use.alias } } })
+  }
+  if (replacement.size === 0) return undefined
+  return rewrite(select, (w) => (kind(w) === 'RangeVar' ? replacement.get(body(w)) : undefined)) as Node
 }
 
 /** Every RangeVar that names a data relation (a CTE in scope hides a table, as in PostgreSQL). */
