@@ -81,26 +81,24 @@ async function init(req: ShadowInit): Promise<[string, string][]> {
 async function run(ownerKey: string, setup: string, bytes: Uint8Array): Promise<Uint8Array> {
   if (ownerKey === currentOwner) return exec(bytes)
   currentOwner = ''
-  // ROLLBACK ends a transaction a previous client's statement may have left open. The switch
-  // travels in the same call as the client's messages; its reply (up to its ReadyForQuery) is cut.
-  const sw = encoder.query(`ROLLBACK; RESET ROLE; RESET ALL; ${setup}`).take()
-  const all = new Uint8Array(sw.length + bytes.length)
-  all.set(sw, 0)
-  all.set(bytes, sw.length)
-  const reply = await exec(all)
+  // ROLLBACK ends a transaction a previous client's statement may have left open. The reset is a
+  // Query of its own: in one Query with the setup, a setup statement that failed (a startup
+  // option the engine refuses) rolled back RESET ALL and RESET ROLE with it, and the client ran
+  // in the previous client's settings and role.
+  await exec(encoder.query('ROLLBACK; RESET ROLE; RESET ALL').take())
+  const prepared = await exec(encoder.query(setup).take())
+  const failed = errorAt(prepared)
+  // The client's statement does not run in a state it did not ask for: it gets the setup's error.
+  if (failed >= 0) return prepared.subarray(failed)
   currentOwner = ownerKey
-  return reply.subarray(afterFirstReady(reply))
+  return exec(bytes)
 }
 
-/** The offset just past the first ReadyForQuery message. */
-function afterFirstReady(b: Uint8Array): number {
+/** The offset of the first ErrorResponse in a reply; -1 if none. */
+function errorAt(b: Uint8Array): number {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength)
-  for (let at = 0; at + 5 <= b.length; ) {
-    const len = view.getInt32(at + 1)
-    if (b[at] === 0x5a) return at + 1 + len // 'Z'
-    at += 1 + len
-  }
-  return 0
+  for (let at = 0; at + 5 <= b.length; at += 1 + view.getInt32(at + 1)) if (b[at] === 0x45) return at // 'E'
+  return -1
 }
 
 async function handle(msg: ToShadow): Promise<void> {

@@ -105,9 +105,27 @@ export class CursorStore {
     if (this.#levels.length) this.#levels.push(this.#nextLevel++)
   }
 
+  /** The (sub)transaction now open, as an id (0 outside a transaction): protocol portals keep it too. */
+  get level(): number {
+    return this.#levels[this.#levels.length - 1] ?? 0
+  }
+
+  /** Whether what was made in this (sub)transaction was rolled back since (ROLLBACK TO). */
+  rolledBack(level: number): boolean {
+    let at = level
+    while (this.#merged.has(at)) at = this.#merged.get(at)!
+    return this.#gone.has(at)
+  }
+
+  /** Released savepoints' ids, to the level each became part of. */
+  readonly #merged = new Map<number, number>()
+  /** Ids of subtransactions rolled back in the open transaction. */
+  readonly #gone = new Set<number>()
+
   /** ROLLBACK TO the savepoint of this depth: cursors declared since go; the savepoint stays, anew. */
   rollbackTo(depth: number): void {
     const gone = new Set(this.#levels.splice(depth + 1))
+    for (const id of gone) this.#gone.add(id)
     this.#drop((c) => gone.has(c.createdIn))
     this.#levels.push(this.#nextLevel++)
   }
@@ -116,6 +134,7 @@ export class CursorStore {
   release(depth: number): void {
     const merged = new Set(this.#levels.splice(depth + 1))
     const into = this.#levels[this.#levels.length - 1]!
+    for (const id of merged) this.#merged.set(id, into)
     for (const c of this.#cursors.values()) if (merged.has(c.createdIn)) c.createdIn = into
   }
 
@@ -124,6 +143,8 @@ export class CursorStore {
     this.#drop((c) => !c.hold || (!commit && c.createdIn !== 0))
     for (const c of this.#cursors.values()) c.createdIn = 0
     this.#levels = []
+    this.#merged.clear()
+    this.#gone.clear()
   }
 
   #drop(which: (c: Cursor) => boolean): void {

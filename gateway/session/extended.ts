@@ -35,6 +35,8 @@ interface Portal {
   done: boolean
   /** Rows sent by earlier Executes (a suspended portal's tag counts only the last Execute's). */
   sent: number
+  /** The (sub)transaction it was bound in (CursorStore.level): a ROLLBACK TO past it drops it. */
+  readonly level: number
 }
 
 /** Reads that passed analysis on the shadow, with their description (Describe S), by search_path, parameter types and text. */
@@ -139,6 +141,7 @@ export class ExtendedProtocol {
       bound: { statementName: msg.statement, paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats },
       done: false,
       sent: 0,
+      level: this.#s.cursors.level,
     }
     // PostgreSQL plans a query at Bind, so parameter, planning and many run-time errors
     // (a constant 1/0) are Bind errors; a read therefore starts here, its rows flow at Execute.
@@ -165,7 +168,7 @@ export class ExtendedProtocol {
         return
       }
       out.enc.parameterDescription(p.paramTypes)
-      if (p.cls?.kind === 'fetch') {
+      if (p.cls?.kind === 'fetch' && !p.cls.stmt.ismove) {
         const cursor = s.cursors.get(String(p.cls.stmt.portalname))
         if (cursor.rowDescription) out.frame(cursor.rowDescription)
         else out.enc.noData()
@@ -233,6 +236,11 @@ export class ExtendedProtocol {
   async discardUnnamedPortal(): Promise<void> {
     this.#closePortal('')
     this.#statements.delete('')
+  }
+
+  /** After ROLLBACK TO: the portals bound since the savepoint go, as PostgreSQL's do. */
+  closeRolledBack(): void {
+    for (const [name, p] of [...this.#portals]) if (this.#s.cursors.rolledBack(p.level)) this.#closePortal(name)
   }
 
   closeAll(): void {

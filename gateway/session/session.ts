@@ -131,6 +131,8 @@ export class Session implements SessionHandler {
   /** Values of the reported parameters the client has been told (ParameterStatus). */
   readonly #reported = new Map<string, string>()
   #reportedVersion = -1
+  /** The SETs of the reported parameters when they were last read. */
+  #reportedKey: string | undefined
 
   /** The reported parameters, with this session's values (its startup settings applied). */
   async start(out: Responder): Promise<void> {
@@ -147,6 +149,8 @@ export class Session implements SessionHandler {
     } catch (e) {
       throw e instanceof FrameError ? e.asFatal() : e
     }
+    // The wire layer sends the first ReadyForQuery: from then on the session waits (idleLimit).
+    this.#waiting = true
   }
 
   /**
@@ -157,6 +161,13 @@ export class Session implements SessionHandler {
   async reportChanges(out: Responder): Promise<void> {
     if (this.#reportedVersion === this.settings.version) return
     const names = this.deps.shadow.parameters.map(([n]) => n)
+    // Nothing to read when no reported parameter was SET (or undone): a cancelled statement's
+    // error then answers at once, without waiting for the catalog engine it left busy.
+    const key = names.map((n) => this.settings.lastValueSql(n.toLowerCase()) ?? '').join('\0')
+    if (key === this.#reportedKey) {
+      this.#reportedVersion = this.settings.version
+      return
+    }
     const sql = `SELECT ${names.map((n) => `pg_catalog.current_setting('${n.replace(/'/g, "''")}')`).join(', ')}`
     const version = this.settings.version
     const outcome = await this.runner.simple(this.owner(), sql)
@@ -172,6 +183,7 @@ export class Session implements SessionHandler {
       out.enc.parameterStatus(name, value)
     })
     this.#reportedVersion = version
+    this.#reportedKey = key
   }
 
   /** ReadyForQuery was the last thing sent: the session waits for the client (idleLimit). */

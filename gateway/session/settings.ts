@@ -21,6 +21,8 @@ interface Entry {
 const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
 const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 
+const sameEntries = (a: readonly Entry[], b: readonly Entry[]) => a.length === b.length && a.every((e, i) => e === b[i])
+
 /** The latest entry for `name`. */
 function lastOf(entries: readonly Entry[], name: string): Entry | undefined {
   for (let i = entries.length - 1; i >= 0; i--) if (entries[i]!.name === name) return entries[i]
@@ -58,11 +60,12 @@ export class SessionSettings {
     this.#user = user
     // Given as strings, as PostgreSQL takes startup values: a list (search_path=a,b) is read as one.
     const entry = (name: string, value: string): Entry => ({ name: name.toLowerCase(), sql: `SELECT pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, false)`, local: false, value })
+    // `options` first, as PostgreSQL applies them: a parameter the client names itself wins.
+    for (const opt of parseOptions(startupParams.get('options') ?? '')) this.#baseline.push(entry(opt.name, opt.value))
     for (const [name, value] of startupParams) {
       if (NOT_SETTINGS.has(name)) continue
       this.#baseline.push(entry(name, value))
     }
-    for (const opt of parseOptions(startupParams.get('options') ?? '')) this.#baseline.push(entry(opt.name, opt.value))
   }
 
   /** Statements that put a fresh shadow session into this state. */
@@ -136,19 +139,27 @@ export class SessionSettings {
   }
 
   commit(): void {
-    this.#entries = this.#entries.filter((e) => !e.local)
-    this.#txnSnapshot = undefined
-    this.#savepoints.length = 0
-    this.#modes.clear()
-    this.version++
+    const changed = this.#modes.size > 0 || this.#entries.some((e) => e.local)
+    if (changed) this.#entries = this.#entries.filter((e) => !e.local)
+    this.#end(changed)
   }
 
   rollback(): void {
-    if (this.#txnSnapshot) this.#entries = this.#txnSnapshot
+    const back = this.#txnSnapshot
+    const changed = this.#modes.size > 0 || (back !== undefined && !sameEntries(back, this.#entries))
+    if (back && changed) this.#entries = back
+    this.#end(changed)
+  }
+
+  /**
+   * The end of a transaction, explicit or implicit (every extended-protocol Sync ends one): the
+   * version, which the shadow's owner key and ParameterStatus follow, moves only on a change.
+   */
+  #end(changed: boolean): void {
     this.#txnSnapshot = undefined
     this.#savepoints.length = 0
     this.#modes.clear()
-    this.version++
+    if (changed) this.version++
   }
 
   /**
@@ -158,9 +169,16 @@ export class SessionSettings {
   abort(): void {
     const back = this.#savepoints[this.#savepoints.length - 1]?.entries ?? this.#txnSnapshot
     if (!back) return
+    let changed = !sameEntries(back, this.#entries)
     this.#entries = [...back]
-    if (this.#savepoints.length === 0) for (const [name, m] of this.#modes) if (!m.kept) this.#modes.delete(name)
-    this.version++
+    if (this.#savepoints.length === 0) {
+      for (const [name, m] of this.#modes) {
+        if (m.kept) continue
+        this.#modes.delete(name)
+        changed = true
+      }
+    }
+    if (changed) this.version++
   }
 
   /** Savepoints open in the transaction (0: not in a subtransaction). */

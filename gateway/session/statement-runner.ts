@@ -3,6 +3,7 @@
  * and cursors here; reads on the shadow catalog or the data executor; writes refused (25006).
  */
 import { clockFixedSql } from './clock.js'
+import { inFormats } from './cursor-formats.js'
 import { PgError, featureNotSupported, readOnly } from '../../common/errors/pg-error.js'
 import { kept } from '../../common/kept.js'
 import { firstParamRef } from '../../common/pg-ast.js'
@@ -88,7 +89,10 @@ export class StatementRunner {
         }
         const { rows, count, cursor } = await s.cursors.fetch(plan)
         if (plan.move) return command(`MOVE ${count}`)
-        return { kind: 'rows', result: new BufferedResult(cursor.rowDescription, rows, `FETCH ${count}`), parameterStatus: [] }
+        let described = { rowDescription: cursor.rowDescription, rows }
+        // A FETCH bound with binary result formats gets them (cursor-formats.ts).
+        if (bound?.resultFormats.includes(1) && declared !== undefined && cursor.rowDescription) described = await inFormats(s.runner, s.owner(), cursor.rowDescription, rows, bound.resultFormats)
+        return { kind: 'rows', result: new BufferedResult(described.rowDescription, described.rows, `FETCH ${count}`), parameterStatus: [] }
       }
       case 'close-cursor':
         s.cursors.close(cls.name)
@@ -235,6 +239,7 @@ export class StatementRunner {
         if (release) s.cursors.release(depth)
         else {
           s.cursors.rollbackTo(depth)
+          s.extended().closeRolledBack()
           s.txn = 'open'
         }
         return command(release ? 'RELEASE' : 'ROLLBACK')
@@ -316,6 +321,12 @@ export class StatementRunner {
     if (kind === 'VAR_RESET' || (kind === 'VAR_SET_DEFAULT' && !f.is_local)) s.settings.reset(name)
     else if (f.is_local && !inTxn) {
       // SET LOCAL outside a block: PostgreSQL warned and changed nothing.
+    } else if (kind === 'VAR_SET_DEFAULT' && s.settings.startupValue(name) !== undefined) {
+      // SET LOCAL ... TO DEFAULT: the startup value, for the rest of the transaction.
+      s.settings.set(name, `SELECT pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(s.settings.startupValue(name)!)}, false)`, local)
+    } else if (kind === 'VAR_SET_MULTI' && name === 'session characteristics') {
+      // One setting per mode, so that RESET default_transaction_isolation undoes it.
+      for (const [mode, value] of transactionModes(f, f.args)) if (mode) s.settings.set(`default_${mode}`, `SET default_${mode} = ${quoteLiteral(value)}`, local)
     } else s.settings.set(name || kind, sql, local)
     return command(out.result?.tag() || (kind === 'VAR_RESET' ? 'RESET' : 'SET'), [...outside, ...(out.result?.notices ?? [])], out.parameterStatus)
   }

@@ -11,6 +11,7 @@ import { startNativePostgres, type NativePg } from '../helpers/native-pg.js'
 import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 import pg from 'pg'
 import { exchange } from '../helpers/transcript.js'
+import { runProcess } from '../clients/psql-client.js'
 
 const enc = new FrontendEncoder()
 
@@ -87,6 +88,10 @@ const SCRIPTS: Record<string, string[]> = {
     'BEGIN', "SET DateStyle = 'German'", 'SELECT 1/0', 'ROLLBACK', 'SHOW DateStyle',
     "SET DateStyle = 'German'; BEGIN; SET TimeZone = 'Asia/Tokyo'; SELECT 1/0", 'ROLLBACK', 'SHOW DateStyle',
     'BEGIN', "SET DateStyle = 'SQL, DMY'", 'SAVEPOINT a', "SET TimeZone = 'Asia/Tokyo'", 'SELECT 1/0', 'ROLLBACK TO a', 'SHOW TimeZone', 'SHOW DateStyle', 'ROLLBACK', 'SHOW DateStyle',
+  ],
+  'SET SESSION CHARACTERISTICS sets the defaults RESET undoes': [
+    'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'SHOW default_transaction_isolation', 'RESET default_transaction_isolation',
+    'SHOW default_transaction_isolation', 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'SET default_transaction_isolation TO DEFAULT', 'SHOW default_transaction_isolation',
   ],
   'queries: multi-statement, empty, comments, errors and the catalog': [
     '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
@@ -188,6 +193,12 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
       e.query('BEGIN').parse('s', 'SELECT g FROM generate_series(1, 5) g', []).bind('p1', 's', [], [], []).execute('p1', 2).sync().query('SELECT 1/0')
         .execute('p1', 2).sync().describe('S', 's').sync().describe('P', 'p1').sync().query('ROLLBACK')
         .parse('', 'BEGIN', []).bind('', '', [], [], []).execute('', 0).execute('', 0).sync().query('ROLLBACK').take(),
+    'FETCH bound with binary result formats; Describe of MOVE is NoData; portals bound since a savepoint go with ROLLBACK TO': (e) =>
+      e.query('BEGIN').query("DECLARE c CURSOR FOR SELECT g::int4 AS i, g::int8 * 1000000000 AS b, 'x' || g AS t, g * 0.5 AS n, ARRAY[g, NULL] AS a FROM generate_series(1, 6) g")
+        .parse('f', 'FETCH 2 FROM c', []).bind('', 'f', [], [], [1]).describe('P', '').execute('', 0).bind('', 'f', [], [], [0, 1, 0, 1, 1]).describe('P', '').execute('', 0).sync()
+        .parse('m', 'MOVE 1 IN c', []).describe('S', 'm').bind('', 'm', [], [], []).execute('', 0).sync()
+        .query('SAVEPOINT s').parse('', 'SELECT g FROM generate_series(1, 10) g', []).bind('p1', '', [], [], []).execute('p1', 1).sync().query('ROLLBACK TO s')
+        .execute('p1', 1).sync().query('ROLLBACK').take(),
     'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
     'a constant SELECT in text, then binary, then text results; and with a parameter it does not take': (e) =>
       ([0, 1, 0, 1] as const).reduce((x, f) => x.parse('', "SELECT 1 AS one, 'x' AS t, 2.5 AS n", []).bind('', '', [], [], [f]).describe('P', '').execute('', 0).sync(), e)
@@ -221,14 +232,20 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     } finally {
       await c.end()
     }
-    // Asked for at startup (here in `options`): refused at once, as a FATAL error naming the fix.
+    // Asked for at startup (psql under PGCLIENTENCODING): refused at once, as a FATAL error naming the fix.
+    const env: Record<string, string> = { PGHOST: '127.0.0.1', PGPORT: String(gw!.port), PGUSER: gw!.user, PGPASSWORD: gw!.password, PGDATABASE: gw!.database, PGSSLMODE: 'disable', PGCLIENTENCODING: 'LATIN1' }
+    const psql = await runProcess('psql', ['-X', '-c', 'SELECT 1'], { env, timeoutMs: 30_000 })
+    assert.notEqual(psql.code, 0)
+    assert.match(psql.stderr, /FATAL: +conversion between LATIN1 and UTF8 is not supported/)
+    // In `options`, below the client_encoding the driver names itself (node-postgres sends UTF8): that one wins, as in PostgreSQL.
     const latin = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, options: '-c client_encoding=LATIN1' })
-    await assert.rejects(latin.connect(), (e: { code?: string; severity?: string; hint?: string }) => e.code === '0A000' && e.severity === 'FATAL' && /UTF8/.test(e.hint ?? ''))
+    await latin.connect()
+    assert.deepEqual((await latin.query('SHOW client_encoding')).rows, [{ client_encoding: 'UTF8' }])
+    await latin.end()
     // psql sends SQL_ASCII under the C locale: accepted, as PostgreSQL does.
-    const ascii = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, options: '-c client_encoding=SQL_ASCII' })
-    await ascii.connect()
-    assert.deepEqual((await ascii.query('SHOW client_encoding')).rows, [{ client_encoding: 'SQL_ASCII' }])
-    await ascii.end()
+    const ascii = await runProcess('psql', ['-X', '-At', '-c', 'SHOW client_encoding'], { env: { ...env, PGCLIENTENCODING: 'SQL_ASCII' }, timeoutMs: 30_000 })
+    assert.equal(ascii.code, 0, ascii.stderr)
+    assert.equal(ascii.stdout.trim(), 'SQL_ASCII')
     // Every other session is unharmed.
     const other = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database })
     await other.connect()

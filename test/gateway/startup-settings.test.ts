@@ -33,6 +33,49 @@ describe('startup settings', () => {
     }
   })
 
+  test('a parameter the client names itself wins over the same one in options; SET LOCAL ... TO DEFAULT is the startup value', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, application_name: 'named', options: '-c application_name=from_options -c work_mem=5MB' })
+    await c.connect()
+    try {
+      assert.equal(await show(c, 'application_name'), 'named')
+      await c.query('BEGIN')
+      await c.query("SET LOCAL work_mem = '1MB'")
+      await c.query('SET LOCAL work_mem TO DEFAULT')
+      assert.equal(await show(c, 'work_mem'), '5MB')
+      await c.query('COMMIT')
+    } finally {
+      await c.end()
+    }
+  })
+
+  test("a startup option the engine refuses fails the connection (FATAL), and no session runs in another's settings", async () => {
+    const a = client('-c search_path=pg_catalog')
+    await a.connect()
+    try {
+      await a.query("SET my.tenant = 'acme'")
+      assert.equal(await show(a, 'my.tenant'), 'acme')
+      await assert.rejects(client('-c nosuch_param=1').connect(), (e: { code?: string; severity?: string }) => e.code === '42704' && e.severity === 'FATAL')
+      await assert.rejects(client('-c work_mem=bad').connect(), (e: { code?: string; severity?: string }) => e.code === '22023' && e.severity === 'FATAL')
+      const b = client('-c TimeZone=UTC')
+      await b.connect()
+      const row = (await b.query("SELECT current_setting('my.tenant', true) AS t, current_setting('search_path') AS p")).rows[0] as { t: string | null; p: string }
+      assert.notEqual(row.t, 'acme')
+      assert.equal(row.p, '"$user", public')
+      await b.end()
+    } finally {
+      await a.end()
+    }
+  })
+
+  test('idle_session_timeout given at startup counts from the first ReadyForQuery', async () => {
+    const c = client('-c idle_session_timeout=300')
+    const errors: { code?: string }[] = []
+    c.on('error', (e) => errors.push(e as { code?: string }))
+    await c.connect()
+    await new Promise((r) => setTimeout(r, 800))
+    assert.ok(errors.some((e) => e.code === '57P05'), JSON.stringify(errors))
+  })
+
   test('a setting Fedgres takes only at its default is refused at startup too (FATAL 0A000), as by SET', async () => {
     const c = client('-c standard_conforming_strings=off')
     await assert.rejects(c.connect(), (e: { code?: string; severity?: string }) => e.code === '0A000' && e.severity === 'FATAL')
