@@ -27,7 +27,8 @@ export function neededColumns(stmt: unknown, rel: DataRelation, alias: string): 
       if (last === '*' || (n.length === 1 && n[0] === alias)) everything = true
       else names.add(last)
     }
-    if (t === 'JoinExpr' && f.isNatural) everything = true
+    // A NATURAL join, or a join given an alias (its whole row, or its columns renamed, can name any column).
+    if (t === 'JoinExpr' && (f.isNatural || f.alias)) everything = true
     if (t === 'JoinExpr') for (const u of (f.usingClause as Node[] | undefined) ?? []) names.add((u.String as { sval: string }).sval)
     if (t === 'RangeVar' && (f.alias as Node | undefined)?.colnames) everything = true
   })

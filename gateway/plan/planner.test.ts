@@ -102,6 +102,14 @@ describe('pruning', () => {
     assert.deepEqual(asked(p), ['e1', 'e2', 'e3', 'e4'])
     assert.match(p.tier === 'gather' ? p.localSql : '', /cluster_name AS c, host_name AS namespace_name/)
   })
+  test('a join given an alias ships every column (its whole row or renamed columns can name any); a whole row or TABLESAMPLE of a column-aliased table is 0A000', () => {
+    const p = planOf("SELECT count(*) FROM (alerts a CROSS JOIN (SELECT 1) o) AS x(c1, c2) WHERE c2 = 'edge-1'")
+    assert.equal(p.tier, 'gather')
+    assert.equal(p.tier === 'gather' ? p.feeds[0]!.columns.every((c) => c.needed) : false, true)
+    for (const sql of ['SELECT pg_typeof(a)::text FROM alerts a(t) LIMIT 1', 'SELECT count(*) FROM alerts a(t) TABLESAMPLE bernoulli(100)']) {
+      assert.throws(() => planOf(sql), (e: { code?: string }) => e.code === '0A000', sql)
+    }
+  })
   test('a LIMIT past 2^53 is not pushed (its sum with OFFSET would overflow int8 on the edges)', () => {
     for (const sql of ['SELECT time FROM logs ORDER BY time LIMIT $1 OFFSET 5', 'SELECT time FROM logs LIMIT $1', 'SELECT time FROM logs ORDER BY time LIMIT 9223372036854775807']) {
       const p = planOf(sql, [{ text: '9223372036854775807' }])

@@ -7,6 +7,8 @@ import { eventColumns, type EventTable } from '../../schema/columns.js'
 import { systemViews } from '../../schema/system-views.js'
 import { parseSync } from 'libpg-query'
 import { relationRangeVars } from '../../common/pg-ast.js'
+import { PgError } from '../../common/errors/pg-error.js'
+import { SqlState } from '../../common/errors/sqlstate.js'
 import { body, conjuncts, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import type { RelationRef } from './prune.js'
 
@@ -38,10 +40,17 @@ const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
  */
 export function withoutColumnAliases(select: Node, searchPath: readonly string[]): Node | undefined {
   const replacement = new Map<Node, Node>()
+  const sampled = new Set<Node>()
+  visit(select, (t, f) => {
+    if (t === 'RangeTableSample' && kind(f.relation) === 'RangeVar') sampled.add(body(f.relation))
+  })
   for (const use of dataRelations({ SelectStmt: select }, searchPath)) {
     const alias = use.rangeVar.alias as Node | undefined
     const names = ((alias?.colnames as Node[] | undefined) ?? []).map((c) => String((c.String as { sval: string }).sval))
     if (names.length === 0) continue
+    // A subquery has no TABLESAMPLE, and its whole row is a record, not the table's row type.
+    const refused = sampled.has(use.rangeVar) ? 'TABLESAMPLE of a table given column aliases' : readsWholeRow(select, use.alias) ? `a whole-row reference to "${use.alias}", a table given column aliases` : undefined
+    if (refused) throw new PgError(SqlState.FeatureNotSupported, `${refused} is not supported by Fedgres`, { hint: 'Name the columns in the select list instead (time AS t, ...).' })
     const table = use.relation === 'alerts' || use.relation === 'logs' ? `public.${use.relation}` : use.relation
     const targets = relationColumns(use.relation).map((c, i) => (i < names.length ? `${quoteIdent(c.name)} AS ${quoteIdent(names[i]!)}` : quoteIdent(c.name)))
     const parsed = parseSync(`SELECT ${targets.join(', ')} FROM ${use.rangeVar.inh === false ? 'ONLY ' : ''}${table}`) as { stmts: { stmt: Node }[] }
@@ -49,6 +58,17 @@ export function withoutColumnAliases(select: Node, searchPath: readonly string[]
   }
   if (replacement.size === 0) return undefined
   return rewrite(select, (w) => (kind(w) === 'RangeVar' ? replacement.get(body(w)) : undefined)) as Node
+}
+
+/** Whether the statement names `alias` as a value: its whole row (`a`, `to_jsonb(a)`), not `a.col` or `a.*`. */
+function readsWholeRow(select: Node, alias: string): boolean {
+  let found = false
+  visit(select, (t, f) => {
+    if (t !== 'ColumnRef' || found) return
+    const n = refNames(f)
+    if (n.length === 1 && n[0] === alias) found = true
+  })
+  return found
 }
 
 /** Every RangeVar that names a data relation (a CTE in scope hides a table, as in PostgreSQL). */
