@@ -131,8 +131,11 @@ export class Session implements SessionHandler {
   /** Values of the reported parameters the client has been told (ParameterStatus). */
   readonly #reported = new Map<string, string>()
   #reportedVersion = -1
-  /** The SETs of the reported parameters when they were last read. */
+  /** The SETs of the reported parameters when they were last reported. */
   #reportedKey: string | undefined
+  #reportedNames: Set<string> | undefined
+  /** Their values by their SETs (a few states: an error returns to one seen before). */
+  readonly #valuesByKey = new Map<string, (string | null)[]>()
 
   /** The reported parameters, with this session's values (its startup settings applied). */
   async start(out: Responder): Promise<void> {
@@ -161,18 +164,25 @@ export class Session implements SessionHandler {
   async reportChanges(out: Responder): Promise<void> {
     if (this.#reportedVersion === this.settings.version) return
     const names = this.deps.shadow.parameters.map(([n]) => n)
-    // Nothing to read when no reported parameter was SET (or undone): a cancelled statement's
-    // error then answers at once, without waiting for the catalog engine it left busy.
-    const key = names.map((n) => this.settings.lastValueSql(n.toLowerCase()) ?? '').join('\0')
+    // The reported parameters' values follow from their SETs alone: nothing is read for SETs
+    // already seen (none changed, or an error undid them), so a cancelled statement's error
+    // answers at once, without waiting for the catalog engine it left busy.
+    this.#reportedNames ??= new Set(names.map((n) => n.toLowerCase()))
+    const key = this.settings.historyOf(this.#reportedNames)
     if (key === this.#reportedKey) {
       this.#reportedVersion = this.settings.version
       return
     }
-    const sql = `SELECT ${names.map((n) => `pg_catalog.current_setting('${n.replace(/'/g, "''")}')`).join(', ')}`
     const version = this.settings.version
-    const outcome = await this.runner.simple(this.owner(), sql)
-    if (outcome.error) throw new FrameError(outcome.error)
-    const values = outcome.result?.rows[0] ? rowTexts(outcome.result.rows[0]) : []
+    let values = this.#valuesByKey.get(key)
+    if (!values) {
+      const sql = `SELECT ${names.map((n) => `pg_catalog.current_setting('${n.replace(/'/g, "''")}')`).join(', ')}`
+      const outcome = await this.runner.simple(this.owner(), sql)
+      if (outcome.error) throw new FrameError(outcome.error)
+      values = outcome.result?.rows[0] ? rowTexts(outcome.result.rows[0]) : []
+      if (this.#valuesByKey.size >= 8) this.#valuesByKey.delete(this.#valuesByKey.keys().next().value!)
+      this.#valuesByKey.set(key, values)
+    }
     names.forEach((name, i) => {
       let value = values[i] ?? ''
       if (name === 'session_authorization') value = this.ctx.user

@@ -75,6 +75,14 @@ export class SessionSettings {
     return parts.join(';\n') + ';'
   }
 
+  /** Every SET (and startup value) of these parameters, in order: what their values follow from. */
+  historyOf(names: ReadonlySet<string>): string {
+    let out = ''
+    for (const e of this.#baseline) if (names.has(e.name)) out += e.sql + '\0'
+    for (const e of this.#entries) if (names.has(e.name)) out += e.sql + '\0'
+    return out
+  }
+
   /** Every setting the client gave at startup, as [name, value]. */
   startupSettings(): [string, string][] {
     return this.#baseline.map((e) => [e.name, e.value ?? ''])

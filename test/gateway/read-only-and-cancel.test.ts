@@ -196,6 +196,29 @@ describe('read-only and cancel', () => {
     }
   })
 
+  test('a cancel in a transaction block that SET a reported parameter is answered at once, its ParameterStatus undone without waiting for the engine', async () => {
+    const c = await client()
+    try {
+      const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
+      const statuses: string[] = []
+      ;(c as unknown as { connection: { on(e: string, f: (m: { parameterName: string; parameterValue: string }) => void): void } }).connection.on('parameterStatus', (m) => statuses.push(`${m.parameterName}=${m.parameterValue}`))
+      await c.query('BEGIN')
+      await c.query("SET LOCAL DateStyle = 'German'")
+      const running = c.query('SELECT pg_sleep(30)')
+      running.catch(() => {})
+      await new Promise((r) => setTimeout(r, 100))
+      const cancelledAt = Date.now()
+      await sendCancel(gw!.port, processID, secretKey)
+      await assert.rejects(running, (e: pg.DatabaseError) => e.code === '57014')
+      assert.ok(Date.now() - cancelledAt < ABANDON_GRACE_MS / 2, `answered ${Date.now() - cancelledAt} ms after the cancel`)
+      assert.deepEqual(statuses, ['DateStyle=German, DMY', 'DateStyle=ISO, MDY'], 'the aborted block undid its DateStyle before ReadyForQuery')
+      await c.query('ROLLBACK')
+      assert.equal((await c.query('SHOW DateStyle')).rows[0].DateStyle, 'ISO, MDY')
+    } finally {
+      await c.end()
+    }
+  })
+
   test('a cancel with the wrong secret does nothing', async () => {
     const c = await client()
     try {
