@@ -63,21 +63,9 @@ function floatArrayText(b: Buffer, start: number): string {
 
 /** A feed row's values as text, floats fetched in binary (`formats` 1) written out exactly. */
 export function feedTexts(frame: Buffer, formats: readonly number[]): (string | null)[] {
-  if (formats.length === 0) return rowTexts(frame)
-  const n = frame.readInt16BE(5)
-  const out: (string | null)[] = []
-  let pos = 7
-  for (let i = 0; i < n; i++) {
-    const len = frame.readInt32BE(pos)
-    pos += 4
-    if (len < 0) {
-      out.push(null)
-      continue
-    }
-    if (formats[i] !== 1) out.push(frame.toString('utf8', pos, pos + len))
-    else if (len === 4 || len === 8) out.push(floatAt(frame, pos, len, 0))
-    else out.push(floatArrayText(frame, pos))
-    pos += len
-  }
-  return out
+  return rowTexts(frame, formats, binaryFloatText)
+}
+
+function binaryFloatText(frame: Buffer, pos: number, len: number): string {
+  return len === 4 || len === 8 ? floatAt(frame, pos, len, 0) : floatArrayText(frame, pos)
 }

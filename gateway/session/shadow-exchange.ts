@@ -182,8 +182,8 @@ export function errorFrame(e: PgError): Buffer {
   return new BackendEncoder().errorResponse(f).take()
 }
 
-/** Text values of a DataRow frame. */
-export function rowTexts(frame: Buffer): (string | null)[] {
+/** Text values of a DataRow frame; `binary` reads the columns whose format is 1 (none by default). */
+export function rowTexts(frame: Buffer, formats: readonly number[] = [], binary?: (frame: Buffer, pos: number, len: number) => string): (string | null)[] {
   const n = frame.readInt16BE(5)
   const out: (string | null)[] = []
   let pos = 7
@@ -192,7 +192,7 @@ export function rowTexts(frame: Buffer): (string | null)[] {
     pos += 4
     if (len < 0) out.push(null)
     else {
-      out.push(frame.toString('utf8', pos, pos + len))
+      out.push(binary && formats[i] === 1 ? binary(frame, pos, len) : frame.toString('utf8', pos, pos + len))
       pos += len
     }
   }

@@ -21,10 +21,10 @@ test('planner settings hold for the one statement, and its reply is the statemen
   const owner = { key: 'one', setup: 'SET ROLE "analyst";' }
   const out = await runner.bound(owner, { sql: "SELECT pg_catalog.current_setting('enable_nestloop') AS s, $1::int + 1 AS n", paramTypes: [23], params: [Buffer.from('41')], paramFormats: [0], resultFormats: [0], planner: [['enable_nestloop', 'off']] })
   assert.equal(out.error, null)
-  assert.deepEqual(out.result!.rows.map(rowTexts), [['off', '42']])
+  assert.deepEqual(out.result!.rows.map((r) => rowTexts(r)), [['off', '42']])
   assert.equal(out.result!.tag(), 'SELECT 1')
   const after = await runner.simple(owner, 'SHOW enable_nestloop')
-  assert.deepEqual(after.result!.rows.map(rowTexts), [['on']], 'the session keeps its own value')
+  assert.deepEqual(after.result!.rows.map((r) => rowTexts(r)), [['on']], 'the session keeps its own value')
   // An error in the statement is the statement's, after the prelude's reply.
   const bad = await runner.bound(owner, { sql: 'SELECT 1/0', paramTypes: [], params: [], paramFormats: [], resultFormats: [], planner: [['enable_nestloop', 'off']] })
   assert.ok(bad.error && bad.error.toString('utf8').includes('division by zero'))
