@@ -304,11 +304,22 @@ export class Session implements SessionHandler {
     if (this.txn === 'idle' && this.implicit === 'none') this.clock.transaction = this.clock.statement
   }
 
+  /** BEGIN (or AND CHAIN): a transaction block. */
+  beginBlock(): void {
+    this.txn = 'open'
+    this.#startTransaction()
+  }
+
   beginImplicit(kind: 'block' | 'sync'): void {
-    this.clock.transaction = this.clock.statement
     this.pipelined = false
     this.implicit = kind
     if (kind === 'block') this.txn = 'open'
+    this.#startTransaction()
+  }
+
+  /** Any transaction starts at the statement's time, with its settings and cursors kept apart. */
+  #startTransaction(): void {
+    this.clock.transaction = this.clock.statement
     this.settings.begin()
     this.cursors.beginTransaction()
   }

@@ -190,9 +190,7 @@ export class StatementRunner {
           return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
         }
         if (s.txn !== 'idle') return command('BEGIN', [notice(warning('25001', 'there is already a transaction in progress'))])
-        s.txn = 'open'
-        s.settings.begin()
-        s.cursors.beginTransaction()
+        s.beginBlock()
         // The block's modes (ISOLATION LEVEL, READ ONLY, DEFERRABLE) hold for its statements.
         for (const [name, value] of transactionModes(stmt)) holdMode(s, name, value)
         return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
@@ -215,10 +213,7 @@ export class StatementRunner {
         s.txn = 'idle'
         s.endTransaction(tag === 'COMMIT')
         if (chained) {
-          s.txn = 'open'
-          s.clock.transaction = s.clock.statement
-          s.settings.begin()
-          s.cursors.beginTransaction()
+          s.beginBlock()
           for (const [name, value] of chained) holdMode(s, name, value, true)
         }
         return command(tag)
@@ -298,9 +293,7 @@ export class StatementRunner {
       return command('RESET')
     }
     if (kind === 'VAR_SET_VALUE') {
-      const arg = ((f.args as AstNode[] | undefined)?.[0]?.A_Const as AstNode | undefined) ?? undefined
-      const value = typeof arg?.sval === 'object' ? (arg.sval as { sval?: string }).sval : arg?.ival !== undefined ? String((arg.ival as { ival?: number }).ival ?? 0) : arg?.boolval !== undefined ? String(Boolean((arg.boolval as { boolval?: boolean }).boolval)) : undefined
-      const refused = defaultOnlySetting(name, value)
+      const refused = defaultOnlySetting(name, setValueOf(f))
       if (refused) throw refused
     }
     if (name === 'client_encoding' && kind === 'VAR_SET_VALUE') {
@@ -338,8 +331,7 @@ export class StatementRunner {
       s.settings.reset(name)
       return command(kind === 'VAR_RESET' ? 'RESET' : 'SET')
     }
-    const arg = (f.args as AstNode[] | undefined)?.[0]?.A_Const as AstNode | undefined
-    const value = typeof arg?.sval === 'object' ? (arg.sval as { sval?: string }).sval : arg?.ival !== undefined ? String((arg.ival as { ival?: number }).ival ?? 0) : undefined
+    const value = setValueOf(f)
     if (value === undefined || settingMs(value) === undefined || settingMs(value)! > 2147483647) {
       throw new PgError(SqlState.InvalidParameterValue, `invalid value for parameter "${name}": "${value ?? ''}"`, { hint: 'Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".' })
     }
@@ -474,6 +466,15 @@ function transactionModes(stmt: AstNode, list: unknown = stmt.options): [string,
  */
 function holdMode(s: Session, mode: string, value: string, chained = false): void {
   if (mode === 'transaction_isolation' || mode === 'transaction_deferrable') s.settings.setMode(mode, `SET default_${mode} = ${quoteLiteral(value)}`, chained)
+}
+
+/** The constant a SET gives (a string, a number or a boolean, as text); undefined for a list or anything else. */
+function setValueOf(f: AstNode): string | undefined {
+  const arg = (f.args as AstNode[] | undefined)?.[0]?.A_Const as AstNode | undefined
+  if (typeof arg?.sval === 'object') return (arg.sval as { sval?: string }).sval
+  if (arg?.ival !== undefined) return String((arg.ival as { ival?: number }).ival ?? 0)
+  if (arg?.boolval !== undefined) return String(Boolean((arg.boolval as { boolval?: boolean }).boolval))
+  return undefined
 }
 
 /** The error for a statement Fedgres refuses (a write, an unsupported or a denied statement). */

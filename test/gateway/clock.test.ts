@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
-import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
+import { clientConfig, startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 
 const raw = { getTypeParser: () => (v: string) => v }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -16,7 +16,7 @@ describe("the session's clock", () => {
   let c: pg.Client
   before(async () => {
     gw = await startTestGateway()
-    c = new pg.Client({ host: '127.0.0.1', port: gw.port, user: gw.user, password: gw.password, database: gw.database })
+    c = new pg.Client(clientConfig(gw))
     await c.connect()
     await c.query("SET TimeZone = 'UTC'")
   })

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
-import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
+import { clientConfig, startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -19,7 +19,7 @@ describe('idle timeouts', () => {
     await gw?.stop()
   })
   const client = async (options?: string) => {
-    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, ...(options ? { options } : {}) })
+    const c = new pg.Client({ ...clientConfig(gw!), ...(options ? { options } : {}) })
     const errors: { code?: string; severity?: string }[] = []
     c.on('error', (e) => errors.push(e as { code?: string }))
     await c.connect()

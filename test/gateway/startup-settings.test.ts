@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
-import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
+import { clientConfig, startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 
 describe('startup settings', () => {
   let gw: GatewayFixture | undefined
@@ -12,7 +12,7 @@ describe('startup settings', () => {
   after(async () => {
     await gw?.stop()
   })
-  const client = (options: string) => new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, options })
+  const client = (options: string) => new pg.Client({ ...clientConfig(gw!), options })
   const show = async (c: pg.Client, name: string) => Object.values((await c.query(`SHOW ${name}`)).rows[0] as object)[0]
 
   test('a list value is read as a list; SET ... TO DEFAULT and SET TIME ZONE LOCAL go back to the startup value; fedgres.* settings count', async () => {
@@ -34,7 +34,7 @@ describe('startup settings', () => {
   })
 
   test('a parameter the client names itself wins over the same one in options; SET LOCAL ... TO DEFAULT is the startup value', async () => {
-    const c = new pg.Client({ host: '127.0.0.1', port: gw!.port, user: gw!.user, password: gw!.password, database: gw!.database, application_name: 'named', options: '-c application_name=from_options -c work_mem=5MB' })
+    const c = new pg.Client({ ...clientConfig(gw!), application_name: 'named', options: '-c application_name=from_options -c work_mem=5MB' })
     await c.connect()
     try {
       assert.equal(await show(c, 'application_name'), 'named')

@@ -16,6 +16,9 @@ export interface GatewayFixture {
   stop(): Promise<void>
 }
 
+/** node-postgres connection settings for a test gateway. */
+export const clientConfig = (gw: GatewayFixture) => ({ host: '127.0.0.1', port: gw.port, user: gw.user, password: gw.password, database: gw.database })
+
 export async function startTestGateway(extra: Record<string, unknown> = {}, parts: GatewayParts = {}): Promise<GatewayFixture> {
   const dir = tempDir('fedgres-gw-')
   const pki = makeTestPki(dir.path, 'localhost')
