@@ -33,6 +33,8 @@ const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 1000)
  */
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000)
 const T0 = '2026-11-01 00:00:00+00'
+/** BENCH_QUERIES=top-N,point runs only those queries (for profiling one of them). */
+const ONLY = process.env.BENCH_QUERIES?.split(',')
 
 const QUERIES = {
   point: "SELECT time, host_name, pid, process_name, resource FROM logs WHERE host_name = 'host-0-1' AND time = TIMESTAMPTZ '2026-11-01 00:00:03+00' + interval '1 microsecond' * 0",
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
       }
       const edgeClients = await Promise.all(dbs.map((d) => connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: d })))
       for (const [name, sql] of Object.entries(QUERIES) as [QueryName, string][]) {
+        if (ONLY && !ONLY.includes(name)) continue
         // The single-edge queries ask only edge_0, so a direct query to it is the same work.
         const single = name === 'pruned' || name === 'point'
         const runners = [ask(clients.gateway, sql), ask(clients.central, sql)]
