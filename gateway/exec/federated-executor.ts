@@ -21,7 +21,6 @@ import { timestampText } from '../session/clock.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
 import type { EdgePool } from './edge-pool.js'
 import { explainResult } from './explain.js'
-import { feedSettings } from './feed-settings.js'
 import { runAggregate, runGather, type Fanout } from './local-tiers.js'
 import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
@@ -44,9 +43,6 @@ const DESCRIBE_CACHE = 2000
 const ALL_TEXT: readonly number[] = []
 /** Text columns then binary sort keys, by column count * 1024 + keys: the usual formats of a merge. */
 const textThenBinary = new Map<number, readonly number[]>()
-
-/** Feed settings by the session's settings (a session's list is kept until it SETs again). */
-const feedSettingsOf = new WeakMap<object, [string, string][]>()
 
 /** Whether a statement reads the session's identity, by the parse cache's frozen tree. */
 const identityReads = new WeakMap<object, boolean>()
@@ -164,8 +160,9 @@ export class FederatedExecutor implements DataExecutor {
       if (!p.partial) throw new ShardsUnavailable(missing, fetch.unavailable.flatMap((u) => u.edgeIds))
       this.#notice(p, `results exclude shard ${missing}: no healthy edge`)
     }
-    const output = await p.q.outputSettings()
-    const settings = fetch.formats === 'client' ? output : kept(feedSettingsOf, output, () => feedSettings(output))
+    // The edges write values, and make text, under the session's output settings; values that
+    // would not read back from that text go to the gateway's engine in binary (exact-feed.ts).
+    const settings = await p.q.outputSettings()
     const request: EdgeRequest = {
       sql: fetch.sql,
       paramTypes: fetch.usesParams ? p.paramTypes : [],

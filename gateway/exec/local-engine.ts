@@ -6,7 +6,6 @@
 import { FrameError } from '../session/frame-error.js'
 import type { ShadowRunner } from '../session/shadow-exchange.js'
 import type { ShadowOwner } from '../catalog/shadow.js'
-import { rowTexts } from '../session/shadow-exchange.js'
 import type { BufferedResult } from '../session/result.js'
 
 const TEXT_ARRAY = 1009
@@ -38,8 +37,6 @@ export function feedParams(feed: FeedRows): { types: number[]; values: Buffer[] 
   }
   return { types, values }
 }
-
-export const textsOf = (frame: Buffer) => rowTexts(frame)
 
 export interface LocalRun {
   readonly sql: string

@@ -12,7 +12,7 @@ import { typeNameOf } from '../plan/pg-types.js'
 import type { Fetch, GatherPlan, PartialAggregatePlan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import type { BufferedResult } from '../session/result.js'
-import { exactFloatFormats, feedTexts } from './exact-floats.js'
+import { feedFormats, feedTexts, type FeedOutput } from './exact-feed.js'
 import type { Prepared } from './federated-executor.js'
 import { runLocal, type FeedRows } from './local-engine.js'
 import type { ShardStream } from './shard-stream.js'
@@ -26,8 +26,8 @@ export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan:
   const q = p.q
   const partialTypes = await partialTypesOf(p, plan.fetch)
   if (partialTypes.length !== plan.combine.partialNames.length || partialTypes.some((t) => t === undefined)) return runGather(p, plan.fallback, fan, undefined)
-  const formats = exactFloatFormats(partialTypes, await extraFloatDigits(p))
-  const streams = await fan.start(plan.fetch, formats)
+  const formats = feedFormats(partialTypes, await feedOutput(p))
+  const streams = await fan.start(plan.fetch, formats.formats)
   const rows = (await fan.collect(streams)).flat().map((r) => [...feedTexts(r, formats), '1'])
   const sql = combineSqlOf(plan, partialTypes as string[], p.columnTypes.map(typeNameOf), p.paramTypes.length + 1)
   return runLocal(q.runner, q.owner, {
@@ -65,10 +65,10 @@ async function partialTypesOf(p: Prepared, fetch: Fetch): Promise<(string | unde
 }
 
 export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view: EdgeView | undefined): Promise<BufferedResult> {
-  const digits = await extraFloatDigits(p)
+  const out = await feedOutput(p)
   // Each feed's needed columns, then its count.
-  const formats = plan.feeds.map((f) => exactFloatFormats([...f.columns.filter((c) => c.needed).map((c) => c.type), 'bigint'], digits))
-  const started = await Promise.all(plan.feeds.map((f, i) => (f.fetch ? fan.start(f.fetch, formats[i]!) : Promise.resolve([]))))
+  const formats = plan.feeds.map((f) => feedFormats([...f.columns.filter((c) => c.needed).map((c) => c.type), 'bigint'], out))
+  const started = await Promise.all(plan.feeds.map((f, i) => (f.fetch ? fan.start(f.fetch, formats[i]!.formats) : Promise.resolve([]))))
   const feeds: FeedRows[] = []
   let total = 0
   for (let i = 0; i < plan.feeds.length; i++) {
@@ -99,8 +99,10 @@ export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view
   })
 }
 
-async function extraFloatDigits(p: Prepared): Promise<string | undefined> {
-  return (await p.q.outputSettings()).find(([n]) => n === 'extra_float_digits')?.[1]
+async function feedOutput(p: Prepared): Promise<FeedOutput> {
+  const settings = await p.q.outputSettings()
+  const get = (name: string) => settings.find(([n]) => n === name)?.[1]
+  return { extraFloatDigits: get('extra_float_digits'), dateStyle: get('DateStyle') }
 }
 
 function resultFormats(p: Prepared): number[] {

@@ -60,7 +60,7 @@ export interface FeedRequest {
   readonly use: RelationUse
   /** Conjuncts pushed to the edges, and the fetch's targets (planned by the caller). */
   readonly pushed: readonly Node[]
-  readonly fetch: Omit<Fetch, 'sql' | 'usesParams' | 'formats' | 'hiddenColumns'> | undefined
+  readonly fetch: Omit<Fetch, 'sql' | 'usesParams' | 'hiddenColumns'> | undefined
 }
 
 /** The edges' statement for a feed: distinct needed rows with their counts. */
@@ -132,7 +132,6 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
       ...r.fetch,
       sql: feedSql(r.use.relation, r.use.alias, columns.filter((c) => c.needed).map((c) => c.name), r.pushed, sample),
       usesParams,
-      formats: 'text',
       hiddenColumns: 0,
     }
     feeds.push({ relation: r.use.relation, columns, paramBase, fetch })

@@ -177,26 +177,25 @@ export function plan(input: PlanInput): Plan {
     input.synopsisMaxAgeMs,
     input.replicaTurn,
   )
-  const fetchOf = (sql: string, formats: Fetch['formats'], hiddenColumns = 0): Fetch => ({
+  const fetchOf = (sql: string, hiddenColumns = 0): Fetch => ({
     sql,
     usesParams: input.paramCount > 0,
     targets: all.targets,
     pruned: all.pruned,
     unavailable: all.unavailable,
-    formats,
     hiddenColumns,
   })
   const gather = (): GatherPlan => gatherPlan(shape, restrictions, input)
 
   if (!onlyEvents || uses.length === 0 || shape.shadowOnly) return gather()
-  if (all.targets.length === 1 && all.unavailable.length === 0) return { tier: 'router', fetch: fetchOf(sqlOf(shape, 'router', () => select), 'client') }
+  if (all.targets.length === 1 && all.unavailable.length === 0) return { tier: 'router', fetch: fetchOf(sqlOf(shape, 'router', () => select)) }
   if (all.targets.length === 0 || !from) return gather()
   if (select.limitOption === 'LIMIT_OPTION_WITH_TIES') return gather()
 
   if (builtOf(shape, 'aggregates', () => hasAggregates(select) || !!select.groupClause || !!select.havingClause)) {
     const split = builtOf(shape, `split:${input.paramCount}`, () => splitAggregate(select, from, input.paramCount))
     if (!split) return gather()
-    return { tier: 'partial-aggregate', fetch: fetchOf(sqlOf(shape, `partial-aggregate:${input.paramCount}`, () => split.edgeSelect), 'text'), combine: split.combine, fallback: gather() }
+    return { tier: 'partial-aggregate', fetch: fetchOf(sqlOf(shape, `partial-aggregate:${input.paramCount}`, () => split.edgeSelect)), combine: split.combine, fallback: gather() }
   }
   if (select.distinctClause) return gather()
   const limit = countOf(select.limitCount, input)
@@ -209,12 +208,12 @@ export function plan(input: PlanInput): Plan {
   // none is pushed (OFFSET stays, and skips every row, as the exact one would).
   const pushed = limit === null || !Number.isSafeInteger(limit + (offset ?? 0)) ? null : limit + (offset ?? 0)
   const edgeBase = (): Node => ({ ...select, limitOffset: undefined, limitCount: pushed === null ? undefined : intConst(pushed), limitOption: pushed === null ? 'LIMIT_OPTION_DEFAULT' : 'LIMIT_OPTION_COUNT' })
-  if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase), 'client'), offset: offset ?? 0, limit }
+  if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase)), offset: offset ?? 0, limit }
 
   const keys = builtOf(shape, 'keys', () => sortKeys(select, from))
   if (!keys) return gather()
   const edgeSelect = () => ({ ...edgeBase(), targetList: [...(select.targetList as Node[]), ...keys.exprs.map((e, i) => resTarget(e, `__k${i + 1}`))] })
-  const fetch = fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), 'client', keys.keys.length)
+  const fetch = fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), keys.keys.length)
   // ORDER BY time first, one table, a LIMIT: the shards with the newest data may settle the answer.
   const first = from.tables.length === 1 && keys.keys[0]!.type === 'timestamptz' && refNames(body(keys.exprs[0]!)).at(-1) === 'time' ? from.tables[0]! : undefined
   const bound =

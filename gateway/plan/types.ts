@@ -30,8 +30,6 @@ export interface Fetch {
   readonly pruned: readonly PrunedEdge[]
   /** Shards with no healthy replica: their rows are unavailable. */
   readonly unavailable: readonly { readonly shard: string; readonly edgeIds: readonly string[] }[]
-  /** 'client': the client's result formats (rows are relayed); 'text': rows feed the local engine. */
-  readonly formats: 'client' | 'text'
   /** Trailing columns holding sort keys, requested in binary and cut before relaying. */
   readonly hiddenColumns: number
 }

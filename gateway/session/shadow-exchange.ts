@@ -182,8 +182,11 @@ export function errorFrame(e: PgError): Buffer {
   return new BackendEncoder().errorResponse(f).take()
 }
 
-/** Text values of a DataRow frame; `binary` reads the columns whose format is 1 (none by default). */
-export function rowTexts(frame: Buffer, formats: readonly number[] = [], binary?: (frame: Buffer, pos: number, len: number) => string): (string | null)[] {
+/**
+ * Text values of a DataRow frame. A column with a reader in `binary` was sent in binary, and the
+ * reader writes it as text; the others were sent as text.
+ */
+export function rowTexts(frame: Buffer, binary: readonly (((frame: Buffer, pos: number, len: number) => string) | undefined)[] = []): (string | null)[] {
   const n = frame.readInt16BE(5)
   const out: (string | null)[] = []
   let pos = 7
@@ -192,7 +195,8 @@ export function rowTexts(frame: Buffer, formats: readonly number[] = [], binary?
     pos += 4
     if (len < 0) out.push(null)
     else {
-      out.push(binary && formats[i] === 1 ? binary(frame, pos, len) : frame.toString('utf8', pos, pos + len))
+      const reader = binary[i]
+      out.push(reader ? reader(frame, pos, len) : frame.toString('utf8', pos, pos + len))
       pos += len
     }
   }

@@ -28,6 +28,16 @@ const SESSION_STEPS = [
   "SELECT count(*) FROM alerts WHERE time::date = '03/10/2026'",
   "SELECT count(*), min(time) FROM alerts WHERE time < '03/10/2026 05:00'",
   'SELECT time::date, count(*) FROM alerts GROUP BY 1 ORDER BY 1',
+  // Text the edges make of dates follows the session's style; the values they ship read back exactly.
+  "SELECT count(*) FROM alerts WHERE time::text LIKE '03/10/2026%'",
+  'SELECT min(time::text), max(time::date::text), min(time), count(*) FROM logs',
+  'SELECT time::date::text AS d, count(*), max(time) FROM alerts GROUP BY 1 ORDER BY 1',
+  'SELECT host_name, time FROM alerts WHERE (host_name, time) IN (SELECT host_name, max(time) FROM alerts GROUP BY 1) ORDER BY 1',
+  "SET DateStyle = 'German'",
+  "SELECT date_trunc('day', time)::text, array_agg(time ORDER BY time) FILTER (WHERE pid = 1)::text, count(*) FROM alerts GROUP BY 1 ORDER BY 1",
+  "SET DateStyle = 'Postgres, MDY'",
+  "SELECT host_name, min(time), count(*) FROM alerts WHERE time::text LIKE '%Oct 03%2026%' GROUP BY 1 ORDER BY 1",
+  "SET DateStyle = 'SQL, DMY'",
   "SET IntervalStyle = 'sql_standard'",
   "SELECT host_name, avg(time - TIMESTAMPTZ '2026-10-01') FROM alerts GROUP BY 1 ORDER BY 1",
   // Under sql_standard the leading minus applies to every field: -26 hours, not -22 (pruning).
