@@ -10,7 +10,7 @@
  */
 import { PgError } from './errors/pg-error.js'
 import { SqlState } from './errors/sqlstate.js'
-import { visit, type AstNode } from './pg-ast.js'
+import { catalogFunctionName, visit, type AstNode } from './pg-ast.js'
 
 /** PostgreSQL compares encoding names case-insensitively, ignoring all but letters and digits (encnames.c). */
 export const cleanEncodingName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '')
@@ -45,13 +45,6 @@ function constantString(n: unknown): string | undefined {
   return typeof sval === 'string' ? sval : undefined
 }
 
-/** Whether a function name (a FuncCall's funcname list) is pg_catalog's `name`. */
-function catalogName(funcname: unknown): string | undefined {
-  const parts = ((funcname as { String?: { sval?: string } }[] | undefined) ?? []).map((p) => p.String?.sval ?? '')
-  if (parts.length === 1 || (parts.length === 2 && parts[0] === 'pg_catalog')) return parts[parts.length - 1]
-  return undefined
-}
-
 function refusal(what: string): PgError {
   return new PgError(SqlState.FeatureNotSupported, `${what} is not supported by Fedgres`, {
     hint: 'Fedgres converts text to UTF8 or SQL_ASCII, from UTF8, SQL_ASCII or LATIN1, with the encoding names written as constants.',
@@ -63,7 +56,7 @@ export function unsafeConversion(node: unknown): PgError | undefined {
   let err: PgError | undefined
   visit(node, (type, f) => {
     if (err || type !== 'FuncCall') return
-    const name = catalogName(f.funcname)
+    const name = catalogFunctionName(f)
     const spec = name !== undefined ? CONVERSIONS[name] : undefined
     if (!spec) return
     const args = (f.args as unknown[] | undefined) ?? []

@@ -79,3 +79,9 @@ function walkScoped(n: unknown, scope: ReadonlySet<string>, out: AstNode[]): voi
     walkScoped(v, inner, out)
   }
 }
+
+/** A FuncCall body's name (lower case) when it names a catalog function: unqualified or in pg_catalog. */
+export function catalogFunctionName(f: AstNode): string | undefined {
+  const names = ((f.funcname as AstNode[] | undefined) ?? []).map((n) => ((n.String as { sval?: string } | undefined)?.sval ?? '').toLowerCase())
+  return names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog') ? names[names.length - 1] : undefined
+}

@@ -47,11 +47,7 @@ export function lastTypeName(typeName: Node): string {
   return (names[names.length - 1]!.String as { sval: string }).sval
 }
 
-/** A FuncCall body's name (lower case) when it names a catalog function: unqualified or in pg_catalog. */
-export function catalogFunctionName(f: Node): string | undefined {
-  const names = (f.funcname as Node[]).map((n) => ((n.String as { sval?: string } | undefined)?.sval ?? '').toLowerCase())
-  return names.length === 1 || (names.length === 2 && names[0] === 'pg_catalog') ? names[names.length - 1] : undefined
-}
+export { catalogFunctionName } from '../../common/pg-ast.js'
 
 /** The top-level AND terms of a WHERE clause. */
 export function conjuncts(where: unknown): Node[] {

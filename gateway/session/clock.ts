@@ -27,19 +27,12 @@ export function timestampText(micros: number): string {
 }
 
 const CLOCK_WORDS = /\b(now|current_timestamp|current_date|current_time|localtimestamp|localtime|transaction_timestamp|statement_timestamp)\b/i
-const CLOCK_FUNCTIONS = new Set(['now', 'transaction_timestamp', 'statement_timestamp'])
+const UNUSED_CLOCK = { statementTime: '', transactionTime: '' }
 
+/** Whether a tree reads the clock: whether the planner's fixStatementTime puts a time in it. */
 function readsClock(n: unknown): boolean {
   let found = false
-  walk(n, (type, f) => {
-    if (found) return
-    if (type === 'SQLValueFunction' && String(f.op).match(/TIMESTAMP|DATE|TIME/)) found = true
-    else if (type === 'FuncCall' && !f.args) {
-      const names = (f.funcname as { String?: { sval?: string } }[]).map((x) => x.String?.sval)
-      const name = names.at(-1)
-      if (name && CLOCK_FUNCTIONS.has(name) && (names.length === 1 || names[0] === 'pg_catalog')) found = true
-    }
-  })
+  fixStatementTime(n as AstNode, UNUSED_CLOCK, () => (found = true))
   return found
 }
 
