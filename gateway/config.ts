@@ -58,8 +58,13 @@ export const gatewayConfigSchema = z.strictObject({
       cache_dir: z.string().optional(),
       /** A catalog statement running longer than this is cancelled (the shadow restarts). */
       statement_timeout: zDuration.default(30_000),
+      /**
+       * A statement whose reply grows past this many MiB is stopped with 54000 (the shadow
+       * restarts): a join across edges can write rows far faster than a client reads them.
+       */
+      max_result_mb: z.number().int().positive().default(256),
     })
-    .default({ statement_timeout: 30_000 }),
+    .default({ statement_timeout: 30_000, max_result_mb: 256 }),
   defaults: z
     .strictObject({
       edge_timeout: zDuration.default(30_000),

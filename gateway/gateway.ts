@@ -43,6 +43,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     ],
     cacheDir: cfg.catalog.cache_dir,
     statementTimeoutMs: cfg.catalog.statement_timeout,
+    maxResultBytes: cfg.catalog.max_result_mb * 1024 * 1024,
     log,
   })
   let discovery: Discovery | undefined

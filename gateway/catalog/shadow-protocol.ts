@@ -8,6 +8,8 @@ export interface ShadowInit {
   readonly users: readonly string[]
   /** Settings the shadow starts with (`-c name=value`): their defaults for SHOW, current_setting() and RESET. */
   readonly settings?: readonly (readonly [string, string])[]
+  /** A reply growing past this many bytes is dropped, and reported at once with an `overflow` message. */
+  readonly maxResultBytes: number
 }
 
 /** Who a statement runs for: the shadow replays `setup` when the owner changes. */
@@ -31,3 +33,5 @@ export type ToShadow =
 export type FromShadow =
   | { readonly id: number; readonly ok: true; readonly bytes?: Uint8Array; readonly parameters?: readonly [string, string][] }
   | { readonly id: number; readonly ok: false; readonly error: string }
+  /** Sent while the exchange still runs: its reply passed the limit (the main thread ends the worker). */
+  | { readonly id: number; readonly overflow: true }

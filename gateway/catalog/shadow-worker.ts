@@ -17,6 +17,9 @@ import type { FromShadow, ShadowInit, ToShadow } from './shadow-protocol.js'
 const port = (workerData as { port: MessagePort }).port
 let db: PGlite | undefined
 let currentOwner = ''
+let maxResultBytes = Infinity
+/** The request being run, named in an overflow message. */
+let currentId = 0
 const encoder = new FrontendEncoder()
 
 const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
@@ -29,13 +32,21 @@ const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 async function exec(bytes: Uint8Array): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let length = 0
+  let overflow = false
   await db!.execProtocolRawStream(bytes, {
     syncToFs: false,
     onRawData: (d) => {
-      chunks.push(d.slice())
+      if (overflow) return
       length += d.length
+      if (length <= maxResultBytes) return void chunks.push(d.slice())
+      // PGlite cannot be stopped from here: the reply is dropped, and the main thread, told at
+      // once, ends this worker (as for a timeout) instead of letting the rows fill its memory.
+      overflow = true
+      chunks.length = 0
+      port.postMessage({ id: currentId, overflow: true } satisfies FromShadow)
     },
   })
+  if (overflow) return new Uint8Array(0)
   if (chunks.length === 1) return chunks[0]!
   const out = new Uint8Array(length)
   let at = 0
@@ -59,6 +70,7 @@ function firstError(reply: Buffer): string | undefined {
 }
 
 async function init(req: ShadowInit): Promise<[string, string][]> {
+  maxResultBytes = req.maxResultBytes
   db = await PGlite.create({ loadDataDir: new Blob([req.image]), database: SHADOW_DATABASE, startParams: [...shadowStartParams(), ...(req.settings ?? []).flatMap(([n, v]) => ['-c', `${n}=${v}`])] })
   const roles = req.users.map((u) => `CREATE ROLE ${quoteIdent(u)} LOGIN IN ROLE ${READER_ROLE}; GRANT ${quoteIdent(u)} TO ${SESSION_ROLE};`).join('\n')
   // Separate queries: one query string is one transaction, read-only from its start.
@@ -108,6 +120,7 @@ async function handle(msg: ToShadow): Promise<void> {
       port.postMessage({ id: msg.id, ok: true, parameters } satisfies FromShadow)
     } else {
       if (msg.fresh) currentOwner = ''
+      currentId = msg.id
       const out = await run(msg.owner.key, msg.owner.setup, msg.bytes)
       // Transferred, not copied: `out` is ours alone unless it is a view into a larger buffer.
       const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice()

@@ -53,6 +53,8 @@ export interface ShadowOptions {
   readonly cacheDir?: string
   /** A statement running longer than this is cancelled (57014). */
   readonly statementTimeoutMs: number
+  /** A statement whose reply grows past this is stopped (54000). */
+  readonly maxResultBytes: number
   readonly log: Logger
 }
 
@@ -108,7 +110,7 @@ export class Shadow {
     const id = this.#nextId++
     this.#ready = new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromShadow) => {
-        if (m.id !== id) return
+        if (m.id !== id || 'overflow' in m) return
         port1.off('message', onMessage)
         if (!m.ok) return reject(new Error(m.error))
         this.parameters = m.parameters ?? []
@@ -116,7 +118,7 @@ export class Shadow {
         resolve()
       }
       port1.on('message', onMessage)
-      port1.postMessage({ op: 'init', id, image: this.#image, users: this.#opts.users, settings: this.#opts.settings } satisfies ToShadow)
+      port1.postMessage({ op: 'init', id, image: this.#image, users: this.#opts.users, settings: this.#opts.settings, maxResultBytes: this.#opts.maxResultBytes } satisfies ToShadow)
     })
     return this.#ready
   }
@@ -188,6 +190,7 @@ export class Shadow {
   #onReply(m: FromShadow): void {
     const job = this.#sent[0]
     if (!job || job.id !== m.id) return
+    if ('overflow' in m) return this.#interrupt(this.#tooBig())
     this.#sent.shift()
     job.settled?.resolve()
     clearTimeout(this.#timer)
@@ -222,6 +225,13 @@ export class Shadow {
     const limit = ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`
     return new PgError(SqlState.QueryCanceled, `canceling statement: the gateway's local engine ran it for longer than its limit of ${limit}`, {
       hint: "The gateway's local engine computes what the edges cannot (large joins across edges, gathered rows). Narrow the statement (a time range, a host), or raise catalog.statement_timeout in the gateway's configuration.",
+    })
+  }
+
+  #tooBig(): PgError {
+    const mb = Math.round(this.#opts.maxResultBytes / 1024 / 1024)
+    return new PgError(SqlState.ProgramLimitExceeded, `the result of this statement in the gateway's local engine exceeds its limit of ${mb} MB`, {
+      hint: "Narrow the statement (a time range, a host), aggregate, or raise catalog.max_result_mb in the gateway's configuration.",
     })
   }
 
