@@ -12,6 +12,7 @@ import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { StatementClass } from './classify.js'
 import { FrameError } from './frame-error.js'
 import { sendExecution } from './send.js'
+import { timed } from './statement-timeout.js'
 import type { Session } from './session.js'
 import { parseStatements, type ParsedStatement } from './sql-parse.js'
 import type { Outcome } from './shadow-exchange.js'
@@ -64,7 +65,7 @@ export class ExtendedProtocol {
       if (msg.type !== 'Close') {
         // Outside a block, what runs until Sync is one implicit transaction, from its first message.
         if (this.#s.txn === 'idle' && this.#s.implicit === 'none') this.#s.beginImplicit('sync')
-        const armed = this.#s.statementTimer.arm()
+        const armed = this.#timed(msg) ? this.#s.statementTimer.arm() : undefined
         if (armed) await armed
       }
       switch (msg.type) {
@@ -87,6 +88,25 @@ export class ExtendedProtocol {
       if (this.#s.implicit === 'sync') this.#s.endImplicit(false)
       this.#skipping = true
     }
+  }
+
+  /** Whether statement_timeout counts the statement a message is for (statement-timeout.ts). */
+  #timed(msg: FrontendMessage): boolean {
+    if (msg.type === 'Parse') {
+      let stmt: ParsedStatement | undefined
+      try {
+        stmt = parseStatements(msg.sql)[0]
+      } catch {
+        return true // its syntax error comes from the Parse itself
+      }
+      return !stmt || timed(stmt, this.#s.statements.classify(stmt))
+    }
+    const prepared =
+      msg.type === 'Bind' ? this.#statements.get(msg.statement)
+      : msg.type === 'Execute' ? this.#portals.get(msg.portal)?.prepared
+      : msg.type === 'Describe' ? (msg.kind === 'S' ? this.#statements.get(msg.name) : this.#portals.get(msg.name)?.prepared)
+      : undefined
+    return !prepared || timed(prepared.stmt, prepared.cls)
   }
 
   /**

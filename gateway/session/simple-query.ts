@@ -6,6 +6,7 @@
  */
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import { sendExecution } from './send.js'
+import { timed } from './statement-timeout.js'
 import type { Session } from './session.js'
 import { parseStatements } from './sql-parse.js'
 
@@ -28,9 +29,10 @@ export async function runSimpleQuery(s: Session, sql: string, out: Responder): P
   for (const st of stmts) {
     if (implicit && s.txn === 'idle') s.beginImplicit('block')
     try {
-      const armed = s.statementTimer.arm()
+      const cls = s.statements.classify(st)
+      const armed = timed(st, cls) ? s.statementTimer.arm() : undefined
       if (armed) await armed
-      const ex = await s.statements.run(st, s.statements.classify(st), null)
+      const ex = await s.statements.run(st, cls, null)
       await sendExecution(s, ex, out, { rowDescription: true, maxRows: 0 })
     } catch (e) {
       s.failed(e, out)

@@ -8,8 +8,22 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import type { StatementClass } from './classify.js'
+import type { ParsedStatement } from './sql-parse.js'
 
 export const statementTimeoutError = () => new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')
+
+/**
+ * Session commands (SET, SHOW, RESET, BEGIN, COMMIT, DISCARD, ...): PostgreSQL runs them in
+ * microseconds, the gateway with a round trip to its catalog engine, which can take longer than a
+ * small statement_timeout. Counted, `SET statement_timeout = 2` left a session in which SHOW, SET
+ * and RESET themselves timed out, with no way back but a new connection.
+ */
+const UNTIMED: ReadonlySet<StatementClass['kind']> = new Set(['transaction', 'set', 'discard', 'deallocate', 'close-cursor', 'unlisten'])
+
+/** Whether statement_timeout counts a statement (an empty one, or one not yet known, counts). */
+export const timed = (stmt: ParsedStatement | null | undefined, cls: StatementClass | null | undefined): boolean =>
+  !(cls && UNTIMED.has(cls.kind)) && stmt?.type !== 'VariableShowStmt'
 
 export class StatementTimer {
   #timer: NodeJS.Timeout | undefined

@@ -196,6 +196,36 @@ describe('read-only and cancel', () => {
     }
   })
 
+  test('statement_timeout does not count session commands: under a 1 ms limit SHOW, SET, BEGIN and RESET run while the engine is busy, in both protocols', async () => {
+    const c = await client()
+    const busy = await client()
+    try {
+      await c.query("SET statement_timeout = '1ms'")
+      // Another session holds the catalog engine: each command here waits for it far past 1 ms.
+      const hold = () => busy.query('SELECT pg_sleep(0.3)')
+      let held = hold()
+      assert.equal((await c.query('SHOW statement_timeout')).rows[0].statement_timeout, '1ms')
+      await held
+      held = hold()
+      assert.equal((await c.query({ name: 'show-timeout', text: 'SHOW statement_timeout' })).rows[0].statement_timeout, '1ms')
+      await c.query('BEGIN')
+      await c.query('COMMIT')
+      await c.query("SET statement_timeout = '5ms'")
+      await held
+      held = hold()
+      await c.query('RESET statement_timeout')
+      await held
+      assert.equal((await c.query('SHOW statement_timeout')).rows[0].statement_timeout, '0')
+      // A statement that does work is still counted.
+      await c.query("SET statement_timeout = '50ms'")
+      await assert.rejects(c.query('SELECT pg_sleep(1)'), (e: pg.DatabaseError) => e.code === '57014')
+      await c.query('RESET statement_timeout')
+    } finally {
+      await c.end()
+      await busy.end()
+    }
+  })
+
   test('a cancel in a transaction block that SET a reported parameter is answered at once, its ParameterStatus undone without waiting for the engine', async () => {
     const c = await client()
     try {
