@@ -26,13 +26,29 @@ describe('statement classes', () => {
     }
   })
 
-  test('tableoid over the events is refused (0A000); over the catalog it is PostgreSQL\'s', () => {
-    for (const sql of ["SELECT count(*) FROM logs WHERE tableoid = 'logs'::regclass", 'SELECT a.tableoid::regclass FROM alerts a LIMIT 1']) {
+  test('system columns over the events are refused (0A000); over the catalog, and names the statement gives, they are PostgreSQL\'s', () => {
+    for (const sql of [
+      "SELECT count(*) FROM logs WHERE tableoid = 'logs'::regclass",
+      'SELECT a.tableoid::regclass FROM alerts a LIMIT 1',
+      "SELECT count(*) FROM alerts WHERE ctid = '(0,1)'",
+      'SELECT ctid, time FROM logs LIMIT 1',
+      'SELECT count(DISTINCT ctid) FROM alerts',
+      'SELECT l.xmin, l.cmax FROM logs l ORDER BY time LIMIT 2',
+      'SELECT x FROM (SELECT xmax AS x FROM alerts) s',
+    ]) {
       const c = classify(parseStatements(sql)[0]!, ['public'])
-      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /tableoid/.test(c.error.message), sql)
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /system column (tableoid|ctid|xmin|xmax|cmax)/.test(c.error.message), sql)
     }
-    assert.deepEqual(classify(parseStatements('SELECT tableoid FROM pg_class LIMIT 1')[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
-    assert.deepEqual(classify(parseStatements('SELECT ctid, time FROM logs LIMIT 1')[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false })
+    for (const sql of ['SELECT tableoid FROM pg_class LIMIT 1', 'SELECT ctid, xmin FROM pg_class LIMIT 1']) {
+      assert.deepEqual(classify(parseStatements(sql)[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false }, sql)
+    }
+    for (const sql of [
+      'SELECT host_name, min(pid) AS xmin FROM alerts GROUP BY 1 ORDER BY xmin',
+      'WITH t (host_name, xmax) AS (SELECT host_name, max(pid) FROM alerts GROUP BY 1) SELECT xmax FROM t',
+      'SELECT s.ctid FROM (SELECT pid FROM alerts) s (ctid)',
+    ]) {
+      assert.deepEqual(classify(parseStatements(sql)[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false }, sql)
+    }
   })
 
   test('advisory locks are refused (0A000), in catalog and data statements; pg_notify() is NOTIFY', () => {

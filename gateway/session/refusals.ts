@@ -74,20 +74,35 @@ export function refusedCall(node: AstNode): PgError | undefined {
 }
 
 /**
- * On an edge, tableoid names the day's partition: `tableoid::regclass` read
- * fedgres_parts.logs_p20261001, and `tableoid = 'logs'::regclass` matched nothing. A statement
- * over the events that names it is refused rather than answered unlike PostgreSQL. (ctid, xmin
- * and the like differ from any one store's anyway; tools that show them only display them.)
+ * System columns are each edge's own: tableoid names the day's partition there
+ * (`tableoid::regclass` read fedgres_parts.logs_p20261001, and `tableoid = 'logs'::regclass`
+ * matched nothing); ctid is a place in one edge's storage, so every edge had a row at (0,1)
+ * (`WHERE ctid = '(0,1)'` found 24 rows, against PostgreSQL's one, and `count(DISTINCT ctid)`
+ * failed); xmin, xmax, cmin and cmax are each edge's transaction numbers. A statement over the
+ * events that names one is refused rather than answered unlike PostgreSQL. A name the statement
+ * itself gives to a column (`min(pid) AS xmin ... ORDER BY xmin`) is that column, not refused.
  */
-const SYSTEM_COLUMNS = new Set(['tableoid'])
+const SYSTEM_COLUMNS = new Set(['tableoid', 'ctid', 'xmin', 'xmax', 'cmin', 'cmax'])
 
 export function systemColumn(node: AstNode): PgError | undefined {
+  const named = new Set<string>()
+  walk(node, (type, f) => {
+    if (type === 'ResTarget' && typeof f.name === 'string') named.add(f.name)
+    // Column aliases: an Alias's colnames (kept inline in its RangeVar, subquery or join), a CTE's aliascolnames.
+    const lists = [f.colnames, f.aliascolnames, (f.alias as AstNode | undefined)?.colnames]
+    for (const list of lists) {
+      for (const c of (list as AstNode[] | undefined) ?? []) {
+        const name = (c.String as { sval?: string } | undefined)?.sval
+        if (name) named.add(name)
+      }
+    }
+  })
   let found: string | undefined
   walk(node, (type, f) => {
     if (type !== 'ColumnRef' || found) return
     const fields = f.fields as AstNode[] | undefined
     const last = (fields?.[fields.length - 1]?.String as { sval?: string } | undefined)?.sval
-    if (last && SYSTEM_COLUMNS.has(last)) found = last
+    if (last && SYSTEM_COLUMNS.has(last) && !named.has(last)) found = last
   })
-  return found ? new PgError(SqlState.FeatureNotSupported, `system column ${found} is not supported by Fedgres`, { hint: 'Each edge stores its events in partitions of its own.' }) : undefined
+  return found ? new PgError(SqlState.FeatureNotSupported, `system column ${found} is not supported by Fedgres`, { hint: 'Each edge stores its events in partitions of its own, with its own row positions and transaction numbers.' }) : undefined
 }
