@@ -37,6 +37,8 @@ export const SqlState = {
   UndefinedTable: '42P01',
   UndefinedColumn: '42703',
   UndefinedObject: '42704',
+  DuplicateColumn: '42701',
+  InvalidColumnReference: '42P10',
   ProgramLimitExceeded: '54000',
   TooManyConnections: '53300',
   OutOfMemory: '53200',
