@@ -7,7 +7,15 @@ export interface PgErrorFields {
   readonly detail?: string
   readonly hint?: string
   readonly position?: number
+  /** Where in PostgreSQL's source an error was raised (F, L, R), for one relayed from a server. */
+  readonly source?: ErrorSource
   readonly cause?: unknown
+}
+
+export interface ErrorSource {
+  readonly file?: string
+  readonly line?: string
+  readonly routine?: string
 }
 
 /**
@@ -20,6 +28,7 @@ export class PgError extends Error {
   readonly detail?: string
   readonly hint?: string
   readonly position?: number
+  readonly source?: ErrorSource
 
   constructor(code: SqlStateCode, message: string, fields: PgErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause })
@@ -29,6 +38,7 @@ export class PgError extends Error {
     this.detail = fields.detail
     this.hint = fields.hint
     this.position = fields.position
+    this.source = fields.source
   }
 }
 
@@ -55,6 +65,9 @@ export interface ServerMessageFields {
   readonly detail?: string
   readonly hint?: string
   readonly position?: string
+  readonly file?: string
+  readonly line?: string
+  readonly routine?: string
 }
 
 /** An error reported by a PostgreSQL server we talked to (an edge, the shadow). */
@@ -65,6 +78,7 @@ export class RemotePgError extends PgError {
       detail: fields.detail,
       hint: fields.hint,
       position: fields.position === undefined ? undefined : Number(fields.position),
+      source: fields.file === undefined && fields.routine === undefined ? undefined : { file: fields.file, line: fields.line, routine: fields.routine },
     })
     this.fields = fields
   }

@@ -83,5 +83,8 @@ export function errorFromPgError(e: PgError): ErrorFields {
     detail: e.detail,
     hint: e.hint,
     position: e.position === undefined ? undefined : String(e.position),
+    file: e.source?.file,
+    line: e.source?.line,
+    routine: e.source?.routine,
   }
 }

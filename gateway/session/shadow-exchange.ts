@@ -24,7 +24,7 @@ export function errorOf(frame: Buffer): RemotePgError {
 }
 
 export function remoteError(f: ErrorFields): RemotePgError {
-  return new RemotePgError({ severity: f.severity, code: f.code, message: f.message, detail: f.detail, hint: f.hint, position: f.position })
+  return new RemotePgError({ severity: f.severity, code: f.code, message: f.message, detail: f.detail, hint: f.hint, position: f.position, file: f.file, line: f.line, routine: f.routine })
 }
 
 /** What one statement's exchange produced. */

@@ -163,6 +163,7 @@ export async function checkNodePg(server: ServerUnderTest): Promise<NodePgReport
     assert.deepEqual(multi.map((r) => r.rows), [[{ a: 1 }], [{ b: 'x' }]], 'multi-statement simple query')
     const failed = await client.query('select 1/0').then(() => undefined, (e: pg.DatabaseError) => e)
     assert.equal(failed?.code, '22012', 'division by zero is SQLSTATE 22012')
+    assert.equal(failed?.routine, 'int4div', 'the error names where PostgreSQL raised it')
     assert.deepEqual((await client.query('select 2 as ok')).rows, [{ ok: 2 }], 'session usable after an error')
     return { serverVersion, textRow: text.rows[0] as unknown[] }
   } finally {
