@@ -68,6 +68,17 @@ test('a very large value grows the slab once, to about its size', () => {
   assert.ok(out.buffer.byteLength < 11 * 1024 * 1024)
 })
 
+test('a slab grown for a large batch is let go once it is flushed', () => {
+  const w = new BufferWriter(4096)
+  const big = w.addInt32PrefixedBytes(Buffer.alloc(8 * 1024 * 1024, 7)).flush(0x44)
+  const small = w.addCString('SELECT 1').flush(0x51)
+  // A later batch is a view into a slab of the usual size, not into the large one (whose batch stays intact).
+  assert.ok(small.buffer.byteLength <= 4096 + 8192)
+  assert.deepEqual([...small], [0x51, 0, 0, 0, 13, ...Buffer.from('SELECT 1'), 0])
+  assert.equal(big.length, 5 + 4 + 8 * 1024 * 1024)
+  assert.ok(big.subarray(9).every((b) => b === 7))
+})
+
 test('untyped (startup) frames carry only the int32 length', () => {
   const w = new BufferWriter()
   const out = w.addInt32(196608).addCString('user').addCString('u').addInt8(0).flushUntyped()

@@ -4,6 +4,8 @@ import { HEADER_LENGTH } from './message-codes.js'
 const SINGLE_PASS_LIMIT = 64 * 1024
 /** Below this, try a JS loop for ASCII before calling into C++ (`Buffer#write`). */
 const ASCII_LOOP_LIMIT = 64
+/** A slab larger than this (grown for a large batch) is dropped once that batch is flushed. */
+const RELEASE_ABOVE = 1024 * 1024
 
 /**
  * Builds protocol messages into a slab, several at a time.
@@ -213,7 +215,20 @@ export class BufferWriter {
     else if (this.messageBytes !== 0) throw new Error('flush() without a code inside an unfinished message')
     const out = this.#buf.subarray(this.#base, this.#head)
     this.#base = this.#head
+    if (this.#buf.length > RELEASE_ABOVE) this.#release()
     return out
+  }
+
+  /**
+   * Lets go of a slab grown for one large batch; the next messages start a slab of the usual
+   * size. Kept, it held its memory until later batches had filled it, and each of them was a
+   * view into it: a view posted to a worker thread copies its whole ArrayBuffer (the exchanges
+   * with the gateway's catalog engine, after a gather of every column of 104,000 rows).
+   */
+  #release(): void {
+    this.#buf = Buffer.allocUnsafe(this.#slabSize)
+    this.#base = this.#head = 0
+    this.#offset = HEADER_LENGTH
   }
 
   /**
