@@ -22,6 +22,12 @@ export const FIXED: TestQuery[] = [
   { category: 'pruned-cluster', ordered: true, sql: "SELECT namespace_name, count(*) FROM alerts WHERE cluster_name = 'prod-eu' GROUP BY 1 ORDER BY 1 NULLS FIRST" },
   { category: 'pruned-time', ordered: true, sql: `SELECT date_trunc('hour', time) AS h, count(*) FROM logs WHERE time BETWEEN '${iso(2, 3)}' AND '${iso(2, 9)}' GROUP BY 1 ORDER BY 1` },
   { category: 'pruned-time', ordered: true, sql: `SELECT count(*) FROM logs WHERE time >= $1 AND time < $2`, params: [iso(5, 12), iso(9)] },
+  // Column aliases rename the table's columns: pruning must not read them as the columns of those names.
+  { category: 'gather', ordered: true, sql: "SELECT count(*) FROM alerts a(t, e, ts, ut, c, namespace_name, host_name) WHERE host_name = 'default'" },
+  { category: 'gather', ordered: true, sql: "SELECT count(*) FROM alerts a(t, e, ts, ut, host_name, hn) JOIN logs l(t, e, ts, ut, host_name, hn) ON a.host_name = l.host_name WHERE a.t < '2026-10-01 01:00' AND l.t < '2026-10-01 01:00'" },
+  // A join given an alias: its renamed columns and its whole row read every column.
+  { category: 'gather', ordered: true, sql: "SELECT count(*) FROM (alerts a CROSS JOIN (SELECT 1) o) AS x(c1, c2) WHERE c2 = 'edge-1'" },
+  { category: 'gather', ordered: true, sql: 'SELECT count(DISTINCT (j).edge_id), count(DISTINCT edge_id(j)) FROM (alerts a CROSS JOIN (SELECT 1) o) j' },
   // A timestamp without time zone ignores the zone written in it; pruning must too.
   { category: 'pruned-time', ordered: true, sql: "SELECT count(*) FROM alerts WHERE time > '2026-10-06 20:00:00-05'::timestamp" },
   { category: 'pruned-time', ordered: true, sql: "SELECT count(*), min(time) FROM logs WHERE time < timestamp '2026-10-01 02:00+05'" },
