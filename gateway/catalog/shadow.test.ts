@@ -14,7 +14,7 @@ import { splitReply, rowTexts } from '../session/shadow-exchange.js'
 
 let shadow: Shadow | undefined
 before(async () => {
-  shadow = await Shadow.start({ users: ['analyst'], statementTimeoutMs: 30_000, log: rootLogger('test', 'error') })
+  shadow = await Shadow.start({ users: ['analyst'], statementTimeoutMs: 30_000, maxResultBytes: 256 * 1024 * 1024, log: rootLogger('test', 'error') })
 })
 after(async () => {
   await shadow?.close()
