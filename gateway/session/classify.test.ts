@@ -51,6 +51,21 @@ describe('statement classes', () => {
     }
   })
 
+  test('roles, schemas and tables named through the catalog over the events are refused (0A000): the edges have catalogs of their own', () => {
+    for (const sql of [
+      'SELECT current_user::regrole::text, count(*) FROM alerts GROUP BY 1',
+      'SELECT count(*) FROM alerts WHERE to_regrole(current_user) IS NOT NULL',
+      "SELECT 'alerts'::regclass::oid, count(*) FROM alerts",
+      "SELECT count(*) FROM logs WHERE pg_catalog.to_regclass('logs') IS NOT NULL",
+    ]) {
+      const c = classify(parseStatements(sql)[0]!, ['public'])
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /over the events is not supported/.test(c.error.message), sql)
+    }
+    // Over the catalog alone they are PostgreSQL's; built-in types keep their OIDs everywhere.
+    assert.deepEqual(classify(parseStatements("SELECT current_user::regrole, 'alerts'::regclass::oid")[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
+    assert.deepEqual(classify(parseStatements("SELECT pg_typeof(time), 'int4'::regtype FROM alerts LIMIT 1")[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false })
+  })
+
   test('advisory locks are refused (0A000), in catalog and data statements; pg_notify() is NOTIFY', () => {
     for (const sql of ['SELECT pg_advisory_lock(1)', 'SELECT pg_try_advisory_xact_lock_shared(1, 2)', 'SELECT count(*) FROM alerts WHERE pg_catalog.pg_advisory_unlock_all() IS NULL']) {
       const c = classify(parseStatements(sql)[0]!, ['public'])

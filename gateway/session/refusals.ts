@@ -106,3 +106,33 @@ export function systemColumn(node: AstNode): PgError | undefined {
   })
   return found ? new PgError(SqlState.FeatureNotSupported, `system column ${found} is not supported by Fedgres`, { hint: 'Each edge stores its events in partitions of its own, with its own row positions and transaction numbers.' }) : undefined
 }
+
+/**
+ * Roles, schemas and tables named through the catalog (`current_user::regrole`,
+ * `to_regclass('alerts')`): over the events such a value is computed on the edges, in their own
+ * catalogs, where the session's role does not exist ("role "analyst" does not exist";
+ * `to_regrole(current_user) IS NOT NULL` was false) and tables have other OIDs. Types, functions
+ * and operators (regtype, regproc, regoper) are built in, with the same OIDs everywhere.
+ */
+const EDGE_CATALOG_TYPES = new Set(['regrole', 'regnamespace', 'regclass'])
+const EDGE_CATALOG_FUNCTIONS = new Set(['to_regrole', 'to_regnamespace', 'to_regclass'])
+
+export function edgeCatalogName(node: AstNode): PgError | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (found) return
+    if (type === 'TypeCast') {
+      const names = ((f.typeName as AstNode | undefined)?.names as AstNode[] | undefined) ?? []
+      const last = (names[names.length - 1]?.String as { sval?: string } | undefined)?.sval
+      if (last && EDGE_CATALOG_TYPES.has(last)) found = `a cast to ${last}`
+    } else if (type === 'FuncCall') {
+      const name = catalogFunctionName(f)
+      if (name && EDGE_CATALOG_FUNCTIONS.has(name)) found = `${name}()`
+    }
+  })
+  return found
+    ? new PgError(SqlState.FeatureNotSupported, `${found} in a statement over the events is not supported by Fedgres`, {
+        hint: 'Each edge has its own catalog, with its own roles and OIDs. Look the name up in a statement over the catalog alone.',
+      })
+    : undefined
+}
