@@ -6,6 +6,7 @@
  */
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import { sendExecution } from './send.js'
+import { shiftedPosition } from './frame-error.js'
 import { timed } from './statement-timeout.js'
 import type { Session } from './session.js'
 import { parseStatements } from './sql-parse.js'
@@ -35,7 +36,7 @@ export async function runSimpleQuery(s: Session, sql: string, out: Responder): P
       const ex = await s.statements.run(st, cls, null)
       await sendExecution(s, ex, out, { rowDescription: true, maxRows: 0 })
     } catch (e) {
-      s.failed(e, out)
+      s.failed(shiftedPosition(e, st.offset), out)
       if (s.implicit === 'block') s.endImplicit(false)
       return
     } finally {

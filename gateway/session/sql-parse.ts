@@ -18,6 +18,8 @@ export interface ParsedStatement {
   readonly type: string
   /** The statement's own text, sliced from the query string (trailing `;` excluded). */
   readonly text: string
+  /** Characters before `text` in the query string: an error's position in `text` plus this is its position there. */
+  readonly offset: number
 }
 
 let loaded: Promise<void> | undefined
@@ -86,8 +88,10 @@ function parseUncached(sql: string): ParsedStatement[] {
     const start = s.stmt_location ?? 0
     const end = s.stmt_len ? start + s.stmt_len : bytes.length
     const type = Object.keys(s.stmt)[0]!
-    const text = bytes.toString('utf8', start, end).trim()
-    return sessionUserAsCurrent(s.stmt) ? { node: s.stmt, type, text: deparseSql({ stmts: [{ stmt: s.stmt }] } as never) } : { node: s.stmt, type, text }
+    const raw = bytes.toString('utf8', start, end)
+    const text = raw.trim()
+    const offset = (start === 0 ? 0 : bytes.toString('utf8', 0, start).length) + raw.length - raw.trimStart().length
+    return sessionUserAsCurrent(s.stmt) ? { node: s.stmt, type, text: deparseSql({ stmts: [{ stmt: s.stmt }] } as never), offset } : { node: s.stmt, type, text, offset }
   })
 }
 

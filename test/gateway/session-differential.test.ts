@@ -292,6 +292,30 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     }
   })
 
+  test('an error\'s position counts from the start of the whole Query string, in a later statement or after blanks', async () => {
+    const queries = [
+      'select 1; select count(*) from nosuch',
+      "SELECT 1;\n  SELECT 'é' || nosuchcol FROM pg_class",
+      '   select nosuchcol from pg_class',
+      "select 'héllo'; select 2; select severity / 0, nosuch.x from alerts",
+      'select 1; selec 2',
+    ]
+    const positions: (string | undefined)[][] = []
+    for (const srv of servers()) {
+      const c = new pg.Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: srv.database })
+      await c.connect()
+      try {
+        const row: (string | undefined)[] = []
+        for (const sql of queries) row.push(await c.query(sql).then(() => 'no error', (e: pg.DatabaseError) => `${e.code} at ${e.position}`))
+        positions.push(row)
+      } finally {
+        await c.end()
+      }
+    }
+    assert.deepEqual(positions[1], positions[0])
+    assert.ok(positions[0]!.every((p) => p !== undefined && p !== 'no error' && !p.endsWith('undefined')), positions[0]!.join(', '))
+  })
+
   test('Flush sends what is ready before Sync', async () => {
     for (const srv of servers()) {
       const s = await RawSession.login(srv)
