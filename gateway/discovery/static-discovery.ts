@@ -50,8 +50,6 @@ interface EdgeState {
   currentAt: number
   polled: boolean
   failing: boolean
-  /** Polls failed in a row. */
-  misses: number
   client: pg.Client | undefined
   timer: NodeJS.Timeout | undefined
   poll: Promise<void> | undefined
@@ -88,7 +86,7 @@ export class StaticDiscovery implements Discovery {
           edgeId: e.edge_id, host: e.address.slice(0, colon), port, shard: e.shard ?? e.edge_id, cluster: e.cluster ?? null,
           tags: [...(e.tags ?? [])], tls: e.tls ?? false, database: e.database,
         },
-        status: 'unknown', synopsis: null, text: null, currentAt: 0, polled: false, failing: false, misses: 0, client: undefined, timer: undefined, poll: undefined,
+        status: 'unknown', synopsis: null, text: null, currentAt: 0, polled: false, failing: false, client: undefined, timer: undefined, poll: undefined,
       }
     })
     this.#signature = this.#currentSignature()
@@ -157,8 +155,10 @@ export class StaticDiscovery implements Discovery {
 
   async #poll(e: EdgeState): Promise<void> {
     const sentAt = Date.now()
+    let connected = false
     try {
       const client = e.client ?? (await this.#connect(e))
+      connected = true
       const res = await client.query<{ s: string | null }>(SYNOPSIS_QUERY)
       const text = res.rows[0]?.s ?? null
       if (text !== e.text) {
@@ -166,18 +166,19 @@ export class StaticDiscovery implements Discovery {
         e.text = text
       }
       e.status = 'passing'
-      e.misses = 0
       e.currentAt = sentAt
       if (e.failing) this.#log.info('edge reachable again', { edgeId: e.base.edgeId })
       e.failing = false
     } catch (err) {
       if (this.#closed) return
-      // A poll that times out on a live connection means a busy edge (one long query holds its
-      // store), not a dead one: it stays usable (warning) until it misses three polls in a row.
-      // A refused or reset connection is a dead edge at once.
-      e.misses++
-      const slow = /timeout/i.test((err as Error).message)
-      e.status = slow && e.misses < 3 ? 'warning' : 'critical'
+      // A poll that times out on a connection the edge accepted and authenticated means a busy
+      // edge (a long statement holds its store: the synopsis is read there), not a dead one: it
+      // stays usable (warning), with its last synopsis, for as long as it keeps accepting. Made
+      // critical after three such polls, it failed every query that needed it while one heavy
+      // statement ran ("no healthy edge"), though it would have answered them. A connection it
+      // refuses, resets or never completes is a dead edge at once.
+      const busy = connected && /timeout/i.test((err as Error).message)
+      e.status = busy ? 'warning' : 'critical'
       this.#endpoints = undefined
       if (!e.failing) this.#log.warn('edge unreachable; keeping its last synopsis', { edgeId: e.base.edgeId, address: `${e.base.host}:${e.base.port}`, ...errorMeta(err) })
       e.failing = true

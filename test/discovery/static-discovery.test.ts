@@ -159,6 +159,31 @@ describe('StaticDiscovery', () => {
     assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions increase')
   })
 
+  test('a busy edge (its synopsis read waits behind a long statement) stays usable for as long as it accepts connections', async () => {
+    const { log } = captureLogger()
+    await setSynopsis(pg1, synopsis('s1', 3, ['h1']))
+    const d = new StaticDiscovery({ edges: [{ edge_id: 's1', address: `127.0.0.1:${pg1.port}` }], pollMs: POLL_MS, credentials: { user: pg1.user, password: pg1.password }, log })
+    const holder = await pg1.pool().connect()
+    try {
+      await d.ready(5000)
+      assert.equal(edgeOf(d.current(), 's1').status, 'passing')
+      // A statement holding what the synopsis read needs, for longer than three polls' timeouts (2 s each).
+      await holder.query('BEGIN')
+      await holder.query('LOCK TABLE fedgres.synopsis_src IN ACCESS EXCLUSIVE MODE')
+      await waitFor('s1 busy', () => edgeOf(d.current(), 's1').status === 'warning', 5000, 20)
+      const statuses = new Set<string>()
+      for (const until = Date.now() + 7000; Date.now() < until; await sleep(50)) statuses.add(edgeOf(d.current(), 's1').status)
+      assert.deepEqual([...statuses], ['warning'], 'never critical while it accepts connections')
+      assert.equal(edgeOf(d.current(), 's1').synopsis?.version, 3, 'its last synopsis kept')
+      await holder.query('ROLLBACK')
+      await waitFor('s1 passing again', () => edgeOf(d.current(), 's1').status === 'passing', 5000, 20)
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined)
+      holder.release()
+      await d.close()
+    }
+  })
+
   test('createDiscovery builds the static kind from the gateway config', async () => {
     const { log } = captureLogger()
     const cfg = gatewayConfigSchema.parse({
