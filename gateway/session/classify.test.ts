@@ -66,6 +66,16 @@ describe('statement classes', () => {
     assert.deepEqual(classify(parseStatements("SELECT pg_typeof(time), 'int4'::regtype FROM alerts LIMIT 1")[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false })
   })
 
+  test('collations the edges cannot sort by over the events are refused (0A000); C, the built-in ones and ICU root pass', () => {
+    for (const sql of ['SELECT host_name FROM alerts ORDER BY host_name COLLATE "en_US"', 'SELECT min(host_name COLLATE "en-US-x-icu") FROM logs', 'SELECT count(*) FROM alerts WHERE host_name COLLATE "de_DE.utf8" < \'b\'']) {
+      const c = classify(parseStatements(sql)[0]!, ['public'])
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /collation/.test(c.error.message), sql)
+    }
+    for (const sql of ['SELECT host_name FROM alerts ORDER BY host_name COLLATE "C"', 'SELECT host_name FROM alerts ORDER BY host_name COLLATE "und-x-icu" DESC', 'SELECT max(host_name COLLATE pg_catalog."POSIX") FROM alerts', 'SELECT host_name FROM alerts ORDER BY 1 COLLATE ucs_basic']) {
+      assert.equal(classify(parseStatements(sql)[0]!, ['public']).kind, 'read', sql)
+    }
+  })
+
   test('advisory locks are refused (0A000), in catalog and data statements; pg_notify() is NOTIFY', () => {
     for (const sql of ['SELECT pg_advisory_lock(1)', 'SELECT pg_try_advisory_xact_lock_shared(1, 2)', 'SELECT count(*) FROM alerts WHERE pg_catalog.pg_advisory_unlock_all() IS NULL']) {
       const c = classify(parseStatements(sql)[0]!, ['public'])

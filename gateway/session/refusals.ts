@@ -136,3 +136,26 @@ export function edgeCatalogName(node: AstNode): PgError | undefined {
       })
     : undefined
 }
+
+/**
+ * Collations the edges' and the gateway's PostgreSQL (PGlite) sort by as PostgreSQL does: the
+ * byte-order ones, the built-in provider's, and ICU's root. Its libc locales (en_US) exist but
+ * sort like C, as WebAssembly has no locale data: `ORDER BY host_name COLLATE "en_US"` put 'B'
+ * before 'a', where a PostgreSQL with that locale puts it after; other ICU locales do not exist.
+ */
+const COLLATIONS = new Set(['default', 'c', 'posix', 'c.utf8', 'c.utf-8', 'ucs_basic', 'pg_c_utf8', 'pg_unicode_fast', 'und-x-icu', 'unicode'])
+
+export function unsupportedCollation(node: AstNode): PgError | undefined {
+  let found: string | undefined
+  walk(node, (type, f) => {
+    if (found || type !== 'CollateClause') return
+    const names = (f.collname as AstNode[] | undefined) ?? []
+    const name = (names[names.length - 1]?.String as { sval?: string } | undefined)?.sval
+    if (name !== undefined && !COLLATIONS.has(name.toLowerCase())) found = name
+  })
+  return found
+    ? new PgError(SqlState.FeatureNotSupported, `collation "${found}" in a statement over the events is not supported by Fedgres`, {
+        hint: 'The edges sort by C, POSIX, ucs_basic, pg_c_utf8, pg_unicode_fast or ICU\'s root collation (und-x-icu); locale collations are not available there.',
+      })
+    : undefined
+}
