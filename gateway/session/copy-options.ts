@@ -82,6 +82,14 @@ export function copyOptions(options: readonly AstNode[] | undefined): CopyOption
   return { format: o.format ?? 'text', delimiter, null: nullText, header: o.header ?? false, quote: quote ?? '"', escape: escape ?? '"', forceQuote: o.forceQuote ?? [] }
 }
 
+/** A COPY's column list as PostgreSQL checks it: each column once; FORCE_QUOTE names only listed ones. */
+export function copyColumnsCheck(names: readonly string[], options: CopyOptions): void {
+  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  if (twice !== undefined) throw new PgError(SqlState.DuplicateColumn, `column "${twice}" specified more than once`)
+  const unlisted = names.length > 0 && options.forceQuote !== true ? options.forceQuote.find((c) => !names.includes(c)) : undefined
+  if (unlisted !== undefined) throw new PgError(SqlState.InvalidColumnReference, `FORCE_QUOTE column "${unlisted}" not referenced by COPY`)
+}
+
 /** Reads the option list, refusing what PostgreSQL refuses while reading it. */
 function given(options: readonly AstNode[] | undefined): Given {
   const o: Given = {}

@@ -12,7 +12,7 @@ import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
 import { deparseSql } from '../../common/sql-deparse.js'
 import { classify, type StatementClass } from './classify.js'
 import { defaultOnlySetting } from './refusals.js'
-import { copyOptions, type CopyOptions } from './copy-options.js'
+import { copyColumnsCheck, copyOptions, type CopyOptions } from './copy-options.js'
 import { clientEncodingError } from './client-encoding.js'
 import { CURSOR_OPT, fetchPlan } from './cursors.js'
 import { FrameError } from './frame-error.js'
@@ -497,14 +497,6 @@ function noParameters(stmt: ParsedStatement): void {
 const firstParams = new WeakMap<AstNode, number>()
 
 const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
-
-/** A COPY's column list as PostgreSQL checks it: each column once; FORCE_QUOTE names only listed ones. */
-function copyColumnsCheck(names: readonly string[], options: CopyOptions): void {
-  const twice = names.find((n, i) => names.indexOf(n) !== i)
-  if (twice !== undefined) throw new PgError(SqlState.DuplicateColumn, `column "${twice}" specified more than once`)
-  const unlisted = names.length > 0 && options.forceQuote !== true ? options.forceQuote.find((c) => !names.includes(c)) : undefined
-  if (unlisted !== undefined) throw new PgError(SqlState.InvalidColumnReference, `FORCE_QUOTE column "${unlisted}" not referenced by COPY`)
-}
 
 const quoteLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
 const quoteIdent = (v: string) => '"' + v.replace(/"/g, '""') + '"'
