@@ -18,7 +18,12 @@ export interface StatementFigures {
 /** Statements whose figures may wait for a scrape; past this they are counted at once. */
 const PENDING_STATEMENTS = 1024
 
-export function createGatewayMetrics(discovery: () => Discovery | undefined, connections: () => number) {
+export function createGatewayMetrics(
+  discovery: () => Discovery | undefined,
+  connections: () => number,
+  /** Restarts of the gateway's local engine by cause (Shadow.restartsBy). */
+  engineRestarts: () => Readonly<Record<string, number>> = () => ({}),
+) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry })
   // A statement's figures are queued on its path and counted into prom-client when /metrics is
@@ -77,6 +82,16 @@ export function createGatewayMetrics(discovery: () => Discovery | undefined, con
       registers: [registry],
       collect() {
         this.set(discovery()?.current().stale ? 1 : 0)
+      },
+    }),
+    engineRestarts: new client.Counter({
+      name: 'fedgres_gateway_engine_restarts_total',
+      help: "Restarts of the gateway's local engine (catalog and gathered rows) by cause: a statement past catalog.statement_timeout or catalog.max_result_mb, a cancelled one past its grace, or the engine's own end",
+      labelNames: ['cause'] as const,
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const [cause, n] of Object.entries(engineRestarts())) this.inc({ cause }, n)
       },
     }),
     clients: new client.Gauge({

@@ -70,6 +70,8 @@ function exactCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes)
 }
 
+export type RestartCause = 'timeout' | 'result_limit' | 'cancelled' | 'crashed'
+
 export class Shadow {
   /** The parameters PostgreSQL reports at startup (name, default value), in its order. */
   parameters: readonly [string, string][] = []
@@ -92,6 +94,8 @@ export class Shadow {
    */
   #freshOwner = false
   restarts = 0
+  /** Restarts by cause: a statement past catalog.statement_timeout, past catalog.max_result_mb, a cancelled one past the grace, the worker's own end. */
+  readonly restartsBy: Record<RestartCause, number> = { timeout: 0, result_limit: 0, cancelled: 0, crashed: 0 }
 
   private constructor(opts: ShadowOptions) {
     this.#opts = opts
@@ -117,6 +121,7 @@ export class Shadow {
     worker.on('exit', () => {
       if (this.#worker !== worker || this.#closed) return
       // The worker died on its own: fail the running exchange, start over for the rest.
+      this.restartsBy.crashed++
       void this.#restart(this.#failRunning(new PgError(SqlState.InternalError, 'the catalog engine stopped unexpectedly')))
     })
     const id = this.#nextId++
@@ -196,14 +201,14 @@ export class Shadow {
     const head = this.#sent[0]
     if (this.#timer || !head) return
     this.#timer = head.abandoned
-      ? setTimeout(() => this.#interrupt(new PgError(SqlState.QueryCanceled, 'a cancelled statement ran past the grace')), ABANDON_GRACE_MS)
-      : setTimeout(() => this.#interrupt(this.#tooLong()), this.#opts.statementTimeoutMs)
+      ? setTimeout(() => this.#interrupt(new PgError(SqlState.QueryCanceled, 'a cancelled statement ran past the grace'), 'cancelled'), ABANDON_GRACE_MS)
+      : setTimeout(() => this.#interrupt(this.#tooLong(), 'timeout'), this.#opts.statementTimeoutMs)
   }
 
   #onReply(m: FromShadow): void {
     const job = this.#sent[0]
     if (!job || job.id !== m.id) return
-    if ('overflow' in m) return this.#interrupt(this.#tooBig())
+    if ('overflow' in m) return this.#interrupt(this.#tooBig(), 'result_limit')
     this.#sent.shift()
     job.settled?.resolve()
     clearTimeout(this.#timer)
@@ -248,7 +253,8 @@ export class Shadow {
     })
   }
 
-  #interrupt(err: PgError): void {
+  #interrupt(err: PgError, cause: RestartCause): void {
+    this.restartsBy[cause]++
     this.#log.warn('catalog statement interrupted; restarting the catalog engine', { reason: err.message })
     void this.#restart(this.#failRunning(err))
   }

@@ -209,6 +209,23 @@ describe('Prometheus metrics of a gateway and its edges', () => {
     assert.ok(s.sum('process_cpu_seconds_total', 'counter') > 0, "prom-client's process metrics are there too")
   })
 
+  test('gateway: restarts of its local engine are counted by cause', async () => {
+    const small = await startTestGateway({ metrics: { host: '127.0.0.1', port: 0 }, catalog: { max_result_mb: 1 } })
+    const c = new pg.Client({ host: '127.0.0.1', port: small.port, user: small.user, password: small.password, database: small.database })
+    await c.connect()
+    try {
+      // About 5 MB of rows against a limit of 1 MB: 54000, and the engine starts afresh.
+      await assert.rejects(c.query("SELECT repeat('x', 1000) FROM generate_series(1, 5000)"), (e: Error & { code?: string }) => e.code === '54000')
+      assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1)
+      const s = await scrape(small.gateway.metricsPort!)
+      assert.equal(s.sum('fedgres_gateway_engine_restarts_total', 'counter', { cause: 'result_limit' }), 1)
+      assert.equal(s.sum('fedgres_gateway_engine_restarts_total', 'counter'), 1)
+    } finally {
+      await c.end()
+      await small.stop()
+    }
+  })
+
   for (const [i, id] of ['edge-m1', 'edge-m2'].entries()) {
     test(`${id}: events received and stored per source and table, nothing dropped, spool drained`, async () => {
       const e = edges[i]!
