@@ -300,18 +300,26 @@ export class FederatedExecutor implements DataExecutor {
     if (p.partial) {
       // Partial results must list every missing shard before the first row: collect first.
       const rows: Buffer[] = []
-      const ok: BufferedSource[] = []
+      const ok = new Map<ShardStream, BufferedSource>()
       for (const s of streams) {
         const got: Buffer[] = []
         try {
           for (let r = await s.next(); r; r = await s.next()) got.push(r)
-          ok.push(new BufferedSource(got))
+          ok.set(s, new BufferedSource(got))
         } catch (e) {
-          if (!(e instanceof PgError && e.code === SqlState.ConnectionFailure)) throw e
+          if (!(e instanceof PgError && e.code === SqlState.ConnectionFailure)) {
+            streams.forEach((x) => x.cancel())
+            throw e
+          }
           this.#notice(p, `results exclude shard ${s.stats.shard}: ${e.message}`)
         }
       }
-      const merged = source instanceof SortedMerge ? new SortedMerge(ok, source.keys, source.visibleColumns) : new ArrivalMerge(ok)
+      // Each shard's stream gives way to its collected rows (a failed one to none). A merge may also
+      // hold rows collected before these streams began: the time-bounded tier's first round.
+      const merged =
+        source instanceof SortedMerge
+          ? new SortedMerge(source.streams.flatMap((s) => (s instanceof ShardStream ? (ok.has(s) ? [ok.get(s)!] : []) : [s])), source.keys, source.visibleColumns)
+          : new ArrivalMerge([...ok.values()])
       let skipped = 0
       for (let r = await nextRow(merged); r && (limit === null || rows.length < limit); r = await nextRow(merged)) {
         if (skipped++ < offset) continue
