@@ -44,6 +44,20 @@ const ALL_TEXT: readonly number[] = []
 /** Text columns then binary sort keys, by column count * 1024 + keys: the usual formats of a merge. */
 const textThenBinary = new Map<number, readonly number[]>()
 
+/**
+ * Discovery has no view of the edges: Consul has not answered since the gateway started (or its
+ * last good view was empty). The events cannot be read, and an empty answer would say there are
+ * none: a gateway started while Consul was down answered count(*) with 0.
+ */
+class NoEdgeView extends PgError {
+  constructor() {
+    super(SqlState.ConnectionFailure, 'no view of the edges: discovery has not reached Consul', { hint: "The gateway keeps trying; its log says why Consul could not be read." })
+  }
+}
+
+/** Whether a plan reads events from the edges (not only fedgres.edges, which the view itself answers). */
+const readsEvents = (plan: Plan): boolean => plan.tier !== 'gather' || plan.feeds.some((f) => f.relation !== 'fedgres.edges')
+
 /** Whether a statement reads the session's identity, by the parse cache's frozen tree. */
 const identityReads = new WeakMap<object, boolean>()
 const readsIdentityOf = (select: Record<string, unknown>) => (Object.isFrozen(select) ? kept(identityReads, select, () => readsIdentity(select)) : readsIdentity(select))
@@ -125,6 +139,7 @@ export class FederatedExecutor implements DataExecutor {
       maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
       replicaTurn: this.#replicaTurn++,
     })
+    if (view.stale && view.edges.length === 0 && readsEvents(planned)) throw new NoEdgeView()
     return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], runtimePruned: [], cleanups: [] }
   }
 

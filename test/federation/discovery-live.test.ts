@@ -81,6 +81,24 @@ describe('discovery with live edges', () => {
     await waitFor('view current again', () => !discovery.current().stale, 10_000)
   })
 
+  test('a gateway that has never reached Consul answers statements over the events with 08006, not as empty tables', async () => {
+    const dead = await freePort()
+    const gw = await startTestGateway({ discovery: { kind: 'consul', address: `http://127.0.0.1:${dead}`, wait: '2s' }, edge_credentials: { user: EDGE_USER, password: EDGE_PASSWORD } })
+    const c = new pg.Client({ host: '127.0.0.1', port: gw.port, user: gw.user, password: gw.password, database: gw.database })
+    await c.connect()
+    try {
+      for (const sql of ['SELECT count(*) FROM logs', 'SELECT time FROM alerts ORDER BY time DESC LIMIT 5', 'SELECT count(DISTINCT pid) FROM logs']) {
+        await assert.rejects(c.query(sql), (e: Error & { code?: string }) => e.code === '08006' && /no view of the edges/.test(e.message), sql)
+      }
+      // The view itself still answers (no edge), and so does the catalog.
+      assert.equal((await c.query('SELECT count(*)::int AS n FROM fedgres.edges')).rows[0].n, 0)
+      assert.equal((await c.query('SELECT 1 AS one')).rows[0].one, 1)
+    } finally {
+      await c.end()
+      await gw.stop()
+    }
+  })
+
   test('write-ahead: a host that appears after the first publish is never pruned once its rows are committed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedgres-wal-'))
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
