@@ -61,8 +61,19 @@ export function dayPartitionName(table: EventTable, day: string): string {
 }
 
 /** `day` is YYYY-MM-DD (UTC). */
+/**
+ * The day after `day` (YYYY-MM-DD), as PostgreSQL reads a date: the year without a sign, of four
+ * digits or more. toISOString() wrote the day after 9999-12-31 as '+010000-01-01', which
+ * PostgreSQL refuses, and one event dated 9999-12-31 stopped every commit of the store.
+ */
+export function nextDay(day: string): string {
+  const d = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000)
+  const pad = (n: number, w: number) => String(n).padStart(w, '0')
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`
+}
+
 export function createDayPartition(table: EventTable, day: string): string {
-  const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
+  const next = nextDay(day)
   return `CREATE TABLE IF NOT EXISTS ${dayPartitionName(table, day)} PARTITION OF public.${table} FOR VALUES FROM ('${day} 00:00:00+00') TO ('${next} 00:00:00+00')`
 }
 

@@ -7,7 +7,7 @@
  * Either source therefore gives the same row for the same event.
  */
 import { alertColumns, logColumns, type ColumnSpec, type EventTable } from '../../schema/index.js'
-import { COPY_NULL, copyEscape, textArrayLiteral } from '../store/copy-text.js'
+import { COPY_NULL, copyEscape, jsonWithoutNul, textArrayLiteral } from '../store/copy-text.js'
 import type { EventRules } from '../rules/event-rules.js'
 
 export type KubeArmorEvent = Record<string, unknown>
@@ -149,7 +149,7 @@ const eventData: Extract = (ev) => {
   const entries = Object.entries(v as Record<string, unknown>)
   if (entries.length === 0) return COPY_NULL
   for (const [k, val] of entries) if (typeof val !== 'string') throw new EventFieldError(`EventData.${k}`, 'expected a string')
-  return copyEscape(JSON.stringify(v))
+  return copyEscape(jsonWithoutNul(JSON.stringify(v)))
 }
 
 function extractorFor(c: ColumnSpec): Extract | 'time' | 'edge_id' | 'tags' {

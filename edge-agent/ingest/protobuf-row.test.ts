@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { EventGenerator } from '../../event-source/generator.js'
 import { suffix, withoutRestamped } from '../../event-source/fast-encoder.js'
 import { ByteSink } from '../spool/byte-sink.js'
+import { copyUnescape } from '../store/copy-text.js'
 import { encodeRow, eventTime, type KubeArmorEvent } from './event-to-row.js'
 import { feederTypes } from './kubearmor-proto.js'
 import { writeRowFromProtobuf } from './protobuf-row.js'
@@ -61,6 +62,20 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
   const badMap = Buffer.concat([encode('logs', { HostName: 'h' }), Buffer.from([0x8a, 0x02, entry.length, ...entry])])
   assert.equal(direct('logs', badMap).line, viaProtobufjs('logs', badMap))
   assert.ok(direct('logs', badMap).line.includes('{"k":"a\\\\\"b\uFFFDc"}'), direct('logs', badMap).line)
+})
+
+test('a NUL in a text, array or JSON field is stored as U+FFFD, the same by both decoders (PostgreSQL text cannot hold one)', () => {
+  const ev = { HostName: 'h', ProcessName: '/bin/ba\u0000sh', Labels: 'app=x\u0000y', EventData: { 'k\u0000': 'v\u0000al', 'back\\u0000slash': '\\u0000' }, Type: 'HostLog' }
+  for (const table of ['logs', 'alerts'] as const) {
+    const bytes = encode(table, ev)
+    const line = direct(table, bytes).line
+    assert.equal(line, viaProtobufjs(table, bytes))
+    assert.ok(!line.includes('\u0000'), line)
+    // The JSON keeps a backslash-u text that is no NUL as it was.
+    const json = line.split('\t').find((f) => f.startsWith('{"k'))!
+    assert.deepEqual(JSON.parse(copyUnescape(json)!), { 'k\uFFFD': 'v\uFFFDal', 'back\\u0000slash': '\\u0000' })
+    assert.ok(line.includes('/bin/ba\uFFFDsh'), line)
+  }
 })
 
 test('re-stamped (fast source) events decode with the appended, last-wins fields', () => {

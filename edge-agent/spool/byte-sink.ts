@@ -5,6 +5,20 @@
 import { isUtf8 } from 'node:buffer'
 
 const BACKSLASH = 0x5c
+/**
+ * What a NUL character is stored as. PostgreSQL's text and jsonb cannot hold one: a single event
+ * with a NUL in a field failed its whole commit batch, then the row-by-row retry, and stopped the
+ * store for good. U+FFFD, the replacement character, keeps the event and shows where it was.
+ */
+const REPLACEMENT = '\uFFFD'
+
+/** U+FFFD's UTF-8 bytes at `o`; the position after them. */
+function writeReplacement(out: Buffer, o: number): number {
+  out[o] = 0xef
+  out[o + 1] = 0xbf
+  out[o + 2] = 0xbd
+  return o + 3
+}
 
 export class ByteSink {
   buf: Buffer
@@ -40,8 +54,9 @@ export class ByteSink {
     this.len += this.buf.write(s, this.len, 'utf8')
   }
 
-  /** A JavaScript string, UTF-8 encoded, COPY-escaped. */
+  /** A JavaScript string, UTF-8 encoded, COPY-escaped (a NUL as U+FFFD, as everywhere here). */
   text(s: string): void {
+    if (s.includes('\u0000')) s = s.replaceAll('\u0000', REPLACEMENT)
     const n = Buffer.byteLength(s)
     this.ensure(n * 2)
     const start = this.len
@@ -54,14 +69,17 @@ export class ByteSink {
    * broken sender might send) is replaced as a decoder would, so PostgreSQL never rejects the row.
    */
   copyEscaped(src: Buffer, start: number, end: number): void {
-    this.ensure((end - start) * 2)
+    this.ensure((end - start) * 3)
     const out = this.buf
     let o = this.len
     let ascii = true
     for (let i = start; i < end; i++) {
       const b = src[i]!
       if (b >= 0x80) ascii = false
-      else if (b === BACKSLASH) {
+      else if (b === 0) {
+        o = writeReplacement(out, o)
+        continue
+      } else if (b === BACKSLASH) {
         out[o++] = BACKSLASH
       } else if (b === 9 || b === 10 || b === 13) {
         out[o++] = BACKSLASH
@@ -91,7 +109,7 @@ export class ByteSink {
       if (b >= 0x80 && !checked) {
         // Everything before i is ASCII, so the whole field is valid if the rest is.
         if (!isUtf8(src.subarray(i, end))) {
-          this.text(JSON.stringify(src.toString('utf8', start, end)).slice(1, -1))
+          this.text(JSON.stringify(src.toString('utf8', start, end).replaceAll('\u0000', REPLACEMENT)).slice(1, -1))
           return
         }
         checked = true
@@ -104,6 +122,8 @@ export class ByteSink {
           out[o++] = BACKSLASH
           out[o++] = BACKSLASH
         } else out[o++] = b
+      } else if (b === 0) {
+        o = writeReplacement(out, o)
       } else if (b < 0x20) {
         out[o++] = BACKSLASH
         out[o++] = BACKSLASH

@@ -206,7 +206,9 @@ export class Committer {
           } catch (e) {
             await db.exec('ROLLBACK TO SAVEPOINT row_sp')
             rejectError = e instanceof Error ? e.message : String(e)
-            await db.query(`INSERT INTO fedgres_internal.rejected_rows (tbl, line, error) VALUES ($1, $2, $3)`, [part.table, chunk.toString('utf8'), rejectError])
+            // Kept as text: a NUL (PostgreSQL text holds none) must not fail this insert too, and the batch with it.
+            const line = chunk.toString('utf8').replaceAll('\u0000', '\uFFFD')
+            await db.query(`INSERT INTO fedgres_internal.rejected_rows (tbl, line, error) VALUES ($1, $2, $3)`, [part.table, line, rejectError.replaceAll('\u0000', '\uFFFD')])
             rejected++
           }
         }
