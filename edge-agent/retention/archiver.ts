@@ -5,7 +5,7 @@
  * may the partition be dropped, and only if it still holds the rows the manifest counts.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { dayPartitionName, eventColumns, SCHEMA_VERSION } from '../../schema/index.js'
@@ -33,14 +33,26 @@ function writeDurably(path: string, chunks: Iterable<Uint8Array>): void {
   renameSync(tmp, path)
 }
 
-/** Writes `<dir>/<table>-<day>.csv.gz` and its manifest; returns the manifest. */
+/**
+ * `base`, or `base.2`, `base.3`, ...: the first that names no archive yet. A day can be archived
+ * twice (late events for it recreate its partition after the first archive dropped it), and the
+ * second archive was written over the first, whose rows then existed nowhere.
+ */
+function unusedBase(dir: string, base: string): string {
+  const taken = (b: string) => existsSync(join(dir, `${b}.csv.gz`)) || existsSync(join(dir, `${b}.manifest.json`))
+  let name = base
+  for (let n = 2; taken(name); n++) name = `${base}.${n}`
+  return name
+}
+
+/** Writes `<dir>/<table>-<day>.csv.gz` (or `<table>-<day>.<n>.csv.gz` after the first) and its manifest; returns the manifest. */
 export async function archivePartition(store: EdgeStore, part: PartitionInfo, dir: string, edgeId: string, now = new Date()): Promise<ArchivedPartition> {
   mkdirSync(dir, { recursive: true })
   const name = dayPartitionName(part.table, part.day)
   const columns = eventColumns[part.table].map((c) => c.name)
   // Counted first: the drop later checks this count, so rows that arrive meanwhile keep the day.
   const rows = Number(((await store.query(`SELECT count(*) AS n FROM ${name}`)) as { n: string }[])[0]!.n)
-  const base = archiveBaseName(part.table, part.day)
+  const base = unusedBase(dir, archiveBaseName(part.table, part.day))
   const file = join(dir, `${base}.csv.gz`)
   const hash = createHash('sha256')
   let bytes = 0

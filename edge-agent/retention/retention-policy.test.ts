@@ -30,3 +30,11 @@ test('age and size together; nothing to do leaves everything', () => {
   assert.deepEqual(d.drop.map((x) => x.reason), ['age', 'age', 'size', 'size', 'size', 'size', 'size', 'size', 'size', 'size'])
   assert.deepEqual(decideRetention(parts, { maxAgeMs: 30 * DAY, maxBytes: 1e9 }, now).drop, [])
 })
+
+test('by size, today is never dropped, nor a day after it: an event dated in the future does not make today the oldest', () => {
+  const future: PartitionInfo[] = [...parts, { table: 'logs', day: '2030-01-01', name: 'logs_2030-01-01', bytes: 10 }]
+  const d = decideRetention(future, { maxBytes: 10 }, now)
+  assert.deepEqual(days(d), ['2026-11-30', '2026-12-01', '2026-12-02', '2026-12-03', '2026-12-04', '2026-12-05'])
+  assert.equal(d.overBudget, true)
+  assert.equal(d.keptBytes, 1010)
+})

@@ -40,7 +40,11 @@ export function decideRetention(parts: readonly PartitionInfo[], limits: Retenti
   let keptBytes = kept.reduce((s, d) => s + bytesOf(d), 0)
   let overBudget = false
   if (limits.maxBytes !== undefined) {
-    while (keptBytes > limits.maxBytes && kept.length > 1) {
+    // Today's day is never dropped for size, nor a later one: the events arriving now go there.
+    // The latest day was the one kept, and one event dated in the future (2030-01-01) made it
+    // that day, so today's events were dropped every round (7,228 of 8,416 in 14 s).
+    const today = new Date(nowMs).toISOString().slice(0, 10)
+    while (keptBytes > limits.maxBytes && kept.length > 1 && kept[0]! < today) {
       const oldest = kept[0]!
       dropDay(oldest, 'size')
       keptBytes -= bytesOf(oldest)
