@@ -47,13 +47,23 @@ export interface EventTime {
   readonly day: string
 }
 
+/**
+ * Milliseconds since 1970 of a UTC date and time. Date.UTC reads a year from 0 to 99 as 1900 to
+ * 1999: an event of the year 50 was stored as 0050, but its time (and the synopsis's minTime)
+ * was 1950's, and a query for times before 1900 pruned that edge.
+ */
+export function utcMs(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s)
+  return y >= 0 && y < 100 ? new Date(ms).setUTCFullYear(y) : ms
+}
+
 /** `time`: UpdatedTime (microseconds) when it is well formed, else Timestamp (seconds), else `fallbackMs`. */
 export function eventTime(ev: KubeArmorEvent, fallbackMs: number): EventTime {
   const u = ev.UpdatedTime
   if (typeof u === 'string') {
     const m = UPDATED_TIME.exec(u)
     if (m) {
-      const secs = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000
+      const secs = utcMs(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000
       if (Number.isFinite(secs) && new Date(secs * 1000).toISOString().slice(0, 19) === u.slice(0, 19)) {
         const frac = (m[7] ?? '').padEnd(6, '0').slice(0, 6)
         return { text: `${u.slice(0, 19)}.${frac}Z`, micros: secs * 1e6 + Number(frac), day: u.slice(0, 10) }

@@ -4,7 +4,7 @@
  * @see https://protobuf.dev/programming-guides/encoding/
  */
 import type { EventTable } from '../../schema/index.js'
-import type { EventTime } from './event-to-row.js'
+import { utcMs, type EventTime } from './event-to-row.js'
 
 export const FIELDS: Record<EventTable, Readonly<Record<string, number>>> = {
   alerts: {
@@ -100,7 +100,7 @@ export function parseUpdatedTime(buf: Buffer, start: number, end: number): Event
   const us = num(20, 6)
   if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]! || h > 23 || mi > 59 || s > 59 || us < 0) return undefined
   if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return undefined
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s)
+  const ms = utcMs(y, mo, d, h, mi, s)
   const text = buf.toString('latin1', start, end)
   return { text, micros: ms * 1000 + us, day: text.slice(0, 10) }
 }

@@ -47,6 +47,7 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
     ['alerts', { HostName: 'h', Tags: ' a, b ,,c ', Severity: ' 7 ', UpdatedTime: '2024-02-29T23:59:59.999999Z' }],
     ['alerts', { HostName: 'h', UpdatedTime: '2023-02-29T00:00:00.000000Z', Timestamp: '1692813948' }],
     ['logs', { HostName: 'h', UpdatedTime: '2025-01-01T00:00:00.5Z' }],
+    ['logs', { HostName: 'h', UpdatedTime: '0050-06-01T00:00:00.000001Z' }],
     ['logs', { HostName: 'h', EventData: { a: '1', '2': 'x' } }],
     ['logs', { HostName: 'h', EventData: { 'ключ': 'zn "ä"\\\n', ab: 'x', cd: 'y', 'é': '\u0002€' } }],
   ]
@@ -54,6 +55,8 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
     const bytes = encode(table, ev)
     assert.equal(direct(table, bytes).line, viaProtobufjs(table, bytes), JSON.stringify(ev))
   }
+  // A year below 100 is that year, not 1900's (Date.UTC's reading): the time the synopsis publishes.
+  assert.equal(eventTime({ UpdatedTime: '0050-06-01T00:00:00.000001Z' }, RECEIVED).micros, Date.parse('0050-06-01T00:00:00Z') * 1000 + 1)
   // A string field holding invalid UTF-8 is decoded as protobufjs decodes it (U+FFFD).
   const bad = Buffer.concat([encode('logs', { HostName: 'h' }), Buffer.from([0x82, 0x01, 0x02, 0xff, 0xfe])])
   assert.equal(direct('logs', bad).line, viaProtobufjs('logs', bad))
