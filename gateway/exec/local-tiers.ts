@@ -12,7 +12,7 @@ import { typeNameOf } from '../plan/pg-types.js'
 import type { Fetch, GatherPlan, PartialAggregatePlan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
 import type { BufferedResult } from '../session/result.js'
-import { feedFormats, feedTexts, type FeedOutput } from './exact-feed.js'
+import { feedFormats, feedTexts, type FeedFormats, type FeedOutput } from './exact-feed.js'
 import type { Prepared } from './federated-executor.js'
 import { runLocal, type FeedRows } from './local-engine.js'
 import type { ShardStream } from './shard-stream.js'
@@ -69,6 +69,28 @@ export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view
   // Each feed's needed columns, then its count.
   const formats = plan.feeds.map((f) => feedFormats([...f.columns.filter((c) => c.needed).map((c) => c.type), 'bigint'], out))
   const started = await Promise.all(plan.feeds.map((f, i) => (f.fetch ? fan.start(f.fetch, formats[i]!.formats) : Promise.resolve([]))))
+  let feeds: FeedRows[]
+  try {
+    feeds = await collectFeeds(plan, fan, view, started, formats)
+  } catch (e) {
+    // Every feed's streams end with the statement. A failed feed's own were cancelled, but the
+    // other feeds' kept their edge connections, paused once their queues were full, for good:
+    // one more on each healthy edge per failed join.
+    started.flat().forEach((s) => s.cancel())
+    throw e
+  }
+  return runLocal(p.q.runner, p.q.owner, {
+    sql: plan.localSql,
+    clientParamTypes: p.paramTypes,
+    clientParams: p.q.params,
+    clientParamFormats: p.paramFormats,
+    feeds,
+    resultFormats: resultFormats(p),
+  })
+}
+
+/** Each feed's rows as text, in order, within fedgres.max_gather_rows in all. */
+async function collectFeeds(plan: GatherPlan, fan: Fanout, view: EdgeView | undefined, started: readonly ShardStream[][], formats: readonly FeedFormats[]): Promise<FeedRows[]> {
   const feeds: FeedRows[] = []
   let total = 0
   for (let i = 0; i < plan.feeds.length; i++) {
@@ -82,21 +104,13 @@ export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view
     }
     total += rows.length
     if (total > plan.maxRows) {
-      started.flat().forEach((s) => s.cancel())
       throw new PgError(SqlState.ProgramLimitExceeded, `query needs more than fedgres.max_gather_rows (${plan.maxRows}) rows at the gateway`, {
         hint: 'Add filters on time, host_name, cluster_name or namespace_name, aggregate with simple aggregates, or raise fedgres.max_gather_rows.',
       })
     }
     feeds.push({ columns: needed, rows })
   }
-  return runLocal(p.q.runner, p.q.owner, {
-    sql: plan.localSql,
-    clientParamTypes: p.paramTypes,
-    clientParams: p.q.params,
-    clientParamFormats: p.paramFormats,
-    feeds,
-    resultFormats: resultFormats(p),
-  })
+  return feeds
 }
 
 async function feedOutput(p: Prepared): Promise<FeedOutput> {
