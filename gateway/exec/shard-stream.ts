@@ -174,6 +174,10 @@ export class ShardStream implements Watched {
     // may still act on it during the connection's next statement: the connection is not reused.
     if (this.#cancelled && sqlError?.code !== SqlState.QueryCanceled) conn.close()
     else this.pool.release(conn)
+    // A cancel the gateway did not send (the edge's backend cancelled there, by an operator or the
+    // edge itself) is the edge failing: 08006 naming it, a replica's turn, or the partial-results
+    // NOTICE. It reached the client as "canceling statement due to user request".
+    if (sqlError?.code === SqlState.QueryCanceled && !this.#cancelled && this.#drainUntil === 0) throw new EdgeUnreachable(`the edge cancelled the statement (${sqlError.message})`)
     if (sqlError) throw sqlError
   }
 

@@ -107,6 +107,36 @@ describe('a top-N on time over 24 edges', { timeout: 300_000 }, () => {
     })
   }
 
+  test('a statement an edge cancels on its own (its backend cancelled there) fails with 08006 naming it, or is left out with a NOTICE', async () => {
+    // Every edge sleeps 5 ms a row (a second in all); meanwhile tb_5's backend is cancelled on that server.
+    const sql = 'SELECT count(*) FROM logs WHERE pg_sleep(0.005) IS NOT NULL'
+    const admin = new pg.Client({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'postgres' })
+    await admin.connect()
+    const cancelEdge = async () => {
+      await waitFor('tb_5 busy', async () => (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'tb_5' AND state = 'active'")).rows[0].n > 0, 5000, 20)
+      await admin.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = 'tb_5' AND state = 'active'")
+    }
+    try {
+      const [failed] = await Promise.all([gw.query(sql).then(() => undefined, (e: Error & { code?: string }) => e), cancelEdge()])
+      assert.equal(failed?.code, '08006', failed?.message)
+      assert.match(failed!.message, /edge tb_5/)
+      await gw.query('SET fedgres.partial_results = on')
+      const notices: string[] = []
+      const onNotice = (n: { message?: string }) => notices.push(n.message ?? '')
+      gw.on('notice', onNotice)
+      try {
+        const [r] = await Promise.all([gw.query({ text: sql, rowMode: 'array', types: raw }), cancelEdge()])
+        assert.equal(Number(r.rows[0]![0]), (EDGES - 1) * ROWS, 'every other edge counted')
+        assert.ok(notices.some((m) => /results exclude shard tb_5/.test(m)), notices.join('\n'))
+      } finally {
+        gw.off('notice', onNotice)
+        await gw.query('RESET fedgres.partial_results')
+      }
+    } finally {
+      await admin.end()
+    }
+  })
+
   test('a filter that leaves the first shards short of the answer asks every edge, and still answers exactly', async () => {
     const sql = "SELECT time, host_name FROM logs WHERE host_name LIKE 'th-%-0' AND pid % 97 = 0 ORDER BY time DESC LIMIT 12"
     assert.deepEqual(await rows(gw, sql), await rows(central, sql))
