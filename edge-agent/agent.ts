@@ -35,6 +35,12 @@ export interface AgentCounters {
 }
 
 export class EdgeAgent {
+  /**
+   * The store's last commit failed (and it retries): received events wait in the spool. /readyz
+   * says so; it said ready while a store that could not commit held every event back.
+   */
+  storeFailing = false
+
   readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
   readonly metrics: EdgeMetrics
   readonly sources: KubeArmorClient[] = []
@@ -118,13 +124,19 @@ export class EdgeAgent {
       this.metrics.checkpointSeconds.observe(c.ms / 1000)
       this.#log.debug('store checkpointed', { cause: c.cause, walMb: Math.round(c.walBytes / 1e5) / 10, ms: Math.round(c.ms) })
     })
-    this.store.on('committed', (ev) => (this.#committed = ev.position))
+    this.store.on('committed', (ev) => {
+      this.#committed = ev.position
+      this.storeFailing = false
+    })
     this.store.on('rejected', ({ rows, error }) => {
       this.counters.rejected += rows
       this.metrics.dropped.inc({ reason: 'rejected' }, rows)
       this.#log.error('rows rejected by the store; kept in fedgres_internal.rejected_rows', { rows, error })
     })
-    this.store.on('fatal', (e) => this.#log.error('store failed', errorMeta(e)))
+    this.store.on('fatal', (e) => {
+      this.storeFailing = true
+      this.#log.error('store failed', errorMeta(e))
+    })
     const opened = await this.store.open(storeOpenOptions(cfg))
     this.#storedByTable = { ...opened.rows }
     this.#tracker = new SynopsisTracker(
