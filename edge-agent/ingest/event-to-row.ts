@@ -57,6 +57,8 @@ export function utcMs(y: number, mo: number, d: number, h: number, mi: number, s
   return y >= 0 && y < 100 ? new Date(ms).setUTCFullYear(y) : ms
 }
 
+const YEAR_10000_MS = Date.UTC(10000, 0, 1)
+
 /** `time`: UpdatedTime (microseconds) when it is well formed, else Timestamp (seconds), else `fallbackMs`. */
 export function eventTime(ev: KubeArmorEvent, fallbackMs: number): EventTime {
   const u = ev.UpdatedTime
@@ -72,7 +74,10 @@ export function eventTime(ev: KubeArmorEvent, fallbackMs: number): EventTime {
   }
   const ts = integerText(ev.Timestamp)
   const secs = ts === undefined ? NaN : Number(ts)
-  const ms = Number.isFinite(secs) && secs > 0 ? secs * 1000 : fallbackMs
+  // A Timestamp past the year 9999 is no time an event happened: it gets the time it was received,
+  // as a missing one does. Beyond Date's range it dropped the event as malformed; past 9999 its
+  // text ('+010000-...') sent the row to rejected_rows.
+  const ms = Number.isFinite(secs) && secs > 0 && secs * 1000 < YEAR_10000_MS ? secs * 1000 : fallbackMs
   const iso = new Date(ms).toISOString()
   return { text: iso.replace(/\.(\d{3})Z$/, '.$1000Z'), micros: Math.round(ms * 1000), day: iso.slice(0, 10) }
 }

@@ -42,6 +42,20 @@ export class Reader {
     throw new Error('varint too long')
   }
 
+  /**
+   * An int64 varint as its exact decimal text (negative values are ten bytes of two's complement;
+   * read as a plain varint, Timestamp -5 became 18446744073709552000, which no bigint column
+   * takes). Values up to 2^49, every real one, take the fast path.
+   */
+  int64Text(): string {
+    const start = this.pos
+    const v = this.varint()
+    if (this.pos - start <= 7) return String(v)
+    let big = 0n
+    for (let i = this.pos - 1; i >= start; i--) big = (big << 7n) | BigInt(this.buf[i]! & 0x7f)
+    return BigInt.asIntN(64, big).toString()
+  }
+
   /** A varint's low 32 bits as a signed int32: how Go's negative int32 values read back. */
   varint32(): number {
     let lo = 0

@@ -48,6 +48,10 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
     ['alerts', { HostName: 'h', UpdatedTime: '2023-02-29T00:00:00.000000Z', Timestamp: '1692813948' }],
     ['logs', { HostName: 'h', UpdatedTime: '2025-01-01T00:00:00.5Z' }],
     ['logs', { HostName: 'h', UpdatedTime: '0050-06-01T00:00:00.000001Z' }],
+    // int64 beyond 2^53 and negative (ten varint bytes): exact, signed, as protobufjs reads them.
+    ['logs', { HostName: 'h', Timestamp: '-5' }],
+    ['alerts', { HostName: 'h', Timestamp: '9007199254740993' }],
+    ['logs', { HostName: 'h', Timestamp: '-9223372036854775808' }],
     ['logs', { HostName: 'h', EventData: { a: '1', '2': 'x' } }],
     ['logs', { HostName: 'h', EventData: { 'ключ': 'zn "ä"\\\n', ab: 'x', cd: 'y', 'é': '\u0002€' } }],
   ]
@@ -55,6 +59,9 @@ test('strings with escapes, non-ASCII text, invalid UTF-8 and odd times match th
     const bytes = encode(table, ev)
     assert.equal(direct(table, bytes).line, viaProtobufjs(table, bytes), JSON.stringify(ev))
   }
+  // A Timestamp past the year 9999 (or past Date's range) is no time: the event gets its received time.
+  for (const ts of ['253402300800', '10000000000000']) assert.equal(eventTime({ Timestamp: ts }, RECEIVED).micros, RECEIVED * 1000, ts)
+  assert.equal(eventTime({ Timestamp: '253402300799' }, RECEIVED).text, '9999-12-31T23:59:59.000000Z')
   // A year below 100 is that year, not 1900's (Date.UTC's reading): the time the synopsis publishes.
   assert.equal(eventTime({ UpdatedTime: '0050-06-01T00:00:00.000001Z' }, RECEIVED).micros, Date.parse('0050-06-01T00:00:00Z') * 1000 + 1)
   // A string field holding invalid UTF-8 is decoded as protobufjs decodes it (U+FFFD).

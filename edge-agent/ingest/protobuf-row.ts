@@ -168,10 +168,10 @@ export function writeRowFromProtobuf(table: EventTable, buf: Buffer, start: numb
         S.kind[col] = v === 0 && kind === 'int' ? V.Null : V.Ascii
         S.str[col] = String(v)
       } else if (kind === 'int64') {
-        const v = r.varint()
-        timestamp = v
-        S.kind[col] = v === 0 ? V.Null : V.Ascii
-        S.str[col] = String(v)
+        const text = r.int64Text()
+        timestamp = Number(text)
+        S.kind[col] = text === '0' ? V.Null : V.Ascii
+        S.str[col] = text
       } else throw new EventFieldError(String(field), `unexpected varint for a ${kind} field`)
       continue
     }
