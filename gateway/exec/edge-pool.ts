@@ -22,14 +22,14 @@ export class EdgePool {
     readonly connectTimeoutMs: number,
   ) {}
 
-  /** An idle connection to `address` opened with `settings`, or a new one. */
-  async acquire(address: EdgeAddress, signal?: AbortSignal, settings: EdgeSettings = []): Promise<EdgeConnection> {
+  /** An idle connection to `address` opened with `settings`, or a new one, given up after `timeoutMs`. */
+  async acquire(address: EdgeAddress, signal?: AbortSignal, settings: EdgeSettings = [], timeoutMs = this.connectTimeoutMs): Promise<EdgeConnection> {
     const idle = this.idle(address, settings)
     if (idle) return idle
     // A connection keeps its own copy of the address (not the caller's object, which may be a
     // whole edge entry of a view).
     const { edgeId, host, port, tls, database } = address
-    const c = await EdgeConnection.connect({ edgeId, host, port, tls, database }, this.login, this.connectTimeoutMs, signal, settings)
+    const c = await EdgeConnection.connect({ edgeId, host, port, tls, database }, this.login, timeoutMs, signal, settings)
     this.#slots.set(c, this.#slot(address, settings))
     return c
   }

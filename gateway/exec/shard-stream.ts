@@ -128,7 +128,9 @@ export class ShardStream implements Watched {
     let conn = this.pool.idle(edge, settings)
     if (!conn) {
       this.#connecting = new AbortController()
-      conn = await this.pool.acquire(edge, this.#connecting.signal, settings)
+      // A session's fedgres.edge_timeout below the pool's connect timeout bounds connecting too:
+      // a hung edge took the pool's 5 s under edge_timeout = 2s.
+      conn = await this.pool.acquire(edge, this.#connecting.signal, settings, Math.min(this.pool.connectTimeoutMs, this.watch.timeoutMs))
       this.#connecting = undefined
     }
     if (this.#cancelled) {

@@ -119,6 +119,13 @@ describe('federation faults and pruning', () => {
     const t0 = Date.now()
     await expectError(c.query('SELECT count(*) FROM alerts'), '08006', /edge eb .*no answer within 1000 ms/)
     assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`)
+    // Other output settings need a new connection: connecting to the hung edge is bounded by it too
+    // (the pool's own connect timeout is 5 s).
+    await c.query("SET TimeZone = 'Asia/Kolkata'")
+    const t1 = Date.now()
+    await expectError(c.query('SELECT count(*) FROM alerts'), '08006', /edge eb .*1000 ms/)
+    assert.ok(Date.now() - t1 < 3000, `connecting took ${Date.now() - t1} ms`)
+    await c.query('RESET TimeZone')
     await c.query('RESET fedgres.edge_timeout')
     edge('eb').proxy.restore()
     await healthy()
