@@ -49,6 +49,8 @@ export const gatewayConfigSchema = z.strictObject({
         service_name: z.string().default('fedgres-edge'),
         wait: zDuration.default(30_000),
         ca: z.string().optional(),
+        /** How long an edge that stopped passing keeps its shard unavailable (08006) rather than left out. */
+        departed_grace: zDuration.default(600_000),
       }),
     ])
     .default({ kind: 'static', edges: [], synopsis_poll: 1000 }),
@@ -84,7 +86,7 @@ export function loadGatewayConfig(opts: Omit<LoadOptions, 'envPrefix'> = {}): Ga
   const env = opts.env ?? process.env
   if (env.CONSUL_HTTP_ADDR && cfg.discovery.kind === 'static' && cfg.discovery.edges.length === 0) {
     const address = env.CONSUL_HTTP_ADDR.includes('://') ? env.CONSUL_HTTP_ADDR : `http://${env.CONSUL_HTTP_ADDR}`
-    cfg.discovery = { kind: 'consul', address, token: env.CONSUL_HTTP_TOKEN, service_name: 'fedgres-edge', wait: 30_000 }
+    cfg.discovery = { kind: 'consul', address, token: env.CONSUL_HTTP_TOKEN, service_name: 'fedgres-edge', wait: 30_000, departed_grace: 600_000 }
   }
   return cfg
 }

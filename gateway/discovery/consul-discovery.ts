@@ -27,8 +27,12 @@ export interface ConsulDiscoveryOptions {
   readonly rate?: { readonly burst: number; readonly refillMs: number }
   /** Error backoff per loop; default 250 ms doubling to 10 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number }
+  /** How long an edge that stopped passing stays in the view as critical (default 10 min; see #departed). */
+  readonly departedGraceMs?: number
   readonly log: Logger
 }
+
+const DEPARTED_GRACE_MS = 600_000
 
 const KV_PREFIX = 'fedgres/edges/'
 const SYNOPSIS_KEY = /^fedgres\/edges\/([^/]+)\/synopsis$/
@@ -64,6 +68,16 @@ export class ConsulDiscovery implements Discovery {
   readonly #listeners = new Set<(view: EdgeView) => void>()
   readonly #readyWaiters = new Set<() => void>()
   #members: Map<string, Member> | undefined
+  /**
+   * Edges this view listed as passing that Consul no longer lists (their check failed, their agent
+   * stopped, a Consul restart forgot them), kept as critical until `until`. Dropped from the view
+   * at once, their rows went missing from answers with no error: `count(*)` answered 250 of 500.
+   * As critical, a statement that needs them fails with 08006 naming them (or, with partial
+   * results, gets a NOTICE), until they pass again or the grace ends (an edge taken away for good).
+   */
+  readonly #departed = new Map<string, { readonly member: Member; readonly until: number }>()
+  readonly #departedGraceMs: number
+  #departedTimer: NodeJS.Timeout | undefined
   #synopses: Map<string, HeldSynopsis> | undefined
   #outage = false
   #signature = ''
@@ -74,6 +88,7 @@ export class ConsulDiscovery implements Discovery {
 
   constructor(opts: ConsulDiscoveryOptions) {
     this.#log = opts.log.child({ component: 'consul-discovery' })
+    this.#departedGraceMs = opts.departedGraceMs ?? DEPARTED_GRACE_MS
     this.#client = new ConsulClient(opts.consul)
     const common = { client: this.#client, waitMs: opts.waitMs ?? 30_000, rate: opts.rate, backoff: opts.backoff, log: this.#log }
     const service = opts.serviceName ?? 'fedgres-edge'
@@ -131,10 +146,24 @@ export class ConsulDiscovery implements Discovery {
     return () => this.#listeners.delete(listener)
   }
 
+  /** The departed edges still within their grace; the view is updated again when the next one ends. */
+  #departedNow(): Member[] {
+    const now = Date.now()
+    for (const [id, d] of this.#departed) if (d.until <= now) this.#departed.delete(id)
+    clearTimeout(this.#departedTimer)
+    const next = Math.min(...[...this.#departed.values()].map((d) => d.until))
+    if (Number.isFinite(next) && !this.#closed) {
+      this.#departedTimer = setTimeout(() => this.#update(), next - now + 1)
+      this.#departedTimer.unref()
+    }
+    return [...this.#departed.values()].map((d) => d.member)
+  }
+
   /** Aborts both polls in flight, waits for the loops to exit, and closes every socket. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#departedTimer)
     await Promise.all([this.#health.close(), this.#kv.close()])
     await this.#client.close()
     for (const done of [...this.#readyWaiters]) done()
@@ -177,6 +206,13 @@ export class ConsulDiscovery implements Discovery {
       if (members.has(m.edgeId)) this.#log.warn('two passing instances claim one edge id; keeping one', { edgeId: m.edgeId })
       members.set(m.edgeId, m)
     }
+    const until = Date.now() + this.#departedGraceMs
+    for (const [id, m] of this.#members ?? []) {
+      if (members.has(id) || this.#departed.has(id)) continue
+      this.#departed.set(id, { member: { ...m, status: 'critical' }, until })
+      this.#log.warn('edge no longer passing in Consul; its shard is unavailable until it passes again', { edgeId: id, graceMs: this.#departedGraceMs })
+    }
+    for (const id of members.keys()) this.#departed.delete(id)
     this.#members = members
   }
 
@@ -243,7 +279,7 @@ export class ConsulDiscovery implements Discovery {
   #update(): void {
     if (this.#closed) return
     const synopses = this.#synopses ?? new Map<string, HeldSynopsis>()
-    const members = [...(this.#members?.values() ?? [])].sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
+    const members = [...(this.#members?.values() ?? []), ...this.#departedNow()].sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
     const stale = this.#outage || !this.#loaded
     if (this.#loaded) for (const done of [...this.#readyWaiters]) done()
     const signature = JSON.stringify([stale, members, members.map((m) => synopses.get(m.edgeId)?.modifyIndex ?? null)])

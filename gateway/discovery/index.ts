@@ -15,5 +15,5 @@ export function createDiscovery(cfg: GatewayConfig, log: Logger): Discovery {
   if (d.kind === 'static') {
     return new StaticDiscovery({ edges: d.edges, pollMs: d.synopsis_poll, credentials: cfg.edge_credentials, log })
   }
-  return new ConsulDiscovery({ consul: { address: d.address, token: d.token, ca: d.ca }, serviceName: d.service_name, waitMs: d.wait, log })
+  return new ConsulDiscovery({ consul: { address: d.address, token: d.token, ca: d.ca }, serviceName: d.service_name, waitMs: d.wait, departedGraceMs: d.departed_grace, log })
 }

@@ -157,6 +157,17 @@ describe('pruning', () => {
     assert.ok(p.tier === 'union')
     assert.deepEqual(p.fetch.unavailable, [{ shard: 'e4', edgeIds: ['e4'] }])
   })
+  test('a shard with no healthy replica whose fresh synopsis rules it out is pruned, not a failure', () => {
+    const edges = [...EDGES.slice(0, 3), { ...EDGES[3]!, status: 'critical' as const }]
+    // e4 holds host h5 only: a statement on h1 cannot need it.
+    const p = planOf("SELECT * FROM alerts WHERE host_name = 'h1'", [], edges)
+    assert.ok(p.tier === 'router')
+    assert.deepEqual(p.fetch.unavailable, [])
+    assert.ok(p.fetch.pruned.some((x) => x.edgeId === 'e4'))
+    // One on h5 needs it: unavailable.
+    const q = planOf("SELECT * FROM alerts WHERE host_name = 'h5'", [], edges)
+    assert.match(JSON.stringify(q), /"unavailable":\[\{"shard":"e4","edgeIds":\["e4"\]\}\]/)
+  })
   test('replicas of a shard: the healthy one is asked first', () => {
     const edges = [edge('r1', ['h1'], 'east', { shard: 's', status: 'warning' }), edge('r2', ['h1'], 'east', { shard: 's' })]
     const p = planOf('SELECT * FROM alerts', [], edges)

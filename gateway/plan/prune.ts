@@ -258,24 +258,30 @@ export interface Targets {
  */
 export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly { table: 'alerts' | 'logs'; r: Restrictions | null }[], now: number, maxAgeMs: number, turn = 0): Targets {
   const out: Targets = { targets: [], pruned: [], unavailable: [] }
+  /** Why an edge's fresh synopsis rules out every referenced table, if it does. */
+  const ruledOut = (e: EdgeEndpoint): string | undefined => {
+    const syn = e.synopsis
+    if (syn === null || now - e.synopsisCurrentAt > maxAgeMs || tables.length === 0) return undefined
+    const reasons = tables.map(({ table, r }) => (r ? keptReason(table, syn.tables[table], r) : syn.tables[table].minTime === null ? `${table}: no rows` : undefined))
+    if (!reasons.every((x) => x !== undefined)) return undefined
+    return reasons.length === 1 ? reasons[0]! : reasons.join('; ')
+  }
   for (const g of shardsOf(edges)) {
     // The best-ranked replicas take turns going first; the rest stay behind them in rank order.
     const k = g.best > 1 ? turn % g.best : 0
     const healthy = k === 0 ? g.ranked : [...g.ranked.slice(k, g.best), ...g.ranked.slice(0, k), ...g.ranked.slice(g.best)]
     const first = healthy[0]
+    // A shard with no healthy replica is still pruned when a fresh synopsis of one of them rules
+    // it out (a synopsis covers every row committed before it is published): a statement that
+    // cannot need it does not fail for it.
+    const reason = first ? ruledOut(first) : g.members.map(ruledOut).find((x) => x !== undefined)
+    if (reason !== undefined) {
+      for (const e of g.members) out.pruned.push({ edgeId: e.edgeId, shard: g.shard, reason })
+      continue
+    }
     if (!first) {
       out.unavailable.push({ shard: g.shard, edgeIds: g.members.map((e) => e.edgeId) })
       continue
-    }
-    const syn = first.synopsis
-    const fresh = syn !== null && now - first.synopsisCurrentAt <= maxAgeMs
-    if (fresh && tables.length > 0) {
-      const reasons = tables.map(({ table, r }) => (r ? keptReason(table, syn.tables[table], r) : syn.tables[table].minTime === null ? `${table}: no rows` : undefined))
-      if (reasons.every((x) => x !== undefined)) {
-        const reason = reasons.length === 1 ? reasons[0]! : reasons.join('; ')
-        for (const e of g.members) out.pruned.push({ edgeId: e.edgeId, shard: g.shard, reason })
-        continue
-      }
     }
     out.targets.push({ shard: g.shard, replicas: healthy })
   }

@@ -68,8 +68,11 @@ function register(edgeId: string, log: winston.Logger, port: number): ConsulRegi
   })
 }
 
+/** Edges that stop passing stay (critical) for DEPARTED_MS, short here. */
+const DEPARTED_MS = 1500
+
 function discovery(log: winston.Logger, address = server.url): ConsulDiscovery {
-  return new ConsulDiscovery({ consul: { address }, waitMs: WAIT_MS, log })
+  return new ConsulDiscovery({ consul: { address }, waitMs: WAIT_MS, departedGraceMs: DEPARTED_MS, log })
 }
 
 /** Resolves with the first view (current or coming) that satisfies `accept`. */
@@ -172,7 +175,7 @@ describe('ConsulDiscovery', () => {
     }
   })
 
-  test('an edge whose TTL expires leaves the view; its synopsis is kept for its return', async () => {
+  test('an edge whose TTL expires stays in the view as critical for its grace, then leaves it; its synopsis is kept for its return', async () => {
     // Plain register calls and one pass, then no heartbeat.
     const ttl = new ConsulClient({ address: server.url })
     try {
@@ -184,12 +187,16 @@ describe('ConsulDiscovery', () => {
       await ttl.updateTtlCheck('edge-d-ttl:ttl', 'passing', 'ok')
       const joined = await viewWhere(d, 'd-ttl', (v) => edgeOf(v, 'd-ttl')?.synopsis?.version === 5)
       assert.equal(edgeOf(joined, 'd-ttl')!.host, server.address, 'no Service.Address: the node address')
-      await viewWhere(d, 'd-ttl gone', (v) => !edgeOf(v, 'd-ttl') && v.edges.length === 2, 5000)
+      // Not passing: critical (statements that need it fail, rather than miss its rows), then gone.
+      const departed = await viewWhere(d, 'd-ttl critical', (v) => edgeOf(v, 'd-ttl')?.status === 'critical', 5000)
+      assert.equal(edgeOf(departed, 'd-ttl')!.synopsis?.version, 5)
+      await viewWhere(d, 'd-ttl gone after its grace', (v) => !edgeOf(v, 'd-ttl') && v.edges.length === 2, 5000)
       await ttl.updateTtlCheck('edge-d-ttl:ttl', 'passing', 'ok')
       const back = await viewWhere(d, 'd-ttl back', (v) => edgeOf(v, 'd-ttl') !== undefined)
       assert.equal(edgeOf(back, 'd-ttl')!.synopsis?.version, 5)
       await ttl.deregisterService('edge-d-ttl')
-      await viewWhere(d, 'd-ttl deregistered', (v) => !edgeOf(v, 'd-ttl'))
+      await viewWhere(d, 'd-ttl deregistered: critical', (v) => edgeOf(v, 'd-ttl')?.status === 'critical')
+      await viewWhere(d, 'd-ttl deregistered: gone after its grace', (v) => !edgeOf(v, 'd-ttl'))
     } finally {
       await ttl.close()
     }
@@ -207,7 +214,8 @@ describe('ConsulDiscovery', () => {
       const frozen = d.current().edges[0]!.synopsisCurrentAt
       await sleep(600)
       const later = d.current()
-      assert.equal(later.edges[0]!.synopsisCurrentAt, frozen, 'synopsisCurrentAt does not advance')
+      // It may step back once more, to the KV loop's last answer, when that loop fails after the health loop.
+      assert.ok(later.edges[0]!.synopsisCurrentAt <= frozen, 'synopsisCurrentAt does not advance')
       assert.ok(later.takenAt - frozen >= 600)
       // Still failing after several backoffs, yet warned only once for this outage.
       const warns = entries.filter((e) => e['level'] === 'warn' && /serving the last good/.test(String(e['message']))).length

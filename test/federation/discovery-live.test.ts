@@ -46,6 +46,8 @@ describe('discovery with live edges', () => {
       rmSync(dir, { recursive: true, force: true })
     })
     const edges: RunningEdge[] = []
+    /** Each edge's stop, once (a test stops one itself). */
+    const stops: (() => Promise<void>)[] = []
     const sources: KubeArmorEventSource[] = []
     for (const host of ['c-1', 'c-2']) {
       const src = new KubeArmorEventSource({ hosts: [host], rate: 0, port: 0, limit: 300 })
@@ -59,7 +61,9 @@ describe('discovery with live edges', () => {
       })
       const e = await startEdge(cfg, log)
       edges.push(e)
-      cleanups.push(() => e.stop())
+      let stopped: Promise<void> | undefined
+      stops.push(() => (stopped ??= e.stop()))
+      cleanups.push(() => stops[stops.length - 1]!())
     }
     await waitFor('edges subscribed', () => sources.every((s) => s.subscribers('logs') > 0))
     for (const s of sources) s.setRate(1000)
@@ -79,6 +83,14 @@ describe('discovery with live edges', () => {
     assert.equal(await count(gw.port, "SELECT count(*) AS n FROM logs WHERE host_name = 'c-1'"), await count(gw.port, "SELECT count(*) AS n FROM logs WHERE edge_id = 'edge-c-1'"))
     await consul.setDown(false)
     await waitFor('view current again', () => !discovery.current().stale, 10_000)
+
+    // An edge that leaves Consul (stopped, so deregistered) makes its shard unavailable: statements
+    // that need it fail naming it, rather than answer without its rows.
+    const onC2 = await count(gw.port, "SELECT count(*) AS n FROM logs WHERE host_name = 'c-2'")
+    await stops[0]!()
+    await waitFor('edge-c-1 critical', () => discovery.current().edges.find((e) => e.edgeId === 'edge-c-1')?.status === 'critical', 10_000)
+    await assert.rejects(count(gw.port, 'SELECT count(*) AS n FROM logs'), (e: Error & { code?: string }) => e.code === '08006' && /edge-c-1/.test(e.message))
+    assert.equal(await count(gw.port, "SELECT count(*) AS n FROM logs WHERE host_name = 'c-2'"), onC2, 'a statement its synopsis prunes still answers')
   })
 
   test('a gateway that has never reached Consul answers statements over the events with 08006, not as empty tables', async () => {
