@@ -7,10 +7,9 @@
  */
 import { eventColumns, eventTables, type ColumnSpec, type EventTable } from './columns.js'
 import { systemViews, type SystemColumn, type SystemView } from './system-views.js'
+import { quoteLiteral } from '../common/sql-quote.js'
 
 export type DdlTarget = 'edge' | 'catalog' | 'reference'
-
-export const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
 
 const columnDef = (c: ColumnSpec) => `  ${c.name} ${c.type}${c.notNull ? ' NOT NULL' : ''}`
 

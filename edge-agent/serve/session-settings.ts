@@ -6,7 +6,7 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { quoteLiteral } from '../../schema/ddl.js'
+import { quoteLiteral } from '../../common/sql-quote.js'
 import type { EdgeStore } from '../store/edge-store.js'
 import { LOCAL_SETTINGS } from './guard.js'
 

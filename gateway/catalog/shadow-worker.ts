@@ -12,6 +12,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { BackendDecoder, FrontendEncoder, startupMessage } from '../../common/pgwire/index.js'
 import { READER_ROLE, SESSION_ROLE, SHADOW_DATABASE, shadowStartParams } from './shadow-image.js'
 import type { FromShadow, ShadowInit, ToShadow } from './shadow-protocol.js'
+import { quoteIdent } from '../../common/sql-quote.js'
 
 /** The channel to the main thread (its own port, so it can also be read synchronously). */
 const port = (workerData as { port: MessagePort }).port
@@ -22,7 +23,6 @@ let maxResultBytes = Infinity
 let currentId = 0
 const encoder = new FrontendEncoder()
 
-const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 
 /**
  * Runs protocol messages and returns the raw reply. The streaming call hands the reply over as

@@ -8,12 +8,12 @@
 import { parseSync } from 'libpg-query'
 import { deparseSql } from '../../common/sql-deparse.js'
 import { firstParamRef } from '../../common/pg-ast.js'
+import { quoteIdent as q } from '../../common/sql-quote.js'
 import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import { relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
 import { readsShadowOnly } from './session-values.js'
 import type { CombineSpec, Feed, Fetch, GatherPlan } from './types.js'
 
-const q = (name: string) => '"' + name.replace(/"/g, '""') + '"'
 
 /** Columns of `rel` the statement may read: all of them for `*` or a whole-row reference. */
 export function neededColumns(stmt: unknown, rel: DataRelation, alias: string): Set<string> {

@@ -9,6 +9,7 @@ import { parseSync } from 'libpg-query'
 import { relationRangeVars } from '../../common/pg-ast.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
+import { quoteIdent } from '../../common/sql-quote.js'
 import { body, conjuncts, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import type { RelationRef } from './prune.js'
 
@@ -30,7 +31,6 @@ export function relationColumns(rel: DataRelation): { name: string; type: string
   return view.map((c) => ({ name: c.name, type: c.type }))
 }
 
-const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 
 /**
  * A data relation given column aliases (`FROM alerts a(t, e, ...)`) becomes a subquery that

@@ -90,6 +90,9 @@ export function copyColumnsCheck(names: readonly string[], options: CopyOptions)
   if (unlisted !== undefined) throw new PgError(SqlState.InvalidColumnReference, `FORCE_QUOTE column "${unlisted}" not referenced by COPY`)
 }
 
+/** The options PostgreSQL 18's COPY knows (each checked below for COPY TO). */
+const OPTIONS: ReadonlySet<string> = new Set(['format', 'freeze', 'delimiter', 'null', 'default', 'header', 'quote', 'escape', 'force_quote', 'force_not_null', 'force_null', 'encoding', 'on_error', 'reject_limit', 'log_verbosity'])
+
 /** Reads the option list, refusing what PostgreSQL refuses while reading it. */
 function given(options: readonly AstNode[] | undefined): Given {
   const o: Given = {}
@@ -117,8 +120,7 @@ function given(options: readonly AstNode[] | undefined): Given {
       if (!items) throw invalid(`argument to option "${name}" must be a list of column names`)
       return items.map((i) => String((i.String as AstNode).sval))
     }
-    const known = ['format', 'freeze', 'delimiter', 'null', 'default', 'header', 'quote', 'escape', 'force_quote', 'force_not_null', 'force_null', 'encoding', 'on_error', 'reject_limit', 'log_verbosity']
-    if (!known.includes(name)) throw syntax(`option "${name}" not recognized`)
+    if (!OPTIONS.has(name)) throw syntax(`option "${name}" not recognized`)
     if (seen.has(name)) throw syntax('conflicting or redundant options')
     seen.add(name)
     switch (name) {

@@ -7,6 +7,7 @@
  * before it); SET LOCAL lasts until the end of the transaction; RESET returns to the value the
  * client gave at startup.
  */
+import { quoteIdent, quoteLiteral } from '../../common/sql-quote.js'
 
 interface Entry {
   /** Lower-case parameter name; the key for RESET and for replacing an earlier SET. */
@@ -18,8 +19,6 @@ interface Entry {
   readonly value?: string
 }
 
-const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`
-const quoteIdent = (s: string) => '"' + s.replace(/"/g, '""') + '"'
 
 const sameEntries = (a: readonly Entry[], b: readonly Entry[]) => a.length === b.length && a.every((e, i) => e === b[i])
 

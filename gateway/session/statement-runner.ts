@@ -8,7 +8,6 @@ import { PgError, featureNotSupported, readOnly } from '../../common/errors/pg-e
 import { kept } from '../../common/kept.js'
 import { firstParamRef } from '../../common/pg-ast.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { BackendEncoder, type ErrorFields } from '../../common/pgwire/index.js'
 import { deparseSql } from '../../common/sql-deparse.js'
 import { classify, type StatementClass } from './classify.js'
 import { defaultOnlySetting } from './refusals.js'
@@ -27,6 +26,9 @@ import { GATEWAY_ONLY } from './settings.js'
 import { settingMs } from './setting-duration.js'
 import { constString, parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 import { abortedError, noTransaction, warning } from './transaction.js'
+import { command, notice } from './command-reply.js'
+import { endsFailedBlock, runTransaction, setTransaction, transactionModes } from './transaction-statements.js'
+import { quoteIdent, quoteLiteral } from '../../common/sql-quote.js'
 
 export type Execution =
   | { readonly kind: 'rows'; readonly result: ResultStream; readonly parameterStatus: readonly Buffer[] }
@@ -43,8 +45,6 @@ export interface Bound {
 
 const TEXT: Bound = { paramTypes: [], params: [], paramFormats: [], resultFormats: [] }
 
-const notice = (f: ErrorFields) => new BackendEncoder().noticeResponse(f).take()
-const command = (tag: string, notices: Buffer[] = [], parameterStatus: readonly Buffer[] = []): Execution => ({ kind: 'command', tag, notices, parameterStatus })
 
 export class StatementRunner {
   constructor(readonly s: Session) {}
@@ -61,7 +61,7 @@ export class StatementRunner {
     if (s.txn === 'failed' && !endsFailedBlock(cls)) throw abortedError()
     switch (cls.kind) {
       case 'transaction':
-        return this.#transaction(cls.stmt)
+        return runTransaction(this.s, cls.stmt)
       case 'set':
         return this.#set(stmt, cls.stmt)
       case 'discard':
@@ -174,120 +174,12 @@ export class StatementRunner {
     }
   }
 
-  async #transaction(stmt: AstNode): Promise<Execution> {
-    const s = this.s
-    const kind = String(stmt.kind)
-    switch (kind) {
-      case 'TRANS_STMT_BEGIN':
-      case 'TRANS_STMT_START': {
-        if (s.implicit !== 'none') {
-          // The implicit transaction becomes the block, with what its statements did so far.
-          const modes = transactionModes(stmt)
-          if (s.snapshotTaken) await this.#afterQueryModes(modes)
-          s.implicit = 'none'
-          s.txn = 'open'
-          for (const [name, value] of modes) holdMode(s, name, value)
-          return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
-        }
-        if (s.txn !== 'idle') return command('BEGIN', [notice(warning('25001', 'there is already a transaction in progress'))])
-        s.beginBlock()
-        // The block's modes (ISOLATION LEVEL, READ ONLY, DEFERRABLE) hold for its statements.
-        for (const [name, value] of transactionModes(stmt)) holdMode(s, name, value)
-        return command(kind === 'TRANS_STMT_BEGIN' ? 'BEGIN' : 'START TRANSACTION')
-      }
-      case 'TRANS_STMT_COMMIT':
-      case 'TRANS_STMT_ROLLBACK': {
-        const commit = kind === 'TRANS_STMT_COMMIT'
-        if (stmt.chain && (s.txn === 'idle' || s.implicit !== 'none')) throw noTransaction(commit ? 'COMMIT AND CHAIN' : 'ROLLBACK AND CHAIN')
-        if (s.implicit !== 'none') {
-          // It ends the implicit transaction, with PostgreSQL's warning that there was no block.
-          s.endImplicit(commit)
-          return command(commit ? 'COMMIT' : 'ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
-        }
-        if (s.txn === 'idle') return command(commit ? 'COMMIT' : 'ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
-        const tag = commit && s.txn === 'open' ? 'COMMIT' : 'ROLLBACK'
-        // AND CHAIN: a new block at once, with the same isolation level and DEFERRABLE.
-        const chained = stmt.chain ? await this.#currentModes() : undefined
-        if (tag === 'COMMIT') s.settings.commit()
-        else s.settings.rollback()
-        s.txn = 'idle'
-        s.endTransaction(tag === 'COMMIT')
-        if (chained) {
-          s.beginBlock()
-          for (const [name, value] of chained) holdMode(s, name, value, true)
-        }
-        return command(tag)
-      }
-      case 'TRANS_STMT_SAVEPOINT': {
-        if (s.txn === 'idle' || s.implicit === 'block') throw noTransaction('SAVEPOINT')
-        s.settings.savepoint(String(stmt.savepoint_name))
-        s.cursors.savepoint()
-        return command('SAVEPOINT')
-      }
-      case 'TRANS_STMT_RELEASE':
-      case 'TRANS_STMT_ROLLBACK_TO': {
-        const name = String(stmt.savepoint_name)
-        const release = kind === 'TRANS_STMT_RELEASE'
-        if (s.txn === 'idle' || s.implicit === 'block') throw noTransaction(release ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT')
-        const depth = release ? s.settings.release(name) : s.settings.rollbackTo(name)
-        if (depth < 0) throw new PgError(SqlState.InvalidSavepointSpecification, `savepoint "${name}" does not exist`)
-        if (release) s.cursors.release(depth)
-        else {
-          s.cursors.rollbackTo(depth)
-          s.extended().closeRolledBack()
-          s.txn = 'open'
-        }
-        return command(release ? 'RELEASE' : 'ROLLBACK')
-      }
-      default:
-        throw featureNotSupported('two-phase commit')
-    }
-  }
-
-  /**
-   * Once a statement of the transaction has read (taken its snapshot), or inside a savepoint,
-   * PostgreSQL refuses to change its isolation level or to touch DEFERRABLE (25001). (READ
-   * WRITE is let be: Fedgres sessions stay read-only whatever the mode, holdMode.)
-   */
-  async #afterQueryModes(modes: [string, string][], sub = false): Promise<void> {
-    if (modes.length === 0) return
-    const current = await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('transaction_isolation')")
-    const fail = (message: string) => new PgError(SqlState.ActiveSqlTransaction, message)
-    for (const [name, value] of modes) {
-      if (name === 'transaction_isolation' && value.toLowerCase() !== current[0]) {
-        throw fail(this.s.snapshotTaken ? 'SET TRANSACTION ISOLATION LEVEL must be called before any query' : 'SET TRANSACTION ISOLATION LEVEL must not be called in a subtransaction')
-      }
-      if (name === 'transaction_deferrable') throw fail(sub ? 'SET TRANSACTION [NOT] DEFERRABLE cannot be called within a subtransaction' : 'SET TRANSACTION [NOT] DEFERRABLE must be called before any query')
-    }
-  }
-
-  /** The open transaction's isolation level and DEFERRABLE, as modes (for AND CHAIN). */
-  async #currentModes(): Promise<[string, string][]> {
-    const [iso, deferrable] = await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('transaction_isolation'), pg_catalog.current_setting('transaction_deferrable')")
-    return [['transaction_isolation', iso ?? 'read committed'], ['transaction_deferrable', deferrable ?? 'off']]
-  }
-
   async #set(stmt: ParsedStatement, f: AstNode): Promise<Execution> {
     const s = this.s
     const kind = String(f.kind)
     const name = String(f.name ?? '').toLowerCase()
     if (name === 'role' || name === 'session_authorization') return this.#setIdentity(kind, name, f)
-    if (kind === 'VAR_SET_MULTI' && name === 'transaction') {
-      const outside = s.txn === 'idle' ? [notice(warning('25P01', 'SET TRANSACTION can only be used in transaction blocks'))] : []
-      // Outside a block it still holds for the implicit transaction of an extended-protocol batch.
-      if (s.txn === 'idle' && s.implicit !== 'sync') return command('SET', outside)
-      const modes = transactionModes(f, f.args)
-      if (modes.some(([mode]) => mode === '')) {
-        // Not only modes (SET TRANSACTION SNAPSHOT): PostgreSQL's own check gives the error.
-        const rest = stmt.text.replace(/^\s*SET\s+TRANSACTION\s+/i, '')
-        const check = await s.runner.simple(s.owner(), `SET SESSION CHARACTERISTICS AS TRANSACTION ${rest}`)
-        if (check.error) throw new FrameError(check.error)
-      }
-      const sub = s.settings.savepointDepth > 0
-      if (s.snapshotTaken || sub) await this.#afterQueryModes(modes, sub)
-      for (const [mode, value] of modes) holdMode(s, mode, value)
-      return command('SET', outside)
-    }
+    if (kind === 'VAR_SET_MULTI' && name === 'transaction') return setTransaction(s, stmt, f)
     if (kind === 'VAR_RESET_ALL') {
       s.settings.resetAll()
       return command('RESET')
@@ -437,39 +329,6 @@ export class StatementRunner {
   }
 }
 
-function endsFailedBlock(cls: StatementClass): boolean {
-  if (cls.kind !== 'transaction') return false
-  const kind = String(cls.stmt.kind)
-  return kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK_TO'
-}
-
-/**
- * The transaction modes of a BEGIN or SET TRANSACTION, as settings: [transaction_isolation,
- * 'serializable'], [transaction_read_only, 'on'], ...; ['', ''] for anything else (SNAPSHOT).
- */
-function transactionModes(stmt: AstNode, list: unknown = stmt.options): [string, string][] {
-  const out: [string, string][] = []
-  for (const o of (list as { DefElem?: AstNode }[] | undefined) ?? []) {
-    const name = String(o.DefElem?.defname ?? '')
-    const arg = o.DefElem?.arg as AstNode | undefined
-    const on = ((arg?.A_Const as AstNode | undefined)?.ival as { ival?: number } | undefined)?.ival ? 'on' : 'off'
-    if (name === 'transaction_isolation') out.push([name, constString(arg) ?? ''])
-    else if (name === 'transaction_read_only' || name === 'transaction_deferrable') out.push([name, on])
-    else out.push(['', ''])
-  }
-  return out
-}
-
-/**
- * A transaction mode for the rest of the block, as the transaction's default (the catalog engine
- * runs each statement in a transaction of its own). READ ONLY / READ WRITE is left as it is:
- * Fedgres sessions are read-only whatever the mode, and default_transaction_read_only is reported
- * to the client (ParameterStatus), where a transaction's mode must not show.
- */
-function holdMode(s: Session, mode: string, value: string, chained = false): void {
-  if (mode === 'transaction_isolation' || mode === 'transaction_deferrable') s.settings.setMode(mode, `SET default_${mode} = ${quoteLiteral(value)}`, chained)
-}
-
 /** The constant a SET gives (a string, a number or a boolean, as text); undefined for a list or anything else. */
 function setValueOf(f: AstNode): string | undefined {
   const arg = (f.args as AstNode[] | undefined)?.[0]?.A_Const as AstNode | undefined
@@ -498,6 +357,4 @@ const firstParams = new WeakMap<AstNode, number>()
 
 const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
 
-const quoteLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
-const quoteIdent = (v: string) => '"' + v.replace(/"/g, '""') + '"'
 
