@@ -140,6 +140,8 @@ type CancelCtx = EventEmitter & { canceled: boolean }
 type RegisterCall = (opts: Record<string, unknown>) => Promise<unknown>
 type KvSetCall = (opts: { key: string; value: string; ctx: CancelCtx }) => Promise<unknown>
 type DeregisterCall = (opts: { id: string; ctx: CancelCtx }) => Promise<unknown>
+type KvKeysCall = (opts: { key: string; ctx: CancelCtx }) => Promise<unknown>
+type KvDelCall = (opts: { key: string; recurse: boolean; ctx: CancelCtx }) => Promise<unknown>
 
 export class ConsulClient {
   readonly baseUrl: URL
@@ -208,6 +210,23 @@ export class ConsulClient {
   async kvPut(key: string, value: string): Promise<boolean> {
     const set = this.#consul.kv.set as unknown as KvSetCall
     const result = await this.#npm('write KV', () => set.call(this.#consul.kv, { key, value, ctx: this.#ctx }))
+    return result === true
+  }
+
+  /** `GET /v1/kv/:prefix?keys`: the keys under a prefix (none when the prefix is empty: a 404 there). */
+  async kvKeys(prefix: string): Promise<string[]> {
+    const keys = this.#consul.kv.keys as unknown as KvKeysCall
+    const result = await this.#npm('list KV keys', () => keys.call(this.#consul.kv, { key: prefix, ctx: this.#ctx })).catch((e: unknown) => {
+      if (e instanceof ConsulHttpError && e.status === 404) return []
+      throw e
+    })
+    return Array.isArray(result) ? result.filter((k): k is string => typeof k === 'string') : []
+  }
+
+  /** `DELETE /v1/kv/:prefix?recurse`: true only on Consul's literal `true` (§4.6.1). */
+  async kvDeleteTree(prefix: string): Promise<boolean> {
+    const del = this.#consul.kv.del as unknown as KvDelCall
+    const result = await this.#npm('delete KV', () => del.call(this.#consul.kv, { key: prefix, recurse: true, ctx: this.#ctx }))
     return result === true
   }
 

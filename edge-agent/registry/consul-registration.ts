@@ -8,6 +8,9 @@
  * (or, on old versions, a 500), and the edge registers again; a reconcile every few minutes
  * also catches a registration that vanished or drifted without the heartbeat noticing.
  *
+ * Once it serves, the edge also writes its membership record to KV (schema/membership.ts): unlike
+ * the service, it outlives the agent, so gateways know the edge holds rows while it is down.
+ *
  * The synopsis lives in KV, not in Meta: it is larger than Meta's 512-byte values and changes
  * more often, and a Meta change would wake every health watcher (§3.11).
  */
@@ -17,6 +20,7 @@ import { errorMeta } from '../../common/log.js'
 import {
   ConsulClient, isLostRegistration, validateServiceMeta, type ConsulClientOptions, type ServiceRegistration,
 } from '../../common/consul/consul-client.js'
+import { memberKey, type EdgeMembership } from '../../schema/membership.js'
 import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
 import type { SynopsisPublisher } from './publisher.js'
 
@@ -63,6 +67,9 @@ export class ConsulRegistration implements SynopsisPublisher {
   readonly #log: Logger
   readonly #reconcileMs: number
   #registered = false
+  /** The membership record is in KV as this process last registered it. */
+  #enrolled = false
+  readonly #membership: Omit<EdgeMembership, 'enrolledAt'>
   #lastReconcile = 0
   #failing = false
   #started = false
@@ -93,6 +100,10 @@ export class ConsulRegistration implements SynopsisPublisher {
       tls: String(opts.tls ?? false),
     }
     validateServiceMeta(meta)
+    this.#membership = {
+      edgeId: opts.edgeId, shard: opts.shard, cluster: opts.cluster, address: meta.address!, schemaVersion: opts.schemaVersion,
+      tags: [...opts.nodeTags], tls: opts.tls ?? false,
+    }
     this.#registration = {
       id: this.serviceId,
       name: opts.serviceName ?? 'fedgres-edge',
@@ -117,6 +128,11 @@ export class ConsulRegistration implements SynopsisPublisher {
   /** Whether the last registration attempt succeeded and no heartbeat has since found it lost. */
   get registered(): boolean {
     return this.#registered
+  }
+
+  /** Whether the membership record is in KV (written after each registration). */
+  get enrolled(): boolean {
+    return this.#enrolled
   }
 
   /**
@@ -150,11 +166,11 @@ export class ConsulRegistration implements SynopsisPublisher {
 
   /**
    * Stops the heartbeat, lets writes in flight finish, deregisters the service, and closes
-   * every socket. The KV synopsis stays on purpose: a gateway whose view still lists this edge
-   * (its blocking read has not returned yet) may still plan with it, and the synopsis remains
-   * true of the rows the edge keeps on disk; a restarted edge republishes it anyway. The key is
-   * not tied to a session, so a crashed edge's synopsis stays too; gateways only use synopses
-   * of edges that pass their check.
+   * every socket. The KV synopsis and membership stay on purpose: the edge keeps its rows on disk,
+   * so gateways must go on knowing them (its shard is unavailable while it is stopped, and a
+   * statement that needs it fails rather than missing them), and the synopsis remains true of
+   * those rows. Neither key is tied to a session, so a crashed edge's stay too. An edge taken
+   * away for good is removed with `fedgres decommission`.
    */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -216,7 +232,24 @@ export class ConsulRegistration implements SynopsisPublisher {
       this.#registered = false
       return this.#register('registered in Consul again')
     }
+    if (!this.#enrolled) await this.#enroll()
     if (Date.now() - this.#lastReconcile >= this.#reconcileMs) await this.#reconcile()
+  }
+
+  /**
+   * Writes the membership record; a failure is retried with the next heartbeat. Written after the
+   * edge first passes, so a new edge is never known before it serves, and again after each
+   * registration, so the record follows a changed shard or address.
+   */
+  async #enroll(): Promise<void> {
+    try {
+      const record: EdgeMembership = { ...this.#membership, enrolledAt: new Date().toISOString() }
+      if (!(await this.#client.kvPut(memberKey(this.edgeId), JSON.stringify(record)))) throw new Error(`Consul did not store ${memberKey(this.edgeId)}`)
+      if (!this.#enrolled) this.#log.info('membership recorded in Consul KV', { key: memberKey(this.edgeId), shard: record.shard })
+      this.#enrolled = true
+    } catch (e) {
+      this.#failed('could not record membership in KV; retrying with the heartbeat', e)
+    }
   }
 
   /** Register, then pass at once (§6.1). A later register keeps the check's status (§3.2). */
@@ -228,6 +261,8 @@ export class ConsulRegistration implements SynopsisPublisher {
       this.#lastReconcile = Date.now()
       this.#recovered()
       this.#log.info(what, { serviceId: this.serviceId, service: this.#registration.name, ttl: this.#registration.check.ttlMs, heartbeatMs: this.heartbeatMs })
+      this.#enrolled = false
+      await this.#enroll()
     } catch (e) {
       this.#failed('registration failed; retrying with the heartbeat', e)
     }

@@ -9,11 +9,18 @@
  * moment the key changes). After an error its time stays at the last good answer, and the
  * planner stops pruning with it once that is older than it tolerates. Through an outage the
  * last good view is served, marked stale, rather than dropping to zero edges (§6.4).
+ *
+ * The KV prefix also holds each edge's membership record (schema/membership.ts), written once it
+ * served. An edge with a record that does not pass (stopped, crashed, unreachable, or hidden from
+ * this gateway's token) is in the view as critical: its shard is unavailable, so a statement that
+ * needs its rows fails with 08006 rather than silently missing them, even on a gateway that never
+ * saw it passing. It leaves the view only when decommissioned (its keys deleted).
  */
 import type { Logger } from '../../common/log.js'
 import { errorMeta } from '../../common/log.js'
 import { BlockingWatch, maxHold } from '../../common/consul/blocking-watch.js'
 import { ConsulClient, type ConsulClientOptions } from '../../common/consul/consul-client.js'
+import { parseMembership } from '../../schema/membership.js'
 import type { Synopsis } from '../../schema/synopsis.js'
 import type { Discovery, EdgeEndpoint, EdgeView } from './edge-view.js'
 
@@ -35,7 +42,7 @@ export interface ConsulDiscoveryOptions {
 const DEPARTED_GRACE_MS = 600_000
 
 const KV_PREFIX = 'fedgres/edges/'
-const SYNOPSIS_KEY = /^fedgres\/edges\/([^/]+)\/synopsis$/
+const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member)$/
 
 /** What a passing health entry says about an edge (everything but the synopsis). */
 type Member = Omit<EdgeEndpoint, 'synopsis' | 'synopsisCurrentAt'>
@@ -79,6 +86,8 @@ export class ConsulDiscovery implements Discovery {
   readonly #departedGraceMs: number
   #departedTimer: NodeJS.Timeout | undefined
   #synopses: Map<string, HeldSynopsis> | undefined
+  /** Edges with a membership record in KV, as critical members (used while they do not pass). */
+  #enrolled = new Map<string, Member>()
   #outage = false
   #signature = ''
   #base: EdgeView = { version: 0, edges: [], stale: true, takenAt: Date.now() }
@@ -220,10 +229,16 @@ export class ConsulDiscovery implements Discovery {
     const pairs = body === undefined ? [] : (JSON.parse(body) as KvPairWire[])
     const prev = this.#synopses ?? new Map<string, HeldSynopsis>()
     const next = new Map<string, HeldSynopsis>()
+    const enrolled = new Map<string, Member>()
     for (const p of pairs) {
-      const id = SYNOPSIS_KEY.exec(p.Key ?? '')?.[1]
+      const [, id, kind] = EDGE_KEY.exec(p.Key ?? '') ?? []
       if (!id) continue
       const modifyIndex = p.ModifyIndex ?? 0
+      if (kind === 'member') {
+        const m = this.#parseMember(id, p.Value ?? null, modifyIndex)
+        if (m) enrolled.set(id, m)
+        continue
+      }
       const held = prev.get(id)
       if (held && held.modifyIndex === modifyIndex) {
         next.set(id, held)
@@ -242,7 +257,41 @@ export class ConsulDiscovery implements Discovery {
       next.set(id, { synopsis, modifyIndex })
     }
     this.#synopses = next
+    // A record deleted (the edge decommissioned) ends a departed edge's grace too.
+    for (const id of this.#enrolled.keys()) {
+      if (!enrolled.has(id) && this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
+    }
+    this.#enrolled = enrolled
   }
+
+  #parseMember(edgeId: string, value: string | null, modifyIndex: number): Member | undefined {
+    const m = parseMembership(edgeId, Buffer.from(value ?? '', 'base64').toString('utf8'))
+    const colon = m?.address.lastIndexOf(':') ?? -1
+    if (!m || colon < 1) {
+      const key = `${edgeId}/member@${modifyIndex}`
+      if (!this.#warned.has(key)) this.#log.warn('unusable membership record in Consul KV; ignored', { edgeId })
+      this.#warned.add(key)
+      return undefined
+    }
+    return {
+      edgeId, host: m.address.slice(0, colon), port: Number(m.address.slice(colon + 1)) || 0, shard: m.shard, cluster: m.cluster || null,
+      tags: m.tags, schemaVersion: m.schemaVersion, status: 'critical', tls: m.tls === true,
+    }
+  }
+
+  /** Enrolled edges that neither pass nor are already kept as departed; each is warned about once per absence. */
+  #absentMembers(passing: ReadonlyMap<string, Member>): Member[] {
+    const absent = [...this.#enrolled.values()].filter((m) => !passing.has(m.edgeId) && !this.#departed.has(m.edgeId))
+    for (const m of absent) {
+      if (this.#absentWarned.has(m.edgeId)) continue
+      this.#absentWarned.add(m.edgeId)
+      this.#log.warn('edge recorded in Consul KV is not passing; its shard is unavailable until it passes again or is decommissioned', { edgeId: m.edgeId, shard: m.shard })
+    }
+    for (const id of this.#absentWarned) if (passing.has(id) || !this.#enrolled.has(id)) this.#absentWarned.delete(id)
+    return absent
+  }
+
+  readonly #absentWarned = new Set<string>()
 
   #parseSynopsis(edgeId: string, value: string | null, modifyIndex: number): Synopsis | undefined {
     try {
@@ -279,7 +328,8 @@ export class ConsulDiscovery implements Discovery {
   #update(): void {
     if (this.#closed) return
     const synopses = this.#synopses ?? new Map<string, HeldSynopsis>()
-    const members = [...(this.#members?.values() ?? []), ...this.#departedNow()].sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
+    const passing = this.#members ?? new Map<string, Member>()
+    const members = [...passing.values(), ...this.#departedNow(), ...(this.#loaded ? this.#absentMembers(passing) : [])].sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
     const stale = this.#outage || !this.#loaded
     if (this.#loaded) for (const done of [...this.#readyWaiters]) done()
     const signature = JSON.stringify([stale, members, members.map((m) => synopses.get(m.edgeId)?.modifyIndex ?? null)])

@@ -86,7 +86,7 @@ class ShardsUnavailable extends PgError {
     missing: string,
     readonly edgeIds: readonly string[],
   ) {
-    super(SqlState.ConnectionFailure, `no healthy edge for shard ${missing}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other shards.' })
+    super(SqlState.ConnectionFailure, `no healthy edge for shard ${missing}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other shards. fedgres.edges shows each edge\'s status; an edge removed for good (its rows gone) is taken out with `fedgres decommission`.' })
   }
 }
 

@@ -48,12 +48,18 @@ async function fedgres(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
 test('fedgres --help and every command\'s --help exit 0 and describe the command', async () => {
   const main = await fedgres(['--help'])
   assert.equal(main.code, 0)
-  for (const cmd of ['edge', 'gateway', 'source', 'import', 'demo', 'hash-password']) {
+  for (const cmd of ['edge', 'gateway', 'source', 'import', 'demo', 'hash-password', 'decommission']) {
     assert.match(main.stdout, new RegExp(`\\b${cmd}\\b`))
     const r = await fedgres([cmd, '--help'])
     assert.equal(r.code, 0, `${cmd} --help: ${r.stderr}`)
     assert.match(r.stdout, new RegExp(`^fedgres ${cmd}: .*\\n\\nUsage: fedgres ${cmd}`), r.stdout)
   }
+})
+
+test('fedgres decommission without --edge-id exits 2 naming it', async () => {
+  const r = await fedgres(['decommission'])
+  assert.equal(r.code, 2)
+  assert.match(r.stderr, /--edge-id is required/)
 })
 
 /** Runs `cmd` on a config file holding `contents`: it must fail and name `key`. */

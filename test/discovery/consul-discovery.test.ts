@@ -1,7 +1,7 @@
 /**
  * The gateway's Consul discovery against the project's Consul test server, with edges that
  * register through ConsulRegistration (or plain register calls): the joined view, how fast a
- * published synopsis shows, TTL expiry, outages (stale view, synopsis time frozen), index reset
+ * published synopsis shows, TTL expiry, edges recorded in KV while down and their decommissioning, outages (stale view, synopsis time frozen), index reset
  * and zero index, the rate limit under KV churn (counted by a proxy), and a clean close.
  */
 import { after, before, describe, test } from 'node:test'
@@ -15,6 +15,8 @@ import { TokenBucket } from '../../common/consul/rate-limiter.js'
 import { ConsulRegistration } from '../../edge-agent/registry/consul-registration.js'
 import { ConsulDiscovery } from '../../gateway/discovery/consul-discovery.js'
 import type { EdgeView } from '../../gateway/discovery/edge-view.js'
+import { decommissionEdge } from '../../edge-agent/registry/decommission.js'
+import { memberKey } from '../../schema/membership.js'
 import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
 import { startConsulTestServer, type ConsulTestServer } from '../consul/consul-test-server.js'
 import { captureLogger } from '../helpers/capture-logger.js'
@@ -202,6 +204,47 @@ describe('ConsulDiscovery', () => {
     }
   })
 
+  test('an edge recorded in KV stays critical while down, past the grace and for a gateway that never saw it, until decommissioned', async () => {
+    const { log: regLog } = captureLogger()
+    const gone = register('d-gone', regLog, 7004)
+    const later = { log: captureLogger() }
+    let d2: ConsulDiscovery | undefined
+    try {
+      await gone.start()
+      assert.equal(gone.enrolled, true)
+      const record = JSON.parse((await writer.request('GET', `/v1/kv/${memberKey('d-gone')}`, { query: { raw: '' } })).body) as Record<string, unknown>
+      assert.deepEqual({ ...record, enrolledAt: typeof record['enrolledAt'] }, {
+        edgeId: 'd-gone', shard: 'shard-d-gone', cluster: 'prod', address: '127.0.0.1:7004', schemaVersion: 1, tags: ['zone-a'], tls: false, enrolledAt: 'string',
+      })
+      await gone.publish(synopsis('d-gone', 3, ['host-gone']))
+      await viewWhere(d, 'd-gone passing', (v) => edgeOf(v, 'd-gone')?.status === 'passing')
+      // A running edge is not decommissioned by mistake.
+      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /is passing its health check/)
+      await gone.close() // deregisters: its rows stay on its disk
+      const down = await viewWhere(d, 'd-gone critical', (v) => edgeOf(v, 'd-gone')?.status === 'critical', 5000)
+      assert.equal(edgeOf(down, 'd-gone')!.shard, 'shard-d-gone')
+      await sleep(DEPARTED_MS * 2)
+      const afterGrace = edgeOf(d.current(), 'd-gone')
+      assert.equal(afterGrace?.status, 'critical', 'still critical after the departed grace')
+      assert.equal(afterGrace?.synopsis?.version, 3, 'its synopsis still prunes it where it cannot match')
+      assert.ok(entries.some((e) => e['level'] === 'warn' && /recorded in Consul KV is not passing/.test(String(e['message'])) && e['edgeId'] === 'd-gone'))
+      // A gateway started now, which never saw the edge pass, knows it too.
+      d2 = discovery(later.log.log)
+      const fresh = await viewWhere(d2, 'd-gone known to a new gateway', (v) => !v.stale && v.edges.length === 3)
+      assert.deepEqual([edgeOf(fresh, 'd-gone')!.status, edgeOf(fresh, 'd-gone')!.host, edgeOf(fresh, 'd-gone')!.port], ['critical', '127.0.0.1', 7004])
+      // Taken away for good: both views drop it.
+      const { deleted } = await decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false })
+      assert.deepEqual([...deleted].sort(), [memberKey('d-gone'), synopsisKey('d-gone')])
+      await viewWhere(d, 'd-gone decommissioned', (v) => !edgeOf(v, 'd-gone') && v.edges.length === 2, 5000)
+      await viewWhere(d2, 'd-gone decommissioned (new gateway)', (v) => !edgeOf(v, 'd-gone') && v.edges.length === 2, 5000)
+      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /no keys under fedgres\/edges\/d-gone\//)
+    } finally {
+      await d2?.close()
+      await gone.close()
+      await writer.kvDeleteTree('fedgres/edges/d-gone/')
+    }
+  })
+
   test('through an outage the view stays (stale) and the synopsis time stops; then it recovers', async () => {
     await viewWhere(d, 'a healthy view', (v) => !v.stale && v.edges.length === 2)
     const before = d.current()
@@ -317,6 +360,7 @@ describe('ConsulDiscovery under churn, and close()', () => {
     } finally {
       await d.close()
       await reg.close()
+      await writer.kvDeleteTree('fedgres/edges/churn/')
       await proxy.close()
     }
   })

@@ -11,6 +11,7 @@ import { ConsulRegistration, type ConsulRegistrationOptions } from '../../edge-a
 import { advertisedEndpoint, createPublisher } from '../../edge-agent/registry/index.js'
 import { LocalPublisher } from '../../edge-agent/registry/publisher.js'
 import { edgeConfigSchema } from '../../edge-agent/config.js'
+import { memberKey } from '../../schema/membership.js'
 import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
 import { startConsulTestServer, type ConsulTestServer } from '../consul/consul-test-server.js'
 import { captureLogger } from '../helpers/capture-logger.js'
@@ -152,6 +153,7 @@ describe('ConsulRegistration', () => {
       await waitFor('re-registration', async () => (await passing()).some((e) => e.Service.ID === 'edge-reg-restart'), TTL_MS * 4, 20)
       assert.ok(Date.now() - t0 < TTL_MS * 4)
       assert.ok(entries.some((e) => /registering again/.test(String(e['message']))), 'the re-registration is logged')
+      await waitFor('the membership record', async () => (await kvValue(memberKey('reg-restart'))) !== undefined, TTL_MS * 4, 20)
     } finally {
       await reg.close()
     }
@@ -167,6 +169,8 @@ describe('ConsulRegistration', () => {
       assert.equal(entries.filter((e) => e['level'] === 'warn').length, 1, 'one warning for the outage')
       await server.setDown(false)
       await waitFor('registration after recovery', async () => (await passing()).some((e) => e.Service.ID === 'edge-reg-late'), TTL_MS * 4)
+      await waitFor('the membership record after recovery', async () => (await kvValue(memberKey('reg-late'))) !== undefined, TTL_MS * 4)
+      assert.equal(reg.enrolled, true)
       assert.ok(entries.some((e) => e['level'] === 'info' && /reachable again/.test(String(e['message']))))
     } finally {
       await server.setDown(false)
@@ -174,16 +178,19 @@ describe('ConsulRegistration', () => {
     }
   })
 
-  test('close() deregisters the service and keeps the synopsis key', async () => {
+  test('close() deregisters the service and keeps the synopsis and membership keys', async () => {
     const { log } = captureLogger()
     const reg = new ConsulRegistration(options('reg-close', log))
     await reg.start()
+    assert.equal(reg.enrolled, true)
+    assert.equal((JSON.parse((await kvValue(memberKey('reg-close')))!) as { shard: string }).shard, 's1')
     await reg.publish(synopsis('reg-close', 1))
     await reg.close()
     await reg.close() // idempotent
     assert.equal((await get('/v1/agent/service/edge-reg-close')).status, 404)
     assert.ok(!(await passing()).some((e) => e.Service.ID === 'edge-reg-close'))
     assert.ok(await kvValue(synopsisKey('reg-close')), 'the synopsis stays in KV')
+    assert.ok(await kvValue(memberKey('reg-close')), 'the membership record stays in KV')
     await assert.rejects(reg.publish(synopsis('reg-close', 2)), /closed/)
   })
 

@@ -1,12 +1,15 @@
 /**
  * Discovery with live edges: through Consul (the repo's Consul-API-compatible test server), a
- * Consul outage leaves queries running on the last good view; and the write-ahead rule holds: a
+ * Consul outage leaves queries running on the last good view; a stopped edge fails the statements
+ * that need it, on a gateway started after it stopped too, until `fedgres decommission`; and the write-ahead rule holds: a
  * row whose value the edge first published later is never pruned away once committed.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
 import { rootLogger } from '../../common/log.js'
@@ -35,6 +38,16 @@ async function count(port: number, sql: string, user = 'analyst', password = 'an
   } finally {
     await c.end()
   }
+}
+
+/** `fedgres decommission` as an operator runs it (a child process: the test's Consul server must keep answering). */
+function decommission(edgeId: string, consulUrl: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  const main = fileURLToPath(new URL('../../cli/main.js', import.meta.url))
+  return new Promise((resolve) => {
+    execFile(process.execPath, [main, 'decommission', '--edge-id', edgeId, '--consul', consulUrl], (err, stdout, stderr) => {
+      resolve({ status: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr })
+    })
+  })
 }
 
 describe('discovery with live edges', () => {
@@ -91,6 +104,24 @@ describe('discovery with live edges', () => {
     await waitFor('edge-c-1 critical', () => discovery.current().edges.find((e) => e.edgeId === 'edge-c-1')?.status === 'critical', 10_000)
     await assert.rejects(count(gw.port, 'SELECT count(*) AS n FROM logs'), (e: Error & { code?: string }) => e.code === '08006' && /edge-c-1/.test(e.message))
     assert.equal(await count(gw.port, "SELECT count(*) AS n FROM logs WHERE host_name = 'c-2'"), onC2, 'a statement its synopsis prunes still answers')
+
+    // A gateway started now never saw edge-c-1 pass; its membership record in KV still tells it
+    // that the edge holds rows, so the same statement fails the same way.
+    const gw2 = await startTestGateway({ discovery: { kind: 'consul', address: consul.url, wait: '2s' }, edge_credentials: { user: EDGE_USER, password: EDGE_PASSWORD } })
+    cleanups.push(() => gw2.stop())
+    await assert.rejects(count(gw2.port, 'SELECT count(*) AS n FROM logs'), (e: Error & { code?: string }) => e.code === '08006' && /edge-c-1/.test(e.message))
+    assert.equal(await count(gw2.port, "SELECT count(*) AS n FROM fedgres.edges WHERE status = 'critical' AND edge_id = 'edge-c-1'"), 1)
+    assert.equal(await count(gw2.port, "SELECT count(*) AS n FROM logs WHERE host_name = 'c-2'"), onC2)
+
+    // Taken away for good with the CLI: both gateways answer from the edges that remain.
+    const cli = await decommission('edge-c-1', consul.url)
+    assert.equal(cli.status, 0, cli.stderr)
+    assert.match(cli.stdout, /edge edge-c-1 decommissioned; deleted from Consul KV: .*fedgres\/edges\/edge-c-1\/member/)
+    for (const g of [gw, gw2]) await waitFor('edge-c-1 out of the view', () => !g.gateway.discovery!.current().edges.some((e) => e.edgeId === 'edge-c-1'), 10_000)
+    assert.equal(await count(gw2.port, 'SELECT count(*) AS n FROM logs'), onC2)
+    const again = await decommission('edge-c-2', consul.url)
+    assert.equal(again.status, 1, 'a passing edge is refused')
+    assert.match(again.stderr, /edge edge-c-2 is passing its health check in Consul: stop its agent first/)
   })
 
   test('a gateway that has never reached Consul answers statements over the events with 08006, not as empty tables', async () => {
