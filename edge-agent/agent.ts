@@ -41,6 +41,11 @@ export class EdgeAgent {
    */
   storeFailing = false
 
+  /** True while the spool cannot be written (a full disk): /readyz says so, and /metrics. */
+  get spoolFailing(): boolean {
+    return this.#spool?.failure !== undefined
+  }
+
   readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
   readonly metrics: EdgeMetrics
   readonly sources: KubeArmorClient[] = []
@@ -144,7 +149,10 @@ export class EdgeAgent {
       (opened.synopsis as Synopsis | null) ?? undefined,
     )
     this.#tracker.setRows(opened.rows)
-    this.#spool = new SpoolWriter({ dir: this.#spoolDir, segmentBytes: cfg.store.segment_bytes, onFlush: (end, n) => this.#flushed(end, n) })
+    this.#spool = new SpoolWriter({
+      dir: this.#spoolDir, segmentBytes: cfg.store.segment_bytes, onFlush: (end, n) => this.#flushed(end, n),
+      onWriteError: 'hold', onFailure: (e) => this.#spoolFailure(e),
+    })
     this.#spoolEnd = this.#spool.end
     // Whatever a crash left in the spool is committed before anything new arrives.
     this.store.advance(this.#spoolEnd)
@@ -198,7 +206,30 @@ export class EdgeAgent {
     this.#timers.push(t)
   }
 
+  /** Events dropped since the spool's writes began to fail (reported when they succeed again). */
+  #droppedWhileFailing = 0
+
+  /**
+   * The spool's writes failed (error) or work again (undefined). While they fail, received events
+   * are held in memory and the write retried; once that memory is full, further events are
+   * dropped and counted (KubeArmor drops them for a slow subscriber anyway, uncounted).
+   */
+  #spoolFailure(e: NodeJS.ErrnoException | undefined): void {
+    this.metrics.spoolWriteFailing.set(e ? 1 : 0)
+    if (e) {
+      this.#log.error('the spool cannot be written (is the disk full?): received events are held in memory and the write is retried; once that is full, events are dropped', { dir: this.#spoolDir, ...errorMeta(e) })
+      return
+    }
+    this.#log.warn('the spool is written again', { droppedWhileFailing: this.#droppedWhileFailing })
+    this.#droppedWhileFailing = 0
+  }
+
   #onEvent(source: KubeArmorClient, table: EventTable, message: Buffer): void {
+    if (!this.#spool.accepting) {
+      if (this.#droppedWhileFailing++ === 0) this.#log.error('the spool still cannot be written and its memory is full: events are being dropped', { held: this.#spool.heldRecords })
+      this.metrics.dropped.inc({ reason: 'spool_write_failed' })
+      return
+    }
     const sink = this.#spool.beginRecord(table)
     try {
       const row = writeRowFromProtobuf(table, message, 0, message.length, this.#rowContext, Date.now(), sink)
@@ -255,6 +286,7 @@ export class EdgeAgent {
     const r = this.#cfg.retention
     if (!r) return
     let mark: SpoolPosition = this.#committed
+    let heldAtWindow = false
     this.retention = new RetentionRunner(
       this.store,
       { maxAgeMs: r.max_age, maxBytes: r.max_bytes },
@@ -265,8 +297,11 @@ export class EdgeAgent {
           this.#spool.flush() // records observed so far get a spool position below the mark
           this.#tracker.beginWindow()
           mark = this.#spool.end
+          // Records the spool holds unwritten (a failing disk) get positions past the mark.
+          heldAtWindow = this.#spool.heldRecords > 0
         },
         settled: async () => {
+          if (heldAtWindow) return false // a drop goes ahead, without narrowing the synopsis
           const deadline = Date.now() + 30_000
           while (comparePositions(this.#committed, mark) < 0 && Date.now() < deadline && !this.#stopped) await new Promise((res) => setTimeout(res, 50))
           return comparePositions(this.#committed, mark) >= 0
@@ -322,7 +357,11 @@ export class EdgeAgent {
     for (const s of this.sources) s.stop()
     await this.retention?.idle()
     await this.#alerting?.stop()
-    this.#spool.close()
+    const lost = this.#spool.close()
+    if (lost > 0) {
+      this.metrics.dropped.inc({ reason: 'spool_write_failed' }, lost)
+      this.#log.error('stopping while the spool cannot be written: events held in memory are lost', { lost })
+    }
     try {
       while (this.#publishing) await new Promise((r) => setTimeout(r, 20))
       if (this.#tracker.dirty) {

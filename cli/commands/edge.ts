@@ -41,7 +41,7 @@ export const edgeCommand: Command = {
     const edge = await startEdge(cfg, log)
     const agent = edge.agent
     const metrics = cfg.metrics
-      ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: agent.metrics.registry, ready: () => !agent.storeFailing })
+      ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: agent.metrics.registry, ready: () => !agent.storeFailing && !agent.spoolFailing })
       : undefined
     log.info('edge agent ready', { dataDir: cfg.data_dir, sources: cfg.sources.map((s) => s.address), servePort: edge.servePort, metricsPort: metrics?.port })
     await new Promise<void>((resolve) => {

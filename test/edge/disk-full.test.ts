@@ -1,0 +1,97 @@
+/**
+ * An edge whose disk fills up, on a real filesystem of 160 MiB (tmpfs; the test needs root and
+ * mount, and is skipped without them). While the disk is full the agent stays up, keeps serving
+ * reads and says it is failing (/readyz, /metrics); received events wait in memory. Once space
+ * is freed they are written and committed: every event the source sent is stored, exactly once.
+ * Before, the spool's failed write was counted as a malformed event, or crashed the agent.
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import pg from 'pg'
+import { rootLogger } from '../../common/log.js'
+import { makeScramSecret } from '../../common/scram.js'
+import { startEdge } from '../../edge-agent/services.js'
+import { KubeArmorEventSource } from '../../event-source/server.js'
+import { edgeConfig } from '../helpers/edge-fixtures.js'
+import { sleep, waitFor } from '../helpers/wait.js'
+
+function mountTmpfs(dir: string, mib: number): string | undefined {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', dir], { stdio: 'pipe' })
+    return undefined
+  } catch (e) {
+    return `cannot mount a tmpfs here (${String((e as { stderr?: Buffer }).stderr ?? e).trim()})`
+  }
+}
+
+/** Writes a file until the filesystem refuses; returns its path. */
+function fillDisk(dir: string): string {
+  const path = join(dir, 'filler')
+  const fd = openSync(path, 'w')
+  const chunk = Buffer.alloc(1 << 20, 1)
+  try {
+    for (;;) writeSync(fd, chunk)
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC')
+  } finally {
+    closeSync(fd)
+  }
+  return path
+}
+
+const mnt = mkdtempSync(join(tmpdir(), 'fedgres-disk-full-'))
+const cannot = mountTmpfs(mnt, 160)
+if (cannot) rmSync(mnt, { recursive: true, force: true })
+
+test('a full disk: the edge stays up and serving, holds what arrives, and stores every event once space is back', { skip: cannot }, async () => {
+  const src = new KubeArmorEventSource({ hosts: ['full-host'], rate: 0, port: 0 })
+  await src.start()
+  const users = [{ name: 'gw', scram: makeScramSecret('gw-secret') }]
+  const edge = await startEdge(edgeConfig(join(mnt, 'edge'), [src.address], { edge_id: 'full-edge', serve: { host: '127.0.0.1', port: 0, users } }), rootLogger('test', 'error'))
+  const c = new pg.Client({ host: '127.0.0.1', port: edge.servePort, user: 'gw', password: 'gw-secret', database: 'fedgres' })
+  const stored = async () => Number((await c.query('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n')).rows[0].n)
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
+    const values = (await edge.agent.metrics.registry.getSingleMetric(name)!.get()).values
+    return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0)
+  }
+  let filler: string | undefined
+  try {
+    await c.connect()
+    await waitFor('subscribed', () => src.subscribers('logs') > 0 && src.subscribers('alerts') > 0)
+    src.setRate(500)
+    await waitFor('events stored', async () => (await stored()) > 500, 20_000)
+    filler = fillDisk(mnt)
+    await waitFor('the spool failing', () => edge.agent.spoolFailing, 10_000)
+    assert.equal(await metric('fedgres_edge_spool_write_failing'), 1)
+    const during = await stored()
+    await sleep(3000) // events keep arriving, held in memory
+    assert.ok(edge.agent.spoolFailing, 'still failing while the disk is full')
+    assert.equal(await stored(), during, 'reads are served while the disk is full')
+    assert.ok(src.stats.sent > during + 1000, 'the source went on sending')
+    rmSync(filler)
+    filler = undefined
+    await waitFor('the spool written again', () => !edge.agent.spoolFailing, 10_000)
+    src.setRate(0)
+    await sleep(200)
+    const sent = src.stats.sent
+    await waitFor('every event sent is stored', async () => (await stored()) === sent, 30_000, 100)
+    assert.equal(src.stats.dropped, 0, 'the source dropped nothing for the edge')
+    assert.equal(await metric('fedgres_edge_spool_write_failing'), 0)
+    assert.equal(await metric('fedgres_edge_events_dropped_total', { reason: 'malformed' }), 0, 'a failed write is not a malformed event')
+    assert.equal(await metric('fedgres_edge_events_dropped_total', { reason: 'spool_write_failed' }), 0)
+    const dup = await c.query(`SELECT count(*) - count(DISTINCT event_data->>'Seq') AS d FROM logs`)
+    assert.equal(Number(dup.rows[0].d), 0, 'no event stored twice')
+  } finally {
+    if (filler) rmSync(filler, { force: true })
+    await c.end().catch(() => {})
+    await edge.stop()
+    await src.stop()
+    execFileSync('umount', ['-l', mnt])
+    rmSync(mnt, { recursive: true, force: true })
+  }
+})
+
