@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // pretest: installs the Debian test clients the end-to-end suites drive, when they are missing:
-// the PostgreSQL JDBC driver, psqlODBC with unixODBC's isql, and psycopg2 with SQLAlchemy.
+// the PostgreSQL JDBC driver, psqlODBC with unixODBC's isql, psycopg2 with SQLAlchemy, and
+// lib/pq (Grafana's Go driver) with Debian's Go.
 // It needs root (apt-get). When everything is present it does nothing.
 import { existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
@@ -13,6 +14,9 @@ const wanted = [
   { pkg: 'python3-sqlalchemy', present: () => py('import sqlalchemy') },
   { pkg: 'postgresql-client', present: () => which('psql') && which('pgbench') },
   { pkg: 'default-jdk-headless', present: () => which('javac') },
+  // lib/pq, the Go driver of Grafana's PostgreSQL data source, and Debian's Go to build its probe.
+  { pkg: 'golang-go', present: () => which('go') },
+  { pkg: 'golang-github-lib-pq-dev', present: () => existsSync('/usr/share/gocode/src/github.com/lib/pq/conn.go') },
 ]
 
 function which(cmd) {

@@ -3,7 +3,8 @@
  * (template variables and panel targets) is rewritten exactly as Grafana rewrites it (frontend
  * variables, then the backend's macros) and sent to the gateway over TLS as Grafana's backend
  * sends it, one simple-protocol Query per panel. Each must succeed and return rows. The data source
- * provisioning file must name the gateway the dashboard expects.
+ * provisioning file must name the gateway the dashboard expects. Then Grafana's own Go driver,
+ * lib/pq, runs every one of those statements and must see what node-postgres saw.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -13,6 +14,7 @@ import pg from 'pg'
 import YAML from 'yaml'
 import { repoRoot } from '../../common/paths.js'
 import { gatewayConfigSchema } from '../../gateway/config.js'
+import { runPq } from '../clients/pq-client.js'
 import { expandGrafanaMacros } from '../helpers/grafana-macros.js'
 import { startMiniFederation, type MiniFederation } from '../helpers/mini-federation.js'
 import { allPanels, loadDashboard, panelQueries, queryVariables, variableSql } from './dashboard-model.js'
@@ -73,9 +75,13 @@ describe('Grafana dashboard queries through the gateway', () => {
     assert.doesNotMatch(sql, /\$/, `nothing left to expand in:\n${sql}`)
     return sql
   }
+  /** Every statement sent, with what node-postgres got: lib/pq is held to the same answers. */
+  const sent: { sql: string; res: pg.QueryResult }[] = []
   const run = async (sql: string) => {
     try {
-      return await client.query(sql)
+      const res = await client.query(sql)
+      sent.push({ sql, res })
+      return res
     } catch (e) {
       const err = e as Error & { code?: string }
       assert.fail(`${err.code ?? ''} ${err.message}\n--- sent to the gateway:\n${sql}`)
@@ -167,6 +173,33 @@ describe('Grafana dashboard queries through the gateway', () => {
       assert.equal(first((await run(grafanaSql(rawSql('Alerts'), 10_000))).rows), 0)
     } finally {
       range = now
+    }
+  })
+
+  test("Grafana's Go driver, lib/pq, runs every statement above as node-postgres did: same columns, types, row counts and first rows", async () => {
+    const g = fed.gateway
+    const statements = sent.filter((x) => x.res.command === 'SELECT')
+    assert.ok(statements.length > 20, `${statements.length} statements recorded`)
+    const results = await runPq({ host: '127.0.0.1', port: g.port, user: g.user, password: g.password, database: g.database, tls: true }, statements.map((x) => x.sql))
+    assert.equal(results.length, statements.length)
+    const typeNames = new Map((await client.query<{ oid: number; name: string }>('SELECT oid::int AS oid, upper(typname) AS name FROM pg_type')).rows.map((r) => [r.oid, r.name]))
+    for (const [i, r] of results.entries()) {
+      const { sql, res } = statements[i]!
+      const where = `\n--- statement:\n${sql}`
+      assert.equal(r.error, undefined, `lib/pq: ${r.code} ${r.error}${where}`)
+      assert.deepEqual(r.columns ?? [], res.fields.map((f) => [f.name, typeNames.get(f.dataTypeID)]), `columns and their types${where}`)
+      assert.equal(r.rows, res.rowCount, `row count${where}`)
+      // The live views of the network (publish times, rates) move between the two runs.
+      if (res.rows.length === 0 || /\bfedgres\.(edges|sources)\b/.test(sql)) continue
+      // Values lib/pq hands over as text (text, integers, numeric) and timestamps: as node-postgres read them.
+      res.fields.forEach((f, k) => {
+        const mine = r.first![k]
+        const theirs = (res.rows[0] as Record<string, unknown>)[f.name]
+        if (theirs === null) return assert.equal(mine, null, `${f.name}${where}`)
+        const type = typeNames.get(f.dataTypeID)
+        if (type === 'TIMESTAMPTZ' || type === 'TIMESTAMP') assert.equal(new Date(mine!).getTime(), (theirs as Date).getTime(), `${f.name}${where}`)
+        else if (['TEXT', 'NAME', 'VARCHAR', 'INT2', 'INT4', 'INT8', 'NUMERIC'].includes(type!)) assert.equal(mine, String(theirs), `${f.name}${where}`)
+      })
     }
   })
 })
