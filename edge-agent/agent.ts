@@ -182,12 +182,19 @@ export class EdgeAgent {
     measure()
     this.#every(15_000, measure)
     this.#startRetention()
-    this.#every(30_000, () => {
-      if (!this.#publishing) void this.#publishNow() // row counts for fedgres.edges
+    // Row counts alone (for fedgres.edges) go out every synopsis.refresh, and only when they moved.
+    this.#every(cfg.synopsis.refresh, () => {
+      if (!this.#publishing && this.#rowsMoved()) void this.#publishNow()
     })
   }
 
   #storedByTable: Record<EventTable, number> = { alerts: 0, logs: 0 }
+
+  /** Whether the store's row counts differ from those of the last published synopsis. */
+  #rowsMoved(): boolean {
+    const published = this.#lastSynopsis?.tables
+    return !published || published.alerts.rows !== this.#storedByTable.alerts || published.logs.rows !== this.#storedByTable.logs
+  }
 
   #countStored(rows: Record<EventTable, number>): void {
     for (const t of ['alerts', 'logs'] as const) {

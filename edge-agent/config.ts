@@ -89,6 +89,12 @@ export const edgeConfigSchema = z.strictObject({
       publish_grace: zDuration.default(1500),
       value_cap: z.number().int().positive().default(256),
       time_lease: zDuration.default(600_000),
+      /**
+       * How often a synopsis whose only change is its row counts (fedgres.edges) is published
+       * again. Each publish is a Raft write in Consul and wakes every gateway's KV watch, which
+       * reads the whole prefix: at thousands of edges, a short period costs more than it shows.
+       */
+      refresh: zDuration.default(300_000),
     })
     .prefault({}),
   /** Tagging rules: tags added to matching events (see rules/match-spec.ts). */
