@@ -182,8 +182,9 @@ export class EdgeAgent {
     measure()
     this.#every(15_000, measure)
     this.#startRetention()
-    // Row counts alone (for fedgres.edges) go out every synopsis.refresh, and only when they moved.
-    this.#every(cfg.synopsis.refresh, () => {
+    // Row counts alone (for fedgres.edges) go out every synopsis.refresh, and only when they moved:
+    // a Consul write wakes every gateway, a local publish costs nothing.
+    this.#every(cfg.synopsis.refresh ?? (cfg.consul ? 300_000 : 30_000), () => {
       if (!this.#publishing && this.#rowsMoved()) void this.#publishNow()
     })
   }

@@ -93,8 +93,9 @@ export const edgeConfigSchema = z.strictObject({
        * How often a synopsis whose only change is its row counts (fedgres.edges) is published
        * again. Each publish is a Raft write in Consul and wakes every gateway's KV watch, which
        * reads the whole prefix: at thousands of edges, a short period costs more than it shows.
+       * Default: 5 minutes with Consul, 30 s without (the edge's own endpoint serves it).
        */
-      refresh: zDuration.default(300_000),
+      refresh: zDuration.optional(),
     })
     .prefault({}),
   /** Tagging rules: tags added to matching events (see rules/match-spec.ts). */
