@@ -19,7 +19,8 @@ import { eventColumns } from '../schema/columns.js'
 import { schemaStatements } from '../schema/index.js'
 import { startNativePostgres, type NativePg } from '../test/helpers/native-pg.js'
 import { waitFor } from '../test/helpers/wait.js'
-import { fmt, median } from './proc-stats.js'
+import { cpus } from 'node:os'
+import { cpuNanos, fmt, median } from './proc-stats.js'
 
 const NS = (process.env.BENCH_EDGES ?? '1,4,16,64').split(',').map(Number)
 const TOTAL = Number(process.env.BENCH_ROWS ?? 200_000)
@@ -123,6 +124,33 @@ async function timeRunners(runners: readonly Runner[]): Promise<{ ms: number; ro
 const bareFanout = (edges: readonly pg.Client[], sql: string, name: string): Runner => async () =>
   (await Promise.all(edges.map((c) => c.query({ name: `bare-${name}`, text: sql, rowMode: 'array' })))).flatMap((r) => r.rows)
 
+/**
+ * CPU time one edge's backend spends on one run of `sql` (its median of 5 blocks of 200 runs,
+ * read from /proc): what an edge must do for a fan-out, whoever sends it. N edges need N times
+ * that on this machine's cores, so N × it / cores is a floor under any fan-out's latency here.
+ */
+async function edgeCpuMs(c: pg.Client, sql: string, name: string): Promise<number> {
+  const pid = Number((await c.query('SELECT pg_backend_pid() AS p')).rows[0].p)
+  const blocks: number[] = []
+  for (let b = 0; b < 5; b++) {
+    const t0 = cpuNanos(pid)
+    for (let i = 0; i < 200; i++) await c.query({ name: `bare-${name}`, text: sql, rowMode: 'array' })
+    blocks.push((cpuNanos(pid) - t0) / 200 / 1e6)
+  }
+  return median(blocks)
+}
+
+/** CPU ms this process (the gateway, and its client) spends per run of `sql` through the gateway: median of 5 blocks of 200. */
+async function gatewayCpuMs(c: pg.Client, sql: string): Promise<number> {
+  const blocks: number[] = []
+  for (let b = 0; b < 5; b++) {
+    const t0 = cpuNanos(process.pid)
+    for (let i = 0; i < 200; i++) await c.query({ text: sql, rowMode: 'array' })
+    blocks.push((cpuNanos(process.pid) - t0) / 200 / 1e6)
+  }
+  return median(blocks)
+}
+
 const connect = async (cfg: pg.ClientConfig) => {
   const c = new pg.Client(cfg)
   // Connections end when the bench does (or fails): that is not an error of its own.
@@ -199,6 +227,15 @@ async function main(): Promise<void> {
           row['bare fan-out'] = fmt(x!.ms, 2)
           row['gw - bare'] = fmt(g!.ms - x!.ms, 2)
         }
+        // Queries every edge must answer (each holds recent rows); the latest alerts need not.
+        if (ordered && name !== 'latest alerts') {
+          const cpu = await edgeCpuMs(edgeClients[0]!, sql, name)
+          const floor = (n * cpu) / cpus().length
+          row['edge CPU'] = fmt(cpu, 3)
+          row['gw CPU'] = fmt(await gatewayCpuMs(clients.gateway, sql), 3)
+          row['CPU floor'] = fmt(floor, 2)
+          row['floor/central'] = fmt(floor / c!.ms, 2)
+        }
         if (process.env.BENCH_EXPLAIN) console.log((await clients.gateway.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n'))
         table.push(row)
         console.log(JSON.stringify(row))
@@ -209,7 +246,7 @@ async function main(): Promise<void> {
   } finally {
     await native.stop()
   }
-  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run; gateway, central, direct edge and bare fan-out take turns run by run. Bare fan-out: the ordered (top-N) query sent to all N edges at once, prepared, by node-postgres, with no gateway.`)
+  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run; gateway, central, direct edge and bare fan-out take turns run by run. Bare fan-out: the ordered (top-N) query sent to all N edges at once, prepared, by node-postgres, with no gateway. Edge CPU: the CPU ms one edge's backend spends per run of that query (from /proc); CPU floor: N times it over the ${cpus().length} cores, under which no fan-out can answer here; gw CPU: CPU ms of the gateway's process (its client included) per run.`)
   console.table(table)
 }
 
