@@ -13,6 +13,7 @@ import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
 import { alertMatchers, storedEdgeId, storeOpenOptions, type EdgeConfig } from './config.js'
 import { startAlerting, type Alerting } from './alerting.js'
+import { checkDataDirIdentity } from './data-dir-identity.js'
 import { dirBytes } from './dir-bytes.js'
 import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
 import { KubeArmorClient } from './ingest/kubearmor-client.js'
@@ -90,6 +91,12 @@ export class EdgeAgent {
   static async start(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher = new LocalPublisher(), lock?: () => void): Promise<EdgeAgent> {
     mkdirSync(cfg.data_dir, { recursive: true })
     const release = lock ?? acquireLock(cfg.data_dir)
+    try {
+      checkDataDirIdentity(cfg.data_dir, storedEdgeId(cfg))
+    } catch (e) {
+      release()
+      throw e
+    }
     const agent = new EdgeAgent(cfg, log, publisher)
     agent.#releaseLock = release
     try {

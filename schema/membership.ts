@@ -21,6 +21,8 @@ export interface EdgeMembership {
   readonly tags: readonly string[]
   /** The query endpoint requires TLS. */
   readonly tls: boolean
+  /** The Consul service the edge registers in (consul.service_name). */
+  readonly service: string
   /** When the edge last wrote the record (ISO). */
   readonly enrolledAt: string
 }
@@ -30,6 +32,13 @@ export const memberKey = (edgeId: string) => `fedgres/edges/${edgeId}/member`
 
 /** Everything an edge keeps in KV: what decommissioning deletes. */
 export const edgeKeyPrefix = (edgeId: string) => `fedgres/edges/${edgeId}/`
+
+/**
+ * Left by `fedgres decommission` in place of the edge's keys: gateways drop the edge at once,
+ * where records that merely vanished (Consul lost its data) keep a departed edge in the view for
+ * its grace. An edge that records itself again deletes it.
+ */
+export const decommissionedKey = (edgeId: string) => `fedgres/edges/${edgeId}/decommissioned`
 
 /** A membership record read from KV, or undefined when the value is not one of this edge. */
 export function parseMembership(edgeId: string, json: string): EdgeMembership | undefined {

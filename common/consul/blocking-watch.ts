@@ -57,6 +57,11 @@ export interface BlockingWatchOptions {
   readonly waitMs: number
   /** A 404 is a valid empty answer (a KV prefix with no keys, §3.7) rather than an error. */
   readonly notFoundIsEmpty?: boolean
+  /**
+   * An answer Consul filtered by ACLs is an error, not data: what the token cannot see would be
+   * taken for absent (a 404 "empty" KV list is one).
+   */
+  readonly refuseFiltered?: boolean
   readonly rate?: { readonly burst: number; readonly refillMs: number }
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number }
   /** Every successful answer; `body` undefined for an accepted 404. A throw counts as an error. */
@@ -162,6 +167,9 @@ export class BlockingWatch {
     this.#inFlightSince = Date.now()
     try {
       const res = await o.client.request('GET', o.path, { query, signal, timeoutMs: blockingTimeout(o.waitMs) })
+      if (res.filtered && o.refuseFiltered) {
+        throw new ConsulHttpError(403, 'results filtered by ACLs', `watch ${o.name}: Consul filtered the answer by ACLs (the token lacks read access to part of ${o.path})`)
+      }
       const empty = res.status === 404 && o.notFoundIsEmpty === true
       if (res.status !== 200 && !empty) throw new ConsulHttpError(res.status, res.body, `watch ${o.name}`)
       // Without the header this is no blocking endpoint (or a proxy stripped it): polling on

@@ -66,6 +66,8 @@ export interface HttpResult {
   /** `X-Consul-Index`; NaN when the header is absent. */
   readonly index: number
   readonly body: string
+  /** `X-Consul-Results-Filtered-By-ACLs: true`: the token could not read everything asked for. */
+  readonly filtered: boolean
 }
 
 export interface RequestOptions {
@@ -140,8 +142,6 @@ type CancelCtx = EventEmitter & { canceled: boolean }
 type RegisterCall = (opts: Record<string, unknown>) => Promise<unknown>
 type KvSetCall = (opts: { key: string; value: string; ctx: CancelCtx }) => Promise<unknown>
 type DeregisterCall = (opts: { id: string; ctx: CancelCtx }) => Promise<unknown>
-type KvKeysCall = (opts: { key: string; ctx: CancelCtx }) => Promise<unknown>
-type KvDelCall = (opts: { key: string; recurse: boolean; ctx: CancelCtx }) => Promise<unknown>
 
 export class ConsulClient {
   readonly baseUrl: URL
@@ -213,20 +213,10 @@ export class ConsulClient {
     return result === true
   }
 
-  /** `GET /v1/kv/:prefix?keys`: the keys under a prefix (none when the prefix is empty: a 404 there). */
-  async kvKeys(prefix: string): Promise<string[]> {
-    const keys = this.#consul.kv.keys as unknown as KvKeysCall
-    const result = await this.#npm('list KV keys', () => keys.call(this.#consul.kv, { key: prefix, ctx: this.#ctx })).catch((e: unknown) => {
-      if (e instanceof ConsulHttpError && e.status === 404) return []
-      throw e
-    })
-    return Array.isArray(result) ? result.filter((k): k is string => typeof k === 'string') : []
-  }
-
-  /** `DELETE /v1/kv/:prefix?recurse`: true only on Consul's literal `true` (§4.6.1). */
-  async kvDeleteTree(prefix: string): Promise<boolean> {
-    const del = this.#consul.kv.del as unknown as KvDelCall
-    const result = await this.#npm('delete KV', () => del.call(this.#consul.kv, { key: prefix, recurse: true, ctx: this.#ctx }))
+  /** `DELETE /v1/kv/:key`, or with `cas` only while its ModifyIndex is that: true only on Consul's literal `true` (§4.6.1). */
+  async kvDelete(key: string, cas?: number): Promise<boolean> {
+    const del = this.#consul.kv.del as unknown as (opts: { key: string; cas?: number; ctx: CancelCtx }) => Promise<unknown>
+    const result = await this.#npm('delete KV', () => del.call(this.#consul.kv, { key, ...(cas !== undefined ? { cas } : {}), ctx: this.#ctx }))
     return result === true
   }
 
@@ -252,7 +242,10 @@ export class ConsulClient {
         res.on('end', () => {
           clearTimeout(timer)
           const h = res.headers['x-consul-index']
-          resolve({ status: res.statusCode ?? 0, index: typeof h === 'string' && h !== '' ? Number(h) : NaN, body: Buffer.concat(chunks).toString('utf8') })
+          resolve({
+            status: res.statusCode ?? 0, index: typeof h === 'string' && h !== '' ? Number(h) : NaN, body: Buffer.concat(chunks).toString('utf8'),
+            filtered: res.headers['x-consul-results-filtered-by-acls'] === 'true',
+          })
         })
       })
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`Consul request timed out after ${timeoutMs} ms: ${method} ${url.pathname}`), { code: 'ETIMEDOUT' })), timeoutMs)

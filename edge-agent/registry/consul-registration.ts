@@ -20,7 +20,7 @@ import { errorMeta } from '../../common/log.js'
 import {
   ConsulClient, isLostRegistration, validateServiceMeta, type ConsulClientOptions, type ServiceRegistration,
 } from '../../common/consul/consul-client.js'
-import { memberKey, type EdgeMembership } from '../../schema/membership.js'
+import { decommissionedKey, memberKey, parseMembership, type EdgeMembership } from '../../schema/membership.js'
 import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
 import type { SynopsisPublisher } from './publisher.js'
 
@@ -102,7 +102,7 @@ export class ConsulRegistration implements SynopsisPublisher {
     validateServiceMeta(meta)
     this.#membership = {
       edgeId: opts.edgeId, shard: opts.shard, cluster: opts.cluster, address: meta.address!, schemaVersion: opts.schemaVersion,
-      tags: [...opts.nodeTags], tls: opts.tls ?? false,
+      tags: [...opts.nodeTags], tls: opts.tls ?? false, service: opts.serviceName ?? 'fedgres-edge',
     }
     this.#registration = {
       id: this.serviceId,
@@ -245,6 +245,8 @@ export class ConsulRegistration implements SynopsisPublisher {
     try {
       const record: EdgeMembership = { ...this.#membership, enrolledAt: new Date().toISOString() }
       if (!(await this.#client.kvPut(memberKey(this.edgeId), JSON.stringify(record)))) throw new Error(`Consul did not store ${memberKey(this.edgeId)}`)
+      // Back after a decommission: the marker would have gateways drop it once it stops again.
+      await this.#client.kvDelete(decommissionedKey(this.edgeId))
       if (!this.#enrolled) this.#log.info('membership recorded in Consul KV', { key: memberKey(this.edgeId), shard: record.shard })
       this.#enrolled = true
     } catch (e) {
@@ -268,20 +270,39 @@ export class ConsulRegistration implements SynopsisPublisher {
     }
   }
 
-  /** `GET /v1/agent/service/:id`: register again when it is missing or its Meta or port drifted. */
+  /**
+   * `GET /v1/agent/service/:id`: register again when it is missing or its Meta or port drifted;
+   * and record the membership again when its key is gone (Consul lost it, or a decommission
+   * raced with this edge's start) or names another shard or address.
+   */
   async #reconcile(): Promise<void> {
     this.#lastReconcile = Date.now()
     try {
       const svc = await this.#client.agentService(this.serviceId)
       const want = this.#registration
       const same = svc !== undefined && svc.Port === want.port && sameRecord(svc.Meta ?? {}, want.meta)
-      if (same) return
+      if (same) {
+        if (!(await this.#recordIntact())) {
+          this.#log.warn('membership record missing or changed in Consul KV; recording it again', { key: memberKey(this.edgeId) })
+          this.#enrolled = false
+          await this.#enroll()
+        }
+        return
+      }
       this.#log.warn(svc ? 'registration in Consul differs; registering again' : 'registration missing from Consul; registering again', { serviceId: this.serviceId })
       this.#registered = false
       await this.#register('registered in Consul again')
     } catch (e) {
       this.#failed('reconcile failed', e)
     }
+  }
+
+  async #recordIntact(): Promise<boolean> {
+    const res = await this.#client.request('GET', `/v1/kv/${memberKey(this.edgeId)}`, { query: { raw: '' } })
+    if (res.status === 404) return false
+    if (res.status !== 200) throw new Error(`Consul answered ${res.status} to reading ${memberKey(this.edgeId)}`)
+    const m = parseMembership(this.edgeId, res.body)
+    return m !== undefined && m.shard === this.#membership.shard && m.address === this.#membership.address
   }
 
   /** One warning per outage; the rest at debug level. */

@@ -14,7 +14,8 @@
  * served. An edge with a record that does not pass (stopped, crashed, unreachable, or hidden from
  * this gateway's token) is in the view as critical: its shard is unavailable, so a statement that
  * needs its rows fails with 08006 rather than silently missing them, even on a gateway that never
- * saw it passing. It leaves the view only when decommissioned (its keys deleted).
+ * saw it passing. It leaves the view only when decommissioned (its keys deleted and a marker
+ * left), or, for an edge without a record, once `departedGraceMs` has passed.
  */
 import type { Logger } from '../../common/log.js'
 import { errorMeta } from '../../common/log.js'
@@ -42,7 +43,7 @@ export interface ConsulDiscoveryOptions {
 const DEPARTED_GRACE_MS = 600_000
 
 const KV_PREFIX = 'fedgres/edges/'
-const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member)$/
+const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member|decommissioned)$/
 
 /** What a passing health entry says about an edge (everything but the synopsis). */
 type Member = Omit<EdgeEndpoint, 'synopsis' | 'synopsisCurrentAt'>
@@ -107,7 +108,8 @@ export class ConsulDiscovery implements Discovery {
       onError: (e, n) => this.#onError('health', e, n),
     })
     this.#kv = new BlockingWatch({
-      ...common, name: 'kv', path: `/v1/kv/${KV_PREFIX}`, query: { recurse: '' }, notFoundIsEmpty: true,
+      // A token that cannot read every key would hide edges' membership records: an error.
+      ...common, name: 'kv', path: `/v1/kv/${KV_PREFIX}`, query: { recurse: '' }, notFoundIsEmpty: true, refuseFiltered: true,
       onData: (body, changed) => this.#onData(changed ? () => this.#onKv(body) : undefined),
       onError: (e, n) => this.#onError('kv', e, n),
     })
@@ -230,10 +232,15 @@ export class ConsulDiscovery implements Discovery {
     const prev = this.#synopses ?? new Map<string, HeldSynopsis>()
     const next = new Map<string, HeldSynopsis>()
     const enrolled = new Map<string, Member>()
+    const decommissioned = new Set<string>()
     for (const p of pairs) {
       const [, id, kind] = EDGE_KEY.exec(p.Key ?? '') ?? []
       if (!id) continue
       const modifyIndex = p.ModifyIndex ?? 0
+      if (kind === 'decommissioned') {
+        decommissioned.add(id)
+        continue
+      }
       if (kind === 'member') {
         const m = this.#parseMember(id, p.Value ?? null, modifyIndex)
         if (m) enrolled.set(id, m)
@@ -257,8 +264,9 @@ export class ConsulDiscovery implements Discovery {
       next.set(id, { synopsis, modifyIndex })
     }
     this.#synopses = next
-    // A record deleted (the edge decommissioned) ends a departed edge's grace too.
-    for (const id of this.#enrolled.keys()) {
+    // Decommissioned (its marker, and no record written since): a departed edge leaves at once.
+    // Records that merely vanished (Consul lost its data) leave the grace running.
+    for (const id of decommissioned) {
       if (!enrolled.has(id) && this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
     }
     this.#enrolled = enrolled

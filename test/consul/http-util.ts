@@ -28,6 +28,8 @@ export interface Reply {
   /** Present on reads of indexed resources: becomes `X-Consul-Index`. */
   index?: number
   headers?: Record<string, string>
+  /** A list whose empty form is a 404 (KV `?recurse` and `?keys`): so is one emptied by ACL filtering. */
+  notFoundWhenEmpty?: boolean
 }
 
 /** Boolean parameters parsed like Go's `strconv.ParseBool` (`?passing`, `?enable`); a bare flag is true. */

@@ -35,6 +35,8 @@ export interface Ctx {
 
 export type Handler = (ctx: Ctx, param: string) => Reply | undefined | Promise<Reply | undefined>
 
+type Acl = 'filter' | 'deny' | 'open'
+
 export interface Route {
   methods: readonly string[]
   /** Exact path, or with `prefix` the part before a path parameter (kept percent-encoded until matched). */
@@ -44,7 +46,7 @@ export interface Route {
    * What an anonymous caller gets when ACLs are on (default deny): list reads come back empty,
    * as Consul filters them, everything else is refused.
    */
-  acl: 'filter' | 'deny' | 'open'
+  acl: Acl | ((method: string, query: URLSearchParams) => Acl)
   /** 'agent' endpoints work without a cluster leader; 'server' ones need it. */
   scope: 'agent' | 'server'
   handle: Handler
@@ -102,14 +104,15 @@ function findRoute(routes: readonly Route[], path: string): { route: Route; rawP
 /** Which token came: none (anonymous), the configured one, or another (unknown to the ACL system). */
 function aclGate(ctx: Ctx, route: Route): 'ok' | 'filtered' | 'refuse' | 'unknown' {
   const want = ctx.shared.aclToken
-  if (want === undefined || route.acl === 'open') return 'ok'
+  const acl = typeof route.acl === 'function' ? route.acl(ctx.req.method ?? 'GET', ctx.query) : route.acl
+  if (want === undefined || acl === 'open') return 'ok'
   const h = ctx.req.headers
   const bearer = /^Bearer\s+(.+)$/i.exec(h.authorization ?? '')?.[1]
   const header = h['x-consul-token']
   const token = (Array.isArray(header) ? header[0] : header) || bearer || ctx.query.get('token') || ''
   if (token === want) return 'ok'
   if (token !== '') return 'unknown'
-  return route.acl === 'filter' ? 'filtered' : 'refuse'
+  return acl === 'filter' ? 'filtered' : 'refuse'
 }
 
 /** An anonymous list read: everything is filtered out, and Consul says so in a header. */
@@ -118,5 +121,7 @@ function filterReply(reply: Reply): Reply {
   const empty = Array.isArray(reply.json) ? [] : {}
   const hadAny = Array.isArray(reply.json) ? reply.json.length > 0 : Object.keys(reply.json as object).length > 0
   const headers = hadAny ? { ...reply.headers, 'X-Consul-Results-Filtered-By-ACLs': 'true' } : reply.headers
+  // A KV list left empty is a 404, as one that was empty to begin with (Consul's KVSGetRecurse).
+  if (reply.notFoundWhenEmpty) return { status: 404, index: reply.index, headers }
   return { ...reply, json: empty, headers }
 }

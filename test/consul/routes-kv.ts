@@ -39,13 +39,13 @@ function get(ctx: Ctx, key: string): Promise<Reply | undefined> {
     return blocking(ctx, () => {
       const { index, keys } = kv.keys(key, separator)
       // No 404 for the root: an empty store lists as [].
-      return keys.length === 0 && key !== '' ? { status: 404, index } : { index, json: keys }
+      return keys.length === 0 && key !== '' ? { status: 404, index } : { index, json: keys, notFoundWhenEmpty: key !== '' }
     })
   }
   if (q.has('recurse')) {
     return blocking(ctx, () => {
       const { index, entries } = kv.list(key)
-      return entries.length === 0 ? { status: 404, index } : { index, json: entries.map(kvJson) }
+      return entries.length === 0 ? { status: 404, index } : { index, json: entries.map(kvJson), notFoundWhenEmpty: true }
     })
   }
   if (key === '') throw missingKey()
@@ -82,7 +82,9 @@ function del(ctx: Ctx, key: string): Reply {
 
 export const kvRoutes: Route[] = [
   {
-    methods: ['GET', 'PUT', 'DELETE'], path: '/v1/kv/', prefix: true, acl: 'deny', scope: 'server',
+    methods: ['GET', 'PUT', 'DELETE'], path: '/v1/kv/', prefix: true, scope: 'server',
+    // With enable_key_list_policy off (the default), list reads are filtered key by key; the rest is refused.
+    acl: (method, q) => (method === 'GET' && (q.has('recurse') || q.has('keys')) ? 'filter' : 'deny'),
     handle: (ctx, key) => {
       if (ctx.req.method === 'PUT') return put(ctx, key)
       if (ctx.req.method === 'DELETE') return del(ctx, key)

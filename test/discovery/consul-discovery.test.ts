@@ -214,12 +214,12 @@ describe('ConsulDiscovery', () => {
       assert.equal(gone.enrolled, true)
       const record = JSON.parse((await writer.request('GET', `/v1/kv/${memberKey('d-gone')}`, { query: { raw: '' } })).body) as Record<string, unknown>
       assert.deepEqual({ ...record, enrolledAt: typeof record['enrolledAt'] }, {
-        edgeId: 'd-gone', shard: 'shard-d-gone', cluster: 'prod', address: '127.0.0.1:7004', schemaVersion: 1, tags: ['zone-a'], tls: false, enrolledAt: 'string',
+        edgeId: 'd-gone', shard: 'shard-d-gone', cluster: 'prod', address: '127.0.0.1:7004', schemaVersion: 1, tags: ['zone-a'], tls: false, service: 'fedgres-edge', enrolledAt: 'string',
       })
       await gone.publish(synopsis('d-gone', 3, ['host-gone']))
       await viewWhere(d, 'd-gone passing', (v) => edgeOf(v, 'd-gone')?.status === 'passing')
       // A running edge is not decommissioned by mistake.
-      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /is passing its health check/)
+      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /edge d-gone is still registered in Consul/)
       await gone.close() // deregisters: its rows stay on its disk
       const down = await viewWhere(d, 'd-gone critical', (v) => edgeOf(v, 'd-gone')?.status === 'critical', 5000)
       assert.equal(edgeOf(down, 'd-gone')!.shard, 'shard-d-gone')
@@ -237,11 +237,30 @@ describe('ConsulDiscovery', () => {
       assert.deepEqual([...deleted].sort(), [memberKey('d-gone'), synopsisKey('d-gone')])
       await viewWhere(d, 'd-gone decommissioned', (v) => !edgeOf(v, 'd-gone') && v.edges.length === 2, 5000)
       await viewWhere(d2, 'd-gone decommissioned (new gateway)', (v) => !edgeOf(v, 'd-gone') && v.edges.length === 2, 5000)
-      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /no keys under fedgres\/edges\/d-gone\//)
+      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /edge d-gone is already decommissioned/)
+      await assert.rejects(decommissionEdge(writer, { edgeId: 'd-never', serviceName: 'fedgres-edge', force: false }), /no keys under fedgres\/edges\/d-never\//)
     } finally {
       await d2?.close()
       await gone.close()
-      await writer.kvDeleteTree('fedgres/edges/d-gone/')
+      await writer.request('DELETE', '/v1/kv/fedgres/edges/d-gone/', { query: { recurse: '' } })
+    }
+  })
+
+  test('records that vanish without a decommission (Consul lost its data) leave a departed edge critical for its grace', async () => {
+    const { log: regLog } = captureLogger()
+    const lost = register('d-lost', regLog, 7005)
+    try {
+      await lost.start()
+      await lost.publish(synopsis('d-lost', 1))
+      await viewWhere(d, 'd-lost passing', (v) => edgeOf(v, 'd-lost')?.status === 'passing')
+      await lost.close()
+      await viewWhere(d, 'd-lost critical', (v) => edgeOf(v, 'd-lost')?.status === 'critical', 5000)
+      await writer.request('DELETE', '/v1/kv/fedgres/edges/d-lost/', { query: { recurse: '' } })
+      await sleep(DEPARTED_MS / 2)
+      assert.equal(edgeOf(d.current(), 'd-lost')?.status, 'critical', 'still critical: no decommission said it is gone')
+      await viewWhere(d, 'd-lost gone after its grace', (v) => !edgeOf(v, 'd-lost'), 5000)
+    } finally {
+      await lost.close()
     }
   })
 
@@ -321,7 +340,17 @@ describe('ConsulDiscovery with ACLs', () => {
       assert.equal(reg.registered, true)
       await reg.publish(synopsis('acl', 1))
       await viewWhere(d, 'the edge with its synopsis', (v) => edgeOf(v, 'acl')?.synopsis?.version === 1)
-      // Anonymous reads are refused (KV) or filtered (health): never a usable view.
+      // Anonymous reads are filtered (the KV list comes back 404 with X-Consul-Results-Filtered-By-ACLs,
+      // which must not read as "no edges recorded"): never a usable view.
+      const anon = new ConsulClient({ address: acl.url })
+      try {
+        const filtered = await anon.request('GET', '/v1/kv/fedgres/edges/', { query: { recurse: '' } })
+        assert.deepEqual([filtered.status, filtered.filtered], [404, true])
+        // Nor may an operator's decommission trust such a view.
+        await assert.rejects(decommissionEdge(anon, { edgeId: 'acl', serviceName: 'fedgres-edge', force: true }), /filtered .* by ACLs/)
+      } finally {
+        await anon.close()
+      }
       const v = await anonymous.ready(3000)
       assert.equal(v.edges.length, 0)
       assert.equal(v.stale, true)
@@ -360,7 +389,7 @@ describe('ConsulDiscovery under churn, and close()', () => {
     } finally {
       await d.close()
       await reg.close()
-      await writer.kvDeleteTree('fedgres/edges/churn/')
+      await writer.request('DELETE', '/v1/kv/fedgres/edges/churn/', { query: { recurse: '' } })
       await proxy.close()
     }
   })

@@ -194,6 +194,27 @@ describe('ConsulRegistration', () => {
     await assert.rejects(reg.publish(synopsis('reg-close', 2)), /closed/)
   })
 
+  test('a running edge whose membership record is deleted records itself again at its next reconcile', async () => {
+    const { log, entries } = captureLogger()
+    const reg = new ConsulRegistration(options('reg-rerecord', log, { reconcileMs: 600 }))
+    try {
+      await reg.start()
+      assert.ok(await kvValue(memberKey('reg-rerecord')))
+      const del = await fetch(new URL(`/v1/kv/${memberKey('reg-rerecord')}`, server.url), { method: 'DELETE' })
+      assert.equal(await del.text(), 'true')
+      await waitFor('the record written again', async () => (await kvValue(memberKey('reg-rerecord'))) !== undefined, 5000, 50)
+      assert.ok(entries.some((e) => /membership record missing or changed/.test(String(e['message']))))
+      // A decommission's marker is removed when the edge records itself again.
+      const marker = await fetch(new URL('/v1/kv/fedgres/edges/reg-rerecord/decommissioned', server.url), { method: 'PUT', body: '{}' })
+      assert.equal(await marker.text(), 'true')
+      await fetch(new URL(`/v1/kv/${memberKey('reg-rerecord')}`, server.url), { method: 'DELETE' })
+      await waitFor('the marker removed', async () => (await kvValue('fedgres/edges/reg-rerecord/decommissioned')) === undefined, 5000, 50)
+      assert.ok(await kvValue(memberKey('reg-rerecord')))
+    } finally {
+      await reg.close()
+    }
+  })
+
   test('invalid Meta is a clear error before any request', async () => {
     const { log } = captureLogger()
     const before = server.index

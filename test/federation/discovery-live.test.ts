@@ -121,7 +121,7 @@ describe('discovery with live edges', () => {
     assert.equal(await count(gw2.port, 'SELECT count(*) AS n FROM logs'), onC2)
     const again = await decommission('edge-c-2', consul.url)
     assert.equal(again.status, 1, 'a passing edge is refused')
-    assert.match(again.stderr, /edge edge-c-2 is passing its health check in Consul: stop its agent first/)
+    assert.match(again.stderr, /edge edge-c-2 is still registered in Consul \(service fedgres-edge\): stop its agent/)
   })
 
   test('a gateway that has never reached Consul answers statements over the events with 08006, not as empty tables', async () => {
