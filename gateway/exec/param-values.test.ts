@@ -18,4 +18,8 @@ test('parameters read as PostgreSQL reads them for a comparison with a text or t
   assert.deepEqual(bparr, { array: ['node-1a', null] })
   assert.deepEqual(plain, { text: 'node-1a ' }, 'text keeps its spaces')
   assert.equal(pruneValues([1082], text('10/06/2026'), [0])[0], undefined, 'a date in another style does not prune')
+  for (const bc of ['2026-10-08 BC', '2026-10-08 bc', ' 2026-10-08 12:00 BC', '2026-10-08 12:00 Europe/Paris', '2026-10-08 AD']) {
+    assert.equal(pruneValues([1082], text(bc), [0])[0], undefined, `a date with a word after it does not prune: ${bc}`)
+  }
+  assert.deepEqual(pruneValues([1082], text('2026-10-08 12:34:56.5+02'), [0])[0], { text: '2026-10-08', withoutZone: true })
 })

@@ -48,9 +48,11 @@ export function pruneValues(types: readonly number[], params: readonly (Buffer |
       if (oid === TIMESTAMP) return { text, withoutZone: true }
       if (oid === TIMESTAMPTZ) return { text, instant: true }
       if (oid === DATE) {
-        // A date drops any time and zone written after it: midnight, in the session's zone.
-        const day = /^\s*(\d{4}-\d{2}-\d{2})(?![\d])/.exec(text)?.[1]
-        return day ? { text: day, withoutZone: true } : undefined
+        // A date drops any time and zone written after it: midnight, in the session's zone. A
+        // word after it (BC, a zone name) is not read here: that value does not prune ('2026-10-08
+        // BC' was read as AD, and every edge skipped).
+        const m = /^\s*(\d{4}-\d{2}-\d{2})(?![\d])(.*)$/s.exec(text)
+        return m && /^[\sT\d:.+-]*$/.test(m[2]!) ? { text: m[1]!, withoutZone: true } : undefined
       }
       return { text: asText(oid, text) }
     }

@@ -66,14 +66,23 @@ describe('statement classes', () => {
     assert.deepEqual(classify(parseStatements("SELECT pg_typeof(time), 'int4'::regtype FROM alerts LIMIT 1")[0]!, ['public']), { kind: 'read', target: 'data', setsConfig: false })
   })
 
-  test('collations the edges cannot sort by over the events are refused (0A000); C, the built-in ones and ICU root pass', () => {
-    for (const sql of ['SELECT host_name FROM alerts ORDER BY host_name COLLATE "en_US"', 'SELECT min(host_name COLLATE "en-US-x-icu") FROM logs', 'SELECT count(*) FROM alerts WHERE host_name COLLATE "de_DE.utf8" < \'b\'']) {
+  test('collations the edges cannot sort by as PostgreSQL 18.4 does are refused over the events (0A000); C and the built-in ones pass', () => {
+    for (const sql of ['SELECT host_name FROM alerts ORDER BY host_name COLLATE "en_US"', 'SELECT min(host_name COLLATE "en-US-x-icu") FROM logs', 'SELECT count(*) FROM alerts WHERE host_name COLLATE "de_DE.utf8" < \'b\'',
+      'SELECT host_name FROM alerts ORDER BY host_name COLLATE "und-x-icu" DESC', 'SELECT min(host_name COLLATE unicode) FROM logs']) {
       const c = classify(parseStatements(sql)[0]!, ['public'])
       assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /collation/.test(c.error.message), sql)
     }
-    for (const sql of ['SELECT host_name FROM alerts ORDER BY host_name COLLATE "C"', 'SELECT host_name FROM alerts ORDER BY host_name COLLATE "und-x-icu" DESC', 'SELECT max(host_name COLLATE pg_catalog."POSIX") FROM alerts', 'SELECT host_name FROM alerts ORDER BY 1 COLLATE ucs_basic']) {
+    for (const sql of ['SELECT host_name FROM alerts ORDER BY host_name COLLATE "C"', 'SELECT host_name FROM alerts ORDER BY host_name COLLATE pg_unicode_fast DESC', 'SELECT max(host_name COLLATE pg_catalog."POSIX") FROM alerts', 'SELECT host_name FROM alerts ORDER BY 1 COLLATE ucs_basic']) {
       assert.equal(classify(parseStatements(sql)[0]!, ['public']).kind, 'read', sql)
     }
+  })
+
+  test('system_user is refused everywhere, current_query() over the events (0A000); current_query() over the catalog passes', () => {
+    for (const sql of ['SELECT system_user', 'SELECT count(*) FROM alerts WHERE system_user IS NULL', 'SELECT current_query() FROM alerts LIMIT 1']) {
+      const c = classify(parseStatements(sql)[0]!, ['public'])
+      assert.ok(c.kind === 'denied' && c.error.code === '0A000' && /(system_user|current_query\(\)) .*is not supported by Fedgres/.test(c.error.message), sql)
+    }
+    assert.deepEqual(classify(parseStatements('SELECT current_query()')[0]!, ['public']), { kind: 'read', target: 'local', setsConfig: false })
   })
 
   test('advisory locks are refused (0A000), in catalog and data statements; pg_notify() is NOTIFY', () => {

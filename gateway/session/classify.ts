@@ -10,7 +10,7 @@ import { relationRangeVars } from '../../common/pg-ast.js'
 import { unsafeConversion } from '../../common/encoding-conversion.js'
 import { hasAggregates } from '../plan/partial-aggregate.js'
 import { catalogFunctionName } from '../plan/ast.js'
-import { defaultOnlySetting, edgeCatalogName, refusedCall, systemColumn, unsupportedCollation } from './refusals.js'
+import { currentQueryOverEvents, defaultOnlySetting, edgeCatalogName, refusedCall, systemColumn, unsupportedCollation } from './refusals.js'
 import { GATEWAY_ONLY } from './settings.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
@@ -204,7 +204,7 @@ function classifyTree(s: ParsedStatement, searchPath: readonly string[]): Statem
       const refused = refusedCall(s.node) ?? unsafeConversion(s.node)
       if (refused) return { kind: 'denied', error: refused }
       const data = touchesData(s.node, searchPath)
-      const system = data ? (systemColumn(s.node) ?? edgeCatalogName(s.node) ?? unsupportedCollation(s.node)) : undefined
+      const system = data ? (systemColumn(s.node) ?? edgeCatalogName(s.node) ?? unsupportedCollation(s.node) ?? currentQueryOverEvents(s.node)) : undefined
       if (system) return { kind: 'denied', error: system }
       return { kind: 'read', target: data ? 'data' : 'local', setsConfig: config.any }
     }

@@ -58,4 +58,8 @@ test('options PostgreSQL refuses are refused with its codes and messages', () =>
   // Accepted as PostgreSQL accepts them: an upper-case delimiter, FREEZE false, a log verbosity.
   for (const options of ["(DELIMITER 'A')", '(FREEZE false)', '(LOG_VERBOSITY verbose)', '(HEADER 0)', "(ENCODING 'UTF-8')"]) assert.doesNotThrow(() => optionsOf(`COPY t TO STDOUT ${options}`), options)
   assert.throws(() => new CopyWriter(optionsOf('COPY t TO STDOUT (FORMAT csv, FORCE_QUOTE (nope))'), ['a']), { code: '42703' })
+  // Output columns sharing a name: the name is the first of them, and may be listed once (PostgreSQL's CopyGetAttnums).
+  const twin = new CopyWriter(optionsOf('COPY t TO STDOUT (FORMAT csv, FORCE_QUOTE (h))'), ['h', 'h'])
+  assert.equal(twin.line(['node-3a', 'node-3a']), '"node-3a",node-3a\n')
+  assert.throws(() => new CopyWriter(optionsOf('COPY t TO STDOUT (FORMAT csv, FORCE_QUOTE (h, h))'), ['h', 'h']), { code: '42701', message: 'column "h" specified more than once' })
 })

@@ -35,8 +35,15 @@ export class CopyWriter {
     readonly o: CopyOptions,
     readonly columns: readonly string[],
   ) {
-    if (o.forceQuote !== true) for (const c of o.forceQuote) if (!columns.includes(c)) throw new PgError(SqlState.UndefinedColumn, `column "${c}" does not exist`)
-    this.#force = columns.map((c) => o.forceQuote === true || (o.forceQuote as readonly string[]).includes(c))
+    this.#force = columns.map(() => o.forceQuote === true)
+    if (o.forceQuote === true) return
+    // As PostgreSQL's CopyGetAttnums: a name is the first column so called, and names one column once.
+    for (const c of o.forceQuote) {
+      const i = columns.indexOf(c)
+      if (i < 0) throw new PgError(SqlState.UndefinedColumn, `column "${c}" does not exist`)
+      if (this.#force[i]) throw new PgError(SqlState.DuplicateColumn, `column "${c}" specified more than once`)
+      this.#force[i] = true
+    }
   }
 
   header(): string {

@@ -58,19 +58,43 @@ const RUNS_SQL_TEXT = new Set([
  */
 const ADVISORY_LOCK = /^pg_(try_)?advisory_/
 
-/** 0A000 for a call to a function that runs SQL text or takes an advisory lock. */
+/**
+ * system_user (`scram-sha-256:analyst` in PostgreSQL) is NULL in the gateway's engine, which
+ * authenticated no one: the gateway does that itself.
+ */
+const SYSTEM_USER = 'system_user'
+
+/** 0A000 for a call to a function that runs SQL text, takes an advisory lock, or is system_user. */
 export function refusedCall(node: AstNode): PgError | undefined {
   let found: string | undefined
   walk(node, (type, f) => {
     if (type !== 'FuncCall' || found) return
     const name = catalogFunctionName(f)
-    if (name && (RUNS_SQL_TEXT.has(name) || ADVISORY_LOCK.test(name))) found = name
+    if (name && (RUNS_SQL_TEXT.has(name) || ADVISORY_LOCK.test(name) || name === SYSTEM_USER)) found = name
   })
   if (!found) return undefined
   const hint = ADVISORY_LOCK.test(found)
     ? "A gateway's sessions share one catalog engine, so a lock taken there would keep no other session out."
-    : 'It runs its query in the gateway, where the events are not; run the query itself.'
+    : found === SYSTEM_USER
+      ? 'The gateway authenticates clients itself (SCRAM-SHA-256), so its engine cannot tell; current_user names the client.'
+      : 'It runs its query in the gateway, where the events are not; run the query itself.'
   return new PgError(SqlState.FeatureNotSupported, `${found} is not supported by Fedgres`, { hint })
+}
+
+/**
+ * current_query() over the events: the gateway's engine answers it, with the statement as the
+ * gateway rewrote it for the rows it gathered, not the client's text.
+ */
+export function currentQueryOverEvents(node: AstNode): PgError | undefined {
+  let found = false
+  walk(node, (type, f) => {
+    if (type === 'FuncCall' && catalogFunctionName(f) === 'current_query') found = true
+  })
+  return found
+    ? new PgError(SqlState.FeatureNotSupported, 'current_query() in a statement over the events is not supported by Fedgres', {
+        hint: 'The statement is rewritten before it runs; current_query() in a statement over the catalog alone gives your text.',
+      })
+    : undefined
 }
 
 /**
@@ -139,11 +163,13 @@ export function edgeCatalogName(node: AstNode): PgError | undefined {
 
 /**
  * Collations the edges' and the gateway's PostgreSQL (PGlite) sort by as PostgreSQL does: the
- * byte-order ones, the built-in provider's, and ICU's root. Its libc locales (en_US) exist but
- * sort like C, as WebAssembly has no locale data: `ORDER BY host_name COLLATE "en_US"` put 'B'
- * before 'a', where a PostgreSQL with that locale puts it after; other ICU locales do not exist.
+ * byte-order ones and the built-in provider's. Its libc locales (en_US) exist but sort like C, as
+ * WebAssembly has no locale data: `ORDER BY host_name COLLATE "en_US"` put 'B' before 'a', where a
+ * PostgreSQL with that locale puts it after. Its ICU (und-x-icu, unicode) is another version than
+ * PostgreSQL 18.4's, and orders letters and emoji added to Unicode in recent years otherwise.
+ * Other ICU locales do not exist.
  */
-const COLLATIONS = new Set(['default', 'c', 'posix', 'c.utf8', 'c.utf-8', 'ucs_basic', 'pg_c_utf8', 'pg_unicode_fast', 'und-x-icu', 'unicode'])
+const COLLATIONS = new Set(['default', 'c', 'posix', 'c.utf8', 'c.utf-8', 'ucs_basic', 'pg_c_utf8', 'pg_unicode_fast'])
 
 export function unsupportedCollation(node: AstNode): PgError | undefined {
   let found: string | undefined
@@ -155,7 +181,7 @@ export function unsupportedCollation(node: AstNode): PgError | undefined {
   })
   return found
     ? new PgError(SqlState.FeatureNotSupported, `collation "${found}" in a statement over the events is not supported by Fedgres`, {
-        hint: 'The edges sort by C, POSIX, ucs_basic, pg_c_utf8, pg_unicode_fast or ICU\'s root collation (und-x-icu); locale collations are not available there.',
+        hint: 'The edges sort by C, POSIX, ucs_basic, pg_c_utf8 or pg_unicode_fast as PostgreSQL does; locale collations are not available there, and their ICU is another version.',
       })
     : undefined
 }

@@ -75,6 +75,7 @@ const COPY_STATEMENTS = [
   'COPY (SELECT time, host_name, namespace_name, tags, event_data FROM alerts ORDER BY time DESC LIMIT 500) TO STDOUT WITH (FORMAT csv, HEADER)',
   "COPY (SELECT host_name, count(*) FROM logs GROUP BY 1 ORDER BY 1) TO STDOUT WITH (FORMAT csv, DELIMITER ';', FORCE_QUOTE *)",
   "COPY (SELECT namespace_name, resource FROM logs WHERE host_name = 'node-2b' ORDER BY time LIMIT 300) TO STDOUT WITH (FORMAT csv, NULL 'NULL', QUOTE '''', FORCE_QUOTE (resource))",
+  "COPY (SELECT host_name, host_name, pid AS host_name FROM alerts ORDER BY time LIMIT 30) TO STDOUT (FORMAT csv, FORCE_QUOTE (host_name))",
   "COPY (SELECT namespace_name, resource, E'a\\tb\\\\c\\nd' AS odd FROM logs WHERE host_name = 'node-2b' ORDER BY time LIMIT 30) TO STDOUT WITH (NULL '')",
   "COPY (SELECT namespace_name, E'a,b\"c' AS odd, '' AS empty FROM logs WHERE host_name = 'node-3a' ORDER BY time LIMIT 30) TO STDOUT WITH (FORMAT csv, ESCAPE '\\')",
   "COPY (SELECT time, pid, host_name, severity, tags FROM alerts WHERE host_name = 'node-4a' ORDER BY time LIMIT 300) TO STDOUT WITH (FORMAT binary)",
