@@ -48,6 +48,14 @@ export class EdgeAgent {
   }
 
   readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
+  #lastFailure = { message: '', at: 0 }
+  #storeLost!: (e: Error) => void
+  /**
+   * Resolves when the store failed in a way only reopening it mends (PGlite after a failed
+   * checkpoint on a full disk): it refuses queries meanwhile. The CLI then stops the agent and
+   * exits non-zero, so its supervisor starts it again; nothing counted as received is lost.
+   */
+  readonly storeLost = new Promise<Error>((resolve) => (this.#storeLost = resolve))
   readonly metrics: EdgeMetrics
   readonly sources: KubeArmorClient[] = []
   readonly store: EdgeStore
@@ -145,9 +153,15 @@ export class EdgeAgent {
       this.metrics.dropped.inc({ reason: 'rejected' }, rows)
       this.#log.error('rows rejected by the store; kept in fedgres_internal.rejected_rows', { rows, error })
     })
-    this.store.on('fatal', (e) => {
+    this.store.on('fatal', (e: Error & { poisoned?: boolean }) => {
+      // Once per cause and minute: a full disk fails every flush's attempt.
+      const now = Date.now()
+      if (!this.storeFailing || e.message !== this.#lastFailure.message || now - this.#lastFailure.at > 60_000) {
+        this.#log.error('store failed', errorMeta(e))
+        this.#lastFailure = { message: e.message, at: now }
+      } else this.#log.debug('store failed again', { message: e.message })
       this.storeFailing = true
-      this.#log.error('store failed', errorMeta(e))
+      if (e.poisoned) this.#storeLost(e)
     })
     const opened = await this.store.open(storeOpenOptions(cfg))
     this.#storedByTable = { ...opened.rows }
@@ -391,6 +405,9 @@ export class EdgeAgent {
       await this.store.close()
       await this.publisher.close()
     } finally {
+      // stop() fails when the store does (a disk that filled up): the worker, with the database open
+      // and its checkpoint timer running, must be gone before another agent may take the data dir.
+      await this.store.terminate().catch(() => {})
       this.#releaseLock?.()
     }
   }

@@ -81,6 +81,12 @@ export const edgeConfigSchema = z.strictObject({
       // 128 MB of WAL is about 180,000 events, replayed in a few seconds after a kill -9.
       checkpoint_wal: zBytes.default(128 << 20),
       checkpoint_interval: zDuration.default(300_000),
+      /**
+       * Free space the store's disk must keep: below it, commits and checkpoints wait (events stay
+       * in the spool) and the store is not opened. PGlite does not survive running out of space
+       * while it makes a 16 MiB WAL segment or checkpoints (it spins, or answers wrongly).
+       */
+      min_free: zBytes.default(64 << 20),
     })
     .prefault({}),
   synopsis: z
@@ -145,6 +151,7 @@ export function storeOpenOptions(cfg: Pick<EdgeConfig, 'data_dir' | 'store'>) {
     batchBytes: cfg.store.batch_bytes,
     batchWaitMs: cfg.store.batch_wait,
     checkpoint: { walBytes: cfg.store.checkpoint_wal, intervalMs: cfg.store.checkpoint_interval },
+    minFreeBytes: cfg.store.min_free,
   }
 }
 

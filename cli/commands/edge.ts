@@ -40,20 +40,37 @@ export const edgeCommand: Command = {
     compileWasmWithOptimizerOnly()
     const edge = await startEdge(cfg, log)
     const agent = edge.agent
-    const metrics = cfg.metrics
-      ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: agent.metrics.registry, ready: () => !agent.storeFailing && !agent.spoolFailing })
-      : undefined
+    let metrics: Awaited<ReturnType<typeof startHttpEndpoint>> | undefined
+    try {
+      metrics = cfg.metrics
+        ? await startHttpEndpoint({ host: cfg.metrics.host, port: cfg.metrics.port, registry: agent.metrics.registry, ready: () => !agent.storeFailing && !agent.spoolFailing })
+        : undefined
+    } catch (e) {
+      // A port in use: the agent must not run on without its probes, nor keep the process up.
+      await edge.stop()
+      throw (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new Error(`metrics port ${cfg.metrics!.port} on ${cfg.metrics!.host} is already in use; pick another with --metrics-port`) : e
+    }
     log.info('edge agent ready', { dataDir: cfg.data_dir, sources: cfg.sources.map((s) => s.address), servePort: edge.servePort, metricsPort: metrics?.port })
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        log.info('stopping', { signal })
-        resolve()
-      }
-      process.once('SIGTERM', () => stop('SIGTERM'))
-      process.once('SIGINT', () => stop('SIGINT'))
-    })
-    await edge.stop()
-    await metrics?.close()
-    return 0
+    const lost = await Promise.race([
+      new Promise<undefined>((resolve) => {
+        const stop = (signal: string) => {
+          log.info('stopping', { signal })
+          resolve(undefined)
+        }
+        process.once('SIGTERM', () => stop('SIGTERM'))
+        process.once('SIGINT', () => stop('SIGINT'))
+      }),
+      agent.storeLost,
+    ])
+    if (lost) log.error('the store must be reopened; stopping, so that the service manager starts the agent again', { error: lost.message })
+    try {
+      await edge.stop()
+    } catch (e) {
+      if (!lost) throw e
+    } finally {
+      // An open /metrics server kept a process whose stop() failed alive (with nothing left to stop it).
+      await metrics?.close()
+    }
+    return lost ? 70 : 0
   },
 }

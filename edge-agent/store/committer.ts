@@ -81,6 +81,11 @@ export class Committer {
       return { rows: batch.rows, rowsByTable: { ...batch.rowsByTable }, rejected: 0 }
     } catch (e) {
       await db.exec('ROLLBACK')
+      // Only a row's own fault (bad data, a constraint) is worth a row-by-row retry. A full disk, an
+      // I/O error or an internal error is the store's: retried row by row, each row would be filed
+      // in rejected_rows (wherever that insert still fits) as if it were malformed.
+      const code = (e as { code?: string }).code ?? ''
+      if (/^(53|54|57|58|XX)/.test(code) || !/^[0-9A-Z]{5}$/.test(code)) throw e
       return this.#commitRowByRow(batch, synopsis, e)
     }
   }

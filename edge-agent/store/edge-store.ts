@@ -67,7 +67,7 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
         this.emit('checkpointed', { cause: m.cause, walBytes: m.walBytes, ms: m.ms })
         return
       case 'fatal':
-        this.emit('fatal', Object.assign(new Error(m.error.message), { stack: m.error.stack }))
+        this.emit('fatal', Object.assign(new Error(m.error.message), { stack: m.error.stack, poisoned: m.poisoned === true }))
         return
     }
   }
@@ -151,6 +151,12 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
   /** Waits until everything advanced so far is committed. */
   drain(): Promise<SpoolPosition> {
     return this.#request({ op: 'drain' })
+  }
+
+  /** Ends the worker (and its PGlite) whatever state it is in: a data dir's lock must never outlive it. */
+  async terminate(): Promise<void> {
+    if (this.#exited) return
+    await this.#worker.terminate()
   }
 
   async close(): Promise<void> {

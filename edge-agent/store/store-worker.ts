@@ -5,6 +5,7 @@
  * All database work goes through one mutex: commit batches and gateway queries interleave at
  * transaction boundaries, never inside one.
  */
+import { statfsSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
 import { kyselyOnPglite } from '../../common/kysely-pglite.js'
@@ -36,12 +37,55 @@ const stats = new AutoAnalyze()
 let analyzing: Promise<void> | undefined
 let analyzeTimer: NodeJS.Timeout | undefined
 let closing = false
+let pgDataDir = ''
+/**
+ * Free bytes the store needs before it writes: one new 16 MiB WAL segment (PGlite PANICs and spins
+ * at 100% CPU forever when creating one fails), a batch's heap and WAL, and the checkpoint's files
+ * (a failed CHECKPOINT leaves PGlite answering every later statement wrongly until it is reopened).
+ */
+let minFreeBytes = 64 << 20
+let retryTimer: NodeJS.Timeout | undefined
+let retryMs = 250
+/** Set once PGlite failed in a way it does not recover from in-process: only a reopen helps. */
+let poisoned: string | undefined
+
+function diskFree(): number {
+  const s = statfsSync(pgDataDir)
+  return Number(s.bavail) * Number(s.bsize)
+}
+
+/** Retries the commit loop later even if no new event arrives (a quiet node after the disk is freed). */
+function scheduleRetry(): void {
+  if (retryTimer || closing) return
+  retryTimer = setTimeout(() => {
+    retryTimer = undefined
+    void pump()
+  }, retryMs)
+  retryMs = Math.min(retryMs * 2, 30_000)
+}
+
+/** After a failure: is PGlite still sane? (After ENOSPC in CHECKPOINT it returns no rows for SELECT 1.) */
+async function probe(): Promise<void> {
+  if (!db || poisoned) return
+  try {
+    const r = await db.query<{ one: number }>('SELECT 1 AS one')
+    if (r.rows.length !== 1 || r.rows[0]!.one !== 1) poisoned = 'PGlite returned a wrong answer to SELECT 1'
+  } catch (e) {
+    poisoned = `PGlite is unusable: ${errorOf(e).message}`
+  }
+  if (poisoned) post({ kind: 'fatal', error: { message: poisoned }, poisoned: true })
+}
 
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer)
 const errorOf = (e: unknown) => (e instanceof Error ? { message: e.message, stack: e.stack } : { message: String(e) })
 
 async function open(req: OpenRequest): Promise<OpenResult> {
   const t0 = performance.now()
+  pgDataDir = req.pgDataDir
+  minFreeBytes = req.minFreeBytes
+  const free = diskFree()
+  // Crash recovery creates a WAL segment: with less room PGlite only says "Aborted()".
+  if (free < minFreeBytes) throw Object.assign(new Error(`the store's disk has ${Math.round(free / 2 ** 20)} MiB free (${pgDataDir}); at least ${minFreeBytes / 2 ** 20} MiB are needed to open it`), { code: 'ENOSPC' })
   db = await PGlite.create(req.pgDataDir, {
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${req.sharedBuffers}`],
   })
@@ -123,11 +167,13 @@ async function checkpointDue(): Promise<void> {
   } catch (e) {
     const err = errorOf(e)
     post({ kind: 'fatal', error: { ...err, message: `checkpoint failed: ${err.message}` } })
+    await mutex.run(probe)
   }
 }
 
 /** Checkpoints if one is due; the caller holds the mutex (an import checkpoints between its batches). */
 async function checkpointHeld(): Promise<void> {
+  if (poisoned || (pgDataDir && diskFree() < minFreeBytes)) return // a CHECKPOINT that fails for space breaks PGlite
   const done = db && checkpointer && !closing ? await checkpointer.runIfDue() : null
   if (done) post({ kind: 'checkpointed', ...done })
 }
@@ -165,7 +211,15 @@ async function commitLoop(): Promise<void> {
   await Promise.resolve()
   try {
     while (committer && comparePositions(committer.committed, target) < 0) {
+      if (poisoned) return
       if (holdForFullBatch()) break
+      const free = diskFree()
+      if (free < minFreeBytes) {
+        // Not even tried: a failed attempt writes WAL of its own, and a WAL segment that cannot be made hangs PGlite.
+        post({ kind: 'fatal', error: { message: `store paused: ${Math.round(free / 2 ** 20)} MiB free on the store's disk, ${minFreeBytes / 2 ** 20} MiB needed; events wait in the spool` } })
+        scheduleRetry()
+        return
+      }
       group?.committing()
       const done = await mutex.run(async () => {
         const batch = committer!.nextBatch(target)
@@ -181,11 +235,14 @@ async function commitLoop(): Promise<void> {
         return true
       })
       if (!done) break
+      retryMs = 250
       await checkpointDue()
       void analyzeDue()
     }
   } catch (e) {
     post({ kind: 'fatal', error: errorOf(e) })
+    await mutex.run(probe)
+    if (!poisoned) scheduleRetry()
   }
 }
 
@@ -213,6 +270,7 @@ async function handle(msg: ToWorker): Promise<void> {
   }
   const { id } = msg
   try {
+    if (poisoned && msg.op !== 'close' && msg.op !== 'cancelServe') throw Object.assign(new Error(`the edge's store must be reopened: ${poisoned}`), { code: '58030' })
     let value: unknown
     switch (msg.op) {
       case 'open':
@@ -320,6 +378,7 @@ async function handle(msg: ToWorker): Promise<void> {
       case 'close':
         await settle()
         closing = true
+        clearTimeout(retryTimer)
         clearTimeout(analyzeTimer)
         clearInterval(checkpointTimer)
         group?.stop()

@@ -12,6 +12,8 @@ export interface OpenRequest {
   /** Wait up to this long for a full batch before committing a partial one (0: never wait). */
   readonly batchWaitMs: number
   readonly checkpoint: CheckpointPolicy
+  /** Free bytes the store's disk must keep (see store.min_free). */
+  readonly minFreeBytes: number
 }
 
 export interface OpenResult {
@@ -76,7 +78,7 @@ export type FromWorker =
   /** Planner statistics were gathered for `relation` (ANALYZE, in `ms`). */
   | { readonly kind: 'analyzed'; readonly relation: string; readonly ms: number }
   | ({ readonly kind: 'checkpointed' } & CheckpointDone)
-  | { readonly kind: 'fatal'; readonly error: { message: string; stack?: string } }
+  | { readonly kind: 'fatal'; readonly error: { message: string; stack?: string }; readonly poisoned?: boolean }
 
 export interface PartitionInfo {
   readonly table: EventTable

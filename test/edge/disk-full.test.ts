@@ -1,13 +1,15 @@
 /**
- * An edge whose disk fills up, on a real filesystem of 160 MiB (tmpfs; the test needs root and
- * mount, and is skipped without them). While the disk is full the agent stays up, keeps serving
- * reads and says it is failing (/readyz, /metrics); received events wait in memory. Once space
- * is freed they are written and committed: every event the source sent is stored, exactly once.
- * Before, the spool's failed write was counted as a malformed event, or crashed the agent.
+ * An edge whose disk fills up, on real filesystems (tmpfs; the tests need root and mount, and
+ * are skipped without them). While the disk is full the agent stays up, keeps serving reads and
+ * says it is failing (/readyz, /metrics); received events wait in memory or in the spool. Once
+ * space is freed they are written and committed: every event the source sent is stored, exactly
+ * once. Before, the spool's failed write was counted as a malformed event, or crashed the agent;
+ * and a store whose disk filled broke PGlite (a failed checkpoint left it answering queries with
+ * nothing, a failed WAL segment made it spin) or waited for a new event before committing again.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, truncateSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -20,6 +22,7 @@ import { edgeConfig } from '../helpers/edge-fixtures.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 function mountTmpfs(dir: string, mib: number): string | undefined {
+  mkdirSync(dir, { recursive: true })
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', dir], { stdio: 'pipe' })
     return undefined
@@ -95,3 +98,57 @@ test('a full disk: the edge stays up and serving, holds what arrives, and stores
   }
 })
 
+
+// The data dir on its own 160 MiB filesystem, its spool (a symlink) on the machine's: only the store fills up.
+const storeMnt = mkdtempSync(join(tmpdir(), 'fedgres-store-full-'))
+const storeCannot = mountTmpfs(join(storeMnt, 'edge'), 160)
+if (storeCannot) rmSync(storeMnt, { recursive: true, force: true })
+else {
+  mkdirSync(join(storeMnt, 'spool'))
+  symlinkSync(join(storeMnt, 'spool'), join(storeMnt, 'edge', 'spool'))
+}
+
+test("the store's disk below store.min_free: commits wait, reads stay right, and resume once space is back with no new event", { skip: storeCannot }, async () => {
+  const disk = join(storeMnt, 'edge')
+  const src = new KubeArmorEventSource({ hosts: ['store-full-host'], rate: 0, port: 0 })
+  await src.start()
+  const users = [{ name: 'gw', scram: makeScramSecret('gw-secret') }]
+  const cfg = edgeConfig(join(storeMnt, 'edge'), [src.address], { edge_id: 'store-full', serve: { host: '127.0.0.1', port: 0, users }, store: { min_free: '48MiB' } })
+  const edge = await startEdge(cfg, rootLogger('test', 'error'))
+  const c = new pg.Client({ host: '127.0.0.1', port: edge.servePort, user: 'gw', password: 'gw-secret', database: 'fedgres' })
+  const stored = async () => Number((await c.query('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n')).rows[0].n)
+  let filler: string | undefined
+  try {
+    await c.connect()
+    await waitFor('subscribed', () => src.subscribers('logs') > 0 && src.subscribers('alerts') > 0)
+    src.setRate(500)
+    await waitFor('events stored', async () => (await stored()) > 1000, 20_000)
+    src.setRate(0)
+    await waitFor('all stored', async () => (await stored()) === src.stats.sent, 20_000)
+    // 16 MiB left: below min_free, but room for what PGlite itself needs.
+    filler = fillDisk(disk)
+    truncateSync(filler, statSync(filler).size - (16 << 20))
+    const before = await stored()
+    src.setRate(500)
+    await waitFor('commits paused', () => edge.agent.storeFailing, 10_000)
+    await sleep(2000)
+    assert.equal(await stored(), before, 'reads answer what is committed, while commits wait')
+    assert.ok(src.stats.sent > before + 500, 'events went on arriving')
+    src.setRate(0)
+    await sleep(300)
+    const sent = src.stats.sent
+    rmSync(filler)
+    filler = undefined
+    await waitFor('every event stored, with no new one to wake the store', async () => (await stored()) === sent, 30_000, 100)
+    await waitFor('ready again', () => !edge.agent.storeFailing, 5000)
+    const dup = await c.query(`SELECT count(*) - count(DISTINCT event_data->>'Seq') AS d FROM logs`)
+    assert.equal(Number(dup.rows[0].d), 0, 'no event stored twice')
+  } finally {
+    if (filler) rmSync(filler, { force: true })
+    await c.end().catch(() => {})
+    await edge.stop()
+    await src.stop()
+    execFileSync('umount', ['-l', disk])
+    rmSync(storeMnt, { recursive: true, force: true })
+  }
+})
