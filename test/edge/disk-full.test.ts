@@ -46,25 +46,41 @@ function fillDisk(dir: string): string {
   return path
 }
 
+/** A source, an edge on `dataDir` serving a gateway login, and a client of that endpoint. */
+async function startRig(dataDir: string, edgeId: string, extra: Record<string, unknown> = {}) {
+  const src = new KubeArmorEventSource({ hosts: [`${edgeId}-host`], rate: 0, port: 0 })
+  await src.start()
+  const users = [{ name: 'gw', scram: makeScramSecret('gw-secret') }]
+  const edge = await startEdge(edgeConfig(dataDir, [src.address], { edge_id: edgeId, serve: { host: '127.0.0.1', port: 0, users }, ...extra }), rootLogger('test', 'error'))
+  const c = new pg.Client({ host: '127.0.0.1', port: edge.servePort, user: 'gw', password: 'gw-secret', database: 'fedgres' })
+  await c.connect()
+  await waitFor('subscribed', () => src.subscribers('logs') > 0 && src.subscribers('alerts') > 0)
+  return {
+    src,
+    edge,
+    stored: async () => Number((await c.query('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n')).rows[0].n),
+    duplicates: async () => Number((await c.query(`SELECT count(*) - count(DISTINCT event_data->>'Seq') AS d FROM logs`)).rows[0].d),
+    async stop() {
+      await c.end().catch(() => {})
+      await edge.stop()
+      await src.stop()
+    },
+  }
+}
+
 const mnt = mkdtempSync(join(tmpdir(), 'fedgres-disk-full-'))
 const cannot = mountTmpfs(mnt, 160)
 if (cannot) rmSync(mnt, { recursive: true, force: true })
 
 test('a full disk: the edge stays up and serving, holds what arrives, and stores every event once space is back', { skip: cannot }, async () => {
-  const src = new KubeArmorEventSource({ hosts: ['full-host'], rate: 0, port: 0 })
-  await src.start()
-  const users = [{ name: 'gw', scram: makeScramSecret('gw-secret') }]
-  const edge = await startEdge(edgeConfig(join(mnt, 'edge'), [src.address], { edge_id: 'full-edge', serve: { host: '127.0.0.1', port: 0, users } }), rootLogger('test', 'error'))
-  const c = new pg.Client({ host: '127.0.0.1', port: edge.servePort, user: 'gw', password: 'gw-secret', database: 'fedgres' })
-  const stored = async () => Number((await c.query('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n')).rows[0].n)
+  const rig = await startRig(join(mnt, 'edge'), 'full-edge')
+  const { src, edge, stored } = rig
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const values = (await edge.agent.metrics.registry.getSingleMetric(name)!.get()).values
     return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0)
   }
   let filler: string | undefined
   try {
-    await c.connect()
-    await waitFor('subscribed', () => src.subscribers('logs') > 0 && src.subscribers('alerts') > 0)
     src.setRate(500)
     await waitFor('events stored', async () => (await stored()) > 500, 20_000)
     filler = fillDisk(mnt)
@@ -86,18 +102,14 @@ test('a full disk: the edge stays up and serving, holds what arrives, and stores
     assert.equal(await metric('fedgres_edge_spool_write_failing'), 0)
     assert.equal(await metric('fedgres_edge_events_dropped_total', { reason: 'malformed' }), 0, 'a failed write is not a malformed event')
     assert.equal(await metric('fedgres_edge_events_dropped_total', { reason: 'spool_write_failed' }), 0)
-    const dup = await c.query(`SELECT count(*) - count(DISTINCT event_data->>'Seq') AS d FROM logs`)
-    assert.equal(Number(dup.rows[0].d), 0, 'no event stored twice')
+    assert.equal(await rig.duplicates(), 0, 'no event stored twice')
   } finally {
     if (filler) rmSync(filler, { force: true })
-    await c.end().catch(() => {})
-    await edge.stop()
-    await src.stop()
+    await rig.stop()
     execFileSync('umount', ['-l', mnt])
     rmSync(mnt, { recursive: true, force: true })
   }
 })
-
 
 // The data dir on its own 160 MiB filesystem, its spool (a symlink) on the machine's: only the store fills up.
 const storeMnt = mkdtempSync(join(tmpdir(), 'fedgres-store-full-'))
@@ -110,17 +122,10 @@ else {
 
 test("the store's disk below store.min_free: commits wait, reads stay right, and resume once space is back with no new event", { skip: storeCannot }, async () => {
   const disk = join(storeMnt, 'edge')
-  const src = new KubeArmorEventSource({ hosts: ['store-full-host'], rate: 0, port: 0 })
-  await src.start()
-  const users = [{ name: 'gw', scram: makeScramSecret('gw-secret') }]
-  const cfg = edgeConfig(join(storeMnt, 'edge'), [src.address], { edge_id: 'store-full', serve: { host: '127.0.0.1', port: 0, users }, store: { min_free: '48MiB' } })
-  const edge = await startEdge(cfg, rootLogger('test', 'error'))
-  const c = new pg.Client({ host: '127.0.0.1', port: edge.servePort, user: 'gw', password: 'gw-secret', database: 'fedgres' })
-  const stored = async () => Number((await c.query('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n')).rows[0].n)
+  const rig = await startRig(disk, 'store-full', { store: { min_free: '48MiB' } })
+  const { src, edge, stored } = rig
   let filler: string | undefined
   try {
-    await c.connect()
-    await waitFor('subscribed', () => src.subscribers('logs') > 0 && src.subscribers('alerts') > 0)
     src.setRate(500)
     await waitFor('events stored', async () => (await stored()) > 1000, 20_000)
     src.setRate(0)
@@ -141,13 +146,10 @@ test("the store's disk below store.min_free: commits wait, reads stay right, and
     filler = undefined
     await waitFor('every event stored, with no new one to wake the store', async () => (await stored()) === sent, 30_000, 100)
     await waitFor('ready again', () => !edge.agent.storeFailing, 5000)
-    const dup = await c.query(`SELECT count(*) - count(DISTINCT event_data->>'Seq') AS d FROM logs`)
-    assert.equal(Number(dup.rows[0].d), 0, 'no event stored twice')
+    assert.equal(await rig.duplicates(), 0, 'no event stored twice')
   } finally {
     if (filler) rmSync(filler, { force: true })
-    await c.end().catch(() => {})
-    await edge.stop()
-    await src.stop()
+    await rig.stop()
     execFileSync('umount', ['-l', disk])
     rmSync(storeMnt, { recursive: true, force: true })
   }
