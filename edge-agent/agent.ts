@@ -13,7 +13,7 @@ import { SCHEMA_VERSION, type EventTable } from '../schema/index.js'
 import type { Synopsis } from '../schema/synopsis.js'
 import { alertMatchers, storedEdgeId, storeOpenOptions, type EdgeConfig } from './config.js'
 import { startAlerting, type Alerting } from './alerting.js'
-import { checkDataDirIdentity } from './data-dir-identity.js'
+import { checkDataDirIdentity, heldEdgeIds, recordDataDirIdentity } from './data-dir-identity.js'
 import { dirBytes } from './dir-bytes.js'
 import { writeRowFromProtobuf } from './ingest/protobuf-row.js'
 import { KubeArmorClient } from './ingest/kubearmor-client.js'
@@ -99,8 +99,9 @@ export class EdgeAgent {
   static async start(cfg: EdgeConfig, log: Logger, publisher: SynopsisPublisher = new LocalPublisher(), lock?: () => void): Promise<EdgeAgent> {
     mkdirSync(cfg.data_dir, { recursive: true })
     const release = lock ?? acquireLock(cfg.data_dir)
+    let identity: 'match' | 'absent'
     try {
-      checkDataDirIdentity(cfg.data_dir, storedEdgeId(cfg))
+      identity = checkDataDirIdentity(cfg.data_dir, storedEdgeId(cfg))
     } catch (e) {
       release()
       throw e
@@ -108,7 +109,7 @@ export class EdgeAgent {
     const agent = new EdgeAgent(cfg, log, publisher)
     agent.#releaseLock = release
     try {
-      await agent.#open()
+      await agent.#open(identity)
     } catch (e) {
       await agent.store.close().catch(() => {})
       release()
@@ -125,7 +126,7 @@ export class EdgeAgent {
     return this.#lastSynopsis
   }
 
-  async #open(): Promise<void> {
+  async #open(identity: 'match' | 'absent'): Promise<void> {
     const cfg = this.#cfg
     this.store.on('committed', (ev) => {
       this.counters.stored += ev.batchRows
@@ -164,6 +165,7 @@ export class EdgeAgent {
       if (e.poisoned) this.#storeLost(e)
     })
     const opened = await this.store.open(storeOpenOptions(cfg))
+    if (identity === 'absent') recordDataDirIdentity(cfg.data_dir, storedEdgeId(cfg), await heldEdgeIds(this.store))
     this.#storedByTable = { ...opened.rows }
     this.#tracker = new SynopsisTracker(
       { edgeId: cfg.edge_id, schemaVersion: SCHEMA_VERSION, valueCap: cfg.synopsis.value_cap, timeLeaseMicros: cfg.synopsis.time_lease * 1000 },

@@ -9,7 +9,7 @@ import type { Synopsis } from '../schema/synopsis.js'
 import { storedEdgeId, storeOpenOptions, type EdgeConfig } from './config.js'
 import { stageImport, stagingDirFor, type ImportLineError, type ImportProgress } from './ingest/import-file.js'
 import { acquireLock } from './lock-file.js'
-import { checkDataDirIdentity } from './data-dir-identity.js'
+import { checkDataDirIdentity, heldEdgeIds, recordDataDirIdentity } from './data-dir-identity.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
 import { EdgeStore } from './store/edge-store.js'
 import { EventRules } from './rules/event-rules.js'
@@ -33,8 +33,9 @@ export async function importFiles(cfg: EdgeConfig, files: readonly string[], opt
   const store = new EdgeStore()
   const staging = stagingDirFor(cfg.data_dir)
   try {
-    checkDataDirIdentity(cfg.data_dir, storedEdgeId(cfg))
+    const identity = checkDataDirIdentity(cfg.data_dir, storedEdgeId(cfg))
     const opened = await store.open(storeOpenOptions(cfg))
+    if (identity === 'absent') recordDataDirIdentity(cfg.data_dir, storedEdgeId(cfg), await heldEdgeIds(store))
     // A previous agent's unfinished spool goes in first, so import order matches arrival order.
     store.advance({ segment: Number.MAX_SAFE_INTEGER, offset: 0 })
     await store.drain()

@@ -20,7 +20,7 @@ export const decommissionCommand: Command = {
     token: 'ACL token with write access to fedgres/edges/ (default CONSUL_HTTP_TOKEN)',
     ca: 'PEM CA bundle for an https address (default CONSUL_CACERT)',
     'service-name': "the edges' Consul service (consul.service_name, default fedgres-edge)",
-    force: 'remove it even while it passes its health check',
+    force: 'remove it even while Consul lists its service (an edge known to be gone)',
   },
   async run(v) {
     const edgeId = v['edge-id'] as string | undefined

@@ -12,7 +12,9 @@
  * - when the token's view of the service or of the keys is filtered by ACLs;
  * - when a key changes between the check and the delete (each is deleted at the ModifyIndex
  *   read, check-and-set): the edge came back meanwhile.
- * `force` skips the first check only; a running edge then records itself again within minutes.
+ * `force` skips the first check only, for an edge known to be gone whose instance Consul still
+ * lists. Used on a running edge, the edge records itself again at its next reconcile (within 3
+ * minutes); should it stop before that, gateways drop it after their departed grace.
  */
 import type { ConsulClient } from '../../common/consul/consul-client.js'
 import { decommissionedKey, edgeKeyPrefix, memberKey, parseMembership } from '../../schema/membership.js'
@@ -38,6 +40,8 @@ async function read(client: ConsulClient, path: string, query: Record<string, st
 }
 
 export async function decommissionEdge(client: ConsulClient, opts: { edgeId: string; serviceName: string; force: boolean }): Promise<DecommissionResult> {
+  // An edge id as the edge config allows it: '.' or 'e/..' would name other edges' keys.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.edgeId)) throw new DecommissionRefused(`'${opts.edgeId}' is not an edge id (letters, digits, _ and - only)`)
   const prefix = edgeKeyPrefix(opts.edgeId)
   const listed = await read(client, `/v1/kv/${prefix}`, { recurse: '' }, `the keys under ${prefix}`)
   const entries = listed.status === 404 ? [] : (JSON.parse(listed.body) as KvEntry[])

@@ -265,10 +265,19 @@ export class ConsulDiscovery implements Discovery {
     }
     this.#synopses = next
     // Decommissioned (its marker, and no record written since): a departed edge leaves at once.
-    // Records that merely vanished (Consul lost its data) leave the grace running.
-    for (const id of decommissioned) {
-      if (!enrolled.has(id) && this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
+    // A record that merely vanished (Consul lost its data) of an edge that does not pass keeps it
+    // in the view as departed, for the grace, as if it had just stopped passing.
+    const until = Date.now() + this.#departedGraceMs
+    for (const [id, m] of this.#enrolled) {
+      if (enrolled.has(id) || this.#members?.has(id)) continue
+      if (decommissioned.has(id)) {
+        if (this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
+      } else if (!this.#departed.has(id)) {
+        this.#departed.set(id, { member: m, until })
+        this.#log.warn('membership record of an edge that is down vanished from Consul KV without a decommission; kept for the departed grace', { edgeId: id, graceMs: this.#departedGraceMs })
+      }
     }
+    for (const id of decommissioned) if (!enrolled.has(id) && this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
     this.#enrolled = enrolled
   }
 
@@ -337,7 +346,9 @@ export class ConsulDiscovery implements Discovery {
     if (this.#closed) return
     const synopses = this.#synopses ?? new Map<string, HeldSynopsis>()
     const passing = this.#members ?? new Map<string, Member>()
-    const members = [...passing.values(), ...this.#departedNow(), ...(this.#loaded ? this.#absentMembers(passing) : [])].sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
+    // No view until both loops answered: health alone cannot tell which recorded edges are down
+    // (a token without KV read answered 250 of 413 with no error); statements get 08006 meanwhile.
+    const members = (this.#loaded ? [...passing.values(), ...this.#departedNow(), ...this.#absentMembers(passing)] : []).sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
     const stale = this.#outage || !this.#loaded
     if (this.#loaded) for (const done of [...this.#readyWaiters]) done()
     const signature = JSON.stringify([stale, members, members.map((m) => synopses.get(m.edgeId)?.modifyIndex ?? null)])

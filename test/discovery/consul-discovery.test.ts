@@ -239,6 +239,9 @@ describe('ConsulDiscovery', () => {
       await viewWhere(d2, 'd-gone decommissioned (new gateway)', (v) => !edgeOf(v, 'd-gone') && v.edges.length === 2, 5000)
       await assert.rejects(decommissionEdge(writer, { edgeId: 'd-gone', serviceName: 'fedgres-edge', force: false }), /edge d-gone is already decommissioned/)
       await assert.rejects(decommissionEdge(writer, { edgeId: 'd-never', serviceName: 'fedgres-edge', force: false }), /no keys under fedgres\/edges\/d-never\//)
+      // Dot segments would name other edges' keys: 'fedgres/edges/./' is the whole prefix once a URL resolves it.
+      for (const id of ['.', '..', 'd-a/..', '']) await assert.rejects(decommissionEdge(writer, { edgeId: id, serviceName: 'fedgres-edge', force: true }), /is not an edge id/)
+      assert.ok(edgeOf(d.current(), 'd-a'), 'nothing else was touched')
     } finally {
       await d2?.close()
       await gone.close()
@@ -255,6 +258,8 @@ describe('ConsulDiscovery', () => {
       await viewWhere(d, 'd-lost passing', (v) => edgeOf(v, 'd-lost')?.status === 'passing')
       await lost.close()
       await viewWhere(d, 'd-lost critical', (v) => edgeOf(v, 'd-lost')?.status === 'critical', 5000)
+      await sleep(DEPARTED_MS * 1.5) // past the departed grace: its record alone keeps it now
+      assert.equal(edgeOf(d.current(), 'd-lost')?.status, 'critical')
       await writer.request('DELETE', '/v1/kv/fedgres/edges/d-lost/', { query: { recurse: '' } })
       await sleep(DEPARTED_MS / 2)
       assert.equal(edgeOf(d.current(), 'd-lost')?.status, 'critical', 'still critical: no decommission said it is gone')
