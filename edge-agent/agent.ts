@@ -48,7 +48,7 @@ export class EdgeAgent {
   }
 
   readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
-  #lastFailure = { message: '', at: 0 }
+  #lastFailure = { cause: '', at: 0 }
   #storeLost!: (e: Error) => void
   /**
    * Resolves when the store failed in a way only reopening it mends (PGlite after a failed
@@ -148,6 +148,7 @@ export class EdgeAgent {
     this.store.on('committed', (ev) => {
       this.#committed = ev.position
       this.storeFailing = false
+      this.metrics.storeFailing.set(0)
     })
     this.store.on('rejected', ({ rows, error }) => {
       this.counters.rejected += rows
@@ -156,12 +157,15 @@ export class EdgeAgent {
     })
     this.store.on('fatal', (e: Error & { poisoned?: boolean }) => {
       // Once per cause and minute: a full disk fails every flush's attempt.
+      // The cause without its figures: 'store paused: 12.5 MiB free' is one cause at any MiB.
       const now = Date.now()
-      if (!this.storeFailing || e.message !== this.#lastFailure.message || now - this.#lastFailure.at > 60_000) {
+      const cause = e.message.replace(/\d+(\.\d+)?/g, '#')
+      if (!this.storeFailing || cause !== this.#lastFailure.cause || now - this.#lastFailure.at > 60_000) {
         this.#log.error('store failed', errorMeta(e))
-        this.#lastFailure = { message: e.message, at: now }
+        this.#lastFailure = { cause, at: now }
       } else this.#log.debug('store failed again', { message: e.message })
       this.storeFailing = true
+      this.metrics.storeFailing.set(1)
       if (e.poisoned) this.#storeLost(e)
     })
     const opened = await this.store.open(storeOpenOptions(cfg))

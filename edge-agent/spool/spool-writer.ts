@@ -167,7 +167,12 @@ export class SpoolWriter {
       while (written < len) written += this.#io.writeSync(this.#fd, buf, written, len - written, this.#offset + written)
     } catch (e) {
       if (!this.#hold) throw e
+      // The whole records a short write got onto the disk are written: counted, and not written
+      // again (rewriting up to 64 MiB from the start kept the freed space for the torn part, and
+      // after a partial free no record was ever counted while events were dropped).
+      const kept = this.#keepWritten(written)
       this.#failed(e as NodeJS.ErrnoException)
+      if (kept) this.#onFlush(kept.end, kept.records)
       return
     }
     this.#pending.len = 0
@@ -181,6 +186,20 @@ export class SpoolWriter {
       this.#onFailure?.(undefined)
     }
     this.#onFlush(end, records)
+  }
+
+  /** Moves the end past the whole records among the first `written` held bytes; what they were, or undefined for none. */
+  #keepWritten(written: number): { end: SpoolPosition; records: number } | undefined {
+    const buf = this.#pending.buf
+    const complete = written > 0 ? buf.lastIndexOf(0x0a, written - 1) + 1 : 0
+    if (complete === 0) return undefined
+    let records = 0
+    for (let i = buf.indexOf(0x0a); i >= 0 && i < complete; i = buf.indexOf(0x0a, i + 1)) records++
+    buf.copy(buf, 0, complete, this.#pending.len)
+    this.#pending.len -= complete
+    this.#records -= records
+    this.#offset += complete
+    return { end: this.end, records }
   }
 
   #failed(e: NodeJS.ErrnoException): void {

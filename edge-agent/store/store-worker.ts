@@ -49,6 +49,9 @@ let retryMs = 250
 /** Set once PGlite failed in a way it does not recover from in-process: only a reopen helps. */
 let poisoned: string | undefined
 
+/** MiB with one decimal, rounded down: '63.9 MiB free, 64 needed', never '64 free, 64 needed'. */
+const mib = (bytes: number) => (Math.floor((bytes / 2 ** 20) * 10) / 10).toString()
+
 function diskFree(): number {
   const s = statfsSync(pgDataDir)
   return Number(s.bavail) * Number(s.bsize)
@@ -85,7 +88,7 @@ async function open(req: OpenRequest): Promise<OpenResult> {
   minFreeBytes = req.minFreeBytes
   const free = diskFree()
   // Crash recovery creates a WAL segment: with less room PGlite only says "Aborted()".
-  if (free < minFreeBytes) throw Object.assign(new Error(`the store's disk has ${Math.round(free / 2 ** 20)} MiB free (${pgDataDir}); at least ${minFreeBytes / 2 ** 20} MiB are needed to open it`), { code: 'ENOSPC' })
+  if (free < minFreeBytes) throw Object.assign(new Error(`the store's disk has ${mib(free)} MiB free (${pgDataDir}); store.min_free (${mib(minFreeBytes)} MiB) is needed to open it`), { code: 'ENOSPC' })
   db = await PGlite.create(req.pgDataDir, {
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${req.sharedBuffers}`],
   })
@@ -216,7 +219,7 @@ async function commitLoop(): Promise<void> {
       const free = diskFree()
       if (free < minFreeBytes) {
         // Not even tried: a failed attempt writes WAL of its own, and a WAL segment that cannot be made hangs PGlite.
-        post({ kind: 'fatal', error: { message: `store paused: ${Math.round(free / 2 ** 20)} MiB free on the store's disk, ${minFreeBytes / 2 ** 20} MiB needed; events wait in the spool` } })
+        post({ kind: 'fatal', error: { message: `store paused: ${mib(free)} MiB free on the store's disk, below store.min_free (${mib(minFreeBytes)} MiB); events wait in the spool` } })
         scheduleRetry()
         return
       }
@@ -333,7 +336,14 @@ async function handle(msg: ToWorker): Promise<void> {
         break
       case 'importSpool':
         value = await mutex.run(async () => {
-          const added = await committer!.commitAll(msg.dir, msg.synopsis, checkpointHeld)
+          // An import keeps the same floor as ingestion, checked before every batch it commits.
+          const floorThenCheckpoint = async () => {
+            const free = diskFree()
+            if (free < minFreeBytes) throw Object.assign(new Error(`the store's disk has ${mib(free)} MiB free, below store.min_free (${mib(minFreeBytes)} MiB): the import is rolled back`), { code: 'ENOSPC' })
+            await checkpointHeld()
+          }
+          await floorThenCheckpoint()
+          const added = await committer!.commitAll(msg.dir, msg.synopsis, floorThenCheckpoint)
           rows.alerts += added.alerts
           rows.logs += added.logs
           return added
