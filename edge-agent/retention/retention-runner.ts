@@ -63,7 +63,7 @@ export class RetentionRunner {
     const parts = await this.store.partitions()
     const decision = decideRetention(parts, this.limits, now)
     const report: RetentionReport = { dropped: [], kept: [], overBudget: decision.overBudget }
-    if (decision.overBudget) this.log.warn('the newest day alone is over retention.max_bytes; it is kept', { maxBytes: this.limits.maxBytes, keptBytes: decision.keptBytes })
+    if (decision.overBudget) this.log.warn('the newest stored day alone is over retention.max_bytes; it is kept', { maxBytes: this.limits.maxBytes, keptBytes: decision.keptBytes })
     if (decision.drop.length === 0) return report
     const narrow = await this.hooks.settled()
     let failed = false
