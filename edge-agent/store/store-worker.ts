@@ -57,15 +57,22 @@ function diskFree(): number {
   return Number(s.bavail) * Number(s.bsize)
 }
 
-/** Retries the commit loop later even if no new event arrives (a quiet node after the disk is freed). */
-function scheduleRetry(): void {
+/**
+ * Retries the commit loop later even if no new event arrives (a quiet node after the disk is
+ * freed): after a failed commit with a backoff up to 30 s; while the disk is below the floor every
+ * second, since that check is one statfs and nothing is tried (the backoff made a freed disk wait
+ * up to 30 s).
+ */
+function scheduleRetry(lowSpace = false): void {
   if (retryTimer || closing) return
   retryTimer = setTimeout(() => {
     retryTimer = undefined
     void pump()
-  }, retryMs)
-  retryMs = Math.min(retryMs * 2, 30_000)
+  }, lowSpace ? LOW_SPACE_RETRY_MS : retryMs)
+  if (!lowSpace) retryMs = Math.min(retryMs * 2, 30_000)
 }
+
+const LOW_SPACE_RETRY_MS = 1000
 
 /** After a failure: is PGlite still sane? (After ENOSPC in CHECKPOINT it returns no rows for SELECT 1.) */
 async function probe(): Promise<void> {
@@ -220,7 +227,7 @@ async function commitLoop(): Promise<void> {
       if (free < minFreeBytes) {
         // Not even tried: a failed attempt writes WAL of its own, and a WAL segment that cannot be made hangs PGlite.
         post({ kind: 'fatal', error: { message: `store paused: ${mib(free)} MiB free on the store's disk, below store.min_free (${mib(minFreeBytes)} MiB); events wait in the spool` } })
-        scheduleRetry()
+        scheduleRetry(true)
         return
       }
       group?.committing()
