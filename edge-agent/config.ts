@@ -1,5 +1,6 @@
 /** The edge agent's configuration: file keys in snake_case, FEDGRES_EDGE_* overrides. */
 import { hostname } from 'node:os'
+import { EDGE_ID } from '../schema/membership.js'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { loadConfig, zBytes, zDuration, type LoadOptions } from '../common/config.js'
@@ -52,7 +53,7 @@ const consul = z.strictObject({
 })
 
 export const edgeConfigSchema = z.strictObject({
-  edge_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it becomes a Consul service ID)').default(() => hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64)),
+  edge_id: z.string().regex(EDGE_ID, 'letters, digits, _ and - only (it becomes a Consul service ID)').default(() => hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64)),
   data_dir: z.string().default('./.data/edge'),
   cluster: z.string().default('default'),
   shard: z.string().optional(),

@@ -27,6 +27,9 @@ export interface EdgeMembership {
   readonly enrolledAt: string
 }
 
+/** What an edge id may be: it names a Consul service ID and a KV folder (no '.', no '/'). */
+export const EDGE_ID = /^[A-Za-z0-9_-]{1,64}$/
+
 /** Where an edge's membership lives; its synopsis is in the same folder. */
 export const memberKey = (edgeId: string) => `fedgres/edges/${edgeId}/member`
 

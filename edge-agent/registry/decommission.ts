@@ -17,7 +17,7 @@
  * minutes); should it stop before that, gateways drop it after their departed grace.
  */
 import type { ConsulClient } from '../../common/consul/consul-client.js'
-import { decommissionedKey, edgeKeyPrefix, memberKey, parseMembership } from '../../schema/membership.js'
+import { decommissionedKey, EDGE_ID, edgeKeyPrefix, memberKey, parseMembership } from '../../schema/membership.js'
 
 export interface DecommissionResult {
   /** The KV keys that were deleted. */
@@ -41,7 +41,7 @@ async function read(client: ConsulClient, path: string, query: Record<string, st
 
 export async function decommissionEdge(client: ConsulClient, opts: { edgeId: string; serviceName: string; force: boolean }): Promise<DecommissionResult> {
   // An edge id as the edge config allows it: '.' or 'e/..' would name other edges' keys.
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(opts.edgeId)) throw new DecommissionRefused(`'${opts.edgeId}' is not an edge id (letters, digits, _ and - only)`)
+  if (!EDGE_ID.test(opts.edgeId)) throw new DecommissionRefused(`'${opts.edgeId}' is not an edge id (letters, digits, _ and - only)`)
   const prefix = edgeKeyPrefix(opts.edgeId)
   const listed = await read(client, `/v1/kv/${prefix}`, { recurse: '' }, `the keys under ${prefix}`)
   const entries = listed.status === 404 ? [] : (JSON.parse(listed.body) as KvEntry[])

@@ -21,9 +21,9 @@ import type { Logger } from '../../common/log.js'
 import { errorMeta } from '../../common/log.js'
 import { BlockingWatch, maxHold } from '../../common/consul/blocking-watch.js'
 import { ConsulClient, type ConsulClientOptions } from '../../common/consul/consul-client.js'
-import { parseMembership } from '../../schema/membership.js'
 import type { Synopsis } from '../../schema/synopsis.js'
 import type { Discovery, EdgeEndpoint, EdgeView } from './edge-view.js'
+import { MembershipRecords, type Member } from './membership-records.js'
 
 export interface ConsulDiscoveryOptions {
   readonly consul: ConsulClientOptions
@@ -45,8 +45,6 @@ const DEPARTED_GRACE_MS = 600_000
 const KV_PREFIX = 'fedgres/edges/'
 const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member|decommissioned)$/
 
-/** What a passing health entry says about an edge (everything but the synopsis). */
-type Member = Omit<EdgeEndpoint, 'synopsis' | 'synopsisCurrentAt'>
 
 interface HeldSynopsis {
   readonly synopsis: Synopsis
@@ -87,8 +85,7 @@ export class ConsulDiscovery implements Discovery {
   readonly #departedGraceMs: number
   #departedTimer: NodeJS.Timeout | undefined
   #synopses: Map<string, HeldSynopsis> | undefined
-  /** Edges with a membership record in KV, as critical members (used while they do not pass). */
-  #enrolled = new Map<string, Member>()
+  readonly #records: MembershipRecords
   #outage = false
   #signature = ''
   #base: EdgeView = { version: 0, edges: [], stale: true, takenAt: Date.now() }
@@ -99,6 +96,7 @@ export class ConsulDiscovery implements Discovery {
   constructor(opts: ConsulDiscoveryOptions) {
     this.#log = opts.log.child({ component: 'consul-discovery' })
     this.#departedGraceMs = opts.departedGraceMs ?? DEPARTED_GRACE_MS
+    this.#records = new MembershipRecords(this.#log)
     this.#client = new ConsulClient(opts.consul)
     const common = { client: this.#client, waitMs: opts.waitMs ?? 30_000, rate: opts.rate, backoff: opts.backoff, log: this.#log }
     const service = opts.serviceName ?? 'fedgres-edge'
@@ -231,7 +229,7 @@ export class ConsulDiscovery implements Discovery {
     const pairs = body === undefined ? [] : (JSON.parse(body) as KvPairWire[])
     const prev = this.#synopses ?? new Map<string, HeldSynopsis>()
     const next = new Map<string, HeldSynopsis>()
-    const enrolled = new Map<string, Member>()
+    const records = new Map<string, Member>()
     const decommissioned = new Set<string>()
     for (const p of pairs) {
       const [, id, kind] = EDGE_KEY.exec(p.Key ?? '') ?? []
@@ -242,8 +240,8 @@ export class ConsulDiscovery implements Discovery {
         continue
       }
       if (kind === 'member') {
-        const m = this.#parseMember(id, p.Value ?? null, modifyIndex)
-        if (m) enrolled.set(id, m)
+        const m = this.#records.parse(id, p.Value ?? null, modifyIndex)
+        if (m) records.set(id, m)
         continue
       }
       const held = prev.get(id)
@@ -267,48 +265,15 @@ export class ConsulDiscovery implements Discovery {
     // Decommissioned (its marker, and no record written since): a departed edge leaves at once.
     // A record that merely vanished (Consul lost its data) of an edge that does not pass keeps it
     // in the view as departed, for the grace, as if it had just stopped passing.
+    const { decommissioned: gone, vanished } = this.#records.replace({ records, decommissioned }, this.#members)
+    for (const id of gone) if (this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
     const until = Date.now() + this.#departedGraceMs
-    for (const [id, m] of this.#enrolled) {
-      if (enrolled.has(id) || this.#members?.has(id)) continue
-      if (decommissioned.has(id)) {
-        if (this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
-      } else if (!this.#departed.has(id)) {
-        this.#departed.set(id, { member: m, until })
-        this.#log.warn('membership record of an edge that is down vanished from Consul KV without a decommission; kept for the departed grace', { edgeId: id, graceMs: this.#departedGraceMs })
-      }
-    }
-    for (const id of decommissioned) if (!enrolled.has(id) && this.#departed.delete(id)) this.#log.info('edge decommissioned; it leaves the view', { edgeId: id })
-    this.#enrolled = enrolled
-  }
-
-  #parseMember(edgeId: string, value: string | null, modifyIndex: number): Member | undefined {
-    const m = parseMembership(edgeId, Buffer.from(value ?? '', 'base64').toString('utf8'))
-    const colon = m?.address.lastIndexOf(':') ?? -1
-    if (!m || colon < 1) {
-      const key = `${edgeId}/member@${modifyIndex}`
-      if (!this.#warned.has(key)) this.#log.warn('unusable membership record in Consul KV; ignored', { edgeId })
-      this.#warned.add(key)
-      return undefined
-    }
-    return {
-      edgeId, host: m.address.slice(0, colon), port: Number(m.address.slice(colon + 1)) || 0, shard: m.shard, cluster: m.cluster || null,
-      tags: m.tags, schemaVersion: m.schemaVersion, status: 'critical', tls: m.tls === true,
+    for (const m of vanished) {
+      if (this.#departed.has(m.edgeId)) continue
+      this.#departed.set(m.edgeId, { member: m, until })
+      this.#log.warn('membership record of an edge that is down vanished from Consul KV without a decommission; kept for the departed grace', { edgeId: m.edgeId, graceMs: this.#departedGraceMs })
     }
   }
-
-  /** Enrolled edges that neither pass nor are already kept as departed; each is warned about once per absence. */
-  #absentMembers(passing: ReadonlyMap<string, Member>): Member[] {
-    const absent = [...this.#enrolled.values()].filter((m) => !passing.has(m.edgeId) && !this.#departed.has(m.edgeId))
-    for (const m of absent) {
-      if (this.#absentWarned.has(m.edgeId)) continue
-      this.#absentWarned.add(m.edgeId)
-      this.#log.warn('edge recorded in Consul KV is not passing; its shard is unavailable until it passes again or is decommissioned', { edgeId: m.edgeId, shard: m.shard })
-    }
-    for (const id of this.#absentWarned) if (passing.has(id) || !this.#enrolled.has(id)) this.#absentWarned.delete(id)
-    return absent
-  }
-
-  readonly #absentWarned = new Set<string>()
 
   #parseSynopsis(edgeId: string, value: string | null, modifyIndex: number): Synopsis | undefined {
     try {
@@ -348,7 +313,7 @@ export class ConsulDiscovery implements Discovery {
     const passing = this.#members ?? new Map<string, Member>()
     // No view until both loops answered: health alone cannot tell which recorded edges are down
     // (a token without KV read answered 250 of 413 with no error); statements get 08006 meanwhile.
-    const members = (this.#loaded ? [...passing.values(), ...this.#departedNow(), ...this.#absentMembers(passing)] : []).sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
+    const members = (this.#loaded ? [...passing.values(), ...this.#departedNow(), ...this.#records.absent(passing, (id) => this.#departed.has(id))] : []).sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
     const stale = this.#outage || !this.#loaded
     if (this.#loaded) for (const done of [...this.#readyWaiters]) done()
     const signature = JSON.stringify([stale, members, members.map((m) => synopses.get(m.edgeId)?.modifyIndex ?? null)])
