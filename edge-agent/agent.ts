@@ -157,7 +157,7 @@ export class EdgeAgent {
     })
     this.store.on('fatal', (e: Error & { poisoned?: boolean }) => {
       // Once per cause and minute: a full disk fails every flush's attempt.
-      // The cause without its figures: 'store paused: 12.5 MiB free' is one cause at any MiB.
+      // The cause without its figures: '12.5 MiB free on the store's disk ...' is one cause at any MiB.
       const now = Date.now()
       const cause = e.message.replace(/\d+(\.\d+)?/g, '#')
       if (!this.storeFailing || cause !== this.#lastFailure.cause || now - this.#lastFailure.at > 60_000) {

@@ -5,10 +5,10 @@
  * All database work goes through one mutex: commit batches and gateway queries interleave at
  * transaction boundaries, never inside one.
  */
-import { statfsSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 import { PGlite } from '@electric-sql/pglite'
 import { kyselyOnPglite } from '../../common/kysely-pglite.js'
+import { DiskFloor } from './disk-floor.js'
 import { Mutex } from '../../common/mutex.js'
 import { migrateToLatest } from '../../schema/index.js'
 import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
@@ -37,25 +37,12 @@ const stats = new AutoAnalyze()
 let analyzing: Promise<void> | undefined
 let analyzeTimer: NodeJS.Timeout | undefined
 let closing = false
-let pgDataDir = ''
-/**
- * Free bytes the store needs before it writes: one new 16 MiB WAL segment (PGlite PANICs and spins
- * at 100% CPU forever when creating one fails), a batch's heap and WAL, and the checkpoint's files
- * (a failed CHECKPOINT leaves PGlite answering every later statement wrongly until it is reopened).
- */
-let minFreeBytes = 64 << 20
+/** The store's disk floor (store.min_free), once the store is opened. */
+let floor: DiskFloor | undefined
 let retryTimer: NodeJS.Timeout | undefined
 let retryMs = 250
 /** Set once PGlite failed in a way it does not recover from in-process: only a reopen helps. */
 let poisoned: string | undefined
-
-/** MiB with one decimal, rounded down: '63.9 MiB free, 64 needed', never '64 free, 64 needed'. */
-const mib = (bytes: number) => (Math.floor((bytes / 2 ** 20) * 10) / 10).toString()
-
-function diskFree(): number {
-  const s = statfsSync(pgDataDir)
-  return Number(s.bavail) * Number(s.bsize)
-}
 
 /**
  * Retries the commit loop later even if no new event arrives (a quiet node after the disk is
@@ -91,11 +78,10 @@ const errorOf = (e: unknown) => (e instanceof Error ? { message: e.message, stac
 
 async function open(req: OpenRequest): Promise<OpenResult> {
   const t0 = performance.now()
-  pgDataDir = req.pgDataDir
-  minFreeBytes = req.minFreeBytes
-  const free = diskFree()
-  // Crash recovery creates a WAL segment: with less room PGlite only says "Aborted()".
-  if (free < minFreeBytes) throw Object.assign(new Error(`the store's disk has ${mib(free)} MiB free (${pgDataDir}); store.min_free (${mib(minFreeBytes)} MiB) is needed to open it`), { code: 'ENOSPC' })
+  floor = new DiskFloor(req.pgDataDir, req.minFreeBytes)
+  // Crash recovery makes a WAL segment: with less room PGlite only says "Aborted()".
+  const short = floor.shortfall('the store is not opened')
+  if (short) throw Object.assign(new Error(short), { code: 'ENOSPC' })
   db = await PGlite.create(req.pgDataDir, {
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${req.sharedBuffers}`],
   })
@@ -183,7 +169,7 @@ async function checkpointDue(): Promise<void> {
 
 /** Checkpoints if one is due; the caller holds the mutex (an import checkpoints between its batches). */
 async function checkpointHeld(): Promise<void> {
-  if (poisoned || (pgDataDir && diskFree() < minFreeBytes)) return // a CHECKPOINT that fails for space breaks PGlite
+  if (poisoned || floor?.shortfall('')) return // a CHECKPOINT that fails for space breaks PGlite
   const done = db && checkpointer && !closing ? await checkpointer.runIfDue() : null
   if (done) post({ kind: 'checkpointed', ...done })
 }
@@ -223,10 +209,10 @@ async function commitLoop(): Promise<void> {
     while (committer && comparePositions(committer.committed, target) < 0) {
       if (poisoned) return
       if (holdForFullBatch()) break
-      const free = diskFree()
-      if (free < minFreeBytes) {
+      const short = floor?.shortfall('the store is paused; events wait in the spool')
+      if (short) {
         // Not even tried: a failed attempt writes WAL of its own, and a WAL segment that cannot be made hangs PGlite.
-        post({ kind: 'fatal', error: { message: `store paused: ${mib(free)} MiB free on the store's disk, below store.min_free (${mib(minFreeBytes)} MiB); events wait in the spool` } })
+        post({ kind: 'fatal', error: { message: short } })
         scheduleRetry(true)
         return
       }
@@ -345,8 +331,8 @@ async function handle(msg: ToWorker): Promise<void> {
         value = await mutex.run(async () => {
           // An import keeps the same floor as ingestion, checked before every batch it commits.
           const floorThenCheckpoint = async () => {
-            const free = diskFree()
-            if (free < minFreeBytes) throw Object.assign(new Error(`the store's disk has ${mib(free)} MiB free, below store.min_free (${mib(minFreeBytes)} MiB): the import is rolled back`), { code: 'ENOSPC' })
+            const short = floor?.shortfall('the import is rolled back')
+            if (short) throw Object.assign(new Error(short), { code: 'ENOSPC' })
             await checkpointHeld()
           }
           await floorThenCheckpoint()
