@@ -11,15 +11,18 @@
  * fan-out here.
  */
 import pg from 'pg'
-import { rootLogger } from '../common/log.js'
 import { makeScramSecret } from '../common/scram.js'
-import { gatewayConfigSchema } from '../gateway/config.js'
+import { rootLogger } from '../common/log.js'
+import { gatewayConfigSchema, type GatewayConfig } from '../gateway/config.js'
 import { startGateway } from '../gateway/gateway.js'
+import { waitFor } from '../test/helpers/wait.js'
 import { eventColumns } from '../schema/columns.js'
 import { schemaStatements } from '../schema/index.js'
 import { startNativePostgres, type NativePg } from '../test/helpers/native-pg.js'
-import { waitFor } from '../test/helpers/wait.js'
+import { fork, type ChildProcess } from 'node:child_process'
 import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { GatewayProcessMessage } from './gateway-process.js'
 import { cpuNanos, fmt, median } from './proc-stats.js'
 
 const NS = (process.env.BENCH_EDGES ?? '1,4,16,64').split(',').map(Number)
@@ -140,15 +143,48 @@ async function edgeCpuMs(c: pg.Client, sql: string, name: string): Promise<numbe
   return median(blocks)
 }
 
-/** CPU ms this process (the gateway, and its client) spends per run of `sql` through the gateway: median of 5 blocks of 200. */
-async function gatewayCpuMs(c: pg.Client, sql: string): Promise<number> {
+/** CPU ms the gateway's process spends per run of `sql`: median of 5 blocks of 200. */
+async function gatewayCpuMs(c: pg.Client, pid: number, sql: string): Promise<number> {
   const blocks: number[] = []
   for (let b = 0; b < 5; b++) {
-    const t0 = cpuNanos(process.pid)
+    const t0 = cpuNanos(pid)
     for (let i = 0; i < 200; i++) await c.query({ text: sql, rowMode: 'array' })
-    blocks.push((cpuNanos(process.pid) - t0) / 200 / 1e6)
+    blocks.push((cpuNanos(pid) - t0) / 200 / 1e6)
   }
   return median(blocks)
+}
+
+/** The gateway under test: its port, the pid whose CPU it spends, and how to stop it. */
+interface BenchGateway { port: number; pid: number; stop(): Promise<void> }
+
+/**
+ * BENCH_GATEWAY=inline runs the gateway in the benchmark's own process, as earlier stops did: its
+ * client then shares its thread, and a query through it saves the context switches of one hop.
+ */
+const INLINE = process.env.BENCH_GATEWAY === 'inline'
+
+/** Starts the gateway (in its own process unless INLINE); resolves once every edge's synopsis is loaded. */
+async function startBenchGateway(cfg: GatewayConfig): Promise<BenchGateway> {
+  if (INLINE) {
+    const gw = await startGateway(cfg, rootLogger('gateway', 'warn'))
+    await waitFor('synopses', () => gw.discovery!.current().edges.every((e) => e.synopsis !== null), 60_000)
+    return { port: gw.port, pid: process.pid, stop: () => gw.close() }
+  }
+  const execArgv = process.env.BENCH_GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_GW_PROF}`] : []
+  const child = fork(fileURLToPath(new URL('./gateway-process.js', import.meta.url)), { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const answer = new Promise<GatewayProcessMessage>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as GatewayProcessMessage))
+    child.once('exit', (code) => reject(new Error(`the gateway process exited (${code}) before it was ready`)))
+  })
+  child.send(cfg)
+  const m = await answer
+  if ('error' in m) throw new Error(m.error)
+  const stop = async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.send('stop')
+    await exited
+  }
+  return { port: m.port, pid: child.pid!, stop }
 }
 
 const connect = async (cfg: pg.ClientConfig) => {
@@ -161,7 +197,6 @@ const connect = async (cfg: pg.ClientConfig) => {
 
 async function main(): Promise<void> {
   const native = await startNativePostgres({ postgresFlags: ['-c', 'max_connections=400', '-c', 'shared_buffers=256MB'] })
-  const log = rootLogger('gateway', 'warn')
   const table: Record<string, string>[] = []
   try {
     const cols = eventColumns.logs.map((c) => `${c.name} ${c.type}`).join(', ')
@@ -194,8 +229,7 @@ async function main(): Promise<void> {
         edge_credentials: { user: native.user, password: native.password },
         log_level: 'warn',
       })
-      const gw = await startGateway(gwCfg, log)
-      await waitFor('synopses', () => gw.discovery!.current().edges.every((e) => e.synopsis !== null), 60_000)
+      const gw = await startBenchGateway(gwCfg)
       const clients = {
         gateway: await connect({ host: '127.0.0.1', port: gw.port, user: 'analyst', password: 'bench', database: 'fedgres' }),
         central: await connect({ host: native.host, port: native.port, user: native.user, password: native.password, database: 'central' }),
@@ -231,22 +265,27 @@ async function main(): Promise<void> {
         if (ordered && name !== 'latest alerts') {
           const cpu = await edgeCpuMs(edgeClients[0]!, sql, name)
           const floor = (n * cpu) / cpus().length
+          // Central's answer is a round trip around its backend's CPU; a fan-out needs that round
+          // trip too, around N edges' CPU shared by the cores (the gateway's own work not counted).
+          const centralCpu = await edgeCpuMs(clients.central, sql, name)
+          const roundTripFloor = c!.ms - centralCpu + floor
           row['edge CPU'] = fmt(cpu, 3)
-          row['gw CPU'] = fmt(await gatewayCpuMs(clients.gateway, sql), 3)
+          row['gw CPU'] = fmt(await gatewayCpuMs(clients.gateway, gw.pid, sql), 3)
           row['CPU floor'] = fmt(floor, 2)
           row['floor/central'] = fmt(floor / c!.ms, 2)
+          row['round-trip floor/central'] = fmt(roundTripFloor / c!.ms, 2)
         }
         if (process.env.BENCH_EXPLAIN) console.log((await clients.gateway.query(`EXPLAIN ANALYZE ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n'))
         table.push(row)
         console.log(JSON.stringify(row))
       }
       for (const c of [...Object.values(clients), ...edgeClients]) await c.end()
-      await gw.close()
+      await gw.stop()
     }
   } finally {
     await native.stop()
   }
-  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run; gateway, central, direct edge and bare fan-out take turns run by run. Bare fan-out: the ordered (top-N) query sent to all N edges at once, prepared, by node-postgres, with no gateway. Edge CPU: the CPU ms one edge's backend spends per run of that query (from /proc); CPU floor: N times it over the ${cpus().length} cores, under which no fan-out can answer here; gw CPU: CPU ms of the gateway's process (its client included) per run.`)
+  console.log(`\nFederation benchmark: ${fmt(TOTAL)} log rows split over N edges; median ms of at least ${REPS} runs and ${MEASURE_MS} ms each (after ${WARMUP_MS} ms of warm-up), all measured in this run; gateway, central, direct edge and bare fan-out take turns run by run. Bare fan-out: the ordered (top-N) query sent to all N edges at once, prepared, by node-postgres, with no gateway. Edge CPU: the CPU ms one edge's backend spends per run of that query (from /proc); CPU floor: N times it over the ${cpus().length} cores, under which no fan-out can answer here; round-trip floor: central's median less its backend's CPU per run (the round trip) plus the CPU floor, an estimate of the fastest any fan-out could answer here with a gateway that cost nothing; gw CPU: CPU ms of the gateway's process per run. ${INLINE ? 'The gateway ran inline, in the process of its clients (BENCH_GATEWAY=inline).' : 'The gateway runs in a process of its own, as it is deployed and as the central PostgreSQL runs.'}`)
   console.table(table)
 }
 
