@@ -21,13 +21,14 @@ import { acquireLock } from './lock-file.js'
 import { createEdgeMetrics, type EdgeMetrics } from './metrics.js'
 import { LocalPublisher, type SynopsisPublisher } from './registry/publisher.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
-import { removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
+import { WriteAhead } from './registry/write-ahead.js'
+import { comparePositions, removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
 import { SpoolWriter } from './spool/spool-writer.js'
 import { EdgeStore } from './store/edge-store.js'
 import { sourceRows, RateWindow } from './sources-view.js'
+import { StoreHealth } from './store-health.js'
 import { EventRules } from './rules/event-rules.js'
 import { RetentionRunner } from './retention/retention-runner.js'
-import { comparePositions } from './spool/spool-files.js'
 
 export interface AgentCounters {
   received: number
@@ -36,11 +37,10 @@ export interface AgentCounters {
 }
 
 export class EdgeAgent {
-  /**
-   * The store's last commit failed (and it retries): received events wait in the spool. /readyz
-   * says so; it said ready while a store that could not commit held every event back.
-   */
-  storeFailing = false
+  /** The store's last commit failed (and it retries): received events wait in the spool (/readyz says so). */
+  get storeFailing(): boolean {
+    return this.#storeHealth.failing
+  }
 
   /** True while the spool cannot be written (a full disk): /readyz says so, and /metrics. */
   get spoolFailing(): boolean {
@@ -48,14 +48,11 @@ export class EdgeAgent {
   }
 
   readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
-  #lastFailure = { cause: '', at: 0 }
-  #storeLost!: (e: Error) => void
-  /**
-   * Resolves when the store failed in a way only reopening it mends (PGlite after a failed
-   * checkpoint on a full disk): it refuses queries meanwhile. The CLI then stops the agent and
-   * exits non-zero, so its supervisor starts it again; nothing counted as received is lost.
-   */
-  readonly storeLost = new Promise<Error>((resolve) => (this.#storeLost = resolve))
+  readonly #storeHealth: StoreHealth
+  /** Resolves when the store failed in a way only reopening it mends (StoreHealth.lost): the CLI restarts the agent. */
+  get storeLost(): Promise<Error> {
+    return this.#storeHealth.lost
+  }
   readonly metrics: EdgeMetrics
   readonly sources: KubeArmorClient[] = []
   readonly store: EdgeStore
@@ -70,11 +67,9 @@ export class EdgeAgent {
   #tracker!: SynopsisTracker
   #spool!: SpoolWriter
   #releaseLock: (() => void) | undefined
-  #publishing = false
-  #spoolEnd: SpoolPosition = { segment: 1, offset: 0 }
+  #writeAhead!: WriteAhead
   #timers: NodeJS.Timeout[] = []
   #stopped = false
-  #lastSynopsis: Synopsis | undefined
   readonly rules: EventRules
   #rowContext: { readonly edgeId: string; readonly tags: readonly string[]; readonly rules: EventRules; tagsLiteral?: string }
   #committed: SpoolPosition = { segment: 1, offset: 0 }
@@ -88,6 +83,7 @@ export class EdgeAgent {
     this.#spoolDir = storeOpenOptions(cfg).spoolDir
     this.metrics = createEdgeMetrics(cfg.edge_id, () => this.sources, (s) => this.spooled.get(s) ?? { alerts: 0, logs: 0 })
     this.store = new EdgeStore()
+    this.#storeHealth = new StoreHealth(this.store, this.metrics, this.#log, (rows) => (this.counters.rejected += rows))
     this.publisher = publisher
     this.rules = new EventRules(cfg.node_tags, cfg.tagging.rules, alertMatchers(cfg.alerts?.rules ?? []))
     // Replicas of a shard store identical rows, so any of them gives the same answer.
@@ -123,50 +119,18 @@ export class EdgeAgent {
   }
 
   get synopsis(): Synopsis | undefined {
-    return this.#lastSynopsis
+    return this.#writeAhead?.last
   }
 
   async #open(identity: 'match' | 'absent'): Promise<void> {
     const cfg = this.#cfg
     this.store.on('committed', (ev) => {
       this.counters.stored += ev.batchRows
-      this.metrics.batchSeconds.observe(ev.batchMs / 1000)
+      this.#committed = ev.position
       this.#tracker.setRows(ev.rows)
+      this.#countStored(ev.rows)
       this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
       if (ev.position.segment > 1) removeSegmentsBefore(this.#spoolDir, ev.position.segment)
-    })
-    this.store.on('committed', (ev) => this.#countStored(ev.rows))
-    this.store.on('analyzed', (a) => {
-      this.metrics.analyzeSeconds.observe(a.ms / 1000)
-      this.#log.debug('planner statistics gathered', { relation: a.relation, ms: Math.round(a.ms) })
-    })
-    this.store.on('checkpointed', (c) => {
-      this.metrics.checkpoints.inc({ cause: c.cause })
-      this.metrics.checkpointSeconds.observe(c.ms / 1000)
-      this.#log.debug('store checkpointed', { cause: c.cause, walMb: Math.round(c.walBytes / 1e5) / 10, ms: Math.round(c.ms) })
-    })
-    this.store.on('committed', (ev) => {
-      this.#committed = ev.position
-      this.storeFailing = false
-      this.metrics.storeFailing.set(0)
-    })
-    this.store.on('rejected', ({ rows, error }) => {
-      this.counters.rejected += rows
-      this.metrics.dropped.inc({ reason: 'rejected' }, rows)
-      this.#log.error('rows rejected by the store; kept in fedgres_internal.rejected_rows', { rows, error })
-    })
-    this.store.on('fatal', (e: Error & { poisoned?: boolean }) => {
-      // Once per cause and minute: a full disk fails every flush's attempt.
-      // The cause without its figures: '12.5 MiB free on the store's disk ...' is one cause at any MiB.
-      const now = Date.now()
-      const cause = e.message.replace(/\d+(\.\d+)?/g, '#')
-      if (!this.storeFailing || cause !== this.#lastFailure.cause || now - this.#lastFailure.at > 60_000) {
-        this.#log.error('store failed', errorMeta(e))
-        this.#lastFailure = { cause, at: now }
-      } else this.#log.debug('store failed again', { message: e.message })
-      this.storeFailing = true
-      this.metrics.storeFailing.set(1)
-      if (e.poisoned) this.#storeLost(e)
     })
     const opened = await this.store.open(storeOpenOptions(cfg))
     if (identity === 'absent') recordDataDirIdentity(cfg.data_dir, storedEdgeId(cfg), await heldEdgeIds(this.store))
@@ -180,15 +144,14 @@ export class EdgeAgent {
       dir: this.#spoolDir, segmentBytes: cfg.store.segment_bytes, onFlush: (end, n) => this.#flushed(end, n),
       onWriteError: 'hold', onFailure: (e) => this.#spoolFailure(e),
     })
-    this.#spoolEnd = this.#spool.end
     // Whatever a crash left in the spool is committed before anything new arrives.
-    this.store.advance(this.#spoolEnd)
+    this.store.advance(this.#spool.end)
     const recovered = await this.store.drain()
     if (recovered) this.#committed = recovered
     if (opened.created) this.#log.info('new data dir created', { ms: Math.round(opened.created.ms), initdbPeakRssMb: Math.round(opened.created.peakRssBytes / 2 ** 20) })
     this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
-    // Not awaited: with Consul down the sources must still connect (rows wait in the spool).
-    void this.#publishThenCommit()
+    this.#writeAhead = new WriteAhead(this.#tracker, this.publisher, this.store, cfg.synopsis.publish_grace, this.metrics, this.#log, this.#spool.end)
+    this.#writeAhead.start()
 
     // Before the sources: no event may pass unchecked.
     this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => Math.max(0, this.counters.received - this.counters.stored) }, this.#log)
@@ -211,18 +174,10 @@ export class EdgeAgent {
     this.#startRetention()
     // Row counts alone (for fedgres.edges) go out every synopsis.refresh, and only when they moved:
     // a Consul write wakes every gateway, a local publish costs nothing.
-    this.#every(cfg.synopsis.refresh ?? (cfg.consul ? 300_000 : 30_000), () => {
-      if (!this.#publishing && this.#rowsMoved()) void this.#publishNow()
-    })
+    this.#every(cfg.synopsis.refresh ?? (cfg.consul ? 300_000 : 30_000), () => this.#writeAhead.refreshCounts(this.#storedByTable))
   }
 
   #storedByTable: Record<EventTable, number> = { alerts: 0, logs: 0 }
-
-  /** Whether the store's row counts differ from those of the last published synopsis. */
-  #rowsMoved(): boolean {
-    const published = this.#lastSynopsis?.tables
-    return !published || published.alerts.rows !== this.#storedByTable.alerts || published.logs.rows !== this.#storedByTable.logs
-  }
 
   #countStored(rows: Record<EventTable, number>): void {
     for (const t of ['alerts', 'logs'] as const) {
@@ -293,28 +248,8 @@ export class EdgeAgent {
       done.logs += n.logs
       n.alerts = n.logs = 0
     }
-    this.#spoolEnd = end
     this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
-    if (this.#publishing) return
-    if (this.#tracker.dirty) void this.#publishThenCommit()
-    else this.store.advance(end)
-  }
-
-  async #publishThenCommit(): Promise<void> {
-    this.#publishing = true
-    try {
-      const upTo = this.#spoolEnd
-      const synopsis = await this.#publishNow()
-      if (!synopsis) return // not published: nothing past the last published synopsis may be committed
-      // Gateways learn of the new synopsis within their watch or poll delay; wait that out.
-      await new Promise((r) => setTimeout(r, this.#cfg.synopsis.publish_grace))
-      this.store.advance(upTo, synopsis)
-    } finally {
-      this.#publishing = false
-    }
-    if (this.#stopped) return
-    if (this.#tracker.dirty) void this.#publishThenCommit()
-    else this.store.advance(this.#spoolEnd)
+    this.#writeAhead.flushed(end)
   }
 
   #startRetention(): void {
@@ -344,10 +279,7 @@ export class EdgeAgent {
         dropped: (table, minTime, rows, narrow) => {
           if (narrow) this.#tracker.narrowAfterDrop(table, minTime, rows)
         },
-        publish: async () => {
-          while (this.#publishing) await new Promise((res) => setTimeout(res, 20))
-          if (this.#tracker.dirty && !this.#stopped) await this.#publishThenCommit()
-        },
+        publish: () => this.#writeAhead.settle(),
       },
       this.#log.child({ component: 'retention' }),
       { partitionsDropped: (reason, n) => this.metrics.partitionsDropped.inc({ reason }, n), archiveFailed: () => this.metrics.archiveFailures.inc() },
@@ -356,26 +288,6 @@ export class EdgeAgent {
     const round = () => void (this.#stopped ? undefined : runner.run().catch((e: unknown) => this.#log.error('retention round failed', errorMeta(e))))
     this.#every(r.check_every, round)
     setTimeout(round, Math.min(r.check_every, 60_000)).unref() // the first round soon after start
-  }
-
-  /** Publishes the current synopsis, retrying until it is out or the agent stops. */
-  async #publishNow(): Promise<Synopsis | undefined> {
-    const synopsis = this.#tracker.snapshot()
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.publisher.publish(synopsis)
-        await this.store.publishLocal(synopsis)
-        this.#lastSynopsis = synopsis
-        this.metrics.synopsisPublishes.inc({ outcome: 'ok' })
-        return synopsis
-      } catch (e) {
-        this.metrics.synopsisPublishes.inc({ outcome: 'error' })
-        this.#tracker.dirty = true
-        if (this.#stopped) return undefined
-        if (attempt === 0) this.#log.warn('synopsis not published; rows that widen it stay in the spool', errorMeta(e))
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)))
-      }
-    }
   }
 
   #saveSources(): void {
@@ -388,6 +300,7 @@ export class EdgeAgent {
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    this.#writeAhead.stop()
     for (const t of this.#timers) clearInterval(t)
     for (const s of this.sources) s.stop()
     await this.retention?.idle()
@@ -398,13 +311,7 @@ export class EdgeAgent {
       this.#log.error('stopping while the spool cannot be written: events held in memory are lost', { lost })
     }
     try {
-      while (this.#publishing) await new Promise((r) => setTimeout(r, 20))
-      if (this.#tracker.dirty) {
-        const synopsis = this.#tracker.snapshot()
-        await this.publisher.publish(synopsis)
-        await this.store.publishLocal(synopsis)
-        this.store.advance(this.#spool.end, synopsis)
-      } else this.store.advance(this.#spool.end)
+      await this.#writeAhead.finish(this.#spool.end)
       await this.store.saveSources(sourceRows(this.#cfg.edge_id, this.sources, this.#rates)).catch(() => {})
       const committed = await this.store.drain()
       this.#log.info('store drained', { committed, received: this.counters.received, stored: this.counters.stored })
