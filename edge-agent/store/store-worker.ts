@@ -12,7 +12,7 @@ import { DiskFloor } from './disk-floor.js'
 import { Mutex } from '../../common/mutex.js'
 import { migrateToLatest } from '../../schema/index.js'
 import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
-import { AutoAnalyze } from './auto-analyze.js'
+import { AnalyzeRunner } from './analyze-runner.js'
 import { Checkpointer } from './checkpointer.js'
 import { Committer } from './committer.js'
 import { GroupCommit } from './group-commit.js'
@@ -33,9 +33,7 @@ let pendingSynopsis: unknown
 let pumping: Promise<void> | undefined
 let group: GroupCommit | undefined
 const rows = { alerts: 0, logs: 0 }
-const stats = new AutoAnalyze()
-let analyzing: Promise<void> | undefined
-let analyzeTimer: NodeJS.Timeout | undefined
+let analyzer: AnalyzeRunner | undefined
 let closing = false
 /** The store's disk floor (store.min_free), once the store is opened. */
 let floor: DiskFloor | undefined
@@ -100,60 +98,18 @@ async function open(req: OpenRequest): Promise<OpenResult> {
     const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${t}`)
     rows[t] = Number(r.rows[0]!.n)
   }
-  await trackStatistics(db)
+  analyzer = new AnalyzeRunner(db, mutex, (relation, ms) => post({ kind: 'analyzed', relation, ms }))
+  await analyzer.track(rows)
+  const stats = analyzer.stats
   committer.onRows = (relation, table, n) => {
     stats.note(relation, n)
     stats.note(`public.${table}`, n, true)
   }
-  void analyzeDue()
+  void analyzer.due()
   checkpointer = new Checkpointer(db, req.checkpoint)
   // When ingest is idle no commit asks, so a timer does (for the time-based checkpoint).
   checkpointTimer = setInterval(() => void checkpointDue(), Math.min(req.checkpoint.intervalMs, 30_000))
   return { committed, rows: { ...rows }, synopsis: s.synopsis, schemaVersion, openMs: performance.now() - t0 }
-}
-
-/** What has planner statistics (reltuples is -1 until a relation is first analyzed). */
-async function trackStatistics(db: PGlite): Promise<void> {
-  const res = await db.query<{ name: string; tuples: number; parent: boolean; tbl: string }>(
-    `SELECT n.nspname || '.' || c.relname AS name, c.reltuples::float8 AS tuples, c.relkind = 'p' AS parent, c.relname AS tbl
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE (n.nspname = 'fedgres_parts' AND c.relkind = 'r') OR (n.nspname = 'public' AND c.relname IN ('alerts', 'logs'))`,
-  )
-  for (const r of res.rows) {
-    const n = r.parent ? rows[r.tbl as 'alerts' | 'logs'] : Math.max(0, r.tuples)
-    stats.track(r.name, n, r.tuples >= 0, r.parent)
-  }
-}
-
-/** Analyzes what is due, one relation per turn of the mutex, so queries and commits interleave. */
-function analyzeDue(): Promise<void> {
-  // `.finally` runs after the assignment even when nothing is due (the loop never awaits).
-  analyzing ??= analyzeLoop().finally(() => {
-    analyzing = undefined
-  })
-  return analyzing
-}
-
-async function analyzeLoop(): Promise<void> {
-  for (let next = stats.next(performance.now()); next && db && !closing; next = stats.next(performance.now())) {
-    const { name, sql } = next
-    const t0 = performance.now()
-    // A failure (the partition was just dropped) is not retried before the next gap.
-    await mutex.run(async () => {
-      if (!db || closing) return
-      await db.exec(sql).catch(() => db!.exec('ROLLBACK').catch(() => {}))
-    })
-    stats.done(name, performance.now())
-    post({ kind: 'analyzed', relation: name, ms: performance.now() - t0 })
-  }
-  // Rows that came within a relation's gap are not left unanalyzed once ingest goes quiet.
-  const wait = stats.waitMs(performance.now())
-  if (wait !== null && !closing && !analyzeTimer) {
-    analyzeTimer = setTimeout(() => {
-      analyzeTimer = undefined
-      void analyzeDue()
-    }, wait + 10)
-  }
 }
 
 /** Checkpoints if one is due (see checkpointer.ts: PGlite never does by itself). */
@@ -233,7 +189,7 @@ async function commitLoop(): Promise<void> {
       if (!done) break
       retryMs = 250
       await checkpointDue()
-      void analyzeDue()
+      void analyzer?.due()
     }
   } catch (e) {
     post({ kind: 'fatal', error: errorOf(e) })
@@ -342,7 +298,7 @@ async function handle(msg: ToWorker): Promise<void> {
           return added
         })
         await checkpointDue()
-        void analyzeDue()
+        void analyzer?.due()
         break
       case 'partitions':
         value = await mutex.run(() => listPartitions(db!))
@@ -367,8 +323,8 @@ async function handle(msg: ToWorker): Promise<void> {
           if (res.dropped) {
             const name = dayPartitionName(msg.table, msg.day)
             committer!.forgetPartition(name)
-            stats.forget(name)
-            stats.note(`public.${msg.table}`, res.tableRows - rows[msg.table], true)
+            analyzer!.stats.forget(name)
+            analyzer!.stats.note(`public.${msg.table}`, res.tableRows - rows[msg.table], true)
             rows[msg.table] = res.tableRows
           }
           return res
@@ -382,10 +338,9 @@ async function handle(msg: ToWorker): Promise<void> {
         await settle()
         closing = true
         clearTimeout(retryTimer)
-        clearTimeout(analyzeTimer)
         clearInterval(checkpointTimer)
         group?.stop()
-        await analyzing
+        await analyzer?.stop()
         await mutex.run(async () => {
           await db?.close()
           db = undefined
