@@ -23,6 +23,7 @@ import { LocalPublisher, type SynopsisPublisher } from './registry/publisher.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
 import { WriteAhead } from './registry/write-ahead.js'
 import { comparePositions, removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
+import { SegmentLedger } from './spool/segment-ledger.js'
 import { SpoolWriter } from './spool/spool-writer.js'
 import { EdgeStore } from './store/edge-store.js'
 import { sourceRows, RateWindow } from './sources-view.js'
@@ -34,6 +35,8 @@ export interface AgentCounters {
   received: number
   stored: number
   rejected: number
+  /** Events in spool segments deleted under the agent before the store committed them. */
+  lost: number
 }
 
 export class EdgeAgent {
@@ -47,7 +50,7 @@ export class EdgeAgent {
     return this.#spool?.failure !== undefined
   }
 
-  readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0 }
+  readonly counters: AgentCounters = { received: 0, stored: 0, rejected: 0, lost: 0 }
   readonly #storeHealth: StoreHealth
   /** Resolves when the store failed in a way only reopening it mends (StoreHealth.lost): the CLI restarts the agent. */
   get storeLost(): Promise<Error> {
@@ -126,10 +129,11 @@ export class EdgeAgent {
     const cfg = this.#cfg
     this.store.on('committed', (ev) => {
       this.counters.stored += ev.batchRows
+      this.#ledger?.committed(ev.position.segment, ev.batchRecords)
       this.#committed = ev.position
       this.#tracker.setRows(ev.rows)
       this.#countStored(ev.rows)
-      this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
+      this.metrics.spoolDepth.set(this.#spoolDepth())
       if (ev.position.segment > 1) removeSegmentsBefore(this.#spoolDir, ev.position.segment)
     })
     const opened = await this.store.open(storeOpenOptions(cfg))
@@ -142,19 +146,22 @@ export class EdgeAgent {
     this.#tracker.setRows(opened.rows)
     this.#spool = new SpoolWriter({
       dir: this.#spoolDir, segmentBytes: cfg.store.segment_bytes, onFlush: (end, n) => this.#flushed(end, n),
-      onWriteError: 'hold', onFailure: (e) => this.#spoolFailure(e),
+      onWriteError: 'hold', onFailure: (e) => this.#spoolFailure(e), onSegmentGone: (segment) => this.#segmentDeleted(segment),
     })
+    this.store.on('segmentGone', (segment) => this.#segmentSkipped(segment))
     // Whatever a crash left in the spool is committed before anything new arrives.
     this.store.advance(this.#spool.end)
     const recovered = await this.store.drain()
     if (recovered) this.#committed = recovered
+    // From here on every commit is of a record written since the start.
+    this.#ledger = new SegmentLedger()
     if (opened.created) this.#log.info('new data dir created', { ms: Math.round(opened.created.ms), initdbPeakRssMb: Math.round(opened.created.peakRssBytes / 2 ** 20) })
     this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
     this.#writeAhead = new WriteAhead(this.#tracker, this.publisher, this.store, cfg.synopsis.publish_grace, this.metrics, this.#log, this.#spool.end)
     this.#writeAhead.start()
 
     // Before the sources: no event may pass unchecked.
-    this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => Math.max(0, this.counters.received - this.counters.stored) }, this.#log)
+    this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => this.#spoolDepth() }, this.#log)
     for (const s of cfg.sources) {
       const client = new KubeArmorClient(
         { address: s.address, tls: s.tls && { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, serverName: s.tls.server_name }, healthIntervalSec: s.health_interval / 1000, backoffMaxMs: s.reconnect_max },
@@ -194,6 +201,30 @@ export class EdgeAgent {
     const t = setInterval(fn, ms)
     t.unref()
     this.#timers.push(t)
+  }
+
+  /** Spool records per segment since the start (see SegmentLedger). */
+  #ledger: SegmentLedger | undefined
+
+  #spoolDepth(): number {
+    return this.#ledger?.depth ?? 0
+  }
+
+  /** The spool writer found its segment deleted (and went on in a new one): the store is let past it. */
+  #segmentDeleted(segment: number): void {
+    this.#log.error('a spool segment was deleted while events were written to it: events in it that were not stored yet are lost; the spool goes on in a new segment', { dir: this.#spoolDir, segment })
+    this.#writeAhead?.flushed(this.#spool.end) // undefined while the store opens: it commits up to the new end then
+  }
+
+  /** The store moved past a deleted spool segment: what it had not committed is lost. */
+  #segmentSkipped(segment: number): void {
+    const lost = this.#ledger?.gone(segment)
+    if (lost) {
+      this.counters.lost += lost
+      this.metrics.dropped.inc({ reason: 'spool_deleted' }, lost)
+    }
+    if (lost !== 0) this.#log.error('a spool segment was deleted before the store committed it: its events are lost', { dir: this.#spoolDir, segment, lost: lost ?? 'unknown (written before this start)' })
+    this.metrics.spoolDepth.set(this.#spoolDepth())
   }
 
   /** Events dropped since the spool's writes began to fail (reported when they succeed again). */
@@ -242,13 +273,14 @@ export class EdgeAgent {
   /** Records up to `end` are on disk. Commit them now, or after publishing a widened synopsis. */
   #flushed(end: SpoolPosition, records: number): void {
     this.counters.received += records
+    this.#ledger?.written(end.segment, records)
     for (const [source, n] of this.#unflushed) {
       const done = this.spooled.get(source)!
       done.alerts += n.alerts
       done.logs += n.logs
       n.alerts = n.logs = 0
     }
-    this.metrics.spoolDepth.set(Math.max(0, this.counters.received - this.counters.stored))
+    this.metrics.spoolDepth.set(this.#spoolDepth())
     this.#writeAhead.flushed(end)
   }
 

@@ -44,7 +44,7 @@ export function createEdgeMetrics(
       },
     }),
     stored: c('fedgres_edge_events_stored_total', 'Events committed to the store', ['table']),
-    dropped: c('fedgres_edge_events_dropped_total', 'Events not stored, by reason: rejected (by the store; kept in fedgres_internal.rejected_rows), malformed, spool_write_failed (the spool could not be written and its memory was full)', ['reason']),
+    dropped: c('fedgres_edge_events_dropped_total', 'Events not stored, by reason: rejected (by the store; kept in fedgres_internal.rejected_rows), malformed, spool_write_failed (the spool could not be written and its memory was full), spool_deleted (in a spool segment deleted before it was stored)', ['reason']),
     storeFailing: g('fedgres_edge_store_failing', '1 while the store cannot commit (its last commit failed, or its disk is below store.min_free): events wait in the spool', []),
     spoolWriteFailing: g('fedgres_edge_spool_write_failing', '1 while the spool cannot be written (a full disk): events are held in memory, then dropped', []),
     throttled: fromSources('fedgres_edge_throttle_notices_total', 'KubeArmor AlertThreshold notices: alerts dropped at the source', (s) => s.stats.throttleNotices),

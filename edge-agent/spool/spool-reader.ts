@@ -13,6 +13,11 @@ export interface SpoolBatch {
   readonly rowsByTable: Readonly<Record<EventTable, number>>
   /** Where the next batch starts. */
   readonly next: SpoolPosition
+  /**
+   * The segment `from` was in, when its file is gone and the batch moves on to a later one: it
+   * was deleted before its records were all read (segments are removed only once committed).
+   */
+  readonly gone?: number
 }
 
 const LETTER_A = 0x61
@@ -30,9 +35,10 @@ export function readBatch(dir: string, from: SpoolPosition, to: SpoolPosition, m
   if (comparePositions(from, to) >= 0) return empty(from)
   const path = segmentPath(dir, from.segment)
   if (!existsSync(path)) {
-    // Skip to the next segment that exists (segments are removed once committed).
+    // Segments are removed once committed: this one was deleted under the agent. Move on to the
+    // next one that exists (the writer starts one when it finds its own deleted).
     const later = listSegments(dir).find((s) => s > from.segment && s <= to.segment)
-    return empty(later === undefined ? from : { segment: later, offset: 0 })
+    return later === undefined ? empty(from) : { ...empty({ segment: later, offset: 0 }), gone: from.segment }
   }
   const fd = openSync(path, 'r')
   try {

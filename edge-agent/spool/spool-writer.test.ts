@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { after, test } from 'node:test'
 import { tempDir } from '../../test/helpers/temp-dir.js'
 import { segmentPath, type SpoolPosition } from './spool-files.js'
@@ -113,5 +113,21 @@ test('a segment that cannot be created (full disk) keeps the current one growing
   spool.flush()
   assert.deepEqual(ends.map((e) => e.segment), [1, 1, 1, 2])
   assert.equal(spool.failure, undefined)
+  spool.close()
+})
+
+test('a segment deleted under the writer: the next write starts a new segment (its directory made again) and reports the deleted one', () => {
+  const gone: number[] = []
+  const flushes: SpoolPosition[] = []
+  const d = dir.path + '/gone'
+  const spool = new SpoolWriter({ dir: d, onFlush: (end) => flushes.push(end), onWriteError: 'hold', onSegmentGone: (s) => gone.push(s) })
+  spool.append('logs', line(1))
+  spool.flush()
+  rmSync(d, { recursive: true })
+  spool.append('logs', line(2))
+  spool.flush()
+  assert.deepEqual(gone, [1])
+  assert.deepEqual(flushes, [{ segment: 1, offset: 1 + line(1).length }, { segment: 2, offset: 1 + line(2).length }])
+  assert.equal(readFileSync(segmentPath(d, 2), 'utf8'), 'l' + line(2))
   spool.close()
 })

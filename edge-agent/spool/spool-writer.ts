@@ -42,6 +42,12 @@ export interface SpoolWriterOptions {
   readonly maxHeldBytes?: number
   /** Retry period of a failed write (default 1 s). */
   readonly retryMs?: number
+  /**
+   * Given (the agent), the writer looks before each write and every second whether its segment's
+   * file was deleted under it (someone freeing a full disk): if so it starts a new segment, so
+   * that nothing more is written to a file no one can read, and reports the deleted one.
+   */
+  readonly onSegmentGone?: (segment: number) => void
   readonly io?: SpoolIo
 }
 
@@ -66,6 +72,8 @@ export class SpoolWriter {
   #closed = false
   #failure: NodeJS.ErrnoException | undefined
   #retry: NodeJS.Timeout | undefined
+  readonly #onGone: SpoolWriterOptions['onSegmentGone']
+  #goneCheck: NodeJS.Timeout | undefined
 
   constructor(opts: SpoolWriterOptions) {
     this.#dir = opts.dir
@@ -82,6 +90,29 @@ export class SpoolWriter {
     this.#segment = segs[segs.length - 1] ?? 1
     this.#fd = this.#io.openSync(segmentPath(this.#dir, this.#segment), OPEN_FLAGS)
     this.#offset = fstatSync(this.#fd).size
+    this.#onGone = opts.onSegmentGone
+    if (this.#onGone) {
+      this.#goneCheck = setInterval(() => this.#replaceIfGone(), 1000)
+      this.#goneCheck.unref()
+    }
+  }
+
+  /** If the segment's file was deleted (nlink 0), starts a new segment and reports the old one; tried again later if that fails. */
+  #replaceIfGone(): void {
+    if (!this.#onGone || this.#closed || fstatSync(this.#fd).nlink > 0) return
+    const gone = this.#segment
+    let fd: number
+    try {
+      ensureDir(this.#dir) // the whole directory may be gone
+      fd = this.#io.openSync(segmentPath(this.#dir, gone + 1), OPEN_FLAGS)
+    } catch {
+      return
+    }
+    this.#io.closeSync(this.#fd)
+    this.#fd = fd
+    this.#segment = gone + 1
+    this.#offset = 0
+    this.#onGone(gone)
   }
 
   /** The end of what has been written. */
@@ -158,6 +189,7 @@ export class SpoolWriter {
       throw e
     }
     if (this.#records === 0 || this.#closed) return
+    this.#replaceIfGone()
     const records = this.#records
     const buf = this.#pending.buf
     const len = this.#pending.len
@@ -233,6 +265,7 @@ export class SpoolWriter {
     const lost = this.#records
     this.#closed = true
     clearTimeout(this.#retry)
+    clearInterval(this.#goneCheck)
     this.#io.closeSync(this.#fd)
     return lost
   }

@@ -28,6 +28,8 @@ export class Committer {
   committed: SpoolPosition
   /** Told the rows each committed transaction added to each relation (partition, else table). */
   onRows: (relation: string, table: EventTable, rows: number) => void = () => {}
+  /** Told of a spool segment found deleted before all its records were committed (see SpoolBatch.gone). */
+  onSegmentGone: (segment: number) => void = () => {}
 
   constructor(db: PGlite, spoolDir: string, batchBytes: number, committed: SpoolPosition) {
     this.#db = db
@@ -54,6 +56,7 @@ export class Committer {
       const batch = readBatch(this.#spoolDir, this.committed, to, this.#batchBytes)
       if (batch.rows > 0) return batch
       if (comparePositions(batch.next, this.committed) === 0) return null
+      if (batch.gone !== undefined) this.onSegmentGone(batch.gone)
       this.committed = batch.next
     }
     return null

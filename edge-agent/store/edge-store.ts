@@ -17,6 +17,7 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; onCh
 export interface EdgeStoreEvents {
   committed: [CommittedEvent]
   rejected: [{ rows: number; error: string }]
+  segmentGone: [number]
   analyzed: [{ relation: string; ms: number }]
   checkpointed: [CheckpointDone]
   fatal: [Error]
@@ -59,6 +60,9 @@ export class EdgeStore extends EventEmitter<EdgeStoreEvents> {
         return
       case 'rejected':
         this.emit('rejected', { rows: m.rows, error: m.error })
+        return
+      case 'segmentGone':
+        this.emit('segmentGone', m.segment)
         return
       case 'analyzed':
         this.emit('analyzed', { relation: m.relation, ms: m.ms })

@@ -93,6 +93,7 @@ async function open(req: OpenRequest): Promise<OpenResult> {
   target = committed
   group = new GroupCommit(req.batchBytes, req.batchWaitMs, () => void pump())
   committer = new Committer(db, req.spoolDir, req.batchBytes, committed)
+  committer.onSegmentGone = (segment) => post({ kind: 'segmentGone', segment })
   await committer.loadPartitions()
   for (const t of ['alerts', 'logs'] as const) {
     const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM public.${t}`)
@@ -182,7 +183,7 @@ async function commitLoop(): Promise<void> {
         if (synopsis === pendingSynopsis) pendingSynopsis = undefined
         rows.alerts += res.rowsByTable.alerts
         rows.logs += res.rowsByTable.logs
-        post({ kind: 'committed', position: committer!.committed, rows: { ...rows }, batchRows: res.rows, batchMs: performance.now() - t0 })
+        post({ kind: 'committed', position: committer!.committed, rows: { ...rows }, batchRows: res.rows, batchRecords: batch.rows, batchMs: performance.now() - t0 })
         if (res.rejected > 0) post({ kind: 'rejected', rows: res.rejected, error: res.rejectError ?? '' })
         return true
       })

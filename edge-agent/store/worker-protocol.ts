@@ -66,6 +66,8 @@ export interface CommittedEvent {
   readonly position: SpoolPosition
   readonly rows: Record<EventTable, number>
   readonly batchRows: number
+  /** The spool records the batch held: its rows stored and rejected. */
+  readonly batchRecords: number
   readonly batchMs: number
 }
 
@@ -75,6 +77,8 @@ export type FromWorker =
   | { readonly kind: 'chunk'; readonly id: number; readonly data: Uint8Array }
   | CommittedEvent
   | { readonly kind: 'rejected'; readonly rows: number; readonly error: string }
+  /** A spool segment was deleted before its records were all committed: the store moved on past it. */
+  | { readonly kind: 'segmentGone'; readonly segment: number }
   /** Planner statistics were gathered for `relation` (ANALYZE, in `ms`). */
   | { readonly kind: 'analyzed'; readonly relation: string; readonly ms: number }
   | ({ readonly kind: 'checkpointed' } & CheckpointDone)
