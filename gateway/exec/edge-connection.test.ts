@@ -11,6 +11,7 @@ import { EdgePool } from './edge-pool.js'
 import { PREPARED_PER_CONNECTION } from './edge-statements.js'
 import { DRAIN_MS, ShardStream } from './shard-stream.js'
 import { SilenceWatch } from './silence-watch.js'
+import { waitFor } from '../../test/helpers/wait.js'
 
 const log = rootLogger('test', 'error')
 const ROWS = 3
@@ -181,8 +182,9 @@ describe('edge connection', () => {
         await out.flush()
       },
       cancel: () => void cancels++,
-      close: async () => {},
+      close: async () => void closes++,
     }))
+    let closes = 0
     const replica = replicaAt('edge-slow-end', await server.listen())
     const pool = new EdgePool({ user: 'gw', password: 'gw-secret', database: 'edge' }, 2000)
     const request = { sql: `SELECT n FROM logs LIMIT ${ROWS}`, paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings: [] }
@@ -202,13 +204,17 @@ describe('edge connection', () => {
       pool.release(kept)
     }
     assert.equal(cancels, 0)
-    // An edge that does not end its reply within DRAIN_MS is sent a cancel; one that does not
-    // confirm it (57014) within DRAIN_MS more loses its connection.
+    // An edge that does not end its reply within DRAIN_MS is sent a cancel, which ends the shard;
+    // one that does not confirm it (57014) within DRAIN_MS more loses its connection.
     hang = true
     const t0 = Date.now()
     const cut = await firstRowThenEnough(ROWS + 1)
+    const closesBefore = closes
     await assert.rejects(cut.next(), (e: PgError) => e.code === SqlState.QueryCanceled)
-    assert.ok(Date.now() - t0 >= 2 * DRAIN_MS, `cut off after ${Date.now() - t0} ms`)
+    const ended = Date.now() - t0
+    assert.ok(ended >= DRAIN_MS && ended < 2 * DRAIN_MS, `cut off after ${ended} ms`)
+    await waitFor('the connection dropped', () => closes > closesBefore, 3 * DRAIN_MS)
+    assert.ok(Date.now() - t0 >= 2 * DRAIN_MS, `dropped after ${Date.now() - t0} ms`)
     assert.equal(cancels, 1, 'the edge was sent a cancel')
     assert.equal(pool.idle(replica), undefined, 'the connection is dropped')
     pool.close()

@@ -59,8 +59,6 @@ export class ShardStream implements Watched {
   #conn: EdgeConnection | undefined
   #paused = false
   #cancelled = false
-  /** Why the statement was cancelled (the client's cancel, statement_timeout), for its error. */
-  #cancelReason: PgError | undefined
   #cancelledAt = 0
   /** The statement needs no more rows (enough): the rest of the reply is dropped until this deadline. */
   #drainUntil = 0
@@ -114,8 +112,12 @@ export class ShardStream implements Watched {
         break
       }
     }
-    // A cancelled shard never ends as if complete (its rows may be cut short).
-    if (this.#cancelled && !this.#error) this.#error = this.#cancelReason ?? new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
+    // A cancelled shard ended at its cancel (with its error): what its run found since is moot.
+    if (this.#cancelled) {
+      this.stats.ms = performance.now() - started
+      this.watch.remove(this)
+      return
+    }
     this.stats.ms = performance.now() - started
     this.#holding = false
     this.#done = true
@@ -306,10 +308,15 @@ export class ShardStream implements Watched {
   cancel(reason?: PgError): void {
     if (this.#done || this.#cancelled) return
     this.#cancelled = true
-    this.#cancelReason = reason
     this.#cancelledAt = performance.now()
     this.#connecting?.abort()
     this.#queue.clear()
+    // The statement ends now, as PostgreSQL's does: the client is not kept waiting for an edge to
+    // confirm (a hung one took DRAIN_MS). The reply is drained, or the connection dropped, behind it.
+    this.#error = reason ?? new PgError(SqlState.QueryCanceled, 'canceling statement due to user request')
+    this.#holding = false
+    this.#done = true
+    this.#wake()
     const c = this.#conn
     if (c) {
       c.cancel()

@@ -181,8 +181,11 @@ describe('federation faults and pruning', () => {
     const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
     const running = c.query('SELECT * FROM logs ORDER BY time')
     await sleep(300)
+    const sent = Date.now()
     const s = net.connect({ host: '127.0.0.1', port: fed.gateway.port }, () => s.end(cancelRequest(processID, secretKey)))
     await expectError(running, '57014', /canceling statement/)
+    // At once, as PostgreSQL answers: not after the hung edge's second to confirm the cancel.
+    assert.ok(Date.now() - sent < 500, `answered ${Date.now() - sent} ms after the cancel`)
     await waitFor('edge connection dropped', () => proxy.clientClosed > closedBefore, 5000)
     proxy.restore()
     await healthy()
@@ -196,7 +199,7 @@ describe('federation faults and pruning', () => {
     const t0 = Date.now()
     await expectError(c.query('SELECT * FROM logs ORDER BY time'), '57014', /canceling statement due to statement timeout/)
     const ms = Date.now() - t0
-    assert.ok(ms >= 350 && ms < 2500, `timed out after ${ms} ms`)
+    assert.ok(ms >= 350 && ms < 900, `timed out after ${ms} ms`)
     await waitFor('edge connection dropped', () => proxy.clientClosed > closedBefore, 5000)
     proxy.restore()
     await healthy()
