@@ -11,7 +11,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { EdgeStore } from '../store/edge-store.js'
 import { EdgeSession } from './edge-session.js'
-import { checkSettings, reportedParameters, settingsSql, startupSettings, type Settings } from './session-settings.js'
+import { SettingsChecker, reportedParameters, settingsSql, startupSettings, type Settings } from './session-settings.js'
 
 export interface EdgeEndpointOptions {
   readonly host: string
@@ -46,6 +46,7 @@ export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts
   if (opts.users.length === 0) log.warn('no serve.users configured: no gateway can log in to this edge')
   let parameters: Promise<Settings> | undefined
   /** What the edge reports at startup, read from the store once: its real values, not assumed ones. */
+  const checkers = new WeakMap<EdgeStore, SettingsChecker>()
   const parametersOf = (s: EdgeStore): Promise<Settings> =>
     (parameters ??= s
       .query<Record<string, string>>(`SELECT current_setting('server_version') AS v, current_setting('DateStyle') AS d, current_setting('TimeZone') AS z, current_setting('IntervalStyle') AS i`)
@@ -80,7 +81,9 @@ export async function startEdgeEndpoint(store: () => EdgeStore | undefined, opts
       // The statement guard's parser (WebAssembly) is loaded when the first gateway connects,
       // not at start: an edge no gateway queries keeps its memory for ingest.
       await (parserLoaded ??= loadModule())
-      const settings = await checkSettings(s, startupSettings(ctx.startupParams))
+      let checker = checkers.get(s)
+      if (!checker) checkers.set(s, (checker = new SettingsChecker(s)))
+      const settings = await checker.check(startupSettings(ctx.startupParams))
       const setup = settings.length ? settingsSql(settings) : undefined
       return new EdgeSession({ store: s, parameters: reportedParameters(await parametersOf(s), settings), setup, log, onStatement: opts.onStatement })
     },

@@ -29,19 +29,39 @@ export function settingsSql(settings: Settings): string {
   return `SELECT ${settings.map(([n, v], i) => `pg_catalog.set_config(${quoteLiteral(n)}, ${quoteLiteral(v)}, true) AS s${i}`).join(', ')}`
 }
 
+/** Distinct settings lists remembered once checked: a gateway opens its connections with few. */
+const REMEMBERED = 256
+
 /**
  * Checks `settings` on the store and returns them as PostgreSQL normalises them ('iso, dmy'
  * becomes 'ISO, DMY'). An invalid value is 22023, as PostgreSQL refuses it at startup.
+ *
+ * A list checked once is remembered: the check runs under the store's mutex, so behind a long
+ * statement every new connection waited for it, and a gateway gave up connecting after its
+ * connect timeout ("could not connect to edge") while the edge was only busy. Now a new
+ * connection is up at once and its statement waits its turn, as any statement does.
  */
-export async function checkSettings(store: EdgeStore, settings: Settings): Promise<Settings> {
-  if (settings.length === 0) return []
-  let row: Record<string, string> | undefined
-  try {
-    ;[row] = await store.query<Record<string, string>>(settingsSql(settings))
-  } catch (e) {
-    throw new PgError(SqlState.InvalidParameterValue, (e as Error).message)
+export class SettingsChecker {
+  readonly #checked = new Map<string, Settings>()
+
+  constructor(private readonly store: EdgeStore) {}
+
+  async check(settings: Settings): Promise<Settings> {
+    if (settings.length === 0) return []
+    const key = JSON.stringify(settings)
+    const known = this.#checked.get(key)
+    if (known) return known
+    let row: Record<string, string> | undefined
+    try {
+      ;[row] = await this.store.query<Record<string, string>>(settingsSql(settings))
+    } catch (e) {
+      throw new PgError(SqlState.InvalidParameterValue, (e as Error).message)
+    }
+    const normalised = settings.map(([name], i) => [name, row?.[`s${i}`] ?? ''] as const)
+    if (this.#checked.size >= REMEMBERED) this.#checked.delete(this.#checked.keys().next().value!)
+    this.#checked.set(key, normalised)
+    return normalised
   }
-  return settings.map(([name], i) => [name, row?.[`s${i}`] ?? ''] as const)
 }
 
 /** The ParameterStatus list: the edge's own values, with those the connection set in their place. */

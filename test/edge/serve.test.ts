@@ -150,6 +150,32 @@ describe('edge query endpoint', () => {
     // A value PostgreSQL would refuse at startup is refused at startup.
     await assert.rejects(EdgeConnection.connect(address, login, 5000, undefined, [['TimeZone', 'Mars/Olympus_Mons']]), /22023 invalid value for parameter "TimeZone"/)
   })
+
+  test('while a long statement holds the store, a gateway still connects at once; its statement waits its turn', async () => {
+    const address = { edgeId: 'serve-edge', host: '127.0.0.1', port: edge.servePort, tls: false }
+    const login = { user: 'gw', password: 'gw-secret', database: 'fedgres' }
+    const settings = [['TimeZone', 'Asia/Tokyo'], ['DateStyle', 'SQL, DMY']] as const
+    ;(await EdgeConnection.connect(address, login, 5000, undefined, settings)).close()
+    const c = await connect()
+    const t0 = Date.now()
+    // Seconds of work under the store's mutex (a PGlite statement cannot be interrupted).
+    const long = c.query('SELECT count(*) FROM logs a, logs b WHERE a.pid + b.pid = -1')
+    await new Promise((r) => setTimeout(r, 200))
+    // Connecting took the mutex too (to check the settings): it waited out the whole statement,
+    // and a gateway's connect timeout (5 s) made that "could not connect to edge".
+    const conn = await EdgeConnection.connect(address, login, 1000, undefined, settings)
+    const connectedAt = Date.now() - t0
+    let rows = 0
+    await conn.run(new FrontendEncoder().query('SELECT 1').take(), (f) => void (f[0] === 0x44 && rows++))
+    const answeredAt = Date.now() - t0
+    await long
+    const longMs = Date.now() - t0
+    assert.equal(rows, 1)
+    assert.ok(longMs > 1000 && connectedAt < longMs - 500, `connected after ${connectedAt} ms of the long statement's ${longMs} ms`)
+    assert.ok(answeredAt >= longMs - 100, `the statement waited its turn (answered at ${answeredAt} ms)`)
+    conn.close()
+    await c.end()
+  })
   test('a reply a gateway reads slowly waits on disk, not in memory; the edge keeps answering; every row arrives', async () => {
     // The store runs a statement to its end (PGlite cannot pause mid-statement), so a reply the
     // gateway has not read yet must wait somewhere. Held in memory, 500,000 rows took ~550 MB.
