@@ -168,8 +168,10 @@ test('malformed Bind: counts past the body, bad format codes, negative lengths',
   assertProtocolViolation(() => decodeFrontendMessage(bind(int16(0), int16(3), 2, Buffer.from('ab'), int16(0))), 'insufficient data left in message')
   // 1000 format codes announced, none present
   assertProtocolViolation(() => decodeFrontendMessage(bind(int16(1000))), 'insufficient data left in message')
-  assertProtocolViolation(() => decodeFrontendMessage(bind(int16(1), int16(2), int16(0), int16(0))), 'unsupported format code: 2')
-  assertProtocolViolation(() => decodeFrontendMessage(bind(int16(0), int16(0), int16(1), int16(-1))), 'unsupported format code: -1')
+  // PostgreSQL: ERROR 22023, not a protocol violation (the gateway's session goes on).
+  for (const [b, f] of [[bind(int16(1), int16(2), int16(0), int16(0)), 2], [bind(int16(0), int16(0), int16(1), int16(-1)), -1]] as const) {
+    assert.throws(() => decodeFrontendMessage(b), (e: unknown) => e instanceof PgError && e.code === '22023' && e.message === `unsupported format code: ${f}`)
+  }
   assertProtocolViolation(() => decodeFrontendMessage(bind(int16(0), int16(1), -2, int16(0))), /invalid length of bind parameter 1: -2/)
   assertProtocolViolation(() => decodeFrontendMessage(bind(int16(0), int16(1), 100, Buffer.from('ab'), int16(0))), 'insufficient data left in message')
   assertProtocolViolation(

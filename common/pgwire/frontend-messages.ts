@@ -197,7 +197,8 @@ function formatCodes(r: BufferReader): FormatCode[] {
   const formats: FormatCode[] = []
   for (let i = 0; i < count; i++) {
     const f = r.int16()
-    if (f !== 0 && f !== 1) throw protocolViolation(`unsupported format code: ${f}`)
+    // PostgreSQL's words and SQLSTATE (22023, an ERROR: the session goes on).
+    if (f !== 0 && f !== 1) throw new PgError(SqlState.InvalidParameterValue, `unsupported format code: ${f}`)
     formats.push(f)
   }
   return formats

@@ -56,12 +56,12 @@ export function assertProtocolViolation(fn: () => unknown, message?: RegExp | st
   else if (message) assert.match(error.message, message)
 }
 
-/** Decoding mutated input may succeed or fail, but only with a 08P01 PgError. */
+/** Decoding mutated input may succeed or fail, but only with a 08P01 PgError (22023 for a format code). */
 export function assertDecodesOrViolates(fn: () => unknown): void {
   try {
     fn()
   } catch (e) {
-    if (!(e instanceof PgError) || e.code !== '08P01') throw e
+    if (!(e instanceof PgError) || (e.code !== '08P01' && e.code !== '22023')) throw e
   }
 }
 

@@ -84,10 +84,29 @@ export class ExtendedProtocol {
           return
       }
     } catch (e) {
-      this.#s.failed(e, out)
-      if (this.#s.implicit === 'sync') this.#s.endImplicit(false)
-      this.#skipping = true
+      this.#fail(e, out)
     }
+  }
+
+  /** An error ends what runs until Sync: the messages up to it are skipped. */
+  #fail(e: unknown, out: Responder): void {
+    this.#s.failed(e, out)
+    if (this.#s.implicit === 'sync') this.#s.endImplicit(false)
+    this.#skipping = true
+  }
+
+  /**
+   * A message of the extended protocol that does not decode. Skipped, unread, while skipping to
+   * Sync; otherwise its error starts the skip. A Sync that does not decode still ends the skip:
+   * its error, then ReadyForQuery (PostgreSQL's SocketBackend resets the skip before reading it).
+   */
+  async malformed(code: number, error: PgError, out: Responder): Promise<void> {
+    if (code === 0x53) {
+      this.#fail(error, out)
+      return this.#sync(out)
+    }
+    if (this.#skipping) return
+    this.#fail(error, out)
   }
 
   /** Whether statement_timeout counts the statement a message is for (statement-timeout.ts). */

@@ -269,6 +269,36 @@ export class Session implements SessionHandler {
     }
   }
 
+  /**
+   * A message that does not decode (a Bind with format code 2, a Describe of kind 'X', a Query
+   * without its terminator): an ERROR, as in PostgreSQL; an extended-protocol message's then
+   * skips to Sync. CopyData, CopyDone and CopyFail are ignored outside COPY, unread.
+   */
+  async malformed(code: number, error: PgError, out: Responder): Promise<void> {
+    this.#waiting = false
+    switch (String.fromCharCode(code)) {
+      case 'd':
+      case 'c':
+      case 'f':
+        return
+      case 'P':
+      case 'B':
+      case 'D':
+      case 'E':
+      case 'C':
+      case 'S':
+      case 'H':
+        return this.#extended.malformed(code, error, out)
+      case 'Q':
+      case 'F':
+        this.failed(error, out)
+        await this.readyForQuery(out)
+        return
+      default:
+        throw error
+    }
+  }
+
   /** An error ends the statement; in a transaction block it aborts the block. */
   failed(e: unknown, out: Responder): void {
     const err = e instanceof FrameError ? e : toPgError(e)

@@ -15,7 +15,7 @@ import type { Logger } from '../../log.js'
 import { errorMeta } from '../../log.js'
 import { PgError, protocolViolation, toPgError } from '../../errors/pg-error.js'
 import { SqlState } from '../../errors/sqlstate.js'
-import { MessageBuffer, PROTOCOL_VERSION_3_0, decodeFrontendMessage, decodeStartupFrame, errorFromPgError, startupMessage, BackendEncoder } from '../index.js'
+import { MessageBuffer, PROTOCOL_VERSION_3_0, decodeFrontendMessage, decodeStartupFrame, errorFromPgError, startupMessage, BackendEncoder, type FrontendMessage } from '../index.js'
 import { startAuthentication, type Authenticator } from './authenticate.js'
 import { SpillingSink, type SpillOptions } from './reply-spill.js'
 import { Responder } from './responder.js'
@@ -299,7 +299,15 @@ class ClientConnection {
       while (this.#queue.length > 0 && this.#phase === 'ready') {
         const frame = this.#queue.shift()!
         if (this.#queue.length < 100) this.#socket.resume()
-        const msg = decodeFrontendMessage(frame)
+        let msg: FrontendMessage
+        try {
+          msg = decodeFrontendMessage(frame)
+        } catch (e) {
+          const err = toPgError(e)
+          if (!this.#session!.malformed || err.code === SqlState.InternalError) throw e
+          await this.#session!.malformed(frame[0]!, err, this.#out!)
+          continue
+        }
         if (msg.type === 'Terminate') {
           await this.#out!.flush()
           this.#phase = 'closed'

@@ -20,6 +20,12 @@ export interface SessionHandler {
   /** Runs one frontend message, writing its replies. Never throws for client errors. */
   handle(msg: FrontendMessage, out: Responder): Promise<void>
   /**
+   * A whole frame (its length was right) whose body does not decode: PostgreSQL answers with an
+   * ERROR and goes on (skipping to Sync after an extended-protocol message). Without this the
+   * connection ends with the error as FATAL.
+   */
+  malformed?(code: number, error: PgError, out: Responder): Promise<void>
+  /**
    * How long the session may wait for the client's next message, and the FATAL error that ends
    * it then (idle_in_transaction_session_timeout, idle_session_timeout); asked whenever it has
    * answered everything. Undefined: no limit.
