@@ -18,6 +18,7 @@ import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import { settingMs } from '../session/setting-duration.js'
 import { timestampText } from '../session/clock.js'
+import { failedAtBind } from './bind-errors.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
 import type { EdgePool } from './edge-pool.js'
 import { explainResult } from './explain.js'
@@ -26,7 +27,7 @@ import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } f
 import { pruneValues } from './param-values.js'
 import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
 import { SilenceWatch } from './silence-watch.js'
-import { limitedRows, withCleanup } from './streamed-result.js'
+import { failedRows, limitedRows, withCleanup } from './streamed-result.js'
 import { runTimeBounded } from './time-bounded.js'
 
 export interface FederationOptions {
@@ -99,7 +100,14 @@ export class FederatedExecutor implements DataExecutor {
   async execute(q: DataQuery): Promise<ResultStream> {
     if (q.statement.type === 'ExplainStmt') return explainResult(this, q)
     const p = await this.prepare(q, q.statement.text, q.statement.node.SelectStmt as Record<string, unknown>)
-    return this.run(p)
+    // prepare() is PostgreSQL's Bind (analysis, parameters, planning), as is an edge's Bind; what
+    // fails after them failed running, which PostgreSQL reports when the rows are asked for.
+    try {
+      return await this.run(p)
+    } catch (e) {
+      if (failedAtBind(e)) throw e
+      return failedRows(p.rowDescription, p.notices, e)
+    }
   }
 
   setting(q: DataQuery, name: string): string | undefined {

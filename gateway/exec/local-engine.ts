@@ -7,6 +7,7 @@ import { FrameError } from '../session/frame-error.js'
 import type { ShadowRunner } from '../session/shadow-exchange.js'
 import type { ShadowOwner } from '../catalog/shadow.js'
 import type { BufferedResult } from '../session/result.js'
+import { markAtBind } from './bind-errors.js'
 
 const TEXT_ARRAY = 1009
 const INT8_ARRAY = 1016
@@ -69,6 +70,7 @@ export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: Lo
     formats.push(...p.types.map(() => 0))
   }
   const out = await runner.bound(owner, { sql: run.sql, paramTypes, params, paramFormats: formats, resultFormats: run.resultFormats, ...(run.feeds.length > 1 ? { planner: JOIN_PLANNER } : {}) })
-  if (out.error) throw new FrameError(out.error)
+  // No result (no RowDescription): the engine's Parse or Bind failed, not its run.
+  if (out.error) throw out.result ? new FrameError(out.error) : markAtBind(new FrameError(out.error))
   return out.result!
 }

@@ -12,6 +12,7 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 import { BackendCode, decodeBackendMessage } from '../../common/pgwire/index.js'
 import { remoteError } from '../session/shadow-exchange.js'
 import type { ShardTarget } from '../plan/types.js'
+import { markAtBind } from './bind-errors.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
 import { encodeBatch, statementName } from './edge-statements.js'
@@ -195,6 +196,7 @@ export class ShardStream implements Watched {
     const parses = prelude + (parse ? 1 : 0)
     let parsed = 0
     let completes = 0
+    let binds = 0
     let sqlError: PgError | undefined
     await conn.run(bytes, (f) => {
       const t = f[0]
@@ -213,9 +215,15 @@ export class ShardStream implements Watched {
         if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
       } else if (t === BackendCode.ParseComplete) {
         if (++parsed === parses && parse && name !== '') conn.statements.parsed(name)
+      } else if (t === BackendCode.BindComplete) {
+        binds++
       } else if (t === BackendCode.ErrorResponse) {
         const m = decodeBackendMessage(f)
-        if (m.type === 'ErrorResponse') sqlError ??= remoteError(m.fields)
+        if (m.type === 'ErrorResponse' && !sqlError) {
+          sqlError = remoteError(m.fields)
+          // Before the statement's BindComplete: a parameter's value or planning failed.
+          if (binds <= prelude) markAtBind(sqlError)
+        }
       }
     })
     return sqlError

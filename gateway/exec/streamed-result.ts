@@ -91,3 +91,16 @@ export function withCleanup(r: ResultStream, done: (e?: unknown) => void): Resul
     },
   }
 }
+
+/**
+ * A statement that failed while it ran: its RowDescription, then the error when the first row is
+ * asked for. PostgreSQL reports what fails at run time (a division by zero in an aggregate, a
+ * failed cast) at Execute or FETCH, after BindComplete and RowDescription; only what fails while
+ * planning is a Bind (or DECLARE) error.
+ */
+export function failedRows(rowDescription: Buffer | null, notices: readonly Buffer[], error: unknown): ResultStream {
+  const fail = (): never => {
+    throw error
+  }
+  return { notices, rowDescription, take: fail, next: async () => fail(), tag: () => 'SELECT 0', close: () => {} }
+}

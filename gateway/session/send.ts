@@ -65,18 +65,24 @@ async function sendCopy(s: Session, ex: Extract<Execution, { kind: 'copy' }>, ou
   const writer = binary ? undefined : new CopyWriter(o, names)
   for (const n of r.notices) out.frame(n)
   out.enc.copyOutResponse(binary ? 1 : 0, names.map(() => (binary ? 1 : 0)))
-  if (binary) out.enc.copyData(BINARY_HEADER)
-  else if (o.header) out.enc.copyData(Buffer.from(writer!.header()))
+  // As PostgreSQL does, one CopyData per row: the binary header goes with the first row (with
+  // the trailer when there is none).
+  let header: Buffer | null = binary ? BINARY_HEADER : null
+  if (!binary && o.header) out.enc.copyData(Buffer.from(writer!.header()))
   let sent = 0
   for (;;) {
     const row = await nextRowOf(s, r)
     if (!row) break
     // A binary DataRow after its type and length is a binary COPY tuple: field count, then each field's length and bytes.
-    out.enc.copyData(binary ? row.subarray(5) : Buffer.from(writer!.line(rowTexts(row))))
+    if (!binary) out.enc.copyData(Buffer.from(writer!.line(rowTexts(row))))
+    else {
+      out.enc.copyData(header ? Buffer.concat([header, row.subarray(5)]) : row.subarray(5))
+      header = null
+    }
     sent++
     if ((sent & 255) === 0) await out.maybeFlush()
   }
-  if (binary) out.enc.copyData(BINARY_TRAILER)
+  if (binary) out.enc.copyData(header ? Buffer.concat([header, BINARY_TRAILER]) : BINARY_TRAILER)
   out.enc.copyDone()
   out.enc.commandComplete(`COPY ${sent}`)
   return { complete: true, sent }

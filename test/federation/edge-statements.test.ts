@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { decodeBackendMessage } from '../../common/pgwire/index.js'
+import { failedAtBind } from '../../gateway/exec/bind-errors.js'
 import { EdgePool } from '../../gateway/exec/edge-pool.js'
 import { ShardStream, type EdgeRequest } from '../../gateway/exec/shard-stream.js'
 import { SilenceWatch } from '../../gateway/exec/silence-watch.js'
@@ -24,8 +25,8 @@ describe('prepared statements on an edge', () => {
     await native?.stop()
   })
 
-  const rows = async (sql: string) => {
-    const request: EdgeRequest = { sql, paramTypes: [], params: [], paramFormats: [], resultFormats: [], settings: [] }
+  const rows = async (sql: string, params: string[] = []) => {
+    const request: EdgeRequest = { sql, paramTypes: params.map(() => 0), params: params.map((p) => Buffer.from(p)), paramFormats: [], resultFormats: [], settings: [] }
     const replica = { edgeId: 'native', host: native.host, port: native.port, tls: false, database: native.database, shard: 'native', cluster: null, tags: [], schemaVersion: 1, status: 'passing', synopsis: null, synopsisCurrentAt: 0 } as const
     const stream = new ShardStream({ shard: 'native', replicas: [replica] }, request, pool, new SilenceWatch(5000))
     const out: (string | null)[][] = []
@@ -48,6 +49,18 @@ describe('prepared statements on an edge', () => {
     // It was prepared again (not given up on): the connection still keeps statements prepared.
     const again = await rows(`SELECT statement FROM pg_prepared_statements WHERE prepare_time > '${altered}' AND NOT from_sql`)
     assert.deepEqual(again, [['SELECT * FROM t']])
+  })
+
+  test('an edge error before the statement\'s BindComplete (a parameter\'s value) is known as a Bind error; one while running is not', async () => {
+    const error = (sql: string, params: string[]) => rows(sql, params).then(() => assert.fail('no error'), (e: unknown) => e)
+    for (let i = 0; i < 2; i++) {
+      const bad = await error('SELECT a FROM t WHERE a = $1', ['5.0'])
+      assert.equal((bad as { code?: string }).code, '22P02')
+      assert.ok(failedAtBind(bad), 'a parameter that does not convert fails the Bind')
+      const running = await error('SELECT a / (a - 1) FROM t WHERE a = $1', ['1'])
+      assert.equal((running as { code?: string }).code, '22012')
+      assert.ok(!failedAtBind(running), 'a division by zero fails the Execute')
+    }
   })
 
   test('statements are planned for each execution (force_custom_plan), as unnamed ones are', async () => {

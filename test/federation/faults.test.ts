@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import type pg from 'pg'
-import { cancelRequest } from '../../common/pgwire/index.js'
+import { cancelRequest, FrontendEncoder } from '../../common/pgwire/index.js'
+import { RawSession } from '../clients/index.js'
+import { exchange } from '../helpers/transcript.js'
 import { startMiniFederation, type MiniFederation } from '../helpers/mini-federation.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
@@ -100,6 +102,20 @@ describe('federation faults and pruning', () => {
     assert.ok(notices.some((m) => /results exclude shard ea/.test(m)), notices.join('\n'))
     await c.query('RESET fedgres.partial_results')
     edge('ea').proxy.restore()
+  })
+
+  test('a parameter\'s bad value fails the Bind of a federated aggregate, as in PostgreSQL, also once the statement\'s description is kept', async () => {
+    const gw = fed.gateway
+    const s = await RawSession.login({ host: '127.0.0.1', port: gw.port, user: gw.user, password: gw.password, database: gw.database, tls: false })
+    try {
+      // The second Bind finds the description kept (no check on the shadow): the edges' Bind fails, before BindComplete.
+      const sql = 'SELECT count(*) AS n FROM logs WHERE pid = $2 OR host_name = $1'
+      const bytes = new FrontendEncoder().parse('', sql).bind('', '', [], ['host-a', '5'], []).execute('', 0).sync().parse('', sql).bind('', '', [], ['host-a', '5.0'], []).execute('', 0).sync().take()
+      const lines = await exchange(s, bytes, 2)
+      assert.deepEqual(lines.slice(lines.indexOf('Z I') + 1), ['1', 'E 22P02 invalid input syntax for type integer: "5.0"', 'Z I'])
+    } finally {
+      s.close()
+    }
   })
 
   test('SHOW and current_setting() give the gateway\'s fedgres.* defaults; SET and RESET change them', async () => {

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FrontendEncoder } from '../../common/pgwire/index.js'
-import { RawSession, type ServerUnderTest } from '../clients/index.js'
+import { RawSession, frontendMessage, type ServerUnderTest } from '../clients/index.js'
 import { startNativePostgres, type NativePg } from '../helpers/native-pg.js'
 import { startTestGateway, type GatewayFixture } from '../helpers/gateway-fixture.js'
 import pg from 'pg'
@@ -89,6 +89,11 @@ const SCRIPTS: Record<string, string[]> = {
     "SET DateStyle = 'German'; BEGIN; SET TimeZone = 'Asia/Tokyo'; SELECT 1/0", 'ROLLBACK', 'SHOW DateStyle',
     'BEGIN', "SET DateStyle = 'SQL, DMY'", 'SAVEPOINT a', "SET TimeZone = 'Asia/Tokyo'", 'SELECT 1/0', 'ROLLBACK TO a', 'SHOW TimeZone', 'SHOW DateStyle', 'ROLLBACK', 'SHOW DateStyle',
   ],
+  // One CopyData per row, the binary header with the first row, or with the trailer when there is none.
+  'binary COPY: the header travels with the first row': [
+    'COPY (SELECT g AS n FROM generate_series(1, 3) g) TO STDOUT (FORMAT binary)', 'COPY (SELECT 1 AS n WHERE false) TO STDOUT (FORMAT binary)',
+    'COPY (SELECT count(*) AS n FROM alerts) TO STDOUT (FORMAT binary)', 'COPY (SELECT time, pid FROM logs) TO STDOUT (FORMAT binary)',
+  ],
   'SET SESSION CHARACTERISTICS sets the defaults RESET undoes': [
     'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ', 'SHOW default_transaction_isolation', 'RESET default_transaction_isolation',
     'SHOW default_transaction_isolation', 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'SET default_transaction_isolation TO DEFAULT', 'SHOW default_transaction_isolation',
@@ -97,6 +102,13 @@ const SCRIPTS: Record<string, string[]> = {
     '', ';', '-- only a comment', '/* a block comment */', 'SELECT 1; SELECT 2 AS two', 'SELECT 1; SELECT 1/0; SELECT 3', 'selec 1', 'SELECT * FROM no_such_table',
     'SELECT no_such_column FROM alerts', 'SELECT count(*) FROM alerts', 'SELECT * FROM logs LIMIT 1', "SELECT 'héllo ✓'::text, NULL::int, ARRAY['a', NULL]",
     "SELECT relname FROM pg_class WHERE relname IN ('alerts', 'logs') ORDER BY 1", 'SELECT count(*) FROM information_schema.columns WHERE table_name = $$alerts$$',
+  ],
+  // PostgreSQL reports what fails while running (not while planning) after the RowDescription,
+  // and a DECLARE does not run its query: the FETCH fails.
+  'federated reads that fail while running: RowDescription first; DECLARE succeeds, FETCH fails; COPY after CopyOutResponse': [
+    'SELECT count(*) / 0 FROM alerts', 'SELECT edge_id, count(*) / 0 FROM logs GROUP BY 1', 'SELECT count(*) + 1/0 FROM alerts',
+    'SELECT 1; SELECT count(*) / 0 FROM alerts; SELECT 2', 'BEGIN', 'DECLARE c CURSOR FOR SELECT count(*) / 0 FROM alerts', 'FETCH 1 c', 'ROLLBACK',
+    'COPY (SELECT count(*) / 0 FROM logs) TO STDOUT',
   ],
   // The gateway keeps its replies to constant-only SELECTs (literal-memo.ts): a kept reply must
   // still follow the settings that change a literal, and the transaction state.
@@ -199,7 +211,31 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
         .parse('m', 'MOVE 1 IN c', []).describe('S', 'm').bind('', 'm', [], [], []).execute('', 0).sync()
         .query('SAVEPOINT s').parse('', 'SELECT g FROM generate_series(1, 10) g', []).bind('p1', '', [], [], []).execute('p1', 1).sync().query('ROLLBACK TO s')
         .execute('p1', 1).sync().query('ROLLBACK').take(),
+    // PostgreSQL reads a whole message, then its body: one that does not decode is an ERROR (a
+    // skip to Sync after an extended-protocol message), not a FATAL that drops the connection.
+    'a message whose body does not decode is an ERROR and the session goes on: format codes, counts, subtypes, strings, trailing bytes': (e) => {
+      const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff])
+      const text = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, Buffer.byteLength(s)]), Buffer.from(s)])
+      const bind = (...parts: Buffer[]) => frontendMessage('B', Buffer.concat([Buffer.from('\0\0'), ...parts]))
+      const then = (...frames: Buffer[]) => Buffer.concat([e.take(), ...frames])
+      return Buffer.concat([
+        e.parse('', 'SELECT $1::int4 AS n').take(), then(bind(int16(1), int16(2), int16(1), text('5'), int16(0))), e.execute('', 0).sync().query('SELECT 1').take(),
+        e.parse('', 'SELECT $1::int4 + $2::int4 AS n').take(), then(bind(int16(3), int16(0), int16(0), int16(0), int16(2), text('5'), text('6'), int16(0))), e.execute('', 0).sync().take(),
+        e.parse('', 'SELECT 1').take(), then(frontendMessage('D', Buffer.from('X\0')), frontendMessage('C', Buffer.from('X\0'))), e.sync().take(),
+        then(frontendMessage('Q', Buffer.from('SELECT 1'))), e.query('SELECT 2').take(),
+        e.parse('', 'SELECT 1').take(), then(frontendMessage('S', Buffer.from('xx'))), e.sync().take(),
+        e.parse('', 'SELECT 1').bind('', '', [], [], []).take(), then(frontendMessage('E', Buffer.from('\0\0\0\0\0z'))), e.sync().take(),
+        e.query('BEGIN').parse('', 'SELECT $1::text AS t').take(), then(bind(int16(1), int16(-1), int16(1), text('x'), int16(0))), e.sync().query('SELECT 1').query('ROLLBACK').take(),
+      ])
+    },
     'an empty query through the extended protocol': (e) => e.parse('', '', []).bind('', '', [], [], []).describe('P', '').execute('', 0).sync().take(),
+    'a federated read that fails while running: BindComplete and RowDescription, then the error at Execute, in a pipeline and in a block': (e) =>
+      e.parse('', 'SELECT 1 AS one').bind('', '', [], [], []).execute('', 0).parse('', 'SELECT count(*) / 0 AS n FROM alerts').bind('', '', [], [], [1]).describe('P', '')
+        .execute('', 0).parse('', 'SELECT 2').bind('', '', [], [], []).execute('', 0).sync()
+        .query('BEGIN').parse('s', 'SELECT host_name, count(*) / 0 FROM logs GROUP BY 1').bind('p', 's', [], [], []).sync().describe('P', 'p').execute('p', 1).sync().query('ROLLBACK')
+        // A parameter's bad value is still a Bind error, the statement's description kept or not.
+        .parse('', 'SELECT count(*) FROM alerts WHERE pid = $1').bind('', '', [], ['5'], []).execute('', 0).sync()
+        .parse('', 'SELECT count(*) FROM alerts WHERE pid = $1').bind('', '', [], ['5.0'], []).execute('', 0).sync().take(),
     'a constant SELECT in text, then binary, then text results; and with a parameter it does not take': (e) =>
       ([0, 1, 0, 1] as const).reduce((x, f) => x.parse('', "SELECT 1 AS one, 'x' AS t, 2.5 AS n", []).bind('', '', [], [], [f]).describe('P', '').execute('', 0).sync(), e)
         .parse('', 'SELECT 1', []).bind('', '', [0], [Buffer.from('7')], []).execute('', 0).sync().take(),
