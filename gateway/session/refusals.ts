@@ -11,6 +11,8 @@ import { walk, type AstNode } from './sql-parse.js'
 import { settingMs } from './setting-duration.js'
 
 const isOn = (v: string) => /^(on|t|tr|tru|true|y|ye|yes|1)$/i.test(v.trim())
+/** C, POSIX or C.UTF-8: the locales that format as C does (not '', which is the server's environment). */
+const isCLocale = (v: string) => /^(c|posix|c\.utf-?8)$/i.test(v.trim())
 
 /**
  * Settings that change what a statement means, which the edges and the gateway's own parser do
@@ -26,6 +28,12 @@ const DEFAULT_ONLY: Readonly<Record<string, { readonly ok: (v: string) => boolea
   timezone_abbreviations: { ok: (v) => v.trim().toLowerCase() === 'default', value: 'Default' },
   xmlbinary: { ok: (v) => v.trim().toLowerCase() === 'base64', value: 'base64' },
   default_text_search_config: { ok: (v) => ['pg_catalog.english', 'english'].includes(v.trim().toLowerCase()), value: 'pg_catalog.english' },
+  // Formatting locales: the edges are never sent them, and the gateway's engine (WebAssembly, no
+  // locale data) took 'de_DE.UTF-8' and still wrote to_char(sum(pid), '9G999D99') and 'TMMonth'
+  // as C does, where PostgreSQL writes German (or refuses a locale it lacks).
+  lc_numeric: { ok: isCLocale, value: 'C' },
+  lc_monetary: { ok: isCLocale, value: 'C' },
+  lc_time: { ok: isCLocale, value: 'C' },
   // Not kept at all: its limit would end the catalog engine that every session shares (settings.ts).
   transaction_timeout: { ok: (v) => settingMs(v) === 0, value: '0' },
 }

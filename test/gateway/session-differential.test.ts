@@ -295,11 +295,12 @@ describe('session layer: the gateway answers as PostgreSQL 18 does', () => {
     try {
       for (const sql of ['SET standard_conforming_strings = off', 'SET standard_conforming_strings TO 0', 'SET transform_null_equals = on', 'SET array_nulls = false',
         "SET timezone_abbreviations = 'India'", "SET default_text_search_config = 'pg_catalog.simple'", 'SET quote_all_identifiers = yes', 'SET xmloption = document',
+        "SET lc_numeric = 'de_DE.UTF-8'", "SET lc_time TO 'fr_FR.UTF-8'", "SET lc_monetary = ''",
         "SELECT set_config('transform_null_equals', 'on', false)"]) {
         await assert.rejects(c.query(sql), (e: { code?: string; message?: string }) => e.code === '0A000' && /^Fedgres does not support /.test(e.message ?? ''), sql)
       }
       // Their defaults are fine, as are the settings the edges follow.
-      for (const sql of ['SET standard_conforming_strings = on', 'SET transform_null_equals = off', "SET default_text_search_config = 'english'", 'SET xmloption = content', "SET TimeZone = 'Asia/Kolkata'"]) await c.query(sql)
+      for (const sql of ['SET standard_conforming_strings = on', 'SET transform_null_equals = off', "SET default_text_search_config = 'english'", 'SET xmloption = content', "SET TimeZone = 'Asia/Kolkata'", "SET lc_numeric = 'C'", "SET lc_time = 'C.UTF-8'"]) await c.query(sql)
       assert.deepEqual((await c.query('SHOW transform_null_equals')).rows, [{ transform_null_equals: 'off' }])
     } finally {
       await c.end()
