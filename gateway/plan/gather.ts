@@ -10,7 +10,7 @@ import { deparseSql } from '../../common/sql-deparse.js'
 import { firstParamRef } from '../../common/pg-ast.js'
 import { quoteIdent as q } from '../../common/sql-quote.js'
 import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
-import { relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
+import { ownWhere, relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
 import { readsShadowOnly } from './session-values.js'
 import type { CombineSpec, Feed, Fetch, GatherPlan } from './types.js'
 
@@ -35,12 +35,19 @@ export function neededColumns(stmt: unknown, rel: DataRelation, alias: string): 
   return new Set(all.filter((c) => everything || names.has(c)))
 }
 
-/** Conjuncts of the top-level WHERE that read only this relation (and so may run on the edges). */
+/**
+ * Conjuncts that read only this relation (and so may run on the edges): of the top-level WHERE
+ * when the statement's FROM is simple, else of the WHERE of the SELECT whose FROM is this table
+ * alone (a subquery's: a correlated subquery over thousands of gathered rows needs its own
+ * filters at the edges, or it rescans them all for every outer row).
+ */
 export function pushableConjuncts(select: Node, from: SimpleFrom | undefined, use: RelationUse): Node[] {
-  if (!from) return []
-  const t = from.tables.find((x) => x.use === use)
-  if (!t) return []
-  return conjuncts(select.whereClause).filter((c) => {
+  const t = from?.tables.find((x) => x.use === use)
+  const own = t ? { where: select.whereClause, ref: t.ref } : ownWhere({ SelectStmt: select }, use)
+  if (!own) return []
+  // Beyond the top level, an unqualified column the table lacks is an outer query's.
+  const columns = t ? undefined : new Set(relationColumns(use.relation).map((c) => c.name))
+  return conjuncts(own.where).filter((c) => {
     let ok = true
     let touches = false
     visit(c, (type, f) => {
@@ -48,7 +55,7 @@ export function pushableConjuncts(select: Node, from: SimpleFrom | undefined, us
       if (type === 'ColumnRef') {
         const n = refNames(f)
         touches = true
-        if (n.length === 1 ? !t.ref.unqualified : !(n.length === 2 && t.ref.qualifiers.includes(n[0]!))) ok = false
+        if (n.length === 1 ? !own.ref.unqualified || (columns && !columns.has(n[0]!)) : !(n.length === 2 && own.ref.qualifiers.includes(n[0]!))) ok = false
       }
     })
     // A function of the session is the gateway's to evaluate (session-values.ts).

@@ -213,6 +213,24 @@ describe('what edges are sent', () => {
     assert.equal(g.feeds[0]!.fetch!.sql, `SELECT "logs"."cluster_name", "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') AND (pid > 3) GROUP BY 1, 2`)
     assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(CAST\(\$2 AS text\[\]\) AS int\[\]\), CAST\(\$3 AS int8\[\]\)\)/)
   })
+
+  test('with a subquery, each table is filtered (and its edges pruned) by the WHERE of the SELECT that reads it alone; correlated and outer columns stay', () => {
+    const g = planOf(
+      "SELECT l.time, (SELECT count(*) FROM alerts b WHERE b.pid = l.pid AND b.host_name = 'h1' AND severity > 2 AND pid > l.pid) FROM logs l WHERE l.cluster_name = 'west' AND l.time < now() ORDER BY 1",
+    )
+    assert.ok(g.tier === 'gather')
+    const feed = (table: string) => g.feeds.map((f) => f.fetch!).find((f) => f.sql.includes(`FROM public.${table} `))!
+    const [outer, inner] = [feed('logs'), feed('alerts')]
+    assert.match(outer!.sql, / WHERE \(l\.cluster_name = 'west'\) AND \(l\."time" < CAST/)
+    // b.pid = l.pid and pid > l.pid read the outer row; severity (alerts' own) and b.host_name are the subquery's.
+    assert.match(inner!.sql, / WHERE \(b\.host_name = 'h1'\) AND \(severity > 2\) GROUP BY/)
+    assert.deepEqual(outer!.targets.flatMap((t) => t.replicas.map((r) => r.edgeId)).sort(), ['e3', 'e4'])
+    assert.deepEqual(inner!.targets.flatMap((t) => t.replicas.map((r) => r.edgeId)), ['e1'])
+    // An unqualified column the subquery's table lacks is the outer query's: not pushed.
+    const h = planOf('SELECT count(*) FROM alerts a WHERE EXISTS (SELECT 1 FROM logs WHERE logs.pid = a.pid AND policy_name IS NOT NULL)')
+    assert.ok(h.tier === 'gather')
+    assert.doesNotMatch(h.feeds.map((f) => f.fetch!).find((f) => f.sql.includes('FROM public.logs '))!.sql, /WHERE/)
+  })
 })
 
 describe('router SQL', () => {

@@ -11,7 +11,7 @@ import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { timeBound } from './time-bound.js'
-import { columnType, dataRelations, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
+import { columnType, dataRelations, ownWhere, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
 /**
@@ -158,7 +158,16 @@ function restrictionsFor(shape: Shape, input: PlanInput): Map<RelationUse, Restr
   const kept = input.paramCount === 0 ? shape.restrictions[slot] : undefined
   if (kept) return kept
   const restrictions = new Map<RelationUse, Restrictions>()
-  if (shape.from) for (const t of shape.from.tables) restrictions.set(t.use, restrictionsOf(shape.select.whereClause, t.ref, { params: input.params, utcSession: input.utcSession }))
+  const ctx = { params: input.params, utcSession: input.utcSession }
+  if (shape.from) for (const t of shape.from.tables) restrictions.set(t.use, restrictionsOf(shape.select.whereClause, t.ref, ctx))
+  else {
+    // The gather tier's relations, each pruned by the WHERE of the SELECT that reads it alone. Its
+    // unqualified columns are the table's: every pruning column is in both event tables.
+    for (const use of shape.uses) {
+      const own = use.relation === 'alerts' || use.relation === 'logs' ? ownWhere({ SelectStmt: shape.select }, use) : undefined
+      if (own) restrictions.set(use, restrictionsOf(own.where, own.ref, ctx))
+    }
+  }
   if (input.paramCount === 0 && !shape.fixed) shape.restrictions[slot] = restrictions
   return restrictions
 }

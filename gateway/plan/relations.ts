@@ -199,3 +199,21 @@ export function columnType(ref: Node, from: SimpleFrom): string | undefined {
   }
   return undefined
 }
+
+/**
+ * The WHERE that filters a relation's rows alone: that of the SELECT (the statement's own, or a
+ * subquery's, a CTE's, a set operation's arm) whose FROM is that one table. Unqualified columns
+ * there are the table's own when it has them (the innermost FROM comes first in SQL's scoping),
+ * and its alias names it even where an outer one is the same. Undefined when the relation is
+ * read in a join or beside other FROM items.
+ */
+export function ownWhere(stmt: unknown, use: RelationUse): { readonly where: unknown; readonly ref: RelationRef } | undefined {
+  let found: { where: unknown; ref: RelationRef } | undefined
+  visit(stmt, (type, f) => {
+    if (found) return false
+    if (type !== 'SelectStmt') return
+    const from = (f.fromClause as Node[] | undefined) ?? []
+    if (from.length === 1 && kind(from[0]) === 'RangeVar' && body(from[0]) === use.rangeVar) found = { where: f.whereClause, ref: { qualifiers: [use.alias], unqualified: true } }
+  })
+  return found
+}
