@@ -57,6 +57,11 @@ export const FIXED: TestQuery[] = [
   { category: 'cte', ordered: true, sql: "WITH busy AS (SELECT host_name, count(*) AS n FROM logs WHERE operation = 'File' GROUP BY 1) SELECT host_name, n FROM busy WHERE n > 10 ORDER BY n DESC, host_name" },
   { category: 'subquery', ordered: true, sql: "SELECT count(*) FROM alerts WHERE host_name IN (SELECT host_name FROM logs WHERE cluster_name = 'staging')" },
   { category: 'subquery', ordered: true, sql: 'SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM logs) AS total' },
+  // Correlated subqueries: each table filtered at the edges by its own SELECT's WHERE, correlated and outer columns kept back.
+  { category: 'subquery', ordered: true, sql: `SELECT a.time, a.pid, (SELECT count(*) FROM alerts b WHERE b.pid = a.pid AND b.time >= '${iso(3)}' AND severity > 3) AS n FROM logs a WHERE a.time >= '${iso(2, 16)}' AND a.time < '${iso(2, 17)}' AND a.host_name = 'node-1a' ORDER BY 1, 2, 3` },
+  { category: 'subquery', ordered: true, sql: `SELECT host_name, count(*) FROM logs l WHERE EXISTS (SELECT 1 FROM alerts a WHERE a.pid = l.pid AND a.host_name = l.host_name AND a.cluster_name = 'prod-eu') AND l.time < '${iso(3)}' GROUP BY 1 ORDER BY 1` },
+  { category: 'subquery', ordered: true, sql: `SELECT count(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM logs WHERE logs.pid = a.pid AND policy_name IS NOT NULL AND namespace_name = 'default')` },
+  { category: 'window', ordered: true, sql: `SELECT time, host_name, row_number() OVER (PARTITION BY host_name ORDER BY time, pid) AS r FROM alerts WHERE cluster_name = 'staging' AND time < '${iso(2)}' ORDER BY 2, 3` },
   { category: 'join-colocated', ordered: true, sql: "SELECT a.host_name, count(*) FROM alerts a JOIN logs l ON a.host_name = l.host_name AND a.pid = l.pid WHERE l.operation = 'Process' GROUP BY 1 ORDER BY 1" },
   { category: 'join-colocated', ordered: false, sql: "SELECT a.time, l.time, a.host_name FROM alerts a JOIN logs l ON a.host_name = l.host_name AND a.container_id = l.container_id AND a.pid = l.pid WHERE a.action = 'Block' AND l.time BETWEEN a.time - interval '1 minute' AND a.time" },
   { category: 'join', ordered: true, sql: "SELECT count(*) FROM alerts a JOIN logs l ON a.pid = l.pid AND a.process_name = l.process_name WHERE a.time < '2026-10-01T12:00:00Z' AND l.time < '2026-10-01T12:00:00Z'" },
