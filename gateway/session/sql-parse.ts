@@ -7,6 +7,7 @@ import { deparseSql } from '../../common/sql-deparse.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { visit, type AstNode } from '../../common/pg-ast.js'
+import { parseErrorCode } from './parse-error-codes.js'
 
 /** A node of libpg-query's JSON syntax tree: `{ NodeType: { ...fields } }`. */
 export type { AstNode }
@@ -78,9 +79,10 @@ function parseUncached(sql: string): ParsedStatement[] {
   try {
     res = parseSync(sql) as RawParse
   } catch (e) {
-    const err = e as Error & { sqlDetails?: { cursorPosition?: number; message?: string } }
+    const err = e as Error & { sqlDetails?: { cursorPosition?: number; message?: string; fileName?: string } }
     const pos = err.sqlDetails?.cursorPosition
-    throw new PgError(SqlState.SyntaxError, err.sqlDetails?.message ?? err.message, { position: pos === undefined ? undefined : charPosition(sql, pos) + 1 })
+    const message = err.sqlDetails?.message ?? err.message
+    throw new PgError(parseErrorCode(err.sqlDetails?.fileName, message), message, { position: pos === undefined ? undefined : charPosition(sql, pos) + 1 })
   }
   const bytes = Buffer.from(sql, 'utf8')
   return (res.stmts ?? []).map((s) => {
