@@ -3,6 +3,7 @@ import { before, describe, test } from 'node:test'
 import { loadModule } from 'libpg-query'
 import { classify } from './classify.js'
 import { parseStatements } from './sql-parse.js'
+import { defaultOnlySetting } from './refusals.js'
 
 describe('statement classes', () => {
   before(() => loadModule())
@@ -24,6 +25,19 @@ describe('statement classes', () => {
       const [r] = parseStatements("SELECT set_config('role', 'postgres', false)")
       assert.equal(classify(r!, ['public']).kind, 'denied')
     }
+  })
+
+  test('set_config of a default-only setting with a computed value, and non-C locales, are refused (0A000)', () => {
+    for (const sql of ["SELECT set_config('transform_null_equals', 'o' || 'n', false)", "SELECT set_config('standard_conforming_strings', lower('OFF'), false) FROM logs", "SELECT set_config('lc_time', 'de_DE.UTF-8', false)"]) {
+      const cls = classify(parseStatements(sql)[0]!, ['public'])
+      assert.equal(cls.kind, 'denied', sql)
+      assert.equal(cls.kind === 'denied' && cls.error.code, '0A000', sql)
+    }
+    for (const sql of ["SELECT set_config('transform_null_equals', 'off', false)", "SELECT set_config('transform_null_equals', NULL, false)", "SELECT set_config('lc_time', 'C', false)", "SELECT set_config('TimeZone', 'Asia/' || 'Tokyo', false)"]) {
+      assert.equal(classify(parseStatements(sql)[0]!, ['public']).kind, 'read', sql)
+    }
+    assert.equal(defaultOnlySetting('lc_numeric', 'de_DE.UTF-8')?.code, '0A000')
+    assert.equal(defaultOnlySetting('lc_monetary', 'C.UTF-8'), undefined)
   })
 
   test('system columns over the events are refused (0A000); over the catalog, and names the statement gives, they are PostgreSQL\'s', () => {

@@ -10,7 +10,7 @@ import { relationRangeVars } from '../../common/pg-ast.js'
 import { unsafeConversion } from '../../common/encoding-conversion.js'
 import { hasAggregates } from '../plan/partial-aggregate.js'
 import { catalogFunctionName } from '../plan/ast.js'
-import { currentQueryOverEvents, defaultOnlySetting, edgeCatalogName, refusedCall, systemColumn, unsupportedCollation } from './refusals.js'
+import { computedDefaultOnly, currentQueryOverEvents, defaultOnlySetting, edgeCatalogName, refusedCall, systemColumn, unsupportedCollation } from './refusals.js'
 import { GATEWAY_ONLY } from './settings.js'
 import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
@@ -119,6 +119,9 @@ function lockingName(clause: AstNode): string {
 /** Settings that carry the session's identity: a client never changes them. */
 const IDENTITY_SETTINGS = new Set(['role', 'session_authorization'])
 
+/** A constant argument (a string, a number or NULL, which resets the setting to its default). */
+const isConst = (n: unknown) => (n as { A_Const?: unknown } | undefined)?.A_Const !== undefined
+
 /**
  * set_config() calls in a query: whether there are any, and an error if one could change the
  * session's identity (its name is one of those, or is computed and so cannot be checked).
@@ -137,6 +140,7 @@ function setConfigCalls(node: AstNode): { any: boolean; denied?: PgError } {
     else if (GATEWAY_ONLY.has(name.toLowerCase())) denied = new PgError(SqlState.FeatureNotSupported, `set_config of ${name.toLowerCase()} is not supported by Fedgres`, { hint: `Use SET ${name.toLowerCase()}.` })
     else if (IDENTITY_SETTINGS.has(name.toLowerCase())) denied = new PgError(SqlState.InsufficientPrivilege, `permission denied to set parameter "${name}"`)
     else if (defaultOnlySetting(name, constString(args[1]))) denied = defaultOnlySetting(name, constString(args[1]))
+    else if (!isConst(args[1]) && computedDefaultOnly(name)) denied = computedDefaultOnly(name)
     else if (name.toLowerCase() === 'client_encoding') {
       // Checked before the shared shadow sees it (client-encoding.ts).
       const value = constString(args[1])

@@ -38,6 +38,17 @@ const DEFAULT_ONLY: Readonly<Record<string, { readonly ok: (v: string) => boolea
   transaction_timeout: { ok: (v) => settingMs(v) === 0, value: '0' },
 }
 
+/**
+ * 0A000 for set_config() of one of DEFAULT_ONLY with a computed value (`'o' || 'n'`), which
+ * cannot be checked before it runs: it turned transform_null_equals on unchecked.
+ */
+export function computedDefaultOnly(name: string): PgError | undefined {
+  if (!Object.hasOwn(DEFAULT_ONLY, name.toLowerCase())) return undefined
+  return new PgError(SqlState.FeatureNotSupported, `set_config of ${name.toLowerCase()} with a computed value is not supported by Fedgres`, {
+    hint: `Fedgres runs statements with ${name.toLowerCase()} = ${DEFAULT_ONLY[name.toLowerCase()]!.value}; give the value as a literal.`,
+  })
+}
+
 /** 0A000 for setting one of DEFAULT_ONLY to another value (`value` undefined: DEFAULT or computed). */
 export function defaultOnlySetting(name: string, value: string | undefined): PgError | undefined {
   const rule = DEFAULT_ONLY[name.toLowerCase()]
