@@ -28,7 +28,7 @@ export interface DataQuery {
   readonly onCancel: (stop: (reason: PgError) => void) => () => void
   readonly connId: number
   /** When the statement and its transaction started, in microseconds since the epoch. */
-  readonly clock: { readonly statement: number; readonly transaction: number }
+  readonly clock: { readonly statement: number; readonly transaction: number; readonly parsed?: number }
   /** The session's output settings (TimeZone, DateStyle, ...), as PostgreSQL reports them. */
   readonly outputSettings: () => Promise<readonly (readonly [string, string])[]>
   /** The session's identity (current_user, current_database(), ...), as the shadow reports it. */

@@ -142,6 +142,9 @@ export class FederatedExecutor implements DataExecutor {
       get transactionTime() {
         return timestampText(q.clock.transaction)
       },
+      get wordsTime() {
+        return q.clock.parsed === undefined ? undefined : timestampText(q.clock.parsed)
+      },
       utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
       searchPath: q.searchPath,
       maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,

@@ -9,6 +9,7 @@ import { body, cast, catalogFunctionName, deparseSelect, intConst, kind, outputN
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
+import { clockWordValue } from './clock-literals.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { timeBound } from './time-bound.js'
 import { columnType, dataRelations, ownWhere, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
@@ -18,7 +19,7 @@ import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './ty
  * now() and its kin become the transaction's timestamp, and statement_timestamp() the statement's,
  * as literals, so every edge reads the same instants, those PostgreSQL would.
  */
-export function fixStatementTime(stmt: Node, clock: Pick<PlanInput, 'statementTime' | 'transactionTime'>, onFix: () => void = () => {}): Node {
+export function fixStatementTime(stmt: Node, clock: Pick<PlanInput, 'statementTime' | 'transactionTime' | 'wordsTime'>, onFix: () => void = () => {}): Node {
   const at = (time: string) => {
     onFix()
     return cast(textConst(time), 'timestamptz')
@@ -26,6 +27,7 @@ export function fixStatementTime(stmt: Node, clock: Pick<PlanInput, 'statementTi
   const ts = () => at(clock.transactionTime ?? clock.statementTime)
   return rewrite(stmt, (w) => {
     const k = kind(w)
+    if (k === 'TypeCast') return clockWordValue(body(w), () => at(clock.wordsTime ?? clock.transactionTime ?? clock.statementTime))
     if (k === 'FuncCall') {
       const f = body(w)
       const name = catalogFunctionName(f)

@@ -124,6 +124,11 @@ export interface PlanInput {
   /** The transaction's (now(), CURRENT_TIMESTAMP, ...); the statement's when not given. */
   readonly transactionTime?: string
   /**
+   * When the statement's 'now' constants were read: the transaction's time at Parse, for a
+   * prepared statement (PostgreSQL reads them once); the transaction's when not given.
+   */
+  readonly wordsTime?: string
+  /**
    * The session's identity, for a statement that reads it (current_user, current_database(), ...):
    * the planner puts the values in its place (session-values.ts).
    */

@@ -26,7 +26,7 @@ export function timestampText(micros: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', `${frac}+00`)
 }
 
-const CLOCK_WORDS = /\b(now|current_timestamp|current_date|current_time|localtimestamp|localtime|transaction_timestamp|statement_timestamp)\b/i
+const CLOCK_WORDS = /\b(now|today|tomorrow|yesterday|current_timestamp|current_date|current_time|localtimestamp|localtime|transaction_timestamp|statement_timestamp)\b/i
 const UNUSED_CLOCK = { statementTime: '', transactionTime: '' }
 
 /** Whether a tree reads the clock: whether the planner's fixStatementTime puts a time in it. */
@@ -41,7 +41,7 @@ function readsClock(n: unknown): boolean {
  * it is (no clock read, or one in a FROM list, which a literal cannot stand for). Targets that
  * read the clock keep the names PostgreSQL gives them ("now", "current_date", ...).
  */
-export function clockFixedSql(stmt: ParsedStatement, clock: { readonly statement: number; readonly transaction: number }): string | undefined {
+export function clockFixedSql(stmt: ParsedStatement, clock: { readonly statement: number; readonly transaction: number; readonly parsed?: number }): string | undefined {
   if (!CLOCK_WORDS.test(stmt.text) || stmt.type !== 'SelectStmt' || !readsClock(stmt.node)) return undefined
   let inFrom = false
   walk(stmt.node, (type, f) => {
@@ -56,6 +56,7 @@ export function clockFixedSql(stmt: ParsedStatement, clock: { readonly statement
       if (rt && rt.name === undefined && readsClock(rt.val)) rt.name = outputName(rt)
     }
   })
-  const select = fixStatementTime(named.SelectStmt as AstNode, { statementTime: timestampText(clock.statement), transactionTime: timestampText(clock.transaction) })
+  const wordsTime = clock.parsed === undefined ? undefined : timestampText(clock.parsed)
+  const select = fixStatementTime(named.SelectStmt as AstNode, { statementTime: timestampText(clock.statement), transactionTime: timestampText(clock.transaction), wordsTime })
   return deparseSql({ stmts: [{ stmt: { SelectStmt: select } }] } as never)
 }

@@ -14,7 +14,7 @@ import { FrameError } from './frame-error.js'
 import { sendExecution } from './send.js'
 import { timed } from './statement-timeout.js'
 import type { Session } from './session.js'
-import { parseStatements, type ParsedStatement } from './sql-parse.js'
+import { parseStatements, walk, type ParsedStatement } from './sql-parse.js'
 import type { Outcome } from './shadow-exchange.js'
 import type { Bound, Execution } from './statement-runner.js'
 import { abortedError } from './transaction.js'
@@ -27,6 +27,10 @@ interface Prepared {
   readonly paramTypes: readonly number[]
   /** A read's ParameterDescription and RowDescription, from its analysis at Parse. */
   readonly described?: Outcome
+  /** The settings its string constants were read under at Parse (a read that has some). */
+  readonly readUnder?: string
+  /** The transaction's time at Parse: what PostgreSQL read its 'now' constants as. */
+  readonly parsedAt: number
 }
 
 interface Portal {
@@ -142,7 +146,8 @@ export class ExtendedProtocol {
     const cls = stmt && this.#s.statements.classify(stmt)
     if (this.#s.txn === 'failed' && stmt && !endsBlock(cls)) throw abortedError()
     const described = cls?.kind === 'read' ? await this.#analysed(msg.sql, msg.paramTypes) : undefined
-    this.#statements.set(msg.name, { sql: msg.sql, stmt, cls, paramTypes: msg.paramTypes, described })
+    const readUnder = (cls?.kind === 'read' || cls?.kind === 'declare') && hasSettingsConstant(stmt!.node) ? await this.#s.statements.inputSettings() : undefined
+    this.#statements.set(msg.name, { sql: msg.sql, stmt, cls, paramTypes: msg.paramTypes, described, readUnder, parsedAt: this.#s.clock.transaction })
     out.enc.parseComplete()
   }
 
@@ -174,10 +179,11 @@ export class ExtendedProtocol {
     const prepared = this.#prepared(msg.statement)
     if (this.#s.txn === 'failed' && !endsBlock(prepared.cls)) throw abortedError()
     if (msg.portal !== '' && this.#portals.has(msg.portal)) throw new PgError(SqlState.DuplicateCursor, `portal "${msg.portal}" already exists`)
+    await this.#sameInputSettings(msg.statement, prepared)
     this.#closePortal(msg.portal)
     const portal: Portal = {
       prepared,
-      bound: { statementName: msg.statement, paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats },
+      bound: { statementName: msg.statement, paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats, parsedAt: prepared.parsedAt },
       done: false,
       sent: 0,
       level: this.#s.cursors.level,
@@ -187,6 +193,20 @@ export class ExtendedProtocol {
     if (prepared.cls?.kind === 'read') await this.#run(portal)
     this.#portals.set(msg.portal, portal)
     out.enc.bindComplete()
+  }
+
+  /**
+   * PostgreSQL reads a prepared statement's constants once, at Parse, under the settings of then:
+   * `time < '2026-10-01 10:00'` prepared under UTC keeps meaning 10:00 UTC after SET TimeZone.
+   * Fedgres sends the statement's text each time it runs, read under the settings of now, so it
+   * refuses to run one whose constants would be read otherwise (a parameter is read at Bind in
+   * both).
+   */
+  async #sameInputSettings(name: string, prepared: Prepared): Promise<void> {
+    if (prepared.readUnder === undefined || prepared.readUnder === (await this.#s.statements.inputSettings())) return
+    throw new PgError(SqlState.FeatureNotSupported, `${nameOf('statement', name)} was prepared under other TimeZone, DateStyle or IntervalStyle settings`, {
+      hint: 'PostgreSQL reads its constants as they were when it was prepared; Fedgres would read them under the current settings. Prepare it again, or pass such values as parameters.',
+    })
   }
 
   async #describe(msg: DescribeMessage, out: Responder): Promise<void> {
@@ -301,8 +321,23 @@ function countedTag(tag: string, rows: number): string {
   return /^(SELECT|FETCH|MOVE) \d+$/.test(tag) ? tag.replace(/\d+$/, String(rows)) : tag
 }
 
+/**
+ * Whether a statement has a string constant that TimeZone, DateStyle or IntervalStyle could read
+ * otherwise: a date, time or interval has digits ('2026-10-01 10:00', '02/10/2026', '1 2:03'),
+ * unless it is one of the clock's words. 'day' in date_trunc('day', time) or 'File' cannot be.
+ */
+function hasSettingsConstant(node: unknown): boolean {
+  let found = false
+  walk(node, (type, f) => {
+    if (type !== 'A_Const' || found) return
+    const text = (f.sval as { sval?: string } | undefined)?.sval
+    if (text !== undefined && (/\d/.test(text) || /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(text))) found = true
+  })
+  return found
+}
+
 function endsBlock(cls: StatementClass | null): boolean {
   if (cls?.kind !== 'transaction') return false
   const k = String(cls.stmt.kind)
-  return k === 'TRANS_STMT_ROLLBACK' || k === 'TRANS_STMT_COMMIT' || k === 'TRANS_STMT_ROLLBACK_TO'
+  return k === 'TRANS_STMT_ROLLBACK' || k === 'TRANS_STMT_COMMIT' || k === 'TRANS_STMT_ROLLBACK_TO' || k === 'TRANS_STMT_PREPARE'
 }

@@ -20,15 +20,35 @@ export interface SendOptions {
   readonly tag?: (tag: string, sent: number) => string
 }
 
+/** PostgreSQL's order of message levels for client_min_messages (DEBUG1-5 alike here). */
+const LEVELS = ['debug', 'log', 'notice', 'warning', 'error']
+const levelOf = (severity: string) => Math.max(0, LEVELS.indexOf(severity.toLowerCase().replace(/\d$/, '')))
+
+/**
+ * The notices the client is to see: those the gateway makes itself (a WARNING that there is no
+ * transaction in progress, a NOTICE of a partial result) follow client_min_messages, as
+ * PostgreSQL's own do (the shadow's relayed ones already did).
+ */
+async function visible(s: Session, notices: readonly Buffer[]): Promise<readonly Buffer[]> {
+  if (notices.length === 0) return notices
+  const min = levelOf(await s.statements.minMessages())
+  return notices.filter((n) => {
+    const m = decodeBackendMessage(n)
+    if (m.type !== 'NoticeResponse') return true
+    const severity = m.fields.severityNonLocalized ?? m.fields.severity ?? 'NOTICE'
+    return severity === 'INFO' || levelOf(severity) >= min // INFO goes to the client whatever the level
+  })
+}
+
 export async function sendExecution(s: Session, ex: Execution, out: Responder, opts: SendOptions): Promise<{ complete: boolean; sent: number }> {
   if (ex.kind === 'copy') return sendCopy(s, ex, out)
   if (ex.kind === 'command') {
-    for (const n of ex.notices) out.frame(n)
+    for (const n of await visible(s, ex.notices)) out.frame(n)
     if (ex.tag) out.enc.commandComplete(ex.tag)
     return { complete: true, sent: 0 }
   }
   const r = ex.result
-  for (const n of r.notices) out.frame(n)
+  for (const n of await visible(s, r.notices)) out.frame(n)
   if (opts.rowDescription) {
     if (r.rowDescription) out.frame(r.rowDescription)
   }
@@ -63,7 +83,7 @@ async function sendCopy(s: Session, ex: Extract<Execution, { kind: 'copy' }>, ou
   const names = rd?.type === 'RowDescription' ? rd.fields.map((f) => f.name) : []
   const binary = o.format === 'binary'
   const writer = binary ? undefined : new CopyWriter(o, names)
-  for (const n of r.notices) out.frame(n)
+  for (const n of await visible(s, r.notices)) out.frame(n)
   out.enc.copyOutResponse(binary ? 1 : 0, names.map(() => (binary ? 1 : 0)))
   // As PostgreSQL does, one CopyData per row: the binary header goes with the first row (with
   // the trailer when there is none).

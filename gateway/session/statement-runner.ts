@@ -41,6 +41,8 @@ export interface Bound {
   readonly params: readonly (Buffer | null)[]
   readonly paramFormats: readonly number[]
   readonly resultFormats: readonly number[]
+  /** A prepared statement's transaction time at Parse, when PostgreSQL read its 'now' constants. */
+  readonly parsedAt?: number
 }
 
 const TEXT: Bound = { paramTypes: [], params: [], paramFormats: [], resultFormats: [] }
@@ -125,7 +127,7 @@ export class StatementRunner {
         setting: (name) => this.setting(name),
         onCancel: (stop) => s.onCancel(stop),
         connId: s.ctx.connId,
-        clock: { ...s.clock },
+        clock: b.parsedAt === undefined ? { ...s.clock } : { ...s.clock, parsed: b.parsedAt },
         outputSettings: () => this.#outputSettings.get(),
         sessionValues: () => this.#sessionValues.get(),
         searchPath: s.searchPath,
@@ -138,7 +140,7 @@ export class StatementRunner {
     const kept = memoKey === undefined ? undefined : s.deps.literals.get(memoKey)
     if (kept) return { kind: 'rows', result: kept.result!, parameterStatus: [] }
     const owner = s.owner()
-    const sql = clockFixedSql(stmt, s.clock) ?? stmt.text
+    const sql = clockFixedSql(stmt, b.parsedAt === undefined ? s.clock : { ...s.clock, parsed: b.parsedAt }) ?? stmt.text
     const out = bound ? await s.runner.bound(owner, { sql, ...b }) : await s.runner.simple(owner, sql)
     if (memoKey !== undefined) s.deps.literals.put(memoKey, out)
     if (out.error) throw new FrameError(out.error)
@@ -299,6 +301,24 @@ export class StatementRunner {
     },
   )
 
+  /** client_min_messages: the least severe notice the client is sent (the gateway's own too). */
+  async minMessages(): Promise<string> {
+    return this.#minMessages.get()
+  }
+
+  readonly #minMessages = new SettingsRead(
+    () => this.s.settings.version,
+    async () => (await shadowRow(this.s.runner, this.s.owner(), "SELECT pg_catalog.current_setting('client_min_messages')"))[0] ?? 'notice',
+  )
+
+  /**
+   * The settings that decide how a constant is read ('2026-10-01 10:00' by TimeZone, '02/10/2026'
+   * by DateStyle, interval '-1 2:03' by IntervalStyle), as the session has them now.
+   */
+  async inputSettings(): Promise<string> {
+    return JSON.stringify((await this.#outputSettings.get()).filter(([n]) => INPUT_SETTINGS.includes(n)))
+  }
+
   /** The session's identity as its shadow session reports it (session_user is current_user: sql-parse.ts). */
   readonly #sessionValues = new SettingsRead(
     () => this.s.settings.version,
@@ -356,5 +376,7 @@ function noParameters(stmt: ParsedStatement): void {
 const firstParams = new WeakMap<AstNode, number>()
 
 const OUTPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle', 'extra_float_digits', 'bytea_output']
+/** Of those, the ones PostgreSQL reads a constant by (when it parses a statement). */
+const INPUT_SETTINGS = ['TimeZone', 'DateStyle', 'IntervalStyle']
 
 

@@ -79,9 +79,33 @@ export async function runTransaction(s: Session, stmt: AstNode): Promise<Executi
       }
       return command(release ? 'RELEASE' : 'ROLLBACK')
     }
+    case 'TRANS_STMT_PREPARE':
+      if (s.implicit === 'none') return prepareTransaction(s)
+      throw featureNotSupported('two-phase commit')
+    case 'TRANS_STMT_COMMIT_PREPARED':
+    case 'TRANS_STMT_ROLLBACK_PREPARED': {
+      const what = kind === 'TRANS_STMT_COMMIT_PREPARED' ? 'COMMIT PREPARED' : 'ROLLBACK PREPARED'
+      if (s.txn !== 'idle' || s.implicit === 'block') throw new PgError(SqlState.ActiveSqlTransaction, `${what} cannot run inside a transaction block`)
+      throw new PgError(SqlState.UndefinedObject, `prepared transaction with identifier "${String(stmt.gid ?? '')}" does not exist`)
+    }
     default:
       throw featureNotSupported('two-phase commit')
   }
+}
+
+/**
+ * PREPARE TRANSACTION, as PostgreSQL answers it with max_prepared_transactions = 0 (its default,
+ * and the gateway's: it keeps no prepared transactions). Like ROLLBACK it ends the block: the
+ * transaction is rolled back, with the error 55000 if it could have been prepared.
+ */
+function prepareTransaction(s: Session): Execution {
+  if (s.txn === 'idle') return command('ROLLBACK', [notice(warning('25P01', 'there is no transaction in progress'))])
+  const open = s.txn === 'open'
+  s.settings.rollback()
+  s.txn = 'idle'
+  s.endTransaction(false)
+  if (!open) return command('ROLLBACK')
+  throw new PgError(SqlState.ObjectNotInPrerequisiteState, 'prepared transactions are disabled', { hint: 'Set "max_prepared_transactions" to a nonzero value.' })
 }
 
 /**
@@ -128,7 +152,8 @@ export async function setTransaction(s: Session, stmt: ParsedStatement, f: AstNo
 export function endsFailedBlock(cls: StatementClass): boolean {
   if (cls.kind !== 'transaction') return false
   const kind = String(cls.stmt.kind)
-  return kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK_TO'
+  // PREPARE TRANSACTION of a failed block rolls it back, as ROLLBACK does.
+  return kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK_TO' || kind === 'TRANS_STMT_PREPARE'
 }
 
 /**

@@ -36,6 +36,17 @@ const SCRIPTS: Record<string, string[]> = {
     'RESET DateStyle', 'SHOW DateStyle', "SET TimeZone = 'Europe/Paris'", "SELECT '2026-01-01 12:00:00+00'::timestamptz", 'RESET ALL', 'SHOW TimeZone',
     "SET DateStyle = 'bogus'", "SET no_such_parameter = 1",
   ],
+  // The warnings the gateway makes itself follow client_min_messages, as PostgreSQL's do.
+  'client_min_messages silences the gateway\'s own warnings': [
+    'SET client_min_messages = error', 'ROLLBACK', 'COMMIT', 'BEGIN', 'BEGIN', 'ROLLBACK', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+    "SET LOCAL TimeZone = 'UTC'", 'SET client_min_messages = warning', 'ROLLBACK', 'SET client_min_messages = log', 'COMMIT',
+    "SELECT set_config('client_min_messages', 'error', false)", 'ROLLBACK', 'RESET client_min_messages', 'ROLLBACK',
+  ],
+  // Two-phase commit as PostgreSQL answers it with max_prepared_transactions = 0: PREPARE TRANSACTION ends the block.
+  'PREPARE TRANSACTION, COMMIT PREPARED and ROLLBACK PREPARED': [
+    "PREPARE TRANSACTION 'x'", 'BEGIN', "SET TimeZone = 'Asia/Tokyo'", "PREPARE TRANSACTION 'x'", 'SHOW TimeZone', 'SELECT 1',
+    "COMMIT PREPARED 'x'", "ROLLBACK PREPARED 'x'", 'BEGIN', "COMMIT PREPARED 'x'", 'ROLLBACK', 'BEGIN', 'SELECT 1/0', "PREPARE TRANSACTION 'y'", 'SELECT 2',
+  ],
   'custom fedgres.* settings, set_config and current_setting': [
     'SET fedgres.partial_results = on', 'SHOW fedgres.partial_results', "SELECT current_setting('fedgres.partial_results')",
     "SELECT set_config('fedgres.edge_timeout', '5s', false)", 'SHOW fedgres.edge_timeout', 'BEGIN', "SELECT set_config('fedgres.max_gather_rows', '10', true)",
