@@ -1,20 +1,31 @@
 /**
  * Idle connections to edges, reused across statements and sessions. A connection carries no
  * state but the output settings it was opened with, so idle ones are kept per edge and settings.
+ * An edge keeps at most MAX_IDLE_PER_EDGE idle connections whatever their settings: sessions
+ * with many distinct settings (time zones, date styles) would otherwise leave connections open on
+ * every edge until its connection limit refuses everyone. The one idle the longest goes first.
  */
 import { EdgeConnection, type EdgeAddress, type EdgeLogin, type EdgeSettings } from './edge-connection.js'
 import { kept } from '../../common/kept.js'
 
-const MAX_IDLE_PER_EDGE = 8
+export const MAX_IDLE_PER_EDGE = 8
 
-/** Idle connections of one edge and settings. */
-type Slot = EdgeConnection[]
+/** Idle connections of one edge: by settings, and all of them in the order they came back. */
+interface EdgeIdle {
+  readonly bySettings: Map<string, EdgeConnection[]>
+  readonly order: Set<EdgeConnection>
+}
+
+/** Where a connection goes back to: its edge and its settings' key. */
+interface Home {
+  readonly edge: EdgeIdle
+  readonly settings: string
+}
 
 export class EdgePool {
-  /** By edge address, then by settings (both keys are strings kept with their objects). */
-  readonly #idle = new Map<string, Map<string, Slot>>()
-  /** The slot each connection goes back to. */
-  readonly #slots = new WeakMap<EdgeConnection, Slot>()
+  /** By edge address (a string kept with its object). */
+  readonly #idle = new Map<string, EdgeIdle>()
+  readonly #homes = new WeakMap<EdgeConnection, Home>()
   #closed = false
 
   constructor(
@@ -30,40 +41,66 @@ export class EdgePool {
     // whole edge entry of a view).
     const { edgeId, host, port, tls, database } = address
     const c = await EdgeConnection.connect({ edgeId, host, port, tls, database }, this.login, timeoutMs, signal, settings)
-    this.#slots.set(c, this.#slot(address, settings))
+    this.#homes.set(c, this.#home(address, settings))
     return c
   }
 
   /** An idle connection to `address` opened with `settings`, if there is one. */
   idle(address: EdgeAddress, settings: EdgeSettings = []): EdgeConnection | undefined {
-    const slot = this.#slot(address, settings)
-    while (slot.length > 0) {
+    const { edge, settings: key } = this.#home(address, settings)
+    const slot = edge.bySettings.get(key)
+    let found: EdgeConnection | undefined
+    while (slot && slot.length > 0 && !found) {
       const c = slot.pop()!
-      if (!c.broken) return c
+      edge.order.delete(c)
+      if (!c.broken) found = c
     }
-    return undefined
+    if (slot?.length === 0) edge.bySettings.delete(key)
+    return found
   }
 
   /** Returns a connection after its batch completed; anything else is closed. */
   release(c: EdgeConnection): void {
-    const slot = this.#slots.get(c)
-    if (this.#closed || c.broken || c.busy || !slot || slot.length >= MAX_IDLE_PER_EDGE) {
+    const home = this.#homes.get(c)
+    if (this.#closed || c.broken || c.busy || !home) {
       c.close()
       return
     }
-    slot.push(c)
+    const { edge } = home
+    while (edge.order.size >= MAX_IDLE_PER_EDGE) this.#drop(edge, edge.order.values().next().value!)
+    kept(edge.bySettings, home.settings, () => []).push(c)
+    edge.order.add(c)
+  }
+
+  /** Idle connections of `address`, all settings together. */
+  idleCount(address: EdgeAddress): number {
+    return this.#edge(address).order.size
   }
 
   close(): void {
     this.#closed = true
-    for (const bySettings of this.#idle.values()) for (const slot of bySettings.values()) for (const c of slot) c.close()
+    for (const edge of this.#idle.values()) for (const c of edge.order) c.close()
     this.#idle.clear()
   }
 
-  #slot(address: EdgeAddress, settings: EdgeSettings): Slot {
+  /** Closes the idle connection `c` of `edge`. */
+  #drop(edge: EdgeIdle, c: EdgeConnection): void {
+    edge.order.delete(c)
+    const key = this.#homes.get(c)!.settings
+    const slot = edge.bySettings.get(key)
+    const at = slot?.indexOf(c) ?? -1
+    if (slot && at >= 0) slot.splice(at, 1)
+    if (slot?.length === 0) edge.bySettings.delete(key)
+    c.close()
+  }
+
+  #home(address: EdgeAddress, settings: EdgeSettings): Home {
+    return { edge: this.#edge(address), settings: kept(settingsKeys, settings, () => JSON.stringify(settings)) }
+  }
+
+  #edge(address: EdgeAddress): EdgeIdle {
     const a = kept(addressKeys, address, () => `${address.edgeId}@${address.host}:${address.port}/${address.database ?? ''}`)
-    const s = kept(settingsKeys, settings, () => JSON.stringify(settings))
-    return kept(kept(this.#idle, a, () => new Map<string, Slot>()), s, () => [])
+    return kept(this.#idle, a, () => ({ bySettings: new Map(), order: new Set() }))
   }
 }
 
