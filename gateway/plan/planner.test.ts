@@ -205,6 +205,14 @@ describe('what edges are sent', () => {
     assert.equal(p.fetch.targets.length, 4)
     assert.match(p.fetch.sql, /CAST\('2026-11-22 12:00:00\+00' AS timestamp with time zone\)/)
   })
+  test('CURRENT_TIMESTAMP(p) and its kin become the transaction time at that precision, the same for every edge', () => {
+    const p = planOf('SELECT host_name, current_timestamp(0) AS a, localtimestamp(3) AS b, current_time(2) AS c, localtime(0) AS d, bool_and(time < localtimestamp(6)) AS e FROM logs GROUP BY 1')
+    assert.ok(p.tier === 'partial-aggregate')
+    const sql = `${p.fetch.sql} ${JSON.stringify(p.combine.select)}`
+    assert.doesNotMatch(sql, /SVFOP/)
+    assert.ok(p.fetch.sql.includes("CAST(CAST('2026-11-22 12:00:00+00' AS timestamp with time zone) AS timestamp(6))"), p.fetch.sql)
+    assert.match(JSON.stringify(p.combine.select), /"timestamptz"\]?.*"typmods"/)
+  })
   test('gather ships only the needed columns, with counts, and pushes single-table conjuncts', () => {
     const p = planOf("SELECT count(DISTINCT pid) FROM logs WHERE host_name = 'h1' AND pid > 3")
     assert.ok(p.tier === 'router' || p.tier === 'gather')

@@ -37,24 +37,36 @@ export function fixStatementTime(stmt: Node, clock: Pick<PlanInput, 'statementTi
     }
     if (k === 'SQLValueFunction') {
       const f = body(w)
-      if (f.typmod !== undefined && f.typmod !== -1) return undefined
+      // CURRENT_TIMESTAMP(p) and its kin (op ..._N; a typmod of 0 is absent from the tree) are the
+      // same instant rounded to p digits, as the cast to the type with that precision rounds it.
+      const precise = (type: string) => (String(f.op).endsWith('_N') ? withPrecision(cast(ts(), type), Number(f.typmod ?? 0)) : cast(ts(), type))
       switch (f.op) {
         case 'SVFOP_CURRENT_TIMESTAMP':
           return ts()
+        case 'SVFOP_CURRENT_TIMESTAMP_N':
+          return precise('timestamptz')
         case 'SVFOP_CURRENT_DATE':
           return cast(ts(), 'date')
         case 'SVFOP_LOCALTIMESTAMP':
-          return cast(ts(), 'timestamp')
+        case 'SVFOP_LOCALTIMESTAMP_N':
+          return precise('timestamp')
         case 'SVFOP_CURRENT_TIME':
-          return cast(ts(), 'timetz')
+        case 'SVFOP_CURRENT_TIME_N':
+          return precise('timetz')
         case 'SVFOP_LOCALTIME':
-          return cast(ts(), 'time')
+        case 'SVFOP_LOCALTIME_N':
+          return precise('time')
       }
     }
     return undefined
   }) as Node
 }
 
+/** A cast's type given a precision: `x::timestamptz` becomes `x::timestamptz(p)`. */
+function withPrecision(c: Node, p: number): Node {
+  const tc = body(c)
+  return { TypeCast: { ...tc, typeName: { ...(tc.typeName as Node), typmods: [intConst(p)] } } }
+}
 
 /** A LIMIT or OFFSET value, if known: null for none (or ALL / NULL), undefined if unknown. */
 function countOf(n: unknown, input: PlanInput): number | null | undefined {

@@ -64,6 +64,11 @@ const SESSION_STEPS = [
   // now() is the transaction's start, statement_timestamp() the statement's.
   'BEGIN',
   'SELECT count(*) FROM alerts WHERE now() = statement_timestamp()',
+  // CURRENT_TIMESTAMP(p) and its kin too, rounded: the transaction's start, not each edge's.
+  'SELECT pg_sleep(0.2)',
+  'SELECT count(*) FROM alerts WHERE current_timestamp(3) = now()::timestamptz(3) AND localtimestamp(0) = now()::timestamp(0) AND current_time(1) = now()::timetz(1) AND localtime(2) = now()::time(2)',
+  'SELECT host_name, bool_and(current_timestamp(0) = now()::timestamptz(0)) FROM alerts GROUP BY 1 ORDER BY 1',
+  'SELECT current_timestamp(2) = now()::timestamptz(2) AS same, localtime(0) = now()::time(0) AS same_time',
   'SELECT count(*) FROM alerts WHERE transaction_timestamp() < statement_timestamp() AND now() = CURRENT_TIMESTAMP',
   'COMMIT',
   'SELECT count(*) FROM alerts WHERE now() = statement_timestamp()',
