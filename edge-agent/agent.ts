@@ -23,7 +23,7 @@ import { LocalPublisher, type SynopsisPublisher } from './registry/publisher.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
 import { WriteAhead } from './registry/write-ahead.js'
 import { comparePositions, removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
-import { SegmentLedger } from './spool/segment-ledger.js'
+import { SpoolHealth } from './spool/spool-health.js'
 import { SpoolWriter } from './spool/spool-writer.js'
 import { EdgeStore } from './store/edge-store.js'
 import { sourceRows, RateWindow } from './sources-view.js'
@@ -63,6 +63,7 @@ export class EdgeAgent {
   readonly #cfg: EdgeConfig
   readonly #log: Logger
   readonly #spoolDir: string
+  readonly #spoolHealth: SpoolHealth
   readonly #rates = new Map<KubeArmorClient, RateWindow>()
   /** Events per source and table that are in the spool file (counted as received). */
   readonly spooled = new Map<KubeArmorClient, Record<EventTable, number>>()
@@ -85,6 +86,7 @@ export class EdgeAgent {
     this.#log = log.child({ component: 'agent' })
     this.#spoolDir = storeOpenOptions(cfg).spoolDir
     this.metrics = createEdgeMetrics(cfg.edge_id, () => this.sources, (s) => this.spooled.get(s) ?? { alerts: 0, logs: 0 })
+    this.#spoolHealth = new SpoolHealth(this.metrics, this.#log, this.#spoolDir)
     this.store = new EdgeStore()
     this.#storeHealth = new StoreHealth(this.store, this.metrics, this.#log, (rows) => (this.counters.rejected += rows))
     this.publisher = publisher
@@ -129,11 +131,11 @@ export class EdgeAgent {
     const cfg = this.#cfg
     this.store.on('committed', (ev) => {
       this.counters.stored += ev.batchRows
-      this.#ledger?.committed(ev.position.segment, ev.batchRecords)
+      this.#spoolHealth.ledger?.committed(ev.position.segment, ev.batchRecords)
       this.#committed = ev.position
       this.#tracker.setRows(ev.rows)
       this.#countStored(ev.rows)
-      this.metrics.spoolDepth.set(this.#spoolDepth())
+      this.metrics.spoolDepth.set(this.#spoolHealth.depth)
       if (ev.position.segment > 1) removeSegmentsBefore(this.#spoolDir, ev.position.segment)
     })
     const opened = await this.store.open(storeOpenOptions(cfg))
@@ -146,22 +148,25 @@ export class EdgeAgent {
     this.#tracker.setRows(opened.rows)
     this.#spool = new SpoolWriter({
       dir: this.#spoolDir, segmentBytes: cfg.store.segment_bytes, onFlush: (end, n) => this.#flushed(end, n),
-      onWriteError: 'hold', onFailure: (e) => this.#spoolFailure(e), onSegmentGone: (segment) => this.#segmentDeleted(segment),
+      onWriteError: 'hold', onFailure: (e) => this.#spoolHealth.writeFailure(e), onSegmentGone: (segment) => this.#segmentDeleted(segment),
     })
-    this.store.on('segmentGone', (segment) => this.#segmentSkipped(segment))
+    this.store.on('segmentGone', (segment) => {
+      this.#spoolHealth.segmentSkipped(segment)
+      this.counters.lost = this.#spoolHealth.lost
+    })
     // Whatever a crash left in the spool is committed before anything new arrives.
     this.store.advance(this.#spool.end)
     const recovered = await this.store.drain()
     if (recovered) this.#committed = recovered
     // From here on every commit is of a record written since the start.
-    this.#ledger = new SegmentLedger()
+    this.#spoolHealth.startCounting()
     if (opened.created) this.#log.info('new data dir created', { ms: Math.round(opened.created.ms), initdbPeakRssMb: Math.round(opened.created.peakRssBytes / 2 ** 20) })
     this.#log.info('store opened', { openMs: Math.round(opened.openMs), rows: opened.rows, recoveredTo: recovered, schemaVersion: opened.schemaVersion })
     this.#writeAhead = new WriteAhead(this.#tracker, this.publisher, this.store, cfg.synopsis.publish_grace, this.metrics, this.#log, this.#spool.end)
     this.#writeAhead.start()
 
     // Before the sources: no event may pass unchecked.
-    this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => this.#spoolDepth() }, this.#log)
+    this.#alerting = startAlerting(cfg, this.store, this.metrics, { sources: this.sources, spoolDepth: () => this.#spoolHealth.depth }, this.#log)
     for (const s of cfg.sources) {
       const client = new KubeArmorClient(
         { address: s.address, tls: s.tls && { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, serverName: s.tls.server_name }, healthIntervalSec: s.health_interval / 1000, backoffMaxMs: s.reconnect_max },
@@ -203,52 +208,15 @@ export class EdgeAgent {
     this.#timers.push(t)
   }
 
-  /** Spool records per segment since the start (see SegmentLedger). */
-  #ledger: SegmentLedger | undefined
-
-  #spoolDepth(): number {
-    return this.#ledger?.depth ?? 0
-  }
-
   /** The spool writer found its segment deleted (and went on in a new one): the store is let past it. */
   #segmentDeleted(segment: number): void {
-    this.#log.error('a spool segment was deleted while events were written to it: events in it that were not stored yet are lost; the spool goes on in a new segment', { dir: this.#spoolDir, segment })
+    this.#spoolHealth.segmentDeleted(segment)
     this.#writeAhead?.flushed(this.#spool.end) // undefined while the store opens: it commits up to the new end then
-  }
-
-  /** The store moved past a deleted spool segment: what it had not committed is lost. */
-  #segmentSkipped(segment: number): void {
-    const lost = this.#ledger?.gone(segment)
-    if (lost) {
-      this.counters.lost += lost
-      this.metrics.dropped.inc({ reason: 'spool_deleted' }, lost)
-    }
-    if (lost !== 0) this.#log.error('a spool segment was deleted before the store committed it: its events are lost', { dir: this.#spoolDir, segment, lost: lost ?? 'unknown (written before this start)' })
-    this.metrics.spoolDepth.set(this.#spoolDepth())
-  }
-
-  /** Events dropped since the spool's writes began to fail (reported when they succeed again). */
-  #droppedWhileFailing = 0
-
-  /**
-   * The spool's writes failed (error) or work again (undefined). While they fail, received events
-   * are held in memory and the write retried; once that memory is full, further events are
-   * dropped and counted (KubeArmor drops them for a slow subscriber anyway, uncounted).
-   */
-  #spoolFailure(e: NodeJS.ErrnoException | undefined): void {
-    this.metrics.spoolWriteFailing.set(e ? 1 : 0)
-    if (e) {
-      this.#log.error('the spool cannot be written (is the disk full?): received events are held in memory and the write is retried; once that is full, events are dropped', { dir: this.#spoolDir, ...errorMeta(e) })
-      return
-    }
-    this.#log.warn('the spool is written again', { droppedWhileFailing: this.#droppedWhileFailing })
-    this.#droppedWhileFailing = 0
   }
 
   #onEvent(source: KubeArmorClient, table: EventTable, message: Buffer): void {
     if (!this.#spool.accepting) {
-      if (this.#droppedWhileFailing++ === 0) this.#log.error('the spool still cannot be written and its memory is full: events are being dropped', { held: this.#spool.heldRecords })
-      this.metrics.dropped.inc({ reason: 'spool_write_failed' })
+      this.#spoolHealth.droppedFull(this.#spool.heldRecords)
       return
     }
     const sink = this.#spool.beginRecord(table)
@@ -273,14 +241,14 @@ export class EdgeAgent {
   /** Records up to `end` are on disk. Commit them now, or after publishing a widened synopsis. */
   #flushed(end: SpoolPosition, records: number): void {
     this.counters.received += records
-    this.#ledger?.written(end.segment, records)
+    this.#spoolHealth.ledger?.written(end.segment, records)
     for (const [source, n] of this.#unflushed) {
       const done = this.spooled.get(source)!
       done.alerts += n.alerts
       done.logs += n.logs
       n.alerts = n.logs = 0
     }
-    this.metrics.spoolDepth.set(this.#spoolDepth())
+    this.metrics.spoolDepth.set(this.#spoolHealth.depth)
     this.#writeAhead.flushed(end)
   }
 

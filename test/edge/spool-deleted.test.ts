@@ -35,23 +35,39 @@ class GatedPublisher implements SynopsisPublisher {
 
 const stored = async (agent: EdgeAgent) => Number((await agent.store.query<{ n: string }>('SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM alerts) AS n'))[0]!.n)
 
-test('events in a spool deleted under the agent are counted as lost, and the agent goes on storing', async () => {
-  const dir = tempDir('fedgres-spool-rm-')
+/** An agent over a KubeArmor-protocol source, its synopsis published through `publisher`; with no time lease, every event widens the synopsis. */
+async function withGatedAgent(prefix: string, run: (x: { agent: EdgeAgent; source: KubeArmorEventSource; publisher: GatedPublisher; spoolDir: string }) => Promise<void>): Promise<number> {
+  const dir = tempDir(prefix)
   const source = new KubeArmorEventSource({ hosts: ['h0'], rate: 0, port: 0 })
   await source.start()
   const publisher = new GatedPublisher()
   const cfg = edgeConfig(dir.path, [source.address], { synopsis: { publish_grace: 0, time_lease: 0 } })
   const agent = await EdgeAgent.start(cfg, rootLogger('test', 'error'), publisher)
+  let stopMs = 0
   try {
     await waitFor('subscribed', () => source.subscribers('logs') > 0)
+    await run({ agent, source, publisher, spoolDir: storeOpenOptions(cfg).spoolDir })
+  } finally {
+    publisher.open()
+    const t0 = Date.now()
+    await agent.stop()
+    stopMs = Date.now() - t0
+    await source.stop()
+    dir.dispose()
+  }
+  return stopMs
+}
+
+test('events in a spool deleted under the agent are counted as lost, and the agent goes on storing', async () => {
+  await withGatedAgent('fedgres-spool-rm-', async ({ agent, source, publisher, spoolDir }) => {
     source.setRate(300)
     await waitFor('events stored', () => agent.counters.stored > 100, 10_000)
-    // With no time lease every event widens the synopsis: with the publisher shut, rows wait in the spool.
+    // With the publisher shut, the rows that widen the synopsis wait in the spool.
     publisher.shut()
     const storedBefore = agent.counters.stored
     await waitFor('received, not stored', () => agent.counters.received - agent.counters.stored - agent.counters.rejected >= 50, 10_000)
     const before = agent.counters.received
-    rmSync(storeOpenOptions(cfg).spoolDir, { recursive: true, force: true })
+    rmSync(spoolDir, { recursive: true, force: true })
     publisher.open()
     await waitFor('the deleted segment counted', () => agent.counters.lost > 0, 10_000)
     await waitFor('later events stored', () => agent.counters.stored > before, 10_000)
@@ -64,37 +80,19 @@ test('events in a spool deleted under the agent are counted as lost, and the age
     assert.equal(await stored(agent), agent.counters.stored)
     const dropped = (await agent.metrics.registry.getSingleMetric('fedgres_edge_events_dropped_total')!.get()).values.find((v) => v.labels.reason === 'spool_deleted')
     assert.equal(dropped?.value, agent.counters.lost)
-  } finally {
-    publisher.open()
-    await agent.stop()
-    await source.stop()
-    dir.dispose()
-  }
+  })
 })
 
 test('a quiet agent whose spool was deleted stops without waiting for it', async () => {
-  const dir = tempDir('fedgres-spool-rm-quiet-')
-  const source = new KubeArmorEventSource({ hosts: ['h0'], rate: 0, port: 0 })
-  await source.start()
-  const publisher = new GatedPublisher()
-  const cfg = edgeConfig(dir.path, [source.address], { synopsis: { publish_grace: 0, time_lease: 0 } })
-  const agent = await EdgeAgent.start(cfg, rootLogger('test', 'error'), publisher)
-  try {
-    await waitFor('subscribed', () => source.subscribers('logs') > 0)
+  const stopMs = await withGatedAgent('fedgres-spool-rm-quiet-', async ({ agent, source, publisher, spoolDir }) => {
     publisher.shut()
     source.setRate(300)
     await waitFor('received', () => agent.counters.received >= 30, 10_000)
     source.setRate(0)
     await new Promise((r) => setTimeout(r, 200))
-    rmSync(storeOpenOptions(cfg).spoolDir, { recursive: true, force: true })
+    rmSync(spoolDir, { recursive: true, force: true })
     publisher.open()
     await waitFor('the deleted segment counted', () => agent.counters.lost >= 30, 10_000)
-  } finally {
-    publisher.open()
-    const t0 = Date.now()
-    await agent.stop()
-    assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`)
-    await source.stop()
-    dir.dispose()
-  }
+  })
+  assert.ok(stopMs < 5000, `stop took ${stopMs} ms`)
 })

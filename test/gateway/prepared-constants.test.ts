@@ -10,7 +10,7 @@ import { clientConfig, startTestGateway, type GatewayFixture } from '../helpers/
 
 const raw = { getTypeParser: () => (v: string) => v }
 
-describe("a prepared statement's constants", () => {
+describe("a prepared statement's constants and clock words", () => {
   let gw: GatewayFixture | undefined
   let c: pg.Client
   before(async () => {
@@ -58,21 +58,8 @@ describe("a prepared statement's constants", () => {
     await c.query("SET TimeZone = 'Asia/Tokyo'")
     assert.deepEqual(await run('field', field, ['2026-10-01 10:00+00']), ['2026-10-01 00:00:00+09', 'File'], "constants no setting reads ('day', 'File'): runs")
   })
-})
 
-describe("a prepared statement's clock words", () => {
-  let gw: GatewayFixture | undefined
-  let c: pg.Client
-  before(async () => {
-    gw = await startTestGateway()
-    c = new pg.Client(clientConfig(gw))
-    await c.connect()
-  })
-  after(async () => {
-    await c?.end()
-    await gw?.stop()
-  })
-
+  // Its clock words are read once too.
   test("'now' is the transaction time at Parse, as PostgreSQL reads it once; now() is each execution's", async () => {
     const q = { name: 'clock', text: "SELECT 'now'::timestamptz = now() AS same, 'now'::timestamptz::text AS t", types: raw }
     const first = (await c.query(q)).rows[0]
