@@ -42,25 +42,33 @@ const REMEMBERED = 256
  * connection is up at once and its statement waits its turn, as any statement does.
  */
 export class SettingsChecker {
-  readonly #checked = new Map<string, Settings>()
+  /** By list: its check, done or under way (a gateway opening many connections at once asks once). */
+  readonly #checked = new Map<string, Promise<Settings>>()
 
   constructor(private readonly store: EdgeStore) {}
 
-  async check(settings: Settings): Promise<Settings> {
-    if (settings.length === 0) return []
+  check(settings: Settings): Promise<Settings> {
+    if (settings.length === 0) return Promise.resolve([])
     const key = JSON.stringify(settings)
-    const known = this.#checked.get(key)
-    if (known) return known
+    let checked = this.#checked.get(key)
+    if (!checked) {
+      if (this.#checked.size >= REMEMBERED) this.#checked.delete(this.#checked.keys().next().value!)
+      checked = this.#run(settings)
+      this.#checked.set(key, checked)
+      // A refused list is not remembered: each connection with it is refused by its own check.
+      checked.catch(() => this.#checked.delete(key))
+    }
+    return checked
+  }
+
+  async #run(settings: Settings): Promise<Settings> {
     let row: Record<string, string> | undefined
     try {
       ;[row] = await this.store.query<Record<string, string>>(settingsSql(settings))
     } catch (e) {
       throw new PgError(SqlState.InvalidParameterValue, (e as Error).message)
     }
-    const normalised = settings.map(([name], i) => [name, row?.[`s${i}`] ?? ''] as const)
-    if (this.#checked.size >= REMEMBERED) this.#checked.delete(this.#checked.keys().next().value!)
-    this.#checked.set(key, normalised)
-    return normalised
+    return settings.map(([name], i) => [name, row?.[`s${i}`] ?? ''] as const)
   }
 }
 
