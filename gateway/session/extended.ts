@@ -18,6 +18,7 @@ import { parseStatements, walk, type ParsedStatement } from './sql-parse.js'
 import type { Outcome } from './shadow-exchange.js'
 import type { Bound, Execution } from './statement-runner.js'
 import { abortedError } from './transaction.js'
+import { endsFailedBlock } from './transaction-statements.js'
 
 interface Prepared {
   readonly sql: string
@@ -336,8 +337,5 @@ function hasSettingsConstant(node: unknown): boolean {
   return found
 }
 
-function endsBlock(cls: StatementClass | null): boolean {
-  if (cls?.kind !== 'transaction') return false
-  const k = String(cls.stmt.kind)
-  return k === 'TRANS_STMT_ROLLBACK' || k === 'TRANS_STMT_COMMIT' || k === 'TRANS_STMT_ROLLBACK_TO' || k === 'TRANS_STMT_PREPARE'
-}
+/** Whether a statement may run in a failed block (see endsFailedBlock); a statement of no class may not. */
+const endsBlock = (cls: StatementClass | null): boolean => cls !== null && endsFailedBlock(cls)
