@@ -76,6 +76,11 @@ export const gatewayConfigSchema = z.strictObject({
     .default({ edge_timeout: 30_000, max_gather_rows: 1_000_000, partial_results: false }),
   metrics: z.strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535) }).optional(),
   max_connections: z.number().int().positive().default(500),
+  /**
+   * Connections the gateway holds open to each edge; statements past them wait their turn. Keep
+   * gateways × this under the edge's 200.
+   */
+  edge_connections: z.number().int().positive().default(64),
   log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
 })
 

@@ -54,7 +54,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
   if (!executor) {
     discovery = parts.discovery ?? createDiscovery(cfg, log)
     const ca = cfg.edge_credentials?.ca ? readFileSync(cfg.edge_credentials.ca, 'utf8') : undefined
-    pool = new EdgePool({ user: cfg.edge_credentials?.user ?? 'fedgres_gateway', password: cfg.edge_credentials?.password ?? '', database: 'fedgres', ca }, 5000)
+    pool = new EdgePool({ user: cfg.edge_credentials?.user ?? 'fedgres_gateway', password: cfg.edge_credentials?.password ?? '', database: 'fedgres', ca }, 5000, cfg.edge_connections)
     executor = new FederatedExecutor({ discovery, pool, defaults: cfg.defaults, metrics, log: log.child({ component: 'federation' }) })
     const view = await discovery.ready(5000)
     log.info('edge view ready', { edges: view.edges.length, stale: view.stale })

@@ -225,6 +225,12 @@ export class EdgeConnection {
     s.setTimeout(2000, () => s.destroy())
   }
 
+  /** Calls `cb` once the connection's socket has closed, for whatever reason. */
+  onGone(cb: () => void): void {
+    if (this.#socket.closed) cb()
+    else this.#socket.once('close', cb)
+  }
+
   close(): void {
     this.broken = true
     this.#socket.end(new FrontendEncoder().terminate().take())

@@ -19,6 +19,8 @@ export class TcpProxy {
   replyBytes = 0
   /** Connections that ended because the client side closed them (the gateway dropped the edge). */
   clientClosed = 0
+  /** The most connections open through the proxy at once. */
+  peakOpen = 0
   port = 0
 
   constructor(
@@ -41,6 +43,7 @@ export class TcpProxy {
     const upstream = net.connect(this.target)
     const pair: [net.Socket, net.Socket] = [client, upstream]
     this.#pairs.add(pair)
+    this.peakOpen = Math.max(this.peakOpen, this.#pairs.size)
     let replied = 0
     client.on('data', (d) => {
       if (this.#mode === 'pass') upstream.write(d)
