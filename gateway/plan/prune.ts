@@ -224,23 +224,39 @@ export function restrictionsOf(where: unknown, rel: RelationRef, ctx: PruneConte
 
 const show = (vals: Iterable<string>) => [...vals].slice(0, 5).map((v) => `'${v}'`).join(', ')
 
-/** Why a table of an edge holds no matching row, or undefined if it may. */
-export function pruneReason(table: string, t: TableSynopsis, r: Restrictions): string | undefined {
-  if (t.minTime === null || t.maxTime === null) return `${table}: no rows`
-  for (const [col, allowed] of r.values) {
-    const have = t.values[col]
-    if (have === 'any') continue
-    if (![...allowed].some((v) => have.includes(v))) return `${table}.${col}: holds none of ${allowed.size ? show(allowed) : 'the values asked for'}`
-  }
-  if (t.values.tags !== 'any') {
+/** Whether `have` holds any of `wanted`. A synopsis lists a few values per column, rarely more. */
+function holdsAny(have: readonly (string | null)[], wanted: Iterable<string>): boolean {
+  for (const v of wanted) if (have.includes(v)) return true
+  return false
+}
+
+/**
+ * Why a table of an edge holds no matching row (undefined if it may), for one statement's
+ * restrictions on that table. A statement checks every edge of the view, thousands in a large
+ * network: the reasons are written once per statement, not once per edge.
+ */
+export function reasonJudge(table: string, r: Restrictions): (t: TableSynopsis) => string | undefined {
+  const noRows = `${table}: no rows`
+  const values = [...r.values].map(([col, allowed]) => ({ col, allowed, why: `${table}.${col}: holds none of ${allowed.size ? show(allowed) : 'the values asked for'}` }))
+  const tagsAll = [...r.tagsAll].map((tag) => ({ tag, why: `${table}.tags: no row is tagged '${tag}'` }))
+  const tagsAny = r.tagsAny.map((any) => ({ any, why: `${table}.tags: no row has any of ${show(any)}` }))
+  const { lo, hi } = r
+  return (t) => {
+    if (t.minTime === null || t.maxTime === null) return noRows
+    for (const v of values) {
+      const have = t.values[v.col]
+      if (have !== 'any' && !holdsAny(have, v.allowed)) return v.why
+    }
     const tags = t.values.tags
-    for (const tag of r.tagsAll) if (!tags.includes(tag)) return `${table}.tags: no row is tagged '${tag}'`
-    for (const any of r.tagsAny) if (![...any].some((v) => tags.includes(v))) return `${table}.tags: no row has any of ${show(any)}`
+    if (tags !== 'any') {
+      for (const x of tagsAll) if (!tags.includes(x.tag)) return x.why
+      for (const x of tagsAny) if (!holdsAny(tags, x.any)) return x.why
+    }
+    if (lo !== null && t.maxTime < lo) return `${table}.time: newest row is before the range asked for`
+    if (hi !== null && t.minTime > hi) return `${table}.time: oldest row is after the range asked for`
+    if (lo !== null && hi !== null && lo > hi) return `${table}.time: the range asked for is empty`
+    return undefined
   }
-  if (r.lo !== null && t.maxTime < r.lo) return `${table}.time: newest row is before the range asked for`
-  if (r.hi !== null && t.minTime > r.hi) return `${table}.time: oldest row is after the range asked for`
-  if (r.lo !== null && r.hi !== null && r.lo > r.hi) return `${table}.time: the range asked for is empty`
-  return undefined
 }
 
 const RANK: Record<string, number> = { passing: 0, warning: 1, unknown: 2 }
@@ -258,13 +274,20 @@ export interface Targets {
  */
 export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly { table: 'alerts' | 'logs'; r: Restrictions | null }[], now: number, maxAgeMs: number, turn = 0): Targets {
   const out: Targets = { targets: [], pruned: [], unavailable: [] }
+  const judges = tables.map(({ table, r }) => ({ table, judge: r ? reasonJudge(table, r) : (t: TableSynopsis) => (t.minTime === null ? `${table}: no rows` : undefined) }))
   /** Why an edge's fresh synopsis rules out every referenced table, if it does. */
   const ruledOut = (e: EdgeEndpoint): string | undefined => {
     const syn = e.synopsis
-    if (syn === null || now - e.synopsisCurrentAt > maxAgeMs || tables.length === 0) return undefined
-    const reasons = tables.map(({ table, r }) => (r ? keptReason(table, syn.tables[table], r) : syn.tables[table].minTime === null ? `${table}: no rows` : undefined))
-    if (!reasons.every((x) => x !== undefined)) return undefined
-    return reasons.length === 1 ? reasons[0]! : reasons.join('; ')
+    if (syn === null || now - e.synopsisCurrentAt > maxAgeMs || judges.length === 0) return undefined
+    const first = judges[0]!.judge(syn.tables[judges[0]!.table])
+    if (first === undefined || judges.length === 1) return first
+    const reasons = [first]
+    for (let i = 1; i < judges.length; i++) {
+      const why = judges[i]!.judge(syn.tables[judges[i]!.table])
+      if (why === undefined) return undefined
+      reasons.push(why)
+    }
+    return reasons.join('; ')
   }
   for (const g of shardsOf(edges)) {
     // The best-ranked replicas take turns going first; the rest stay behind them in rank order.
@@ -283,7 +306,7 @@ export function chooseTargets(edges: readonly EdgeEndpoint[], tables: readonly {
       out.unavailable.push({ shard: g.shard, edgeIds: g.members.map((e) => e.edgeId) })
       continue
     }
-    out.targets.push({ shard: g.shard, replicas: healthy })
+    out.targets.push(k === 0 ? g.target : { shard: g.shard, replicas: healthy })
   }
   return out
 }
@@ -294,6 +317,8 @@ interface ShardGroup {
   readonly members: readonly EdgeEndpoint[]
   readonly ranked: readonly EdgeEndpoint[]
   readonly best: number
+  /** The shard asked of its ranked replicas in their order (made once per view). */
+  readonly target: ShardTarget
 }
 
 /** Shards by view: a view's edge list is replaced, never changed, when the network changes. */
@@ -314,17 +339,7 @@ function groupShards(edges: readonly EdgeEndpoint[]): readonly ShardGroup[] {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([shard, members]): ShardGroup => {
       const ranked = members.filter((e) => e.status !== 'critical').sort((a, b) => RANK[a.status]! - RANK[b.status]! || (a.edgeId < b.edgeId ? -1 : 1))
-      return { shard, members, ranked, best: ranked.filter((e) => e.status === ranked[0]?.status).length }
+      return { shard, members, ranked, best: ranked.filter((e) => e.status === ranked[0]?.status).length, target: { shard, replicas: ranked } }
     })
 }
 
-/**
- * pruneReason, kept per table synopsis and restrictions: both are made once per view and per
- * statement (without parameters), so a repeated statement does not build its reasons again.
- */
-const reasons = new WeakMap<TableSynopsis, WeakMap<Restrictions, Map<string, string | null>>>()
-
-function keptReason(table: string, t: TableSynopsis, r: Restrictions): string | undefined {
-  const byTable = kept(kept(reasons, t, () => new WeakMap()), r, () => new Map<string, string | null>())
-  return kept(byTable, table, () => pruneReason(table, t, r) ?? null) ?? undefined
-}

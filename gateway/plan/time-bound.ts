@@ -12,6 +12,7 @@
  * not rule out the rest, so it is used only where the fan-out is wide and the synopses suggest
  * that the second round can leave out most shards: not when every edge holds recent rows.
  */
+import type { TableSynopsis } from '../../schema/synopsis.js'
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import { chooseTargets, type Restrictions } from './prune.js'
 import type { PrunedEdge, ShardTarget } from './types.js'
@@ -43,10 +44,16 @@ export interface TimeBound {
 
 /** A shard's published rows and time span, when its synopsis is current; null otherwise. */
 function spanOf(t: ShardTarget, table: 'alerts' | 'logs', now: number, maxAgeMs: number): { rows: number; min: number; max: number } | null {
+  const s = currentTable(t, table, now, maxAgeMs)
+  return s === null ? null : { rows: s.rows, min: s.minTime!, max: s.maxTime! }
+}
+
+/** The shard's table synopsis, when current and the table holds rows; null otherwise. */
+function currentTable(t: ShardTarget, table: 'alerts' | 'logs', now: number, maxAgeMs: number): TableSynopsis | null {
   const e = t.replicas[0]!
   if (!e.synopsis || now - e.synopsisCurrentAt > maxAgeMs) return null
   const s = e.synopsis.tables[table]
-  return s.minTime === null || s.maxTime === null ? null : { rows: s.rows, min: s.minTime, max: s.maxTime }
+  return s.minTime === null || s.maxTime === null ? null : s
 }
 
 /**
@@ -76,23 +83,46 @@ function likelyBar(spans: readonly { rows: number; min: number; max: number }[],
 export function timeBound(input: Omit<TimeBound, 'first' | 'later'> & { readonly targets: readonly ShardTarget[] }): TimeBound | undefined {
   const { targets, table, desc, rows, now, maxAgeMs } = input
   if (targets.length < TIME_BOUND_MIN_SHARDS || rows > TIME_BOUND_MAX_ROWS || rows <= 0) return undefined
-  const bounded: { t: ShardTarget; bound: number; span: { rows: number; min: number; max: number } }[] = []
+  // One pass over the fan-out (thousands of shards in a large network): the shards without a
+  // current synopsis, and the TIME_BOUND_FIRST newest bounds (oldest, ascending), earliest first
+  // among equals.
   const first: ShardTarget[] = []
-  for (const t of targets) {
-    const span = spanOf(t, table, now, maxAgeMs)
-    if (span === null) first.push(t)
-    else bounded.push({ t, bound: desc ? span.max : span.min, span })
-  }
-  bounded.sort((a, b) => (desc ? b.bound - a.bound : a.bound - b.bound))
-  const head = bounded.slice(0, TIME_BOUND_FIRST)
-  const tail = bounded.slice(TIME_BOUND_FIRST)
-  if (tail.length < TIME_BOUND_FIRST) return undefined
+  const bounds = new Float64Array(targets.length)
+  const head: number[] = []
+  let spanned = 0
+  const better = (a: number, b: number) => (desc ? bounds[a]! > bounds[b]! : bounds[a]! < bounds[b]!)
+  targets.forEach((t, i) => {
+    const s = currentTable(t, table, now, maxAgeMs)
+    if (s === null) {
+      bounds[i] = NaN
+      first.push(t)
+      return
+    }
+    bounds[i] = desc ? s.maxTime! : s.minTime!
+    spanned++
+    if (head.length === TIME_BOUND_FIRST && !better(i, head[head.length - 1]!)) return
+    let at = head.length
+    while (at > 0 && better(i, head[at - 1]!)) at--
+    head.splice(at, 0, i)
+    if (head.length > TIME_BOUND_FIRST) head.pop()
+  })
+  const tail = spanned - head.length
+  if (tail < TIME_BOUND_FIRST) return undefined
   // Two rounds pay only if the second can leave out most shards: not when every edge holds
   // recent rows (live edges, whose bounds all run to now and a lease past it).
-  const bar = likelyBar(head.map((x) => x.span), rows, desc)
-  if (bar === null || tail.filter((x) => (desc ? x.bound >= bar : x.bound <= bar)).length > tail.length / 2) return undefined
-  first.push(...head.map((x) => x.t))
-  const later = tail.map((x) => x.t)
+  const bar = likelyBar(head.map((i) => spanOf(targets[i]!, table, now, maxAgeMs)!), rows, desc)
+  if (bar === null) return undefined
+  const inHead = new Set(head)
+  const later: ShardTarget[] = []
+  let reaching = 0
+  targets.forEach((t, i) => {
+    const b = bounds[i]!
+    if (Number.isNaN(b) || inHead.has(i)) return
+    later.push(t)
+    if (desc ? b >= bar : b <= bar) reaching++
+  })
+  if (reaching > tail / 2) return undefined
+  first.push(...head.map((i) => targets[i]!))
   return { table, desc, rows, first, later, restrictions: input.restrictions, edges: input.edges, now, maxAgeMs, turn: input.turn }
 }
 
@@ -107,10 +137,11 @@ export function laterTargets(b: TimeBound, bar: number | null): { targets: Shard
   const barred: Restrictions = b.desc ? { ...base, lo: base.lo === null ? bar : Math.max(base.lo, bar) } : { ...base, hi: base.hi === null ? bar : Math.min(base.hi, bar) }
   const shards = new Set(b.later.map((t) => t.shard))
   const chosen = chooseTargets(b.edges, [{ table: b.table, r: barred }], b.now, b.maxAgeMs, b.turn)
+  const kept = new Set(chosen.targets.map((t) => t.shard))
   const at = new Date(bar / 1000).toISOString()
   const why = `${b.table}.time: every row is ${b.desc ? 'older' : 'newer'} than the ${ordinal(b.rows)} row found on the shards asked first (${at})`
   return {
-    targets: b.later.filter((t) => chosen.targets.some((c) => c.shard === t.shard)),
+    targets: b.later.filter((t) => kept.has(t.shard)),
     pruned: chosen.pruned.filter((p) => shards.has(p.shard)).map((p) => ({ ...p, reason: why })),
   }
 }
