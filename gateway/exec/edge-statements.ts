@@ -6,7 +6,17 @@
  */
 import { FrontendEncoder, type FormatCode } from '../../common/pgwire/index.js'
 import { kept } from '../../common/kept.js'
-import type { EdgeRequest } from './shard-stream.js'
+
+/** One statement as every shard of a fan-out asks its edges for it (shard-stream.ts). */
+export interface EdgeRequest {
+  readonly sql: string
+  readonly paramTypes: readonly number[]
+  readonly params: readonly (Buffer | null)[]
+  readonly paramFormats: readonly number[]
+  readonly resultFormats: readonly number[]
+  /** Output settings for the session on the edge (TimeZone, DateStyle, ...). */
+  readonly settings: readonly (readonly [string, string])[]
+}
 
 /** Statements one connection keeps prepared; the least recently used is closed beyond this. */
 export const PREPARED_PER_CONNECTION = 64

@@ -8,24 +8,25 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { kept } from '../../common/kept.js'
 import type { Logger } from '../../common/log.js'
-import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
 import type { Discovery } from '../discovery/edge-view.js'
 import type { GatewayMetrics } from '../metrics.js'
 import { plan } from '../plan/planner.js'
 import { readsIdentity } from '../plan/session-values.js'
 import type { Fetch, Plan, PrunedEdge } from '../plan/types.js'
-import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import { settingMs } from '../session/setting-duration.js'
 import { timestampText } from '../session/clock.js'
 import { failedAtBind } from './bind-errors.js'
 import type { DataExecutor, DataQuery } from './data-executor.js'
+import { DescriptionCache } from './description-cache.js'
 import type { EdgePool } from './edge-pool.js'
+import type { EdgeRequest } from './edge-statements.js'
 import { explainResult } from './explain.js'
 import { runAggregate, runGather, type Fanout } from './local-tiers.js'
-import { ArrivalMerge, BufferedSource, nextRow, SortedMerge, type MergedRows } from './merge.js'
+import { ArrivalMerge, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
-import { ShardStream, type EdgeRequest, type ShardStats } from './shard-stream.js'
+import { collectRows, excludeUnavailable, partialRows, ShardsUnavailable } from './partial-results.js'
+import { ShardStream, type ShardStats } from './shard-stream.js'
 import { SilenceWatch } from './silence-watch.js'
 import { failedRows, limitedRows, withCleanup } from './streamed-result.js'
 import { runTimeBounded } from './time-bounded.js'
@@ -40,7 +41,6 @@ export interface FederationOptions {
   readonly metrics?: GatewayMetrics
 }
 
-const DESCRIBE_CACHE = 2000
 const ALL_TEXT: readonly number[] = []
 /** Text columns then binary sort keys, by column count * 1024 + keys: the usual formats of a merge. */
 const textThenBinary = new Map<number, readonly number[]>()
@@ -81,19 +81,11 @@ export interface Prepared {
   readonly cleanups: (() => void)[]
 }
 
-/** 08006 before any edge is asked: the view knows no healthy edge of these shards. */
-class ShardsUnavailable extends PgError {
-  constructor(
-    missing: string,
-    readonly edgeIds: readonly string[],
-  ) {
-    super(SqlState.ConnectionFailure, `no healthy edge for shard ${missing}`, { hint: 'SET fedgres.partial_results = on to get the rows of the other shards. fedgres.edges shows each edge\'s status; an edge removed for good (its rows gone) is taken out with `fedgres decommission`.' })
-  }
-}
-
 export class FederatedExecutor implements DataExecutor {
   /** Counts statements, so a shard's replicas take turns answering. */
   #replicaTurn = 0
+  /** Statements as the shadow describes them (description-cache.ts). */
+  readonly #descriptions = new DescriptionCache()
 
   constructor(readonly opts: FederationOptions) {}
 
@@ -116,7 +108,7 @@ export class FederatedExecutor implements DataExecutor {
 
   /** Describes the statement on the shadow and plans it. */
   async prepare(q: DataQuery, sql: string, select: Record<string, unknown>): Promise<Prepared> {
-    const { paramTypes, rd, columnTypes } = await this.#describe(q, sql)
+    const { paramTypes, rd, columnTypes } = await this.#descriptions.describe(q, sql)
     const paramFormats = paramTypes.map((_, i) => (q.paramFormats.length === 1 ? q.paramFormats[0]! : (q.paramFormats[i] ?? 0)))
     const settings = await q.outputSettings()
     const tz = settings.find(([n]) => n === 'TimeZone')?.[1] ?? ''
@@ -154,38 +146,9 @@ export class FederatedExecutor implements DataExecutor {
     return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], runtimePruned: [], cleanups: [] }
   }
 
-  /**
-   * Parameter types and RowDescription from the shadow. The catalog never changes while the
-   * gateway runs, so a statement's description depends only on its text, parameter types,
-   * result formats and search_path: it is cached. (Bind-time errors in parameter values then
-   * come from the edges, which are the same PostgreSQL.)
-   */
-  async #describe(q: DataQuery, sql: string): Promise<{ paramTypes: number[]; rd: Buffer | null; columnTypes: number[] }> {
-    const key = `${q.searchPath.join(',')}\0${q.paramTypes.join(',')}\0${q.resultFormats.join(',')}\0${sql}`
-    const hit = this.#described.get(key)
-    if (hit) return hit
-    const probe = await q.runner.probe(q.owner, { sql, statementName: q.statementName, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
-    if (probe.error) throw new FrameError(probe.error)
-    const pd = probe.paramDescription ? decodeBackendMessage(probe.paramDescription) : undefined
-    const paramTypes = pd?.type === 'ParameterDescription' ? pd.oids : [...q.paramTypes]
-    const rd = probe.result?.rowDescription ?? null
-    const fields = rd ? decodeBackendMessage(rd) : undefined
-    const columnTypes = fields?.type === 'RowDescription' ? fields.fields.map((f) => f.typeOid) : []
-    const out = { paramTypes, rd, columnTypes }
-    if (this.#described.size >= DESCRIBE_CACHE) this.#described.delete(this.#described.keys().next().value!)
-    this.#described.set(key, out)
-    return out
-  }
-
-  readonly #described = new Map<string, { paramTypes: number[]; rd: Buffer | null; columnTypes: number[] }>()
-
   /** Starts one fetch on its shards (after reporting shards that cannot answer). */
   async fanout(p: Prepared, fetch: Fetch, resultFormats: readonly number[]): Promise<ShardStream[]> {
-    if (fetch.unavailable.length > 0) {
-      const missing = fetch.unavailable.map((u) => `${u.shard} (${u.edgeIds.join(', ')})`).join(', ')
-      if (!p.partial) throw new ShardsUnavailable(missing, fetch.unavailable.flatMap((u) => u.edgeIds))
-      this.#notice(p, `results exclude shard ${missing}: no healthy edge`)
-    }
+    if (fetch.unavailable.length > 0) excludeUnavailable(p, fetch)
     // The edges write values, and make text, under the session's output settings; values that
     // would not read back from that text go to the gateway's engine in binary (exact-feed.ts).
     const settings = await p.q.outputSettings()
@@ -202,10 +165,6 @@ export class FederatedExecutor implements DataExecutor {
     for (const s of streams) p.stats.push(s.stats)
     p.cleanups.push(p.q.onCancel((reason) => streams.forEach((s) => s.cancel(reason))))
     return streams
-  }
-
-  #notice(p: Prepared, message: string): void {
-    p.notices.push(new BackendEncoder().noticeResponse({ severity: 'NOTICE', code: SqlState.Warning, message }).take())
   }
 
   /** Client result formats for the visible columns, then binary for `hidden` sort keys. */
@@ -270,7 +229,7 @@ export class FederatedExecutor implements DataExecutor {
   async #runTier(p: Prepared): Promise<ResultStream> {
     const fan: Fanout = {
       start: (fetch, formats) => this.fanout(p, fetch, formats),
-      collect: (streams) => this.#collect(p, streams),
+      collect: (streams) => collectRows(p, streams),
     }
     switch (p.plan.tier) {
       case 'router':
@@ -283,7 +242,7 @@ export class FederatedExecutor implements DataExecutor {
       case 'merge-sorted': {
         const formats = this.clientFormats(p, p.plan.keys.length)
         if (p.plan.timeBound) {
-          const rounds = { start: (fetch: Fetch) => this.fanout(p, fetch, formats), collect: (streams: readonly ShardStream[]) => this.#collect(p, streams) }
+          const rounds = { start: (fetch: Fetch) => this.fanout(p, fetch, formats), collect: (streams: readonly ShardStream[]) => collectRows(p, streams) }
           const { streams, merge } = await runTimeBounded(p, p.plan, p.plan.timeBound, rounds)
           return this.#stream(p, streams, merge, p.plan.offset, p.plan.limit)
         }
@@ -297,62 +256,13 @@ export class FederatedExecutor implements DataExecutor {
     }
   }
 
-  /** Rows of every stream; a failed shard fails the statement, or becomes a NOTICE with partial results. */
-  async #collect(p: Prepared, streams: readonly ShardStream[]): Promise<Buffer[][]> {
-    const out: Buffer[][] = []
-    for (const s of streams) {
-      const rows: Buffer[] = []
-      try {
-        for (let r = await s.next(); r; r = await s.next()) rows.push(r)
-      } catch (e) {
-        if (p.partial && e instanceof PgError && e.code === SqlState.ConnectionFailure) {
-          this.#notice(p, `results exclude shard ${s.stats.shard}: ${e.message}`)
-          continue
-        }
-        streams.forEach((x) => x.cancel())
-        throw e
-      }
-      out.push(rows)
-    }
-    return out
-  }
-
   #buffered(p: Prepared, rows: BufferedResult): ResultStream {
     return new BufferedResult(p.rowDescription, rows.rows, `SELECT ${rows.rows.length}`, [...p.notices, ...rows.notices])
   }
 
   /** Merged rows with OFFSET and LIMIT applied, streamed (or collected first, for partial results). */
   async #stream(p: Prepared, streams: ShardStream[], source: MergedRows, offset: number, limit: number | null): Promise<ResultStream> {
-    if (p.partial) {
-      // Partial results must list every missing shard before the first row: collect first.
-      const rows: Buffer[] = []
-      const ok = new Map<ShardStream, BufferedSource>()
-      for (const s of streams) {
-        const got: Buffer[] = []
-        try {
-          for (let r = await s.next(); r; r = await s.next()) got.push(r)
-          ok.set(s, new BufferedSource(got))
-        } catch (e) {
-          if (!(e instanceof PgError && e.code === SqlState.ConnectionFailure)) {
-            streams.forEach((x) => x.cancel())
-            throw e
-          }
-          this.#notice(p, `results exclude shard ${s.stats.shard}: ${e.message}`)
-        }
-      }
-      // Each shard's stream gives way to its collected rows (a failed one to none). A merge may also
-      // hold rows collected before these streams began: the time-bounded tier's first round.
-      const merged =
-        source instanceof SortedMerge
-          ? new SortedMerge(source.streams.flatMap((s) => (s instanceof ShardStream ? (ok.has(s) ? [ok.get(s)!] : []) : [s])), source.keys, source.visibleColumns)
-          : new ArrivalMerge([...ok.values()])
-      let skipped = 0
-      for (let r = await nextRow(merged); r && (limit === null || rows.length < limit); r = await nextRow(merged)) {
-        if (skipped++ < offset) continue
-        rows.push(r)
-      }
-      return new BufferedResult(p.rowDescription, rows, `SELECT ${rows.length}`, p.notices)
-    }
+    if (p.partial) return partialRows(p, streams, source, offset, limit)
     return limitedRows(p.rowDescription, p.notices, streams, source, offset, limit)
   }
 }

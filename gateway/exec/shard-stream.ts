@@ -9,26 +9,15 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { BackendCode, decodeBackendMessage } from '../../common/pgwire/index.js'
-import { remoteError } from '../session/shadow-exchange.js'
+import { BackendCode } from '../../common/pgwire/index.js'
 import type { ShardTarget } from '../plan/types.js'
-import { markAtBind } from './bind-errors.js'
+import { BatchReply, retryNamed } from './batch-reply.js'
 import { EdgeUnreachable, edgeError, type EdgeConnection } from './edge-connection.js'
 import type { EdgePool } from './edge-pool.js'
-import { encodeBatch, statementName } from './edge-statements.js'
+import { encodeBatch, statementName, type EdgeRequest } from './edge-statements.js'
 import { nextRow } from './merge.js'
 import { RowQueue } from './row-queue.js'
 import type { SilenceWatch, Watched } from './silence-watch.js'
-
-export interface EdgeRequest {
-  readonly sql: string
-  readonly paramTypes: readonly number[]
-  readonly params: readonly (Buffer | null)[]
-  readonly paramFormats: readonly number[]
-  readonly resultFormats: readonly number[]
-  /** Output settings for the session on the edge (TimeZone, DateStyle, ...). */
-  readonly settings: readonly (readonly [string, string])[]
-}
 
 export interface ShardStats {
   readonly shard: string
@@ -152,21 +141,9 @@ export class ShardStream implements Watched {
     let sqlError: PgError | undefined
     try {
       sqlError = await this.#runOn(conn)
-      const name = this.#name
-      const statements = conn.statements
-      if (sqlError?.code === SqlState.FeatureNotSupported && name && statements.named && this.stats.rows === 0 && !this.#cancelled) {
-        if (statements.has(name)) {
-          // The edge's tables changed under a prepared statement ("cached plan must not change
-          // result type", after an upgrade added columns): it is prepared again, once.
-          statements.forget(name)
-          sqlError = await this.#runOn(conn, [name])
-        } else {
-          // An edge agent of an older version keeps no named statements: this connection
-          // runs its statements unnamed from now on.
-          statements.disable()
-          sqlError = await this.#runOn(conn)
-        }
-      }
+      // A named statement the edge refused before any row is run again, once.
+      const stale = this.stats.rows === 0 && !this.#cancelled ? retryNamed(sqlError, conn.statements, this.#name) : undefined
+      if (stale) sqlError = await this.#runOn(conn, stale)
     } catch (e) {
       if (this.#cancelled) return
       if (this.#timedOut) throw new EdgeUnreachable(`no answer within ${this.watch.timeoutMs} ms (fedgres.edge_timeout)${this.stats.rows > 0 ? ` after ${this.stats.rows} rows` : ''}`)
@@ -192,41 +169,20 @@ export class ShardStream implements Watched {
     const name = conn.statements.named ? (this.#name ??= statementName(this.#request)) : ''
     const { parse, close } = conn.statements.use(name)
     const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close: stale.length > 0 ? [...stale, ...close] : close })
-    // The statement's own Parse is the batch's last; once it completed, the name is prepared.
-    const parses = prelude + (parse ? 1 : 0)
-    let parsed = 0
-    let completes = 0
-    let binds = 0
-    let sqlError: PgError | undefined
+    const reply = new BatchReply(this, conn.statements, prelude, name, parse)
     await conn.run(bytes, (f) => {
-      const t = f[0]
-      if (t === BackendCode.DataRow) {
-        if (completes < prelude || this.#cancelled || this.#drainUntil > 0) return
-        this.#queue.push(f)
-        this.stats.rows++
-        if (!this.#paused && this.#queue.length > HIGH_WATER) {
-          this.#paused = true
-          conn.pause()
-        }
-        if (this.#holding && this.#queue.length >= HOLD_ROWS) this.#holding = false
-        if (!this.#holding) this.#wake()
-      } else if (t === BackendCode.CommandComplete) {
-        completes++
-        if (completes > prelude) this.tag = f.toString('utf8', 5, f.length - 1)
-      } else if (t === BackendCode.ParseComplete) {
-        if (++parsed === parses && parse && name !== '') conn.statements.parsed(name)
-      } else if (t === BackendCode.BindComplete) {
-        binds++
-      } else if (t === BackendCode.ErrorResponse) {
-        const m = decodeBackendMessage(f)
-        if (m.type === 'ErrorResponse' && !sqlError) {
-          sqlError = remoteError(m.fields)
-          // Before the statement's BindComplete: a parameter's value or planning failed.
-          if (binds <= prelude) markAtBind(sqlError)
-        }
+      if (f[0] !== BackendCode.DataRow) return reply.message(f)
+      if (reply.completes < prelude || this.#cancelled || this.#drainUntil > 0) return
+      this.#queue.push(f)
+      this.stats.rows++
+      if (!this.#paused && this.#queue.length > HIGH_WATER) {
+        this.#paused = true
+        conn.pause()
       }
+      if (this.#holding && this.#queue.length >= HOLD_ROWS) this.#holding = false
+      if (!this.#holding) this.#wake()
     })
-    return sqlError
+    return reply.sqlError
   }
 
   checkSilence(now: number): void {
