@@ -11,55 +11,30 @@ import type { BindMessage, DescribeMessage, ExecuteMessage, FrontendMessage, Par
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { StatementClass } from './classify.js'
 import { FrameError } from './frame-error.js'
+import { hasSettingsConstant, sameInputSettings } from './prepared-constants.js'
+import { PreparedStore, type Portal } from './prepared-store.js'
 import { sendExecution } from './send.js'
 import { timed } from './statement-timeout.js'
 import type { Session } from './session.js'
-import { parseStatements, walk, type ParsedStatement } from './sql-parse.js'
+import { parseStatements, type ParsedStatement } from './sql-parse.js'
 import type { Outcome } from './shadow-exchange.js'
-import type { Bound, Execution } from './statement-runner.js'
+import type { Execution } from './statement-runner.js'
 import { abortedError } from './transaction.js'
 import { endsFailedBlock } from './transaction-statements.js'
-
-interface Prepared {
-  readonly sql: string
-  /** null: an empty query string. */
-  readonly stmt: ParsedStatement | null
-  readonly cls: StatementClass | null
-  readonly paramTypes: readonly number[]
-  /** A read's ParameterDescription and RowDescription, from its analysis at Parse. */
-  readonly described?: Outcome
-  /** The settings its string constants were read under at Parse (a read that has some). */
-  readonly readUnder?: string
-  /** The transaction's time at Parse: what PostgreSQL read its 'now' constants as. */
-  readonly parsedAt: number
-}
-
-interface Portal {
-  readonly prepared: Prepared
-  readonly bound: Bound
-  execution?: Execution
-  done: boolean
-  /** Rows sent by earlier Executes (a suspended portal's tag counts only the last Execute's). */
-  sent: number
-  /** The (sub)transaction it was bound in (CursorStore.level): a ROLLBACK TO past it drops it. */
-  readonly level: number
-}
 
 /** Reads that passed analysis on the shadow, with their description (Describe S), by search_path, parameter types and text. */
 const analysed = new Map<string, Outcome>()
 const ANALYSED_KEPT = 2_000
 
-/** As PostgreSQL words them: 'unnamed prepared statement', but 'portal ""' for the unnamed portal. */
-const nameOf = (kind: 'statement' | 'portal', name: string) => (kind === 'portal' ? `portal "${name}"` : name === '' ? 'unnamed prepared statement' : `prepared statement "${name}"`)
-
 export class ExtendedProtocol {
   readonly #s: Session
-  readonly #statements = new Map<string, Prepared>()
-  readonly #portals = new Map<string, Portal>()
+  /** Its prepared statements and portals (prepared-store.ts). */
+  readonly #named: PreparedStore
   #skipping = false
 
   constructor(s: Session) {
     this.#s = s
+    this.#named = new PreparedStore(s.cursors)
   }
 
   async handle(msg: FrontendMessage, out: Responder): Promise<void> {
@@ -83,8 +58,8 @@ export class ExtendedProtocol {
         case 'Execute':
           return await this.#execute(msg, out)
         case 'Close':
-          if (msg.kind === 'S') this.#statements.delete(msg.name)
-          else this.#closePortal(msg.name)
+          if (msg.kind === 'S') this.#named.statements.delete(msg.name)
+          else this.#named.closePortal(msg.name)
           out.enc.closeComplete()
           return
       }
@@ -126,9 +101,9 @@ export class ExtendedProtocol {
       return !stmt || timed(stmt, this.#s.statements.classify(stmt))
     }
     const prepared =
-      msg.type === 'Bind' ? this.#statements.get(msg.statement)
-      : msg.type === 'Execute' ? this.#portals.get(msg.portal)?.prepared
-      : msg.type === 'Describe' ? (msg.kind === 'S' ? this.#statements.get(msg.name) : this.#portals.get(msg.name)?.prepared)
+      msg.type === 'Bind' ? this.#named.statements.get(msg.statement)
+      : msg.type === 'Execute' ? this.#named.portals.get(msg.portal)?.prepared
+      : msg.type === 'Describe' ? (msg.kind === 'S' ? this.#named.statements.get(msg.name) : this.#named.portals.get(msg.name)?.prepared)
       : undefined
     return !prepared || timed(prepared.stmt, prepared.cls)
   }
@@ -140,7 +115,7 @@ export class ExtendedProtocol {
    * search_path across sessions; its description is kept for Describe.
    */
   async #parse(msg: ParseMessage, out: Responder): Promise<void> {
-    if (msg.name !== '' && this.#statements.has(msg.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
+    if (msg.name !== '' && this.#named.statements.has(msg.name)) throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${msg.name}" already exists`)
     const stmts = parseStatements(msg.sql)
     if (stmts.length > 1) throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement')
     const stmt = stmts[0] ?? null
@@ -148,7 +123,7 @@ export class ExtendedProtocol {
     if (this.#s.txn === 'failed' && stmt && !endsBlock(cls)) throw abortedError()
     const described = cls?.kind === 'read' ? await this.#analysed(msg.sql, msg.paramTypes) : undefined
     const readUnder = (cls?.kind === 'read' || cls?.kind === 'declare') && hasSettingsConstant(stmt!.node) ? await this.#s.statements.inputSettings() : undefined
-    this.#statements.set(msg.name, { sql: msg.sql, stmt, cls, paramTypes: msg.paramTypes, described, readUnder, parsedAt: this.#s.clock.transaction })
+    this.#named.statements.set(msg.name, { sql: msg.sql, stmt, cls, paramTypes: msg.paramTypes, described, readUnder, parsedAt: this.#s.clock.transaction })
     out.enc.parseComplete()
   }
 
@@ -164,24 +139,12 @@ export class ExtendedProtocol {
     return d
   }
 
-  #prepared(name: string): Prepared {
-    const p = this.#statements.get(name)
-    if (!p) throw new PgError(SqlState.InvalidSqlStatementName, `${nameOf('statement', name)} does not exist`)
-    return p
-  }
-
-  #portal(name: string): Portal {
-    const p = this.#portals.get(name)
-    if (!p) throw new PgError(SqlState.InvalidCursorName, `${nameOf('portal', name)} does not exist`)
-    return p
-  }
-
   async #bind(msg: BindMessage, out: Responder): Promise<void> {
-    const prepared = this.#prepared(msg.statement)
+    const prepared = this.#named.statement(msg.statement)
     if (this.#s.txn === 'failed' && !endsBlock(prepared.cls)) throw abortedError()
-    if (msg.portal !== '' && this.#portals.has(msg.portal)) throw new PgError(SqlState.DuplicateCursor, `portal "${msg.portal}" already exists`)
-    await this.#sameInputSettings(msg.statement, prepared)
-    this.#closePortal(msg.portal)
+    if (msg.portal !== '' && this.#named.portals.has(msg.portal)) throw new PgError(SqlState.DuplicateCursor, `portal "${msg.portal}" already exists`)
+    await sameInputSettings(this.#s, msg.statement, prepared)
+    this.#named.closePortal(msg.portal)
     const portal: Portal = {
       prepared,
       bound: { statementName: msg.statement, paramTypes: prepared.paramTypes, params: msg.params, paramFormats: msg.paramFormats, resultFormats: msg.resultFormats, parsedAt: prepared.parsedAt },
@@ -192,22 +155,8 @@ export class ExtendedProtocol {
     // PostgreSQL plans a query at Bind, so parameter, planning and many run-time errors
     // (a constant 1/0) are Bind errors; a read therefore starts here, its rows flow at Execute.
     if (prepared.cls?.kind === 'read') await this.#run(portal)
-    this.#portals.set(msg.portal, portal)
+    this.#named.portals.set(msg.portal, portal)
     out.enc.bindComplete()
-  }
-
-  /**
-   * PostgreSQL reads a prepared statement's constants once, at Parse, under the settings of then:
-   * `time < '2026-10-01 10:00'` prepared under UTC keeps meaning 10:00 UTC after SET TimeZone.
-   * Fedgres sends the statement's text each time it runs, read under the settings of now, so it
-   * refuses to run one whose constants would be read otherwise (a parameter is read at Bind in
-   * both).
-   */
-  async #sameInputSettings(name: string, prepared: Prepared): Promise<void> {
-    if (prepared.readUnder === undefined || prepared.readUnder === (await this.#s.statements.inputSettings())) return
-    throw new PgError(SqlState.FeatureNotSupported, `${nameOf('statement', name)} was prepared under other TimeZone, DateStyle or IntervalStyle settings`, {
-      hint: 'PostgreSQL reads its constants as they were when it was prepared; Fedgres would read them under the current settings. Prepare it again, or pass such values as parameters.',
-    })
   }
 
   async #describe(msg: DescribeMessage, out: Responder): Promise<void> {
@@ -217,7 +166,7 @@ export class ExtendedProtocol {
       if (s.txn === 'failed') throw abortedError()
     }
     if (msg.kind === 'S') {
-      const p = this.#prepared(msg.name)
+      const p = this.#named.statement(msg.name)
       if (p.cls?.kind === 'read' || p.cls?.kind === 'fetch') aborted()
       if (p.cls?.kind === 'read') {
         const d = p.described ?? (await s.runner.describe(s.owner(), p.sql, p.paramTypes))
@@ -235,7 +184,7 @@ export class ExtendedProtocol {
       } else out.enc.noData()
       return
     }
-    const portal = this.#portal(msg.name)
+    const portal = this.#named.portal(msg.name)
     const cls = portal.prepared.cls
     if (cls?.kind === 'read' || (cls?.kind === 'fetch' && !cls.stmt.ismove)) {
       aborted()
@@ -253,7 +202,7 @@ export class ExtendedProtocol {
   }
 
   async #execute(msg: ExecuteMessage, out: Responder): Promise<void> {
-    const portal = this.#portal(msg.portal)
+    const portal = this.#named.portal(msg.portal)
     if (this.#s.txn === 'failed' && !endsBlock(portal.prepared.cls)) throw abortedError()
     if (!portal.prepared.stmt) {
       out.enc.emptyQueryResponse()
@@ -286,55 +235,33 @@ export class ExtendedProtocol {
     await this.#s.readyForQuery(out)
   }
 
-  #closePortal(name: string): void {
-    const p = this.#portals.get(name)
-    if (p?.execution?.kind === 'rows' || p?.execution?.kind === 'copy') p.execution.result.close()
-    this.#portals.delete(name)
-  }
-
   /** A simple Query destroys the unnamed statement and portal. */
   async discardUnnamedPortal(): Promise<void> {
-    this.#closePortal('')
-    this.#statements.delete('')
+    this.#named.discardUnnamed()
   }
 
   /** After ROLLBACK TO: the portals bound since the savepoint go, as PostgreSQL's do. */
   closeRolledBack(): void {
-    for (const [name, p] of [...this.#portals]) if (this.#s.cursors.rolledBack(p.level)) this.#closePortal(name)
+    this.#named.closeRolledBack()
   }
 
   closeAll(): void {
-    for (const name of [...this.#portals.keys()]) this.#closePortal(name)
+    this.#named.closeAll()
   }
 
   deallocate(name: string): void {
-    if (!this.#statements.delete(name)) throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${name}" does not exist`)
+    this.#named.deallocate(name)
   }
 
   /** DEALLOCATE ALL: the statements go; portals made from them stay, as in PostgreSQL. */
   deallocateAll(): void {
-    this.#statements.clear()
+    this.#named.deallocateAll()
   }
 }
 
 /** A SELECT/FETCH tag with another row count (PostgreSQL counts the rows of each Execute). */
 function countedTag(tag: string, rows: number): string {
   return /^(SELECT|FETCH|MOVE) \d+$/.test(tag) ? tag.replace(/\d+$/, String(rows)) : tag
-}
-
-/**
- * Whether a statement has a string constant that TimeZone, DateStyle or IntervalStyle could read
- * otherwise: a date, time or interval has digits ('2026-10-01 10:00', '02/10/2026', '1 2:03'),
- * unless it is one of the clock's words. 'day' in date_trunc('day', time) or 'File' cannot be.
- */
-function hasSettingsConstant(node: unknown): boolean {
-  let found = false
-  walk(node, (type, f) => {
-    if (type !== 'A_Const' || found) return
-    const text = (f.sval as { sval?: string } | undefined)?.sval
-    if (text !== undefined && (/\d/.test(text) || /^\s*(now|today|tomorrow|yesterday)\s*$/i.test(text))) found = true
-  })
-  return found
 }
 
 /** Whether a statement may run in a failed block (see endsFailedBlock); a statement of no class may not. */

@@ -11,20 +11,21 @@ import type { Shadow, ShadowOwner } from '../catalog/shadow.js'
 import type { DataExecutor } from '../exec/data-executor.js'
 import type { Responder } from '../../common/pgwire/server/responder.js'
 import type { SessionContext, SessionHandler } from '../../common/pgwire/server/session-handler.js'
+import { Cancellation } from './cancellation.js'
 import { CursorStore } from './cursors.js'
 import { clockMicros } from './clock.js'
 import { ExtendedProtocol } from './extended.js'
 import { FrameError } from './frame-error.js'
 import { SessionSettings } from './settings.js'
 import { clientEncodingError } from './client-encoding.js'
+import { idleTimeout } from './idle-timeout.js'
 import { defaultOnlySetting } from './refusals.js'
 import type { LiteralMemo } from './literal-memo.js'
-import { ShadowRunner, rowTexts } from './shadow-exchange.js'
+import { ParameterReports } from './parameter-status.js'
+import { ShadowRunner } from './shadow-exchange.js'
 import { runSimpleQuery } from './simple-query.js'
 import { StatementRunner } from './statement-runner.js'
-import { SettingsRead, shadowRow } from './shadow-reads.js'
-import { settingMs } from './setting-duration.js'
-import { StatementTimer, statementTimeoutError } from './statement-timeout.js'
+import { sessionStatementTimer } from './statement-timeout.js'
 import { statusOf, type TxnState } from './transaction.js'
 
 export interface SessionDeps {
@@ -57,7 +58,7 @@ export class Session implements SessionHandler {
   /** A statement completed in this 'sync' implicit transaction (PostgreSQL's pipelining). */
   pipelined = false
   searchPath: string[] = ['$user', 'public']
-  #abort = new AbortController()
+  readonly #cancellation = new Cancellation()
   readonly statements: StatementRunner
   readonly #extended: ExtendedProtocol
 
@@ -77,65 +78,23 @@ export class Session implements SessionHandler {
   }
 
   get signal(): AbortSignal {
-    return this.#abort.signal
+    return this.#cancellation.signal
   }
-
-  /** What stops the running statement's work when the client cancels it or goes away. */
-  readonly #onCancel = new Set<(reason: PgError) => void>()
 
   /** statement_timeout for what the gateway runs itself (statement-timeout.ts). */
-  readonly statementTimer = new StatementTimer(
-    () => this.#statementTimeout(),
-    () => {
-      const err = statementTimeoutError()
-      this.#abortWith(err)
-      this.deps.shadow.cancel(this.ctx.connId, err.message)
-    },
-    () => this.deps.shadow.settled(this.ctx.connId),
-  )
+  readonly statementTimer = sessionStatementTimer(this, (err) => this.#cancellation.abortWith(err))
 
-  readonly #timeout = new SettingsRead(
-    () => this.settings.version,
-    async () => settingMs((await shadowRow(this.runner, this.owner(), "SELECT pg_catalog.current_setting('statement_timeout')"))[0] ?? '0') ?? 0,
-  )
-
-  /** The session's statement_timeout in ms: 0 without reading it when no SET or startup value names it. */
-  #statementTimeout(): number | Promise<number> {
-    return this.settings.lastValueSql('statement_timeout') === undefined ? 0 : this.#timeout.get()
-  }
-
-  /**
-   * Runs `stop` when the running statement is cancelled (at once if it already is); returns
-   * its removal. A plain set: an abort listener added and removed per statement cost ~5 µs.
-   */
+  /** Runs `stop` when the running statement is cancelled (at once if it already is); returns its removal (cancellation.ts). */
   onCancel(stop: (reason: PgError) => void): () => void {
-    if (this.#abort.signal.aborted) {
-      stop(this.#abort.signal.reason as PgError)
-      return () => {}
-    }
-    this.#onCancel.add(stop)
-    return () => this.#onCancel.delete(stop)
-  }
-
-  #abortWith(reason: PgError): void {
-    this.#abort.abort(reason)
-    const stops = [...this.#onCancel]
-    this.#onCancel.clear()
-    for (const stop of stops) stop(reason)
+    return this.#cancellation.onCancel(stop)
   }
 
   status() {
     return statusOf(this.txn)
   }
 
-  /** Values of the reported parameters the client has been told (ParameterStatus). */
-  readonly #reported = new Map<string, string>()
-  #reportedVersion = -1
-  /** The SETs of the reported parameters when they were last reported. */
-  #reportedKey: string | undefined
-  #reportedNames: Set<string> | undefined
-  /** Their values by their SETs (a few states: an error returns to one seen before). */
-  readonly #valuesByKey = new Map<string, (string | null)[]>()
+  /** What the client has been told of the reported parameters (parameter-status.ts). */
+  readonly #parameters = new ParameterReports(this)
 
   /** The reported parameters, with this session's values (its startup settings applied). */
   async start(out: Responder): Promise<void> {
@@ -158,61 +117,19 @@ export class Session implements SessionHandler {
 
   /**
    * Sends ParameterStatus for every reported parameter whose value changed, as PostgreSQL does
-   * just before ReadyForQuery. Values come from the shadow in this session's state, so
-   * PostgreSQL itself formats them; nothing is read when no setting changed.
+   * just before ReadyForQuery (parameter-status.ts).
    */
-  async reportChanges(out: Responder): Promise<void> {
-    if (this.#reportedVersion === this.settings.version) return
-    const names = this.deps.shadow.parameters.map(([n]) => n)
-    // The reported parameters' values follow from their SETs alone: nothing is read for SETs
-    // already seen (none changed, or an error undid them), so a cancelled statement's error
-    // answers at once, without waiting for the catalog engine it left busy.
-    this.#reportedNames ??= new Set(names.map((n) => n.toLowerCase()))
-    const key = this.settings.historyOf(this.#reportedNames)
-    if (key === this.#reportedKey) {
-      this.#reportedVersion = this.settings.version
-      return
-    }
-    const version = this.settings.version
-    let values = this.#valuesByKey.get(key)
-    if (!values) {
-      const sql = `SELECT ${names.map((n) => `pg_catalog.current_setting('${n.replace(/'/g, "''")}')`).join(', ')}`
-      const outcome = await this.runner.simple(this.owner(), sql)
-      if (outcome.error) throw new FrameError(outcome.error)
-      values = outcome.result?.rows[0] ? rowTexts(outcome.result.rows[0]) : []
-      if (this.#valuesByKey.size >= 8) this.#valuesByKey.delete(this.#valuesByKey.keys().next().value!)
-      this.#valuesByKey.set(key, values)
-    }
-    names.forEach((name, i) => {
-      let value = values[i] ?? ''
-      if (name === 'session_authorization') value = this.ctx.user
-      if (name === 'is_superuser') value = 'off'
-      if (this.#reported.get(name) === value) return
-      this.#reported.set(name, value)
-      if (name === 'search_path') this.updateSearchPath(value)
-      out.enc.parameterStatus(name, value)
-    })
-    this.#reportedVersion = version
-    this.#reportedKey = key
+  reportChanges(out: Responder): Promise<void> {
+    return this.#parameters.reportChanges(out)
   }
 
   /** ReadyForQuery was the last thing sent: the session waits for the client (idleLimit). */
   #waiting = false
 
-  /**
-   * PostgreSQL ends a session that waits too long after ReadyForQuery: inside a transaction
-   * block past idle_in_transaction_session_timeout (25P03), outside one past
-   * idle_session_timeout (57P05). The gateway keeps both itself (settings.ts GATEWAY_ONLY).
-   */
+  /** PostgreSQL ends a session that waits too long after ReadyForQuery (idle-timeout.ts). */
   async idleLimit(): Promise<{ ms: number; error: PgError } | undefined> {
     if (!this.#waiting) return undefined
-    const inBlock = this.txn !== 'idle'
-    const name = inBlock ? 'idle_in_transaction_session_timeout' : 'idle_session_timeout'
-    const ms = settingMs(this.settings.ownValue(name)) ?? 0
-    if (!(ms > 0)) return undefined
-    return inBlock
-      ? { ms, error: new PgError(SqlState.IdleInTransactionSessionTimeout, 'terminating connection due to idle-in-transaction timeout') }
-      : { ms, error: new PgError(SqlState.IdleSessionTimeout, 'terminating connection due to idle-session timeout') }
+    return idleTimeout(this.settings, this.txn !== 'idle')
   }
 
   /** Ends a message cycle: reported parameters that changed, then ReadyForQuery. */
@@ -237,7 +154,7 @@ export class Session implements SessionHandler {
 
   async handle(msg: FrontendMessage, out: Responder): Promise<void> {
     this.#waiting = false
-    if (this.#abort.signal.aborted) this.#abort = new AbortController()
+    this.#cancellation.renew()
     if (msg.type === 'Query' || msg.type === 'Parse' || msg.type === 'Bind' || msg.type === 'Execute') this.markStatement()
     switch (msg.type) {
       case 'Query':
@@ -314,13 +231,13 @@ export class Session implements SessionHandler {
   }
 
   cancel(): void {
-    this.#abortWith(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
+    this.#cancellation.abortWith(new PgError(SqlState.QueryCanceled, 'canceling statement due to user request'))
     this.deps.shadow.cancel(this.ctx.connId)
   }
 
   async close(): Promise<void> {
     this.statementTimer.disarm()
-    this.#abortWith(new PgError(SqlState.AdminShutdown, 'terminating connection'))
+    this.#cancellation.abortWith(new PgError(SqlState.AdminShutdown, 'terminating connection'))
     this.cursors.close(null)
     this.#extended.closeAll()
   }

@@ -9,6 +9,9 @@
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { StatementClass } from './classify.js'
+import type { Session } from './session.js'
+import { settingMs } from './setting-duration.js'
+import { SettingsRead, shadowRow } from './shadow-reads.js'
 import type { ParsedStatement } from './sql-parse.js'
 
 export const statementTimeoutError = () => new PgError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')
@@ -59,4 +62,25 @@ export class StatementTimer {
     clearTimeout(this.#timer)
     this.#timer = undefined
   }
+}
+
+/**
+ * A session's timer: its statement_timeout is read from its shadow session once per change of its
+ * settings (0, unread, when no SET or startup value names it); on timeout `abort` stops the
+ * session's statement and the shadow's is cancelled; the count starts once the shadow settled.
+ */
+export function sessionStatementTimer(s: Session, abort: (err: PgError) => void): StatementTimer {
+  const timeout = new SettingsRead(
+    () => s.settings.version,
+    async () => settingMs((await shadowRow(s.runner, s.owner(), "SELECT pg_catalog.current_setting('statement_timeout')"))[0] ?? '0') ?? 0,
+  )
+  return new StatementTimer(
+    () => (s.settings.lastValueSql('statement_timeout') === undefined ? 0 : timeout.get()),
+    () => {
+      const err = statementTimeoutError()
+      abort(err)
+      s.deps.shadow.cancel(s.ctx.connId, err.message)
+    },
+    () => s.deps.shadow.settled(s.ctx.connId),
+  )
 }
