@@ -94,6 +94,12 @@ export class Shadow {
    */
   #freshOwner = false
   restarts = 0
+  /**
+   * Custom settings (placeholders) some session defined: PostgreSQL never forgets one, so the
+   * engine knows them all, for every session, from then on (placeholders.ts hides them from the
+   * sessions that did not). The settings every session starts with are not among them.
+   */
+  readonly #placeholders = new Set<string>()
   /** Restarts by cause: a statement past catalog.statement_timeout, past catalog.max_result_mb, a cancelled one past the grace, the worker's own end. */
   readonly restartsBy: Record<RestartCause, number> = { timeout: 0, result_limit: 0, cancelled: 0, crashed: 0 }
 
@@ -153,6 +159,16 @@ export class Shadow {
     } finally {
       failed?.settled?.resolve()
     }
+  }
+
+  /** Notes that a session defined the custom setting `name` (lower-case) in the engine. */
+  definePlaceholder(name: string): void {
+    if (!this.#opts.settings?.some(([n]) => n.toLowerCase() === name)) this.#placeholders.add(name)
+  }
+
+  /** Custom settings the engine may know that sessions start without. */
+  get placeholders(): ReadonlySet<string> {
+    return this.#placeholders
   }
 
   /** Runs one exchange (frontend messages ending in Sync or a Query) as `owner`; resolves with the backend's reply. */

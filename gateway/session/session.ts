@@ -17,6 +17,7 @@ import { clockMicros } from './clock.js'
 import { ExtendedProtocol } from './extended.js'
 import { FrameError } from './frame-error.js'
 import { SessionSettings } from './settings.js'
+import { undefinedIn, type Undefined } from './placeholders.js'
 import { clientEncodingError } from './client-encoding.js'
 import { idleTimeout } from './idle-timeout.js'
 import { defaultOnlySetting } from './refusals.js'
@@ -67,6 +68,7 @@ export class Session implements SessionHandler {
     this.deps = deps
     this.log = deps.log.child({ component: 'session', connId: ctx.connId })
     this.settings = new SessionSettings(ctx.user, ctx.startupParams)
+    for (const [name] of this.settings.startupSettings()) this.defineSetting(name)
     this.runner = new ShadowRunner(deps.shadow, ctx.connId)
     this.statements = new StatementRunner(this)
     this.#extended = new ExtendedProtocol(this)
@@ -75,6 +77,16 @@ export class Session implements SessionHandler {
   /** Who the shadow runs this session's statements for (changes with every SET). */
   owner(): ShadowOwner {
     return { key: `${this.ctx.connId}:${this.settings.version}`, setup: this.settings.setup() }
+  }
+
+  /** Notes a setting a statement of this session SET, RESET or set_config()'d (placeholders.ts). */
+  defineSetting(name: string): void {
+    if (this.settings.define(name)) this.deps.shadow.definePlaceholder(name)
+  }
+
+  /** The custom settings the engine may know but this session has not defined; undefined if there are none. */
+  undefinedSettings(): Undefined | undefined {
+    return undefinedIn(this.deps.shadow.placeholders, (name) => this.settings.defines(name))
   }
 
   get signal(): AbortSignal {

@@ -10,12 +10,12 @@ import { quoteIdent, quoteLiteral } from '../../common/sql-quote.js'
 import { clientEncodingError } from './client-encoding.js'
 import { command, notice } from './command-reply.js'
 import { FrameError } from './frame-error.js'
+import { effects, type SetConfigCall } from './set-config-calls.js'
 import { defaultOnlySetting } from './refusals.js'
 import type { Session } from './session.js'
 import { settingMs } from './setting-duration.js'
 import { GATEWAY_ONLY } from './settings.js'
-import { rowTexts } from './shadow-exchange.js'
-import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { constString, type AstNode, type ParsedStatement } from './sql-parse.js'
 import type { Execution } from './statement-runner.js'
 import { setTransaction, transactionModes } from './transaction-statements.js'
 import { warning } from './transaction.js'
@@ -47,6 +47,7 @@ export async function runSet(s: Session, stmt: ParsedStatement, f: AstNode): Pro
   const sql = local ? deparseSql({ VariableSetStmt: { ...f, is_local: false } } as never) : stmt.text
   const out = await s.runner.simple(s.owner(), sql)
   if (out.error) throw new FrameError(out.error)
+  s.defineSetting(name)
   // SET ... TO DEFAULT (and SET TIME ZONE LOCAL) is RESET: back to the startup value.
   if (kind === 'VAR_RESET' || (kind === 'VAR_SET_DEFAULT' && !f.is_local)) s.settings.reset(name)
   else if (f.is_local && !inTxn) {
@@ -99,28 +100,13 @@ function setValueOf(f: AstNode): string | undefined {
 }
 
 /**
- * set_config() in a query changed a setting on the shadow: record it as the SET that has the
- * same effect. Only calls with a constant name can be followed; the value is read back.
+ * set_config() in a query changed settings on the shadow: record what the calls that ran did
+ * (set-config-calls.ts: read in the statement's own exchanges) as the SETs that have the same effect.
  */
-export async function captureSetConfig(s: Session, stmt: ParsedStatement): Promise<void> {
-  const calls: { name: string; value: string | undefined; local: boolean }[] = []
-  walk(stmt.node, (type, f) => {
-    if (type !== 'FuncCall') return
-    const names = (f.funcname as { String?: { sval?: string } }[] | undefined)?.map((n) => n.String?.sval)
-    if (!names || names[names.length - 1] !== 'set_config') return
-    const args = (f.args as unknown[] | undefined) ?? []
-    const name = constString(args[0])
-    const local = (args[2] as { A_Const?: { boolval?: { boolval?: boolean } } } | undefined)?.A_Const?.boolval?.boolval === true
-    if (name) calls.push({ name: name.toLowerCase(), value: constString(args[1]), local })
-  })
-  for (const c of calls) {
-    if (c.local && s.txn === 'idle' && s.implicit !== 'sync') continue // like SET LOCAL outside a block: no lasting effect
-    let value = c.value
-    if (value === undefined && !c.local) {
-      // A computed value: the shadow still holds it (a non-local set_config outlives the statement).
-      const out = await s.runner.simple(s.owner(), `SELECT pg_catalog.current_setting(${quoteLiteral(c.name)}, true)`)
-      value = (out.result?.rows[0] ? rowTexts(out.result.rows[0])[0] : undefined) ?? undefined
-    }
-    if (value !== undefined) s.settings.set(c.name, `SET ${quoteIdent(c.name)} = ${quoteLiteral(value)}`, c.local)
+export function captureSetConfig(s: Session, calls: readonly SetConfigCall[], readBacks: readonly (readonly (string | null)[])[]): void {
+  for (const e of effects(calls, readBacks)) {
+    s.defineSetting(e.name)
+    if (e.local && s.txn === 'idle' && s.implicit !== 'sync') continue // like SET LOCAL outside a block: no lasting effect
+    s.settings.set(e.name, `SET ${quoteIdent(e.name)} = ${quoteLiteral(e.value)}`, e.local)
   }
 }

@@ -8,6 +8,7 @@
  * client gave at startup.
  */
 import { quoteIdent, quoteLiteral } from '../../common/sql-quote.js'
+import { isCustomSetting } from './placeholders.js'
 
 interface Entry {
   /** Lower-case parameter name; the key for RESET and for replacing an earlier SET. */
@@ -52,6 +53,11 @@ export class SessionSettings {
    * over by AND CHAIN (`kept`), an error leaves them.
    */
   readonly #modes = new Map<string, { readonly sql: string; readonly kept: boolean }>()
+  /**
+   * Custom settings (placeholders) this session has defined: by a startup value, SET, RESET or
+   * set_config(). PostgreSQL keeps them for the rest of the session, whatever the transaction does.
+   */
+  readonly #defined = new Set<string>()
   /** Changes whenever the replayed state changes (the shadow's owner key includes it). */
   version = 0
 
@@ -65,6 +71,19 @@ export class SessionSettings {
       if (NOT_SETTINGS.has(name)) continue
       this.#baseline.push(entry(name, value))
     }
+    for (const e of this.#baseline) if (isCustomSetting(e.name)) this.#defined.add(e.name)
+  }
+
+  /** Notes that a statement of this session defined `name` (lower-case); true if it is a custom setting. */
+  define(name: string): boolean {
+    if (!isCustomSetting(name)) return false
+    this.#defined.add(name)
+    return true
+  }
+
+  /** Whether this session has defined the custom setting `name` (lower-case). */
+  defines(name: string): boolean {
+    return this.#defined.has(name)
   }
 
   /** Statements that put a fresh shadow session into this state. */

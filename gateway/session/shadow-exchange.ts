@@ -112,15 +112,53 @@ function afterPrelude(reply: Buffer): Buffer {
   return reply
 }
 
+/** The reply up to its first ReadyForQuery, and the rest. */
+function atReady(reply: Buffer): [Buffer, Buffer] {
+  let end = 0
+  for (const f of frames(reply)) {
+    end += f.length
+    if (f[0] === BackendCode.ReadyForQuery) break
+  }
+  return [reply.subarray(0, end), reply.subarray(end)]
+}
+
 export class ShadowRunner {
+  /** A query run after each statement in its exchange, and the first row of each of its replies. */
+  #witness: { sql: string; rows: (string | null)[][] } | undefined
+
   constructor(
     readonly shadow: Shadow,
     readonly connId: number,
   ) {}
 
+  /**
+   * Until `unwitness`, each statement run (simple or bound) is followed in its own exchange by
+   * `sql` (a query of one row): no other session's statement comes between them.
+   */
+  witness(sql: string): void {
+    this.#witness = { sql, rows: [] }
+  }
+
+  /** The rows `sql` gave since `witness`, in order; the witness ends. */
+  unwitness(): (string | null)[][] {
+    const rows = this.#witness?.rows ?? []
+    this.#witness = undefined
+    return rows
+  }
+
+  /** Runs `bytes`, followed by the witness query if there is one (its row kept). */
+  async #run(owner: ShadowOwner, bytes: Buffer): Promise<Buffer> {
+    const w = this.#witness
+    if (!w) return this.shadow.run(owner, bytes, this.connId)
+    const [reply, after] = atReady(await this.shadow.run(owner, Buffer.concat([bytes, enc.query(w.sql).take()]), this.connId))
+    const row = splitReply(after).result?.rows[0]
+    if (row) w.rows.push(rowTexts(row))
+    return reply
+  }
+
   /** A statement through the simple protocol (text results). */
   async simple(owner: ShadowOwner, sql: string): Promise<Outcome> {
-    return splitReply(await this.shadow.run(owner, enc.query(sql).take(), this.connId))
+    return splitReply(await this.#run(owner, enc.query(sql).take()))
   }
 
   /** A statement with parameters and formats, through the extended protocol. */
@@ -138,7 +176,7 @@ export class ShadowRunner {
       .execute('', 0)
       .sync()
       .take()
-    const reply = await this.shadow.run(owner, bytes, this.connId)
+    const reply = await this.#run(owner, bytes)
     const out = splitReply(planner.length > 0 ? afterPrelude(reply) : reply)
     if (out.error && q.statementName) return { ...out, error: renameStatement(out.error, q.statementName) }
     return out

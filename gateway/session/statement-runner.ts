@@ -14,6 +14,8 @@ import { copyColumnsCheck, copyOptions, type CopyOptions } from './copy-options.
 import { CURSOR_OPT, fetchPlan } from './cursors.js'
 import { FrameError } from './frame-error.js'
 import { LiteralMemo, isLiteralSelect } from './literal-memo.js'
+import { hideUndefined, unmarkedError } from './placeholders.js'
+import { readBackSql, witnessSetConfig } from './set-config-calls.js'
 import type { SessionValues } from '../plan/session-values.js'
 import type { ResultStream } from './result.js'
 import { BufferedResult } from './result.js'
@@ -25,6 +27,7 @@ import { abortedError, noTransaction } from './transaction.js'
 import { command } from './command-reply.js'
 import { endsFailedBlock, runTransaction } from './transaction-statements.js'
 import { quoteIdent } from '../../common/sql-quote.js'
+import { decodeBackendMessage } from '../../common/pgwire/index.js'
 
 export type Execution =
   | { readonly kind: 'rows'; readonly result: ResultStream; readonly parameterStatus: readonly Buffer[] }
@@ -111,6 +114,42 @@ export class StatementRunner {
   }
 
   async #read(stmt: ParsedStatement, cls: Extract<StatementClass, { kind: 'read' }>, bound: Bound | null): Promise<Execution> {
+    const hidden = this.s.undefinedSettings()
+    const rewritten = hidden && hideUndefined(stmt, hidden)
+    if (rewritten instanceof PgError) throw rewritten
+    const witnessed = cls.setsConfig ? witnessSetConfig(rewritten ?? stmt) : undefined
+    if (!rewritten && !witnessed) return this.#readAs(stmt, cls, bound)
+    if (witnessed) this.s.runner.witness(readBackSql(witnessed.calls))
+    try {
+      const out = await this.#readAs(witnessed?.stmt ?? rewritten!, cls, bound)
+      // set_config() runs in the gateway's engine (the gather tier), never on an edge; what it set is the session's.
+      if (witnessed) captureSetConfig(this.s, witnessed.calls, this.s.runner.unwitness())
+      return out
+    } catch (e) {
+      throw await this.#asWritten(stmt, bound, unmarkedError(e))
+    } finally {
+      this.s.runner.unwitness()
+    }
+  }
+
+  /**
+   * An error of a rewritten statement at a position: the position is in the rewritten text. The
+   * client's own text, parsed again without running, gives the error with the client's position.
+   */
+  async #asWritten(stmt: ParsedStatement, bound: Bound | null, e: unknown): Promise<unknown> {
+    if (!(e instanceof FrameError)) return e
+    const m = decodeBackendMessage(e.frame)
+    if (m.type !== 'ErrorResponse' || m.fields.position === undefined) return e
+    const out = await this.s.runner.describe(this.s.owner(), stmt.text, bound?.paramTypes ?? [])
+    const again = out.error ? new FrameError(out.error) : undefined
+    return again?.code === e.code && again.message === e.message ? again : e
+  }
+
+  /**
+   * Runs `stmt`: the client's, or it with undefined custom settings hidden (placeholders.ts) and
+   * its set_config() calls witnessed (set-config-calls.ts).
+   */
+  async #readAs(stmt: ParsedStatement, cls: Extract<StatementClass, { kind: 'read' }>, bound: Bound | null): Promise<Execution> {
     const s = this.s
     const b = bound ?? TEXT
     if (cls.target === 'data') {
@@ -128,8 +167,6 @@ export class StatementRunner {
         sessionValues: () => this.#sessionValues.get(),
         searchPath: s.searchPath,
       })
-      // set_config() runs in the gateway's engine (the gather tier), never on an edge; what it set is the session's.
-      if (cls.setsConfig) await captureSetConfig(s, stmt)
       return { kind: 'rows', result, parameterStatus: [] }
     }
     const memoKey = b.params.length === 0 && isLiteralSelect(stmt) ? LiteralMemo.key(stmt.text, b.resultFormats, (n) => s.settings.lastValueSql(n)) : undefined
@@ -140,7 +177,6 @@ export class StatementRunner {
     const out = bound ? await s.runner.bound(owner, { sql, ...b }) : await s.runner.simple(owner, sql)
     if (memoKey !== undefined) s.deps.literals.put(memoKey, out)
     if (out.error) throw new FrameError(out.error)
-    if (cls.setsConfig) await captureSetConfig(s, stmt)
     if (!out.result) return command('', [], out.parameterStatus)
     return { kind: 'rows', result: out.result, parameterStatus: out.parameterStatus }
   }
