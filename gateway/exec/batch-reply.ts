@@ -3,7 +3,7 @@
  * which the shard queues itself (shard-stream.ts), so a row costs no call here: how far the
  * batch got (the output settings first, for an edge that did not confirm them; the Parse that
  * prepares the statement's name on the connection; the statement's Bind and CommandComplete),
- * the statement's command tag, and the edge's first SQL error.
+ * and the edge's first SQL error.
  *
  * A named statement the edge refuses (0A000) before any row is run again, once (retryNamed).
  */
@@ -25,8 +25,6 @@ export class BatchReply {
   #binds = 0
 
   constructor(
-    /** Where the statement's command tag goes. */
-    private readonly tagged: { tag: string },
     private readonly statements: ConnectionStatements,
     /** Statements the batch runs before the statement (1 when it sets the output settings first). */
     readonly prelude: number,
@@ -41,7 +39,6 @@ export class BatchReply {
     const t = f[0]
     if (t === BackendCode.CommandComplete) {
       this.completes++
-      if (this.completes > this.prelude) this.tagged.tag = f.toString('utf8', 5, f.length - 1)
     } else if (t === BackendCode.ParseComplete) {
       if (++this.#parsed === this.#parses && this.parse && this.name !== '') this.statements.parsed(this.name)
     } else if (t === BackendCode.BindComplete) {

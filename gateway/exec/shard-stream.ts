@@ -64,7 +64,6 @@ export class ShardStream implements Watched {
   readonly #request: EdgeRequest
   /** The statement's name on edge connections. */
   #name: string | undefined
-  tag = ''
 
   constructor(
     readonly target: ShardTarget,
@@ -95,7 +94,6 @@ export class ShardStream implements Watched {
           this.stats.failovers.push(`${edge.edgeId}: ${(e as Error).message}${this.stats.rows > 0 ? ` after ${this.stats.rows} rows (dropped)` : ''}`)
           this.#queue.clear()
           this.stats.rows = 0
-          this.tag = ''
           continue
         }
         this.#error = e instanceof EdgeUnreachable ? edgeError(edge.edgeId, e.message) : (e as Error)
@@ -169,7 +167,7 @@ export class ShardStream implements Watched {
     const name = conn.statements.named ? (this.#name ??= statementName(this.#request)) : ''
     const { parse, close } = conn.statements.use(name)
     const bytes = encodeBatch(this.#request, { prelude: prelude === 1, name, parse, close: stale.length > 0 ? [...stale, ...close] : close })
-    const reply = new BatchReply(this, conn.statements, prelude, name, parse)
+    const reply = new BatchReply(conn.statements, prelude, name, parse)
     await conn.run(bytes, (f) => {
       if (f[0] !== BackendCode.DataRow) return reply.message(f)
       if (reply.completes < prelude || this.#cancelled || this.#drainUntil > 0) return
