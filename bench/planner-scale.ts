@@ -18,6 +18,7 @@ import { fmt, median } from './proc-stats.js'
 
 const SIZES = (process.env.BENCH_EDGES ?? '64,1000,5000').split(',').map(Number)
 const PER_ROUND = 200
+const WARMUP = 1000
 const ROUNDS = 9
 const DAY_US = 86_400_000_000
 const NOW_US = Date.UTC(2026, 11, 7) * 1000
@@ -60,7 +61,7 @@ for (const n of SIZES) {
     const input: PlanInput = { select, edges, params: q.params, paramCount: q.params.length, now: Date.now(), synopsisMaxAgeMs: 5000, statementTime: '2026-12-07 12:00:00+00', utcSession: true, searchPath: ['$user', 'public'], maxGatherRows: 1_000_000 }
     const p = plan(input)
     const fetch = p.tier === 'gather' ? p.feeds[0]!.fetch! : p.fetch
-    cpuMicros(() => plan(input), PER_ROUND)
+    cpuMicros(() => plan(input), WARMUP)
     const us = median(Array.from({ length: ROUNDS }, () => cpuMicros(() => plan(input), PER_ROUND)))
     rows.push([String(n), q.name, p.tier, String(fetch.targets.length), String(fetch.pruned.length), fmt(us, 1), fmt((us * 1000) / n, 0)])
   }
