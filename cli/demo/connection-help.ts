@@ -13,7 +13,7 @@ export function connectionHelp(net: DemoNetwork, dataDir: string): string {
   const clusters = [...new Set(net.edges.map((e) => e.cluster))].join(', ')
   const lastHost = net.edges[net.edges.length - 1]!.hosts[0]!
   return `
-Fedgres demo is ready: ${net.edges.length} edge agents (${clusters}) behind one gateway on ${host}:${port}.
+Fedgres demo is ready: ${net.edges.length} edge agents (clusters ${clusters}) behind one gateway on ${host}:${port}.
   user ${user}   password ${pw}   database ${db}   TLS: self-signed, ${shown(net.tls.cert)}
 
 psql      PGPASSWORD=${pw} psql "host=${host} port=${port} dbname=${db} user=${user} sslmode=prefer"

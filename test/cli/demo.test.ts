@@ -105,3 +105,27 @@ test('a taken port fails at once, saying to pass --port', async () => {
     dir.dispose()
   }
 })
+
+test('once the demo says ready, fedgres.edges counts the rows every edge already serves', { timeout: 120_000 }, async () => {
+  const dir = tempDir('fedgres-demo-')
+  const demo = startCli(['demo', '--port', String(await freePort()), '--data-dir', dir.path, '--edges', '2', '--rate', '100'])
+  let client: pg.Client | undefined
+  try {
+    await demo.waitForLog('demo ready', 90_000)
+    const { password, params } = printedPsql(demo.stdoutText())
+    client = new pg.Client({ host: params.host, port: Number(params.port), database: params.dbname, user: params.user, password })
+    await client.connect()
+    // The README's second query: on a fresh data dir it showed 0 rows per edge for the first 30 s.
+    const edges = await client.query<{ edge_id: string; n: string }>('SELECT edge_id, alerts_rows + logs_rows AS n FROM fedgres.edges ORDER BY edge_id')
+    assert.equal(edges.rows.length, 2)
+    for (const e of edges.rows) assert.ok(Number(e.n) > 0, `fedgres.edges shows ${e.n} rows for ${e.edge_id} once the demo is ready`)
+    await client.end()
+    client = undefined
+    assert.equal(await interrupt(demo), 0, demo.stderrText().slice(-2000))
+  } finally {
+    await client?.end().catch(() => {})
+    demo.kill('SIGKILL')
+    await demo.exited
+    dir.dispose()
+  }
+})
