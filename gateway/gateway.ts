@@ -48,7 +48,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
   })
   let discovery: Discovery | undefined
   let wireRef: WireServer | undefined
-  const metrics: GatewayMetrics = createGatewayMetrics(() => discovery, () => wireRef?.connections ?? 0, () => shadow.restartsBy)
+  const metrics: GatewayMetrics = createGatewayMetrics(() => discovery, () => wireRef?.connections ?? 0, () => shadow.restartsBy, () => pool?.stats())
   let pool: EdgePool | undefined
   let executor = parts.executor
   if (!executor) {

@@ -1,6 +1,7 @@
 /** The gateway's Prometheus metrics (prom-client), served on /metrics when `metrics` is configured. */
 import client from 'prom-client'
 import type { Discovery } from './discovery/edge-view.js'
+import type { EdgeConnectionStats } from './exec/edge-pool.js'
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>
 
@@ -23,6 +24,8 @@ export function createGatewayMetrics(
   connections: () => number,
   /** Restarts of the gateway's local engine by cause (Shadow.restartsBy). */
   engineRestarts: () => Readonly<Record<string, number>> = () => ({}),
+  /** Connections to edges (EdgePool.stats), all edges together. */
+  edgeConnections: () => EdgeConnectionStats | undefined = () => undefined,
 ) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry })
@@ -92,6 +95,27 @@ export function createGatewayMetrics(
       collect() {
         this.reset()
         for (const [cause, n] of Object.entries(engineRestarts())) this.inc({ cause }, n)
+      },
+    }),
+    edgeConnections: new client.Gauge({
+      name: 'fedgres_gateway_edge_connections',
+      help: 'Connections to edges, all edges together: open (busy or idle, at most edge_connections per edge), idle, and statements waiting for one (every connection to their edge busy)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const c = edgeConnections()
+        this.set({ state: 'open' }, c?.open ?? 0)
+        this.set({ state: 'idle' }, c?.idle ?? 0)
+        this.set({ state: 'waiting' }, c?.waiting ?? 0)
+      },
+    }),
+    edgeConnectionWaits: new client.Counter({
+      name: 'fedgres_gateway_edge_connection_waits_total',
+      help: 'Times a statement waited for a connection to an edge because every one the gateway may hold to it was busy',
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(edgeConnections()?.waits ?? 0)
       },
     }),
     clients: new client.Gauge({

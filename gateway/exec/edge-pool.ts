@@ -27,6 +27,15 @@ interface Home {
   readonly settings: string
 }
 
+/** The pool's connections over all edges (for /metrics). */
+export interface EdgeConnectionStats {
+  readonly open: number
+  readonly idle: number
+  readonly waiting: number
+  /** Statements that waited for a connection since the pool began. */
+  readonly waits: number
+}
+
 export class EdgePool {
   /** By edge address (a string kept with its object). */
   readonly #idle = new Map<string, EdgeIdle>()
@@ -34,6 +43,7 @@ export class EdgePool {
   /** Connections that hold a slot of their edge, until they close. */
   readonly #counted = new WeakSet<EdgeConnection>()
   #closed = false
+  #waits = 0
 
   constructor(
     readonly login: EdgeLogin,
@@ -54,6 +64,7 @@ export class EdgePool {
     // An idle connection opened with other settings gives its slot up.
     if (slots.full && order.size > 0) this.#drop(home.edge, order.values().next().value!)
     if (slots.full) {
+      this.#waits++
       const handed = await slots.wait(home.settings, timeoutMs, signal)
       if (handed) return handed
     } else slots.open++
@@ -118,6 +129,18 @@ export class EdgePool {
       edge.slots.closeAll()
     }
     this.#idle.clear()
+  }
+
+  stats(): EdgeConnectionStats {
+    let open = 0
+    let idle = 0
+    let waiting = 0
+    for (const edge of this.#idle.values()) {
+      open += edge.slots.open
+      idle += edge.order.size
+      waiting += edge.slots.waiting
+    }
+    return { open, idle, waiting, waits: this.#waits }
   }
 
   /** Connections open or opening to `address`. */

@@ -43,5 +43,11 @@ describe('connections a gateway holds to each edge', () => {
     // One more connection per edge is the discovery's, which polls the edge's synopsis.
     for (const e of fed.edges) assert.ok(e.proxy.peakOpen <= CAP + 1, `edge ${e.id}: ${e.proxy.peakOpen} connections open at once`)
     assert.ok(fed.edges.some((e) => e.proxy.peakOpen === CAP + 1), 'the statements used every connection allowed')
+    // /metrics tells the operator that statements queued for the edges' connections.
+    const metrics = await fed.gateway.gateway.metrics.registry.getMetricsAsJSON()
+    const value = (name: string, state?: string) => metrics.find((m) => m.name === name)?.values.find((v) => state === undefined || v.labels.state === state)?.value
+    assert.ok(Number(value('fedgres_gateway_edge_connection_waits_total')) > 0, 'waits counted')
+    assert.ok(Number(value('fedgres_gateway_edge_connections', 'open')) <= CAP * fed.edges.length)
+    assert.equal(value('fedgres_gateway_edge_connections', 'waiting'), 0)
   })
 })
