@@ -12,7 +12,7 @@ import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { clockWordValue } from './clock-literals.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { timeBound } from './time-bound.js'
-import { columnType, dataRelations, ownWhere, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
+import { colocatedSubLink, columnType, dataRelations, ownWhere, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
 
 /**
@@ -90,9 +90,25 @@ function shapeIsSimple(select: Node): boolean {
   // No output columns (SELECT FROM t ...) is left to the gather tier.
   if (select.op !== 'SETOP_NONE' || select.withClause || select.windowClause || select.lockingClause || select.intoClause || !select.targetList) return false
   let ok = true
-  // A subquery anywhere, LIMIT and OFFSET included, reads tables the edges' statements cannot see.
-  visit([select.targetList, select.whereClause, select.havingClause, select.sortClause, select.groupClause, select.limitCount, select.limitOffset], (t, f) => {
+  // A subquery anywhere, LIMIT and OFFSET included, reads tables the edges' statements cannot
+  // see; one in the output or WHERE may be co-located (colocatedSubLinks, once FROM is known).
+  visit([select.targetList, select.whereClause], (t, f) => {
+    if (t === 'SubLink') return false
+    if (t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
+  })
+  visit([select.havingClause, select.sortClause, select.groupClause, select.limitCount, select.limitOffset], (t, f) => {
     if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
+  })
+  return ok
+}
+
+/** Whether every subquery in the output and WHERE reads only the outer row's host (relations.ts). */
+function colocatedSubLinks(select: Node, from: SimpleFrom, uses: readonly RelationUse[]): boolean {
+  let ok = true
+  visit([select.targetList, select.whereClause], (t, f) => {
+    if (t !== 'SubLink') return undefined
+    if (!colocatedSubLink(f, from, uses)) ok = false
+    return false
   })
   return ok
 }
@@ -143,7 +159,8 @@ function shapeOf(input: PlanInput): Shape {
   }
   select = tableQualifiedColumns(scanPartitions(select, input.searchPath))
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
-  const from = shapeIsSimple(select) && uses.length <= 2 ? simpleFrom(select, uses) : undefined
+  const simple = shapeIsSimple(select) ? simpleFrom(select, uses) : undefined
+  const from = simple && colocatedSubLinks(select, simple, uses) ? simple : undefined
   const shape: Shape = { select, uses, from, fixed, shadowOnly: readsShadowOnly(select), sql: new Map(), built: new Map(), restrictions: [undefined, undefined] }
   if (frozen && !fixed) shapes.set(input.select, { path, shape })
   return shape
@@ -174,13 +191,13 @@ function restrictionsFor(shape: Shape, input: PlanInput): Map<RelationUse, Restr
   const restrictions = new Map<RelationUse, Restrictions>()
   const ctx = { params: input.params, utcSession: input.utcSession }
   if (shape.from) for (const t of shape.from.tables) restrictions.set(t.use, restrictionsOf(shape.select.whereClause, t.ref, ctx))
-  else {
-    // The gather tier's relations, each pruned by the WHERE of the SELECT that reads it alone. Its
-    // unqualified columns are the table's: every pruning column is in both event tables.
-    for (const use of shape.uses) {
-      const own = use.relation === 'alerts' || use.relation === 'logs' ? ownWhere({ SelectStmt: shape.select }, use) : undefined
-      if (own) restrictions.set(use, restrictionsOf(own.where, own.ref, ctx))
-    }
+  // The other relations (all of them in the gather tier; a co-located subquery's otherwise), each
+  // pruned by the WHERE of the SELECT that reads it alone. Its unqualified columns are the
+  // table's: every pruning column is in both event tables.
+  for (const use of shape.uses) {
+    if (restrictions.has(use)) continue
+    const own = use.relation === 'alerts' || use.relation === 'logs' ? ownWhere({ SelectStmt: shape.select }, use) : undefined
+    if (own) restrictions.set(use, restrictionsOf(own.where, own.ref, ctx))
   }
   if (input.paramCount === 0 && !shape.fixed) shape.restrictions[slot] = restrictions
   return restrictions
@@ -192,10 +209,12 @@ export function plan(input: PlanInput): Plan {
   const restrictions = restrictionsFor(shape, input)
   const onlyEvents = uses.every((u) => u.relation === 'alerts' || u.relation === 'logs')
 
-  // Which shards the whole statement needs: a shard is kept if any relation may match there.
+  // Which shards the whole statement needs: a shard is kept if any relation may match there. A
+  // co-located subquery reads only its outer row's shard: the outer tables decide.
+  const planned = from ? from.tables.map((t) => t.use) : uses
   const all = chooseTargets(
     input.edges,
-    onlyEvents ? uses.map((u) => ({ table: u.relation as 'alerts' | 'logs', r: restrictions.get(u) ?? null })) : [],
+    onlyEvents ? planned.map((u) => ({ table: u.relation as 'alerts' | 'logs', r: restrictions.get(u) ?? null })) : [],
     input.now,
     input.synopsisMaxAgeMs,
     input.replicaTurn,

@@ -188,6 +188,44 @@ export function simpleFrom(select: Node, uses: readonly RelationUse[]): SimpleFr
   }
 }
 
+/**
+ * Whether the subquery of `link` reads only rows of the outer row's host: its FROM is one event
+ * table, and its WHERE says, at the top level, that its host_name (or container_id) equals that
+ * of a table of `outer`. A host lives on one shard, so each edge evaluates it for its own rows
+ * exactly as one central PostgreSQL would ("the latest alert of each host", EXISTS of a log of
+ * the same host): the statement needs no gather. A subquery within it, or a name of the outer
+ * query reused inside, is not followed.
+ */
+export function colocatedSubLink(link: Node, outer: SimpleFrom, uses: readonly RelationUse[]): boolean {
+  if (kind(link.subselect) !== 'SelectStmt') return false
+  const s = body(link.subselect)
+  if (s.op !== 'SETOP_NONE' || s.withClause || s.lockingClause || s.intoClause) return false
+  let nested = false
+  visit([s.targetList, s.whereClause, s.havingClause, s.sortClause, s.groupClause, s.distinctClause, s.limitCount, s.limitOffset, s.windowClause], (t) => {
+    if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction') nested = true
+  })
+  const from = (s.fromClause as Node[] | undefined) ?? []
+  if (nested || from.length !== 1 || kind(from[0]) !== 'RangeVar') return false
+  const inner = uses.find((u) => u.rangeVar === body(from[0]))
+  if (!inner || (inner.relation !== 'alerts' && inner.relation !== 'logs')) return false
+  const outerNames = new Set(outer.tables.flatMap((t) => t.ref.qualifiers))
+  if (outerNames.has(inner.alias)) return false
+  const key = (n: string[]) => (n.length === 1 ? n[0] : n.length === 2 ? n[1] : undefined)
+  const innerRef = (n: string[]) => n.length === 1 || n[0] === inner.alias
+  const outerRef = (n: string[]) => n.length === 2 && outerNames.has(n[0]!)
+  return conjuncts(s.whereClause).some((q) => {
+    if (kind(q) !== 'A_Expr' || body(q).kind !== 'AEXPR_OP') return false
+    const e = body(q)
+    if (((e.name as Node[])[0]?.String as { sval?: string } | undefined)?.sval !== '=') return false
+    if (kind(e.lexpr) !== 'ColumnRef' || kind(e.rexpr) !== 'ColumnRef') return false
+    const a = refNames(body(e.lexpr))
+    const b = refNames(body(e.rexpr))
+    const k = key(a)
+    if (k === undefined || k !== key(b) || !COLOCATED_KEYS.has(k)) return false
+    return (innerRef(a) && outerRef(b)) || (innerRef(b) && outerRef(a))
+  })
+}
+
 /** The type of an event-table column named by a ColumnRef in a simple FROM, if it is one. */
 export function columnType(ref: Node, from: SimpleFrom): string | undefined {
   const names = refNames(ref)
