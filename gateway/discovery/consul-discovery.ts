@@ -23,6 +23,7 @@ import { BlockingWatch, maxHold } from '../../common/consul/blocking-watch.js'
 import { ConsulClient, type ConsulClientOptions } from '../../common/consul/consul-client.js'
 import type { Synopsis } from '../../schema/synopsis.js'
 import type { Discovery, EdgeEndpoint, EdgeView } from './edge-view.js'
+import { memberOf, sameMember, synopsisOf, type HeldSynopsis, type KvPairWire, type ServiceEntryWire } from './consul-entries.js'
 import { MembershipRecords, type Member } from './membership-records.js'
 
 export interface ConsulDiscoveryOptions {
@@ -44,24 +45,6 @@ const DEPARTED_GRACE_MS = 600_000
 
 const KV_PREFIX = 'fedgres/edges/'
 const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member|decommissioned)$/
-
-
-interface HeldSynopsis {
-  readonly synopsis: Synopsis
-  readonly modifyIndex: number
-}
-
-/** The parts of `api.ServiceEntry` and `api.KVPair` read here (§3.5, §3.7). */
-interface ServiceEntryWire {
-  Node?: { Address?: string }
-  Service?: { ID?: string; Address?: string; Port?: number; Meta?: Record<string, string> | null }
-  Checks?: { Status?: string }[]
-}
-interface KvPairWire {
-  Key?: string
-  Value?: string | null
-  ModifyIndex?: number
-}
 
 /** How long the view's endpoint list is reused while its synopses are confirmed current. */
 const REUSE_MS = 100
@@ -87,7 +70,8 @@ export class ConsulDiscovery implements Discovery {
   #synopses: Map<string, HeldSynopsis> | undefined
   readonly #records: MembershipRecords
   #outage = false
-  #signature = ''
+  /** The member each endpoint of the view says all of (the same object answer after answer, mostly). */
+  #madeFrom = new WeakMap<EdgeEndpoint, Member>()
   #base: EdgeView = { version: 0, edges: [], stale: true, takenAt: Date.now() }
   #closed = false
   /** Bad KV values already warned about (key@ModifyIndex), so each is logged once. */
@@ -235,31 +219,32 @@ export class ConsulDiscovery implements Discovery {
       const [, id, kind] = EDGE_KEY.exec(p.Key ?? '') ?? []
       if (!id) continue
       const modifyIndex = p.ModifyIndex ?? 0
+      const raw = p.Value ?? null
       if (kind === 'decommissioned') {
         decommissioned.add(id)
         continue
       }
       if (kind === 'member') {
-        const m = this.#records.parse(id, p.Value ?? null, modifyIndex)
+        const m = this.#records.parse(id, raw, modifyIndex)
         if (m) records.set(id, m)
         continue
       }
       const held = prev.get(id)
-      if (held && held.modifyIndex === modifyIndex) {
+      if (held && held.raw === raw) {
         next.set(id, held)
         continue
       }
-      const synopsis = this.#parseSynopsis(id, p.Value ?? null, modifyIndex)
+      const synopsis = this.#parseSynopsis(id, raw, modifyIndex)
       if (!synopsis) continue // unusable: no synopsis, so the edge is never pruned
       // A KV rollback (snapshot restore) must not bring back a narrower synopsis than one this
       // gateway has already seen; a re-created edge (new data dir) restarts its versions, but
       // publishes later, so it still wins.
       if (held && synopsis.version < held.synopsis.version && synopsis.publishedAt <= held.synopsis.publishedAt) {
         this.#log.info('older synopsis in Consul than already seen; keeping the newer one', { edgeId: id, consul: synopsis.version, held: held.synopsis.version })
-        next.set(id, { synopsis: held.synopsis, modifyIndex })
+        next.set(id, { synopsis: held.synopsis, raw })
         continue
       }
-      next.set(id, { synopsis, modifyIndex })
+      next.set(id, { synopsis, raw })
     }
     this.#synopses = next
     // Decommissioned (its marker, and no record written since): a departed edge leaves at once.
@@ -277,9 +262,7 @@ export class ConsulDiscovery implements Discovery {
 
   #parseSynopsis(edgeId: string, value: string | null, modifyIndex: number): Synopsis | undefined {
     try {
-      const s = JSON.parse(Buffer.from(value ?? '', 'base64').toString('utf8')) as Partial<Synopsis> | null
-      if (s && s.edgeId === edgeId && typeof s.version === 'number' && typeof s.publishedAt === 'string' && s.tables?.alerts && s.tables.logs) return s as Synopsis
-      throw new Error('not a synopsis of this edge')
+      return synopsisOf(edgeId, value)
     } catch (e) {
       const key = `${edgeId}@${modifyIndex}`
       if (!this.#warned.has(key)) this.#log.warn('unusable synopsis in Consul KV; the edge will not be pruned', { edgeId, ...errorMeta(e) })
@@ -316,10 +299,24 @@ export class ConsulDiscovery implements Discovery {
     const members = (this.#loaded ? [...passing.values(), ...this.#departedNow(), ...this.#records.absent(passing, (id) => this.#departed.has(id))] : []).sort((a, b) => (a.edgeId < b.edgeId ? -1 : a.edgeId > b.edgeId ? 1 : 0))
     const stale = this.#outage || !this.#loaded
     if (this.#loaded) for (const done of [...this.#readyWaiters]) done()
-    const signature = JSON.stringify([stale, members, members.map((m) => synopses.get(m.edgeId)?.modifyIndex ?? null)])
-    if (signature === this.#signature) return
-    this.#signature = signature
-    const edges = members.map((m): EdgeEndpoint => ({ ...m, synopsis: synopses.get(m.edgeId)?.synopsis ?? null, synopsisCurrentAt: 0 }))
+    // Every answer lands here, changed or not, at up to 10 a second per loop: an edge whose member
+    // and synopsis are what its endpoint already says keeps that endpoint, and a view is made
+    // only when some endpoint, the list or staleness changed (no per-answer copy of every edge).
+    const before = this.#base.edges
+    let changed = stale !== this.#base.stale || members.length !== before.length
+    const edges = members.map((m, i): EdgeEndpoint => {
+      const synopsis = synopses.get(m.edgeId)?.synopsis ?? null
+      const kept = before[i]
+      if (kept && kept.edgeId === m.edgeId && kept.synopsis === synopsis && (this.#madeFrom.get(kept) === m || sameMember(kept, m))) {
+        this.#madeFrom.set(kept, m)
+        return kept
+      }
+      changed = true
+      const made = { ...m, synopsis, synopsisCurrentAt: 0 }
+      this.#madeFrom.set(made, m)
+      return made
+    })
+    if (!changed) return
     this.#base = { version: this.#base.version + 1, edges, stale, takenAt: Date.now() }
     const view = this.current()
     for (const l of this.#listeners) {
@@ -329,27 +326,5 @@ export class ConsulDiscovery implements Discovery {
         this.#log.error('edge view listener failed', errorMeta(e))
       }
     }
-  }
-}
-
-/** An edge from a health entry: Meta written by ConsulRegistration; Node.Address when Service.Address is empty (§3.5). */
-function memberOf(entry: ServiceEntryWire): Member | undefined {
-  const svc = entry.Service
-  const meta = svc?.Meta ?? {}
-  const edgeId = meta['edge_id'] || (svc?.ID?.startsWith('edge-') ? svc.ID.slice('edge-'.length) : '')
-  const host = svc?.Address || entry.Node?.Address || ''
-  if (!edgeId || !host || !svc?.Port) return undefined
-  const statuses = (entry.Checks ?? []).map((c) => c.Status)
-  const status = statuses.every((s) => s === 'passing') ? 'passing' : statuses.includes('critical') ? 'critical' : 'warning'
-  return {
-    edgeId,
-    host,
-    port: svc.Port,
-    shard: meta['shard'] || edgeId,
-    cluster: meta['cluster'] || null,
-    tags: (meta['tags'] ?? '').split(',').filter((t) => t !== ''),
-    schemaVersion: Number(meta['schema_version']) || 0,
-    status,
-    tls: meta['tls'] === 'true',
   }
 }

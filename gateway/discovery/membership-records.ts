@@ -27,8 +27,24 @@ export class MembershipRecords {
 
   constructor(private readonly log: Logger) {}
 
+  /**
+   * What each edge's record value (base64, as Consul sent it) parsed to. Every KV answer lists
+   * every record, thousands in a large network, and almost all are unchanged: one with the very
+   * same value is not decoded again. The value itself is compared, not its ModifyIndex, which a
+   * Consul that lost its data can hand out again for a different value.
+   */
+  #parsed = new Map<string, { readonly raw: string | null; readonly member: Member | undefined }>()
+
   /** A record's Member (critical until health says otherwise), or undefined for an unusable one. */
   parse(edgeId: string, base64: string | null, modifyIndex: number): Member | undefined {
+    const held = this.#parsed.get(edgeId)
+    if (held && held.raw === base64) return held.member
+    const member = this.#decode(edgeId, base64, modifyIndex)
+    this.#parsed.set(edgeId, { raw: base64, member })
+    return member
+  }
+
+  #decode(edgeId: string, base64: string | null, modifyIndex: number): Member | undefined {
     const m = parseMembership(edgeId, Buffer.from(base64 ?? '', 'base64').toString('utf8'))
     const colon = m?.address.lastIndexOf(':') ?? -1
     if (!m || colon < 1) {
@@ -52,6 +68,8 @@ export class MembershipRecords {
     const decommissioned = [...read.decommissioned].filter((id) => !read.records.has(id))
     const vanished = [...this.#records.values()].filter((m) => !read.records.has(m.edgeId) && !passing?.has(m.edgeId) && !read.decommissioned.has(m.edgeId))
     this.#records = new Map(read.records)
+    // Forget the values of keys this answer did not list (an unusable one is decoded again).
+    for (const id of this.#parsed.keys()) if (!read.records.has(id)) this.#parsed.delete(id)
     return { decommissioned, vanished }
   }
 

@@ -27,8 +27,11 @@ export function effectiveWait(waitMs: number | undefined, tuning: WaitTuning): n
 
 /**
  * Serves a read. `evaluate` renders the reply from current state, including its resource
- * `index`; it runs again on every wake-up, so the answer is always current. Resolves undefined
- * when the client went away first.
+ * `index`; it runs again on every wake-up, so the answer is always current. `peek`, when given,
+ * is that resource index alone, cheaply: a wake-up that leaves it where the query waits renders
+ * nothing (every committed write wakes every blocked query; rendering a list of thousands of
+ * entries for each made the server, not the client, the bottleneck of scale tests). Resolves
+ * undefined when the client went away first.
  */
 export function serveBlocking(
   query: URLSearchParams,
@@ -36,16 +39,19 @@ export function serveBlocking(
   log: RaftLog,
   tuning: WaitTuning,
   evaluate: () => Reply,
+  peek?: () => number,
 ): Promise<Reply | undefined> {
   const minIndex = indexParam(query)
   // Consul never reports an index below 1, and compares that clamped value.
   const fresh = (r: Reply) => r.index === undefined || Math.max(1, r.index) > minIndex
-  return holdUntil(res, log, effectiveWait(waitParam(query), tuning), evaluate, minIndex === 0 ? () => true : fresh)
+  const unchanged = peek && minIndex > 0 ? () => Math.max(1, peek()) <= minIndex : undefined
+  return holdUntil(res, log, effectiveWait(waitParam(query), tuning), evaluate, minIndex === 0 ? () => true : fresh, unchanged)
 }
 
 /**
  * The waiting itself, shared with hash-based blocking (`?hash=` on agent endpoints): answers
- * when `fresh` accepts the current reply, on a reset or forced wake-up, or after `waitMs`.
+ * when `fresh` accepts the current reply, on a reset or forced wake-up, or after `waitMs`. A
+ * wake-up for which `unchanged` holds skips the render (`fresh` could not accept it).
  */
 export function holdUntil(
   res: ServerResponse,
@@ -53,6 +59,7 @@ export function holdUntil(
   waitMs: number,
   evaluate: () => Reply,
   fresh: (reply: Reply) => boolean,
+  unchanged?: () => boolean,
 ): Promise<Reply | undefined> {
   const first = evaluate()
   if (fresh(first)) return Promise.resolve(first)
@@ -75,6 +82,7 @@ export function holdUntil(
     }
     const timer = setTimeout(() => finish(safeEvaluate()), waitMs)
     const unsubscribe = log.subscribe((abandoned) => {
+      if (!abandoned && unchanged?.()) return
       const reply = safeEvaluate()
       if (abandoned || fresh(reply)) finish(reply)
     })

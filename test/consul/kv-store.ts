@@ -45,6 +45,15 @@ export class KvStore {
     return { index: this.#prefixIndex(prefix, entries), entries }
   }
 
+  /** The index of a `recurse` list of `prefix` (as `list(prefix).index`), without listing it. */
+  prefixIndex(prefix: string): number {
+    if (prefix === '') return this.#tableIndex
+    let max = 0
+    for (const e of this.#entries.values()) if (e.modifyIndex > max && e.key.startsWith(prefix)) max = e.modifyIndex
+    for (const [k, i] of this.#tombstones) if (i > max && k.startsWith(prefix)) max = i
+    return max > 0 ? max : this.#tableIndex
+  }
+
   /** `?keys[&separator=]`: keys under `prefix`, collapsed after the first separator past it. */
   keys(prefix: string, separator: string): { index: number; keys: string[] } {
     const { index, entries } = this.list(prefix)

@@ -11,7 +11,7 @@ import { catalogServiceJson, catalogServices, checkJson, nodeJson, serviceEntrie
 import type { Ctx, Route } from './router.js'
 
 /** Blocking read helper: `render` runs on every wake-up. */
-const blocking = (ctx: Ctx, render: () => Reply) => serveBlocking(ctx.query, ctx.res, ctx.shared.log, ctx.shared.tuning, render)
+const blocking = (ctx: Ctx, render: () => Reply, peek?: () => number) => serveBlocking(ctx.query, ctx.res, ctx.shared.log, ctx.shared.tuning, render, peek)
 
 /** The deprecated `?tag=` (repeatable): instances carrying every given tag. */
 const hasTags = (ctx: Ctx) => {
@@ -32,7 +32,7 @@ export const catalogRoutes: Route[] = [
       return blocking(ctx, () => ({
         index: catalog.serviceIndex(name),
         json: serviceEntries(catalog, name, passing).filter((e) => tagged(e.Service.Tags) && keep(e)),
-      }))
+      }), () => catalog.serviceIndex(name))
     },
   },
   {

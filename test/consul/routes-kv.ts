@@ -12,7 +12,7 @@ import type { Ctx, Route } from './router.js'
 /** `kv_max_value_size` default: 512 KiB. */
 export const KV_MAX_VALUE = 512 * 1024
 
-const blocking = (ctx: Ctx, render: () => Reply) => serveBlocking(ctx.query, ctx.res, ctx.shared.log, ctx.shared.tuning, render)
+const blocking = (ctx: Ctx, render: () => Reply, peek?: () => number) => serveBlocking(ctx.query, ctx.res, ctx.shared.log, ctx.shared.tuning, render, peek)
 
 /** A uint64 query parameter; Consul passes the strconv error straight through as a 500. */
 function uintParam(q: URLSearchParams, name: string): number | undefined {
@@ -46,7 +46,7 @@ function get(ctx: Ctx, key: string): Promise<Reply | undefined> {
     return blocking(ctx, () => {
       const { index, entries } = kv.list(key)
       return entries.length === 0 ? { status: 404, index } : { index, json: entries.map(kvJson), notFoundWhenEmpty: true }
-    })
+    }, () => kv.prefixIndex(key))
   }
   if (key === '') throw missingKey()
   const raw = q.has('raw')
