@@ -1,6 +1,7 @@
 /** The edge agent's configuration: file keys in snake_case, FEDGRES_EDGE_* overrides. */
 import { hostname } from 'node:os'
 import { EDGE_ID } from '../schema/membership.js'
+import { PUBLISH_GRACE_MS } from '../schema/synopsis.js'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { loadConfig, zBytes, zDuration, type LoadOptions } from '../common/config.js'
@@ -93,7 +94,7 @@ export const edgeConfigSchema = z.strictObject({
   synopsis: z
     .strictObject({
       /** Wait this long after publishing a widened synopsis before committing the rows that widened it. */
-      publish_grace: zDuration.default(1500),
+      publish_grace: zDuration.default(PUBLISH_GRACE_MS),
       value_cap: z.number().int().positive().default(256),
       time_lease: zDuration.default(600_000),
       /**

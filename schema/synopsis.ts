@@ -28,5 +28,15 @@ export interface Synopsis {
   readonly tables: Readonly<Record<'alerts' | 'logs', TableSynopsis>>
 }
 
+/**
+ * The write-ahead rule's two clocks. An edge waits PUBLISH_GRACE_MS (its `synopsis.publish_grace`)
+ * after publishing a widened synopsis before it commits the rows that widened it. A gateway prunes
+ * with a synopsis only while it is less than SYNOPSIS_MAX_AGE_MS old (the time discovery last
+ * confirmed it): below the grace, so no row the synopsis does not cover can have been committed
+ * meanwhile, and above the static discovery's 1 s poll, so pruning goes on between polls.
+ */
+export const PUBLISH_GRACE_MS = 1500
+export const SYNOPSIS_MAX_AGE_MS = 1400
+
 /** Where the edge keeps its synopsis in Consul's KV store. */
 export const synopsisKey = (edgeId: string) => `fedgres/edges/${edgeId}/synopsis`

@@ -5,10 +5,10 @@
  * synopsis as the one-row view `fedgres.synopsis` (column `synopsis jsonb`, NULL before the
  * first publish).
  *
- * A synopsis is current as of the last successful poll (the time the query was sent), so the
- * planner's freshness window must exceed `synopsis_poll`; the edge's `publish_grace` (default
- * 1.5 s) must too, which is why the default poll is 1 s. An unreachable edge turns critical and
- * keeps its last synopsis, whose time then stops advancing.
+ * A synopsis is current as of the last successful poll (the time the query was sent). The
+ * planner prunes with it for SYNOPSIS_MAX_AGE_MS (1.4 s), less than the edge's `publish_grace`
+ * (1.5 s) and more than the default poll (1 s), so pruning goes on between polls. An unreachable
+ * edge turns critical and keeps its last synopsis, whose time then stops advancing.
  */
 import { readFileSync } from 'node:fs'
 import pg from 'pg'

@@ -30,6 +30,7 @@ import { ShardStream, type ShardStats } from './shard-stream.js'
 import { SilenceWatch } from './silence-watch.js'
 import { failedRows, limitedRows, withCleanup } from './streamed-result.js'
 import { runTimeBounded } from './time-bounded.js'
+import { SYNOPSIS_MAX_AGE_MS } from '../../schema/synopsis.js'
 
 export interface FederationOptions {
   readonly discovery: Discovery
@@ -126,7 +127,7 @@ export class FederatedExecutor implements DataExecutor {
       params: pruneValues(paramTypes, q.params, paramFormats),
       paramCount: paramTypes.length,
       now,
-      synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? 5000,
+      synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? SYNOPSIS_MAX_AGE_MS,
       // Formatted only for a statement that reads the clock (a Date formatted cost ~5 µs).
       get statementTime() {
         return timestampText(q.clock.statement)
