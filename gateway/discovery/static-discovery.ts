@@ -180,7 +180,8 @@ export class StaticDiscovery implements Discovery {
       const busy = connected && /timeout/i.test((err as Error).message)
       e.status = busy ? 'warning' : 'critical'
       this.#endpoints = undefined
-      if (!e.failing) this.#log.warn('edge unreachable; keeping its last synopsis', { edgeId: e.base.edgeId, address: `${e.base.host}:${e.base.port}`, ...errorMeta(err) })
+      const what = busy ? 'edge busy (its synopsis poll timed out); still asked, with its last synopsis' : 'edge unreachable; keeping its last synopsis'
+      if (!e.failing) this.#log.warn(what, { edgeId: e.base.edgeId, address: `${e.base.host}:${e.base.port}`, ...errorMeta(err) })
       e.failing = true
       await this.#disconnect(e)
     } finally {
