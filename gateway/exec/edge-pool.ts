@@ -87,14 +87,14 @@ export class EdgePool {
   /** An idle connection to `address` opened with `settings`, if there is one. */
   idle(address: EdgeAddress, settings: EdgeSettings = []): EdgeConnection | undefined {
     const { edge, settings: key } = this.#home(address, settings)
-    const slot = edge.bySettings.get(key)
+    const list = edge.bySettings.get(key)
     let found: EdgeConnection | undefined
-    while (slot && slot.length > 0 && !found) {
-      const c = slot.pop()!
+    while (list && list.length > 0 && !found) {
+      const c = list.pop()!
       edge.order.delete(c)
       if (!c.broken) found = c
     }
-    if (slot?.length === 0) edge.bySettings.delete(key)
+    if (list?.length === 0) edge.bySettings.delete(key)
     return found
   }
 
@@ -162,10 +162,10 @@ export class EdgePool {
   #drop(edge: EdgeIdle, c: EdgeConnection): void {
     edge.order.delete(c)
     const key = this.#homes.get(c)!.settings
-    const slot = edge.bySettings.get(key)
-    const at = slot?.indexOf(c) ?? -1
-    if (slot && at >= 0) slot.splice(at, 1)
-    if (slot?.length === 0) edge.bySettings.delete(key)
+    const list = edge.bySettings.get(key)
+    const at = list?.indexOf(c) ?? -1
+    if (list && at >= 0) list.splice(at, 1)
+    if (list?.length === 0) edge.bySettings.delete(key)
     this.#close(c)
   }
 

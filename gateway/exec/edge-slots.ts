@@ -88,6 +88,8 @@ export class EdgeSlots {
    * `othersWait` says a waiter needs its slot for other settings).
    */
   handOver(c: EdgeConnection, settings: string): boolean {
+    // Every statement's release comes here: with no one waiting there is nothing to time.
+    if (this.#waiters.length === 0) return false
     this.#freedAt = performance.now()
     const w = this.#waiters.find((x) => x.settings === settings)
     if (!w) return false

@@ -20,8 +20,9 @@ import { SqlState } from '../../common/errors/sqlstate.js'
 import { catalogFunctionName } from '../../common/pg-ast.js'
 import { BackendEncoder, decodeBackendMessage } from '../../common/pgwire/index.js'
 import { deparseSql } from '../../common/sql-deparse.js'
+import { templateExpr } from './expr-template.js'
 import { FrameError } from './frame-error.js'
-import { parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 import { quoteLiteral } from '../../common/sql-quote.js'
 
 /** A custom (placeholder) setting's name: PostgreSQL's own parameters have no dot. */
@@ -76,17 +77,7 @@ function mayVary(n: unknown): boolean {
  */
 function guarded(e: unknown, names: readonly string[]): unknown {
   const list = names.length === 0 ? "ARRAY[]::text[]" : `ARRAY[${names.map(quoteLiteral).join(', ')}]::text[]`
-  const [tpl] = parseStatements(`SELECT CASE WHEN pg_catalog.lower(fedgres_arg) OPERATOR(pg_catalog.=) ANY (${list}) THEN ${quoteLiteral(MARKER)} OPERATOR(pg_catalog.||) fedgres_arg ELSE fedgres_arg END`)
-  const select = structuredClone(tpl!.node.SelectStmt) as AstNode
-  const target = ((select.targetList as AstNode[])[0]!.ResTarget as AstNode).val as AstNode
-  const swap = (n: unknown): unknown => {
-    if (Array.isArray(n)) return n.map(swap)
-    if (n === null || typeof n !== 'object') return n
-    const fields = ((n as AstNode).ColumnRef as AstNode | undefined)?.fields as AstNode[] | undefined
-    if (fields?.length === 1 && (fields[0]!.String as { sval?: string } | undefined)?.sval === 'fedgres_arg') return structuredClone(e)
-    return Object.fromEntries(Object.entries(n as AstNode).map(([k, v]) => [k, swap(v)]))
-  }
-  return swap(target)
+  return templateExpr(`CASE WHEN pg_catalog.lower(fedgres_arg) OPERATOR(pg_catalog.=) ANY (${list}) THEN ${quoteLiteral(MARKER)} OPERATOR(pg_catalog.||) fedgres_arg ELSE fedgres_arg END`, e)
 }
 
 /**

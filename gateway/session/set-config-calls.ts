@@ -15,7 +15,8 @@
 import { catalogFunctionName } from '../../common/pg-ast.js'
 import { quoteLiteral } from '../../common/sql-quote.js'
 import { deparseSql } from '../../common/sql-deparse.js'
-import { constString, parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { templateExpr } from './expr-template.js'
+import { constString, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
 
 export interface SetConfigCall {
   /** Lower-case parameter name. */
@@ -40,23 +41,6 @@ const valueOf = (i: number) => `fedgres.set_config_value_${i}`
 /** Stands for a NULL value in a value marker (a setting's value cannot hold NUL... nor this). */
 const NULL_VALUE = '\u0001fedgres-null'
 
-const expr = (sql: string): AstNode => {
-  const [s] = parseStatements(`SELECT ${sql}`)
-  return structuredClone((((s!.node.SelectStmt as AstNode).targetList as AstNode[])[0]!.ResTarget as AstNode).val) as AstNode
-}
-
-/** Replaces the column reference `fedgres_arg` in `tpl` by `arg`. */
-function fill(tpl: AstNode, arg: unknown): AstNode {
-  const swap = (n: unknown): unknown => {
-    if (Array.isArray(n)) return n.map(swap)
-    if (n === null || typeof n !== 'object') return n
-    const fields = ((n as AstNode).ColumnRef as AstNode | undefined)?.fields as AstNode[] | undefined
-    if (fields?.length === 1 && (fields[0]!.String as { sval?: string } | undefined)?.sval === 'fedgres_arg') return arg
-    return Object.fromEntries(Object.entries(n as AstNode).map(([k, v]) => [k, swap(v)]))
-  }
-  return swap(tpl) as AstNode
-}
-
 /** `stmt` with its set_config() calls witnessed, and the calls; undefined if it has none with a constant name. */
 export function witnessSetConfig(stmt: ParsedStatement): { stmt: ParsedStatement; calls: SetConfigCall[] } | undefined {
   const calls: SetConfigCall[] = []
@@ -76,10 +60,10 @@ export function witnessSetConfig(stmt: ParsedStatement): { stmt: ParsedStatement
     calls.push({ name: name.toLowerCase(), local, value, witnessed: isLocal !== undefined })
     // A computed is_local keeps its place (its type decides the call's): the call counts as run.
     if (!isLocal) continue
-    args[2] = fill(expr(`CASE WHEN pg_catalog.set_config(${quoteLiteral(ran(i))}, 'y', false) IS NOT NULL THEN fedgres_arg END`), args[2])
+    args[2] = templateExpr(`CASE WHEN pg_catalog.set_config(${quoteLiteral(ran(i))}, 'y', false) IS NOT NULL THEN fedgres_arg END`, args[2])
     if (local && value === undefined) {
       const nul = quoteLiteral(NULL_VALUE)
-      args[1] = fill(expr(`NULLIF(pg_catalog.set_config(${quoteLiteral(valueOf(i))}, COALESCE(fedgres_arg, ${nul}), false), ${nul})`), args[1])
+      args[1] = templateExpr(`NULLIF(pg_catalog.set_config(${quoteLiteral(valueOf(i))}, COALESCE(fedgres_arg, ${nul}), false), ${nul})`, args[1])
     }
   }
   if (calls.length === 0) return undefined
