@@ -28,7 +28,7 @@ export function nextIndex(previous: number, returned: number): { index: number; 
 }
 
 /** How long Consul may hold a blocking read: `wait` plus up to wait/16 of jitter (§3.8). */
-export const maxHold = (waitMs: number) => Math.ceil(waitMs + waitMs / 16)
+const maxHold = (waitMs: number) => Math.ceil(waitMs + waitMs / 16)
 
 /**
  * The client-side timeout of a blocking read: anything shorter than `maxHold` would cut healthy
@@ -80,6 +80,8 @@ export class BlockingWatch {
   #requests = 0
   #lastSuccessAt: number | undefined
   #inFlightSince: number | undefined
+  /** Aborts only the poll in flight (reset), not the loop. */
+  #pollAbort: AbortController | undefined
   #loop: Promise<void> | undefined
 
   constructor(opts: BlockingWatchOptions) {
@@ -121,6 +123,17 @@ export class BlockingWatch {
       // #run handles its own errors; this is only a last resort against an unhandled rejection.
       if (!this.#stop.signal.aborted) this.#opts.log.error('Consul watch stopped unexpectedly', { watch: this.#opts.name, err: String(e) })
     })
+  }
+
+  /**
+   * Abandons the poll in flight, if any, and reads the full state next (index 0), as after an
+   * index that went back: for a poll Consul holds but will not answer (index-confirmation.ts).
+   */
+  reset(reason: string): void {
+    if (this.#stop.signal.aborted) return
+    this.#opts.log.info('Consul watch reads the full state again', { watch: this.#opts.name, reason })
+    this.#index = 0
+    this.#pollAbort?.abort()
   }
 
   /** Aborts the poll in flight and resolves once the loop has exited. */
@@ -165,8 +178,15 @@ export class BlockingWatch {
     const query = { ...o.query, ...(blocking ? { index: String(this.#index), wait: goDuration(o.waitMs) } : {}) }
     this.#requests++
     this.#inFlightSince = Date.now()
+    const pollAbort = (this.#pollAbort = new AbortController())
     try {
-      const res = await o.client.request('GET', o.path, { query, signal, timeoutMs: blockingTimeout(o.waitMs) })
+      let res
+      try {
+        res = await o.client.request('GET', o.path, { query, signal: AbortSignal.any([signal, pollAbort.signal]), timeoutMs: blockingTimeout(o.waitMs) })
+      } catch (e) {
+        if (pollAbort.signal.aborted && !signal.aborted) return // reset: poll again at once
+        throw e
+      }
       if (res.filtered && o.refuseFiltered) {
         throw new ConsulHttpError(403, 'results filtered by ACLs', `watch ${o.name}: Consul filtered the answer by ACLs (the token lacks read access to part of ${o.path})`)
       }
@@ -194,6 +214,7 @@ export class BlockingWatch {
       }
     } finally {
       this.#inFlightSince = undefined
+      this.#pollAbort = undefined
     }
   }
 }

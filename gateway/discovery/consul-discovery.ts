@@ -4,11 +4,12 @@
  * `fedgres/edges/` (their synopses), joined by edge id into an immutable EdgeView.
  *
  * Pruning must stay exact: an edge waits `publish_grace` after publishing a widened synopsis
- * before it commits the rows it covers, so a synopsis is "current" only while the KV loop is
- * healthy (its last answer succeeded and the next poll is parked in Consul, which answers the
- * moment the key changes). After an error its time stays at the last good answer, and the
- * planner stops pruning with it once that is older than it tolerates. Through an outage the
- * last good view is served, marked stale, rather than dropping to zero edges (§6.4).
+ * before it commits the rows it covers, so a synopsis is "current" as of the KV loop's last
+ * answer, or of the last probe that found the prefix's index unchanged while the next poll was
+ * parked (index-confirmation.ts: a parked poll alone proves nothing if its connection died).
+ * After an error its time stays there, and the planner stops pruning with it once that is older
+ * than it tolerates. Through an outage the last good view is served, marked stale, rather than
+ * dropping to zero edges (§6.4).
  *
  * The KV prefix also holds each edge's membership record (schema/membership.ts), written once it
  * served. An edge with a record that does not pass (stopped, crashed, unreachable, or hidden from
@@ -19,11 +20,12 @@
  */
 import type { Logger } from '../../common/log.js'
 import { errorMeta } from '../../common/log.js'
-import { BlockingWatch, maxHold } from '../../common/consul/blocking-watch.js'
+import { BlockingWatch } from '../../common/consul/blocking-watch.js'
 import { ConsulClient, type ConsulClientOptions } from '../../common/consul/consul-client.js'
-import type { Synopsis } from '../../schema/synopsis.js'
+import { IndexConfirmation } from '../../common/consul/index-confirmation.js'
+import { SYNOPSIS_MAX_AGE_MS, type Synopsis } from '../../schema/synopsis.js'
 import type { Discovery, EdgeEndpoint, EdgeView } from './edge-view.js'
-import { memberOf, sameMember, synopsisOf, type HeldSynopsis, type KvPairWire, type ServiceEntryWire } from './consul-entries.js'
+import { kvEdges, memberOf, sameMember, synopsisOf, type HeldSynopsis, type KvPairWire, type ServiceEntryWire } from './consul-entries.js'
 import { MembershipRecords, type Member } from './membership-records.js'
 
 export interface ConsulDiscoveryOptions {
@@ -44,7 +46,15 @@ export interface ConsulDiscoveryOptions {
 const DEPARTED_GRACE_MS = 600_000
 
 const KV_PREFIX = 'fedgres/edges/'
-const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member|decommissioned)$/
+/**
+ * The probe of the KV prefix's index: `fedgres/edges` with separator `/` lists the one key
+ * `fedgres/edges/` (every key under the prefix collapses into it) and reports the highest
+ * ModifyIndex of them all, as the watch's list does. (It also counts keys named `fedgres/edges…`
+ * without the slash; none exist in Fedgres's namespace.)
+ */
+const KV_PROBE = { path: `/v1/kv/${KV_PREFIX.slice(0, -1)}`, query: { keys: '', separator: '/' } }
+/** A probe goes out once the synopses' confirmation is this old: the next lands well within SYNOPSIS_MAX_AGE_MS. */
+const CONFIRM_EVERY_MS = Math.floor(SYNOPSIS_MAX_AGE_MS / 4)
 
 /** How long the view's endpoint list is reused while its synopses are confirmed current. */
 const REUSE_MS = 100
@@ -54,6 +64,7 @@ export class ConsulDiscovery implements Discovery {
   readonly #client: ConsulClient
   readonly #health: BlockingWatch
   readonly #kv: BlockingWatch
+  readonly #confirmation: IndexConfirmation
   readonly #listeners = new Set<(view: EdgeView) => void>()
   readonly #readyWaiters = new Set<() => void>()
   #members: Map<string, Member> | undefined
@@ -95,13 +106,15 @@ export class ConsulDiscovery implements Discovery {
       onData: (body, changed) => this.#onData(changed ? () => this.#onKv(body) : undefined),
       onError: (e, n) => this.#onError('kv', e, n),
     })
+    this.#confirmation = new IndexConfirmation({ client: this.#client, watch: this.#kv, ...KV_PROBE, everyMs: CONFIRM_EVERY_MS, log: this.#log })
     this.#health.start()
     this.#kv.start()
+    this.#confirmation.start(() => this.#kv.lastSuccessAt ?? 0)
   }
 
-  /** Requests each loop has sent (for tests and metrics). */
-  get requests(): { health: number; kv: number } {
-    return { health: this.#health.requests, kv: this.#kv.requests }
+  /** Requests each loop has sent, and the KV index probes (for tests and metrics). */
+  get requests(): { health: number; kv: number; kvProbes: number } {
+    return { health: this.#health.requests, kv: this.#kv.requests, kvProbes: this.#confirmation.probes }
   }
 
   current(): EdgeView {
@@ -157,7 +170,7 @@ export class ConsulDiscovery implements Discovery {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#departedTimer)
-    await Promise.all([this.#health.close(), this.#kv.close()])
+    await Promise.all([this.#health.close(), this.#kv.close(), this.#confirmation.close()])
     await this.#client.close()
     for (const done of [...this.#readyWaiters]) done()
     this.#listeners.clear()
@@ -168,17 +181,13 @@ export class ConsulDiscovery implements Discovery {
   }
 
   /**
-   * Now, while the KV loop is healthy, except that a poll held longer than Consul may hold it
-   * (wait + wait/16) proves nothing past that point; after an error, the last good answer.
-   * Known gap: a poll that leaves just before a snapshot restore (the index goes backwards)
-   * reaches Consul with an index above the new one and is held for its whole `wait`, missing
-   * changes meanwhile; Consul gives no earlier sign of that, so `wait` should stay modest.
+   * Now, between a good answer and the next poll; while a poll is parked (or after an error), the
+   * last good answer or the last probe that found the index unchanged, whichever is later.
    */
   #synopsisCurrentAt(now: number): number {
     const kv = this.#kv
-    if (!kv.healthy) return kv.lastSuccessAt ?? 0
-    const since = kv.inFlightSince
-    return since === undefined ? now : Math.min(now, since + maxHold(kv.waitMs))
+    if (kv.healthy && kv.inFlightSince === undefined) return now
+    return Math.max(kv.lastSuccessAt ?? 0, this.#confirmation.confirmedAt)
   }
 
   /** Every successful answer, changed or not (an unchanged one can still end an outage). */
@@ -211,41 +220,11 @@ export class ConsulDiscovery implements Discovery {
 
   #onKv(body: string | undefined): void {
     const pairs = body === undefined ? [] : (JSON.parse(body) as KvPairWire[])
-    const prev = this.#synopses ?? new Map<string, HeldSynopsis>()
-    const next = new Map<string, HeldSynopsis>()
-    const records = new Map<string, Member>()
-    const decommissioned = new Set<string>()
-    for (const p of pairs) {
-      const [, id, kind] = EDGE_KEY.exec(p.Key ?? '') ?? []
-      if (!id) continue
-      const modifyIndex = p.ModifyIndex ?? 0
-      const raw = p.Value ?? null
-      if (kind === 'decommissioned') {
-        decommissioned.add(id)
-        continue
-      }
-      if (kind === 'member') {
-        const m = this.#records.parse(id, raw, modifyIndex)
-        if (m) records.set(id, m)
-        continue
-      }
-      const held = prev.get(id)
-      if (held && held.raw === raw) {
-        next.set(id, held)
-        continue
-      }
-      const synopsis = this.#parseSynopsis(id, raw, modifyIndex)
-      if (!synopsis) continue // unusable: no synopsis, so the edge is never pruned
-      // A KV rollback (snapshot restore) must not bring back a narrower synopsis than one this
-      // gateway has already seen; a re-created edge (new data dir) restarts its versions, but
-      // publishes later, so it still wins.
-      if (held && synopsis.version < held.synopsis.version && synopsis.publishedAt <= held.synopsis.publishedAt) {
-        this.#log.info('older synopsis in Consul than already seen; keeping the newer one', { edgeId: id, consul: synopsis.version, held: held.synopsis.version })
-        next.set(id, { synopsis: held.synopsis, raw })
-        continue
-      }
-      next.set(id, { synopsis, raw })
-    }
+    const { synopses: next, records, decommissioned } = kvEdges(pairs, this.#synopses ?? new Map(), {
+      record: (id, raw, modifyIndex) => this.#records.parse(id, raw, modifyIndex),
+      synopsis: (id, raw, modifyIndex) => this.#parseSynopsis(id, raw, modifyIndex),
+      olderKept: (id, consul, held) => this.#log.info('older synopsis in Consul than already seen; keeping the newer one', { edgeId: id, consul, held }),
+    })
     this.#synopses = next
     // Decommissioned (its marker, and no record written since): a departed edge leaves at once.
     // A record that merely vanished (Consul lost its data) of an edge that does not pass keeps it

@@ -1,7 +1,7 @@
 /**
  * What a gateway reads from Consul's answers (docs/consul.md §3.5, §3.7): an edge from a health
- * entry, whether an endpoint of the view already says all a member says, and an edge's synopsis
- * from its KV value.
+ * entry, whether an endpoint of the view already says all a member says, an edge's synopsis from
+ * its KV value, and the edges' keys of a KV answer.
  */
 import type { Synopsis } from '../../schema/synopsis.js'
 import type { EdgeEndpoint } from './edge-view.js'
@@ -70,4 +70,54 @@ export function synopsisOf(edgeId: string, value: string | null): Synopsis {
   const s = JSON.parse(Buffer.from(value ?? '', 'base64').toString('utf8')) as Partial<Synopsis> | null
   if (s && s.edgeId === edgeId && typeof s.version === 'number' && typeof s.publishedAt === 'string' && s.tables?.alerts && s.tables.logs) return s as Synopsis
   throw new Error('not a synopsis of this edge')
+}
+
+const EDGE_KEY = /^fedgres\/edges\/([^/]+)\/(synopsis|member|decommissioned)$/
+
+/** How kvEdges reads one value (and reports a rollback it refused). */
+export interface KvReaders {
+  record(edgeId: string, raw: string | null, modifyIndex: number): Member | undefined
+  /** Undefined for an unusable value: no synopsis, so the edge is never pruned. */
+  synopsis(edgeId: string, raw: string | null, modifyIndex: number): Synopsis | undefined
+  olderKept(edgeId: string, consulVersion: number, heldVersion: number): void
+}
+
+/**
+ * The edges of a KV answer (every key under `fedgres/edges/`): their synopses, reusing a held one
+ * whose value is unchanged; their membership records; the decommissioned ones.
+ */
+export function kvEdges(pairs: readonly KvPairWire[], prev: ReadonlyMap<string, HeldSynopsis>, read: KvReaders): { synopses: Map<string, HeldSynopsis>; records: Map<string, Member>; decommissioned: Set<string> } {
+  const synopses = new Map<string, HeldSynopsis>()
+  const records = new Map<string, Member>()
+  const decommissioned = new Set<string>()
+  for (const p of pairs) {
+    const [, id, kind] = EDGE_KEY.exec(p.Key ?? '') ?? []
+    if (!id) continue
+    const modifyIndex = p.ModifyIndex ?? 0
+    const raw = p.Value ?? null
+    if (kind === 'decommissioned') {
+      decommissioned.add(id)
+    } else if (kind === 'member') {
+      const m = read.record(id, raw, modifyIndex)
+      if (m) records.set(id, m)
+    } else {
+      const held = prev.get(id)
+      if (held && held.raw === raw) {
+        synopses.set(id, held)
+        continue
+      }
+      const synopsis = read.synopsis(id, raw, modifyIndex)
+      if (!synopsis) continue
+      // A KV rollback (snapshot restore) must not bring back a narrower synopsis than one this
+      // gateway has already seen; a re-created edge (new data dir) restarts its versions, but
+      // publishes later, so it still wins.
+      if (held && synopsis.version < held.synopsis.version && synopsis.publishedAt <= held.synopsis.publishedAt) {
+        read.olderKept(id, synopsis.version, held.synopsis.version)
+        synopses.set(id, { synopsis: held.synopsis, raw })
+        continue
+      }
+      synopses.set(id, { synopsis, raw })
+    }
+  }
+  return { synopses, records, decommissioned }
 }

@@ -3,7 +3,8 @@
  * refuses new ones (the edge process died), `hang()` stops forwarding in both directions (the
  * edge went silent), `killAfterBytes(n)` cuts a connection once n reply bytes passed (mid-query),
  * `throttle(rate)` lets replies through at `rate` bytes a second, a slice every 100 ms (an edge
- * that answers slowly but never goes silent).
+ * that answers slowly but never goes silent), `freezeOpen()` silences the connections open now
+ * and only those (a NAT or firewall that dropped them without a reset; new ones pass).
  */
 import net from 'node:net'
 
@@ -15,6 +16,7 @@ export class TcpProxy {
   #rate: number | undefined
   #ticker: NodeJS.Timeout | undefined
   readonly #backlog = new Map<net.Socket, Buffer[]>()
+  readonly #frozen = new WeakSet<net.Socket>()
   /** Reply bytes passed to clients, over all connections. */
   replyBytes = 0
   /** Connections that ended because the client side closed them (the gateway dropped the edge). */
@@ -46,10 +48,10 @@ export class TcpProxy {
     this.peakOpen = Math.max(this.peakOpen, this.#pairs.size)
     let replied = 0
     client.on('data', (d) => {
-      if (this.#mode === 'pass') upstream.write(d)
+      if (this.#mode === 'pass' && !this.#frozen.has(client)) upstream.write(d)
     })
     upstream.on('data', (d) => {
-      if (this.#mode !== 'pass') return
+      if (this.#mode !== 'pass' || this.#frozen.has(client)) return
       replied += d.length
       if (this.#cutAfter !== undefined && replied > this.#cutAfter) {
         client.write(d.subarray(0, Math.max(0, d.length - (replied - this.#cutAfter))))
@@ -90,6 +92,10 @@ export class TcpProxy {
   }
   hang(): void {
     this.#mode = 'hang'
+  }
+  /** The connections open now forward nothing more, ever; new ones pass. */
+  freezeOpen(): void {
+    for (const [c] of this.#pairs) this.#frozen.add(c)
   }
   /** Connections made from now on are cut after `bytes` reply bytes. */
   killAfterBytes(bytes: number): void {
