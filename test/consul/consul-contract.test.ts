@@ -249,6 +249,29 @@ describe(`Consul contract (${REAL_CONSUL ? `real agent at ${REAL_CONSUL}` : 'pro
     assert.equal((JSON.parse((await http(target, 'GET', `/v1/kv/${kvKey('kv/empty')}`)).text) as { Value: unknown }[])[0]!.Value, null)
   })
 
+  test('KV: keys of a prefix without its slash, by separator "/", is one key carrying the index of the recurse read (the gateway\'s index probe)', async () => {
+    const dir = kvKey('probe/edges')
+    const index = async (query: string) => {
+      const r = await http(target, 'GET', `/v1/kv/${dir}${query}`)
+      return { status: r.status, index: Number(r.headers.get('x-consul-index')), text: r.text }
+    }
+    await consul.kv.set(`${dir}/a/synopsis`, '1')
+    await consul.kv.set(`${dir}/b/member`, '2')
+    const probe = await index('?keys&separator=/')
+    assert.deepEqual(JSON.parse(probe.text), [`${dir}/`])
+    const recurse = await index('/?recurse')
+    assert.equal(probe.index, recurse.index)
+    await consul.kv.set(`${dir}/a/synopsis`, '3')
+    const moved = await index('?keys&separator=/')
+    assert.ok(moved.index > probe.index)
+    assert.equal(moved.index, (await index('/?recurse')).index)
+    await consul.kv.del(`${dir}/b/member`)
+    const deleted = await index('?keys&separator=/')
+    assert.ok(deleted.index > moved.index, 'a delete moves it (tombstone)')
+    assert.equal(deleted.index, (await index('/?recurse')).index)
+    await consul.kv.del({ key: `${dir}/`, recurse: true })
+  })
+
   test('KV CAS: cas=0 creates only, cas=N needs the current ModifyIndex (a miss resolves undefined, not false)', async () => {
     const key = kvKey('cas')
     assert.equal(await consul.kv.set({ key, value: 'v1', cas: 0 }), true)
