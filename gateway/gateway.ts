@@ -1,4 +1,5 @@
 /** Wiring of the gateway: configuration → shadow catalog → executor → wire server. */
+import { Activities } from './session/activity.js'
 import { LiteralMemo } from './session/literal-memo.js'
 import { readFileSync } from 'node:fs'
 import type { Logger } from '../common/log.js'
@@ -60,6 +61,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     log.info('edge view ready', { edges: view.edges.length, stale: view.stale })
   }
   const literals = new LiteralMemo()
+  const activities = new Activities()
   const wire = new WireServer({
     host: cfg.listen.host,
     port: cfg.listen.port,
@@ -68,7 +70,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger, parts: Gatew
     tls: cfg.tls,
     maxConnections: cfg.max_connections,
     log,
-    createSession: async (ctx) => new Session(ctx, { shadow, executor, log, literals }),
+    createSession: async (ctx) => new Session(ctx, { shadow, executor, log, literals, activities }),
   })
   wireRef = wire
   let port: number

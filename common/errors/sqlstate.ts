@@ -11,6 +11,7 @@ export const SqlState = {
   ProtocolViolation: '08P01',
   FeatureNotSupported: '0A000',
   InvalidParameterValue: '22023',
+  NumericValueOutOfRange: '22003',
   InvalidEscapeSequence: '22025',
   NonstandardUseOfEscapeCharacter: '22P06',
   DataException: '22000',

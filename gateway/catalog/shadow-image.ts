@@ -36,7 +36,7 @@ function pgliteVersion(): string {
 }
 
 /** Bump when buildShadowImage changes what the image holds. */
-const IMAGE_FORMAT = 2
+const IMAGE_FORMAT = 4
 
 export function imageKey(): string {
   const h = createHash('sha256').update(String(IMAGE_FORMAT)).update(pgliteVersion()).update(String(SCHEMA_VERSION)).update(schemaStatements('catalog').join(';\n'))
@@ -57,6 +57,23 @@ export async function loadShadowImage(cacheDir = defaultCacheDir()): Promise<Uin
   return image
 }
 
+/** The engine setting the signal overloads below append their calls to (`c<pid>,` or `t<pid>:<timeout>,`). */
+export const SIGNALS_SETTING = 'fedgres.signals'
+
+/**
+ * The engine's side of pg_cancel_backend and pg_terminate_backend for the gateway's sessions
+ * (session/backend-functions.ts rewrites every call to these, with the live process IDs first):
+ * each records the call in SIGNALS_SETTING and answers whether the pid is a live session. The
+ * record comes first, in a CASE the planner cannot fold away when the answer is a constant.
+ */
+const SIGNAL_OVERLOADS = `
+    CREATE FUNCTION pg_catalog.pg_cancel_backend(fedgres_live integer[], pid integer) RETURNS boolean LANGUAGE sql VOLATILE STRICT
+      AS $$SELECT CASE WHEN pg_catalog.set_config('${SIGNALS_SETTING}', pg_catalog.concat(pg_catalog.current_setting('${SIGNALS_SETTING}', true), 'c', pid, ','), false) IS NULL THEN NULL
+        ELSE pid OPERATOR(pg_catalog.=) ANY (fedgres_live) END$$;
+    CREATE FUNCTION pg_catalog.pg_terminate_backend(fedgres_live integer[], pid integer, timeout bigint DEFAULT 0) RETURNS boolean LANGUAGE sql VOLATILE STRICT
+      AS $$SELECT CASE WHEN pg_catalog.set_config('${SIGNALS_SETTING}', pg_catalog.concat(pg_catalog.current_setting('${SIGNALS_SETTING}', true), 't', pid, ':', timeout, ','), false) IS NULL THEN NULL
+        ELSE pid OPERATOR(pg_catalog.=) ANY (fedgres_live) END$$;`
+
 async function buildShadowImage(): Promise<Uint8Array> {
   const boot = await PGlite.create()
   await boot.exec(`CREATE DATABASE ${SHADOW_DATABASE}`)
@@ -72,6 +89,7 @@ async function buildShadowImage(): Promise<Uint8Array> {
     GRANT USAGE ON SCHEMA public, fedgres TO ${READER_ROLE};
     GRANT SELECT ON ALL TABLES IN SCHEMA public, fedgres TO ${READER_ROLE};
     REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+    ${SIGNAL_OVERLOADS}
     ALTER DATABASE ${SHADOW_DATABASE} SET default_transaction_read_only = on;
     COMMENT ON DATABASE ${SHADOW_DATABASE} IS 'Fedgres: KubeArmor events from every edge, read-only';
   `)

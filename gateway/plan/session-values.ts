@@ -25,6 +25,8 @@ const SHADOW_ONLY = new Set([
   'pg_postmaster_start_time', 'pg_conf_load_time', 'pg_has_role', 'txid_current', 'txid_current_if_assigned', 'txid_current_snapshot',
   'pg_current_xact_id', 'pg_current_xact_id_if_assigned', 'pg_current_snapshot', 'pg_my_temp_schema', 'pg_trigger_depth', 'current_query',
   'pg_current_logfile', 'pg_jit_available', 'row_security_active', 'pg_is_in_recovery', 'pg_export_snapshot',
+  // The signal functions act on the gateway's sessions (session/backend-functions.ts).
+  'pg_cancel_backend', 'pg_terminate_backend',
 ])
 
 const IDENTITY_FUNCTIONS = new Set(['current_database', 'current_schema', 'current_schemas', 'version'])

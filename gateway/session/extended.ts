@@ -5,6 +5,7 @@
  * result between Executes.
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
+import { begin } from './activity.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { BindMessage, DescribeMessage, ExecuteMessage, FrontendMessage, ParseMessage } from '../../common/pgwire/index.js'
@@ -216,6 +217,7 @@ export class ExtendedProtocol {
       out.enc.commandComplete(ex.kind === 'rows' ? countedTag(ex.result.tag(), 0) : 'COPY 0')
       return
     }
+    begin(this.#s.activity, portal.prepared.stmt.text, this.#s.txn !== 'idle')
     const ex = await this.#run(portal)
     const res = await sendExecution(this.#s, ex, out, { rowDescription: false, maxRows: msg.maxRows, tag: portal.sent > 0 ? (t, n) => countedTag(t, n) : undefined })
     // A completed Execute, suspended or not, ends statement_timeout's count (the next message starts it again).

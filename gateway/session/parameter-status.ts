@@ -55,6 +55,7 @@ export class ParameterReports {
       if (this.#reported.get(name) === value) return
       this.#reported.set(name, value)
       if (name === 'search_path') s.updateSearchPath(value)
+      if (name === 'application_name') s.activity.applicationName = value
       out.enc.parameterStatus(name, value)
     })
     this.#reportedVersion = version

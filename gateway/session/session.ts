@@ -18,6 +18,8 @@ import { ExtendedProtocol } from './extended.js'
 import { FrameError } from './frame-error.js'
 import { SessionSettings } from './settings.js'
 import { undefinedIn, type Undefined } from './placeholders.js'
+import { begin, newActivity, settle, type Activities, type Activity } from './activity.js'
+import type { BackendContext } from './backend-functions.js'
 import { clientEncodingError } from './client-encoding.js'
 import { idleTimeout } from './idle-timeout.js'
 import { defaultOnlySetting } from './refusals.js'
@@ -35,6 +37,8 @@ export interface SessionDeps {
   readonly log: Logger
   /** Kept replies to constant-only SELECTs, shared by the gateway's sessions. */
   readonly literals: LiteralMemo
+  /** The gateway's sessions, for pg_stat_activity and the signal functions (activity.ts). */
+  readonly activities: Activities
 }
 
 export class Session implements SessionHandler {
@@ -62,6 +66,8 @@ export class Session implements SessionHandler {
   readonly #cancellation = new Cancellation()
   readonly statements: StatementRunner
   readonly #extended: ExtendedProtocol
+  /** What pg_stat_activity shows of this session. */
+  readonly activity: Activity
 
   constructor(ctx: SessionContext, deps: SessionDeps) {
     this.ctx = ctx
@@ -72,6 +78,13 @@ export class Session implements SessionHandler {
     this.runner = new ShadowRunner(deps.shadow, ctx.connId)
     this.statements = new StatementRunner(this)
     this.#extended = new ExtendedProtocol(this)
+    this.activity = newActivity(ctx.pid, ctx.user, ctx.startupParams.get('database') ?? ctx.user, ctx.remoteAddress, ctx.startupParams.get('application_name') ?? '')
+    deps.activities.add(this.activity, { cancel: () => this.cancel(), terminate: (e) => ctx.terminate(e) })
+  }
+
+  /** This session and the gateway's others, as the process functions see them (backend-functions.ts). */
+  backends(): BackendContext {
+    return { self: this.activity, sessions: this.deps.activities.list() }
   }
 
   /** Who the shadow runs this session's statements for (changes with every SET). */
@@ -153,6 +166,7 @@ export class Session implements SessionHandler {
     }
     out.readyForQuery(this.status())
     await out.flush()
+    settle(this.activity, this.txn)
     this.#waiting = true
   }
 
@@ -170,6 +184,7 @@ export class Session implements SessionHandler {
     if (msg.type === 'Query' || msg.type === 'Parse' || msg.type === 'Bind' || msg.type === 'Execute') this.markStatement()
     switch (msg.type) {
       case 'Query':
+        begin(this.activity, msg.sql, this.txn !== 'idle')
         await this.#extended.discardUnnamedPortal()
         await runSimpleQuery(this, msg.sql, out)
         await this.readyForQuery(out)
@@ -248,6 +263,7 @@ export class Session implements SessionHandler {
   }
 
   async close(): Promise<void> {
+    this.deps.activities.remove(this.ctx.pid)
     this.statementTimer.disarm()
     this.#cancellation.abortWith(new PgError(SqlState.AdminShutdown, 'terminating connection'))
     this.cursors.close(null)

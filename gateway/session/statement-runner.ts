@@ -16,6 +16,8 @@ import { FrameError } from './frame-error.js'
 import { LiteralMemo, isLiteralSelect } from './literal-memo.js'
 import { hideUndefined, unmarkedError } from './placeholders.js'
 import { readBackSql, witnessSetConfig } from './set-config-calls.js'
+import { SIGNALS_READ_BACK, withBackendFunctions } from './backend-functions.js'
+import { applySignals } from './signals.js'
 import type { SessionValues } from '../plan/session-values.js'
 import type { ResultStream } from './result.js'
 import { BufferedResult } from './result.js'
@@ -114,22 +116,42 @@ export class StatementRunner {
   }
 
   async #read(stmt: ParsedStatement, cls: Extract<StatementClass, { kind: 'read' }>, bound: Bound | null): Promise<Execution> {
+    const backend = withBackendFunctions(stmt, this.s.backends())
+    if (backend instanceof PgError) throw backend
+    const base = backend?.stmt ?? stmt
     const hidden = this.s.undefinedSettings()
-    const rewritten = hidden && hideUndefined(stmt, hidden)
+    const rewritten = (hidden && hideUndefined(base, hidden)) || (backend ? base : undefined)
     if (rewritten instanceof PgError) throw rewritten
     const witnessed = cls.setsConfig ? witnessSetConfig(rewritten ?? stmt) : undefined
     if (!rewritten && !witnessed) return this.#readAs(stmt, cls, bound)
+    if (witnessed && backend?.signals) throw new PgError(SqlState.FeatureNotSupported, 'pg_cancel_backend() or pg_terminate_backend() in the statement of a set_config() is not supported by Fedgres')
     if (witnessed) this.s.runner.witness(readBackSql(witnessed.calls))
+    else if (backend?.signals) this.s.runner.witness(SIGNALS_READ_BACK)
     try {
       const out = await this.#readAs(witnessed?.stmt ?? rewritten!, cls, bound)
       // set_config() runs in the gateway's engine (the gather tier), never on an edge; what it set is the session's.
       if (witnessed) captureSetConfig(this.s, witnessed.calls, this.s.runner.unwitness())
+      if (backend?.signals) return this.#signalled(out, this.s.runner.unwitness())
       return out
     } catch (e) {
       throw await this.#asWritten(stmt, bound, unmarkedError(e))
     } finally {
       this.s.runner.unwitness()
     }
+  }
+
+  /** A statement that called the signal functions, once their calls have acted (signals.ts). */
+  #signalled(out: Execution, rows: (string | null)[][]): Execution {
+    const done = applySignals(rows.map((r) => r[0] ?? '').join(''), this.s.activity, this.s.deps.activities)
+    if (done.terminateSelf) {
+      this.s.ctx.terminate(done.terminateSelf)
+      throw done.terminateSelf
+    }
+    if (done.error) throw done.error
+    if (done.notices.length === 0 || out.kind !== 'rows') return out
+    const r = out.result
+    const notices = [...done.notices, ...r.notices]
+    return { ...out, result: { notices, rowDescription: r.rowDescription, next: () => r.next(), take: () => r.take(), tag: () => r.tag(), close: () => r.close() } }
   }
 
   /**

@@ -171,6 +171,7 @@ export class ClientConnection {
         secret: this.#secret,
         tls: this.#tls,
         remoteAddress: this.#remote,
+        terminate: (e) => this.#fail(e),
       })
       const spill = opts.replySpill
       this.#out = new Responder(spill ? new SpillingSink(this.#socket, { ...spill, onError: (e) => this.#server.log.error('reply spill failed; closing the connection', { connId: this.#connId, ...errorMeta(e) }) }) : this.#socket)

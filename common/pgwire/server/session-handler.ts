@@ -12,6 +12,8 @@ export interface SessionContext {
   readonly secret: number
   readonly tls: boolean
   readonly remoteAddress: string
+  /** Ends the connection with this FATAL error (another session's pg_terminate_backend). */
+  readonly terminate: (error: PgError) => void
 }
 
 export interface SessionHandler {
