@@ -11,7 +11,7 @@ before(async () => {
 
 const self = newActivity(7, 'analyst', 'fedgres', '127.0.0.1:5000', 'psql')
 const other = newActivity(9, 'auditor', 'fedgres', '10.0.0.2:6000', 'grafana')
-const rewrite = (sql: string) => withBackendFunctions(parseStatements(sql)[0]!, { self, sessions: [self, other] })
+const rewrite = (sql: string) => withBackendFunctions(parseStatements(sql)[0]!, () => ({ self, sessions: [self, other] }))
 const text = (sql: string) => {
   const r = rewrite(sql)
   assert.ok(r && !(r instanceof PgError), sql)

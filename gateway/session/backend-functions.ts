@@ -88,8 +88,9 @@ const isRelation = (rv: AstNode, name: string) => rv.relname === name && (rv.sch
  * `stmt` with the process functions and view answered for the gateway's sessions; undefined when
  * it uses none. `signals` says whether it calls a signal function (read SIGNALS_READ_BACK after).
  */
-export function withBackendFunctions(stmt: ParsedStatement, ctx: BackendContext): { stmt: ParsedStatement; signals: boolean } | PgError | undefined {
+export function withBackendFunctions(stmt: ParsedStatement, context: () => BackendContext): { stmt: ParsedStatement; signals: boolean } | PgError | undefined {
   if (!WORDS.test(stmt.text)) return undefined
+  const ctx = context()
   const node = structuredClone(stmt.node) as AstNode
   let changed = false
   let signals = false

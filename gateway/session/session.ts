@@ -220,27 +220,12 @@ export class Session implements SessionHandler {
    */
   async malformed(code: number, error: PgError, out: Responder): Promise<void> {
     this.#waiting = false
-    switch (String.fromCharCode(code)) {
-      case 'd':
-      case 'c':
-      case 'f':
-        return
-      case 'P':
-      case 'B':
-      case 'D':
-      case 'E':
-      case 'C':
-      case 'S':
-      case 'H':
-        return this.#extended.malformed(code, error, out)
-      case 'Q':
-      case 'F':
-        this.failed(error, out)
-        await this.readyForQuery(out)
-        return
-      default:
-        throw error
-    }
+    const type = String.fromCharCode(code)
+    if ('dcf'.includes(type)) return
+    if ('PBDECSH'.includes(type)) return this.#extended.malformed(code, error, out)
+    if (type !== 'Q' && type !== 'F') throw error
+    this.failed(error, out)
+    await this.readyForQuery(out)
   }
 
   /** An error ends the statement; in a transaction block it aborts the block. */

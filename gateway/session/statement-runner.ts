@@ -14,15 +14,13 @@ import { copyColumnsCheck, copyOptions, type CopyOptions } from './copy-options.
 import { CURSOR_OPT, fetchPlan } from './cursors.js'
 import { FrameError } from './frame-error.js'
 import { LiteralMemo, isLiteralSelect } from './literal-memo.js'
-import { hideUndefined, unmarkedError } from './placeholders.js'
-import { readBackSql, witnessSetConfig } from './set-config-calls.js'
-import { SIGNALS_READ_BACK, withBackendFunctions } from './backend-functions.js'
-import { applySignals } from './signals.js'
+import { unmarkedError } from './placeholders.js'
+import { readRewrite } from './read-rewrites.js'
 import type { SessionValues } from '../plan/session-values.js'
 import type { ResultStream } from './result.js'
 import { BufferedResult } from './result.js'
 import type { Session } from './session.js'
-import { captureSetConfig, runSet } from './set-statements.js'
+import { runSet } from './set-statements.js'
 import { SettingsRead, shadowRow } from './shadow-reads.js'
 import { parseStatements, type AstNode, type ParsedStatement } from './sql-parse.js'
 import { abortedError, noTransaction } from './transaction.js'
@@ -116,42 +114,17 @@ export class StatementRunner {
   }
 
   async #read(stmt: ParsedStatement, cls: Extract<StatementClass, { kind: 'read' }>, bound: Bound | null): Promise<Execution> {
-    const backend = withBackendFunctions(stmt, this.s.backends())
-    if (backend instanceof PgError) throw backend
-    const base = backend?.stmt ?? stmt
-    const hidden = this.s.undefinedSettings()
-    const rewritten = (hidden && hideUndefined(base, hidden)) || (backend ? base : undefined)
-    if (rewritten instanceof PgError) throw rewritten
-    const witnessed = cls.setsConfig ? witnessSetConfig(rewritten ?? stmt) : undefined
-    if (!rewritten && !witnessed) return this.#readAs(stmt, cls, bound)
-    if (witnessed && backend?.signals) throw new PgError(SqlState.FeatureNotSupported, 'pg_cancel_backend() or pg_terminate_backend() in the statement of a set_config() is not supported by Fedgres')
-    if (witnessed) this.s.runner.witness(readBackSql(witnessed.calls))
-    else if (backend?.signals) this.s.runner.witness(SIGNALS_READ_BACK)
+    const rw = readRewrite(this.s, stmt, cls)
+    if (!rw) return this.#readAs(stmt, cls, bound)
+    if (rw.witness) this.s.runner.witness(rw.witness)
     try {
-      const out = await this.#readAs(witnessed?.stmt ?? rewritten!, cls, bound)
-      // set_config() runs in the gateway's engine (the gather tier), never on an edge; what it set is the session's.
-      if (witnessed) captureSetConfig(this.s, witnessed.calls, this.s.runner.unwitness())
-      if (backend?.signals) return this.#signalled(out, this.s.runner.unwitness())
-      return out
+      const out = await this.#readAs(rw.stmt, cls, bound)
+      return rw.settle(out, this.s.runner.unwitness())
     } catch (e) {
       throw await this.#asWritten(stmt, bound, unmarkedError(e))
     } finally {
       this.s.runner.unwitness()
     }
-  }
-
-  /** A statement that called the signal functions, once their calls have acted (signals.ts). */
-  #signalled(out: Execution, rows: (string | null)[][]): Execution {
-    const done = applySignals(rows.map((r) => r[0] ?? '').join(''), this.s.activity, this.s.deps.activities)
-    if (done.terminateSelf) {
-      this.s.ctx.terminate(done.terminateSelf)
-      throw done.terminateSelf
-    }
-    if (done.error) throw done.error
-    if (done.notices.length === 0 || out.kind !== 'rows') return out
-    const r = out.result
-    const notices = [...done.notices, ...r.notices]
-    return { ...out, result: { notices, rowDescription: r.rowDescription, next: () => r.next(), take: () => r.take(), tag: () => r.tag(), close: () => r.close() } }
   }
 
   /**
