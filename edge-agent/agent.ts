@@ -22,14 +22,15 @@ import { createEdgeMetrics, type EdgeMetrics } from './metrics.js'
 import { LocalPublisher, type SynopsisPublisher } from './registry/publisher.js'
 import { SynopsisTracker } from './registry/synopsis-tracker.js'
 import { WriteAhead } from './registry/write-ahead.js'
-import { comparePositions, removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
+import { removeSegmentsBefore, type SpoolPosition } from './spool/spool-files.js'
 import { SpoolHealth } from './spool/spool-health.js'
 import { SpoolWriter } from './spool/spool-writer.js'
 import { EdgeStore } from './store/edge-store.js'
 import { sourceRows, RateWindow } from './sources-view.js'
 import { StoreHealth } from './store-health.js'
 import { EventRules } from './rules/event-rules.js'
-import { RetentionRunner } from './retention/retention-runner.js'
+import type { RetentionRunner } from './retention/retention-runner.js'
+import { startRetention } from './agent-retention.js'
 
 export interface AgentCounters {
   received: number
@@ -183,7 +184,11 @@ export class EdgeAgent {
     const measure = () => void dirBytes(cfg.data_dir).then((n) => this.metrics.storeBytes.set(n), () => undefined)
     measure()
     this.#every(15_000, measure)
-    this.#startRetention()
+    this.retention = startRetention(
+      cfg, this.store, this.metrics,
+      { spool: this.#spool, tracker: this.#tracker, writeAhead: this.#writeAhead, committed: () => this.#committed, stopped: () => this.#stopped },
+      (ms, fn) => this.#every(ms, fn), this.#log,
+    )
     // Row counts alone (for fedgres.edges) go out every synopsis.refresh, and only when they moved:
     // a Consul write wakes every gateway, a local publish costs nothing.
     this.#every(cfg.synopsis.refresh ?? (cfg.consul ? 300_000 : 30_000), () => this.#writeAhead.refreshCounts(this.#storedByTable))
@@ -250,44 +255,6 @@ export class EdgeAgent {
     }
     this.metrics.spoolDepth.set(this.#spoolHealth.depth)
     this.#writeAhead.flushed(end)
-  }
-
-  #startRetention(): void {
-    const r = this.#cfg.retention
-    if (!r) return
-    let mark: SpoolPosition = this.#committed
-    let heldAtWindow = false
-    this.retention = new RetentionRunner(
-      this.store,
-      { maxAgeMs: r.max_age, maxBytes: r.max_bytes },
-      r.archive?.dir,
-      this.#cfg.edge_id,
-      {
-        beginWindow: () => {
-          this.#spool.flush() // records observed so far get a spool position below the mark
-          this.#tracker.beginWindow()
-          mark = this.#spool.end
-          // Records the spool holds unwritten (a failing disk) get positions past the mark.
-          heldAtWindow = this.#spool.heldRecords > 0
-        },
-        settled: async () => {
-          if (heldAtWindow) return false // a drop goes ahead, without narrowing the synopsis
-          const deadline = Date.now() + 30_000
-          while (comparePositions(this.#committed, mark) < 0 && Date.now() < deadline && !this.#stopped) await new Promise((res) => setTimeout(res, 50))
-          return comparePositions(this.#committed, mark) >= 0
-        },
-        dropped: (table, minTime, rows, narrow) => {
-          if (narrow) this.#tracker.narrowAfterDrop(table, minTime, rows)
-        },
-        publish: () => this.#writeAhead.settle(),
-      },
-      this.#log.child({ component: 'retention' }),
-      { partitionsDropped: (reason, n) => this.metrics.partitionsDropped.inc({ reason }, n), archiveFailed: () => this.metrics.archiveFailures.inc() },
-    )
-    const runner = this.retention
-    const round = () => void (this.#stopped ? undefined : runner.run().catch((e: unknown) => this.#log.error('retention round failed', errorMeta(e))))
-    this.#every(r.check_every, round)
-    setTimeout(round, Math.min(r.check_every, 60_000)).unref() // the first round soon after start
   }
 
   #saveSources(): void {

@@ -6,11 +6,12 @@
  * receive loop stays far ahead of KubeArmor's send rate.
  * @see https://protobuf.dev/programming-guides/encoding/
  */
-import { alertColumns, logColumns, type ColumnSpec, type EventTable } from '../../schema/index.js'
+import type { EventTable } from '../../schema/index.js'
 import { textArrayLiteral } from '../store/copy-text.js'
 import type { ByteSink } from '../spool/byte-sink.js'
 import { EventFieldError, eventTime, type RowContext } from './event-to-row.js'
-import { FIELDS, parseUpdatedTime, Reader } from './protobuf-reader.js'
+import { LAYOUTS, SCRATCH, type Scratch } from './protobuf-layout.js'
+import { parseUpdatedTime, Reader } from './protobuf-reader.js'
 
 const enum V {
   Null = 0,
@@ -18,55 +19,6 @@ const enum V {
   Ascii = 2, // a computed value needing no escape
   Text = 3, // a computed value to escape
 }
-
-type Kind = 'text' | 'int' | 'int0' | 'int64' | 'severity' | 'tags' | 'atags' | 'eventdata' | 'owner' | 'exec' | 'time' | 'skip'
-
-interface Layout {
-  readonly kindOf: Kind[]
-  readonly colOf: number[]
-  readonly ownerCols: readonly number[]
-  readonly execCols: readonly number[]
-  readonly policyTagsCol: number
-  readonly eventDataCol: number
-  readonly timeCol: number
-  readonly edgeCol: number
-  readonly tagsCol: number
-  readonly zeroCols: readonly number[]
-  readonly typeCol: number
-  readonly operationCol: number
-  readonly width: number
-}
-
-function layout(table: EventTable, cols: readonly ColumnSpec[]): Layout {
-  const kindOf: Kind[] = []
-  const colOf: number[] = []
-  const idx = (name: string) => cols.findIndex((c) => c.name === name)
-  for (const [proto, num] of Object.entries(FIELDS[table])) {
-    const col = cols.find((c) => c.proto === proto)
-    colOf[num] = col ? cols.indexOf(col) : proto === 'Severity' ? idx('severity') : -1
-    kindOf[num] =
-      proto === 'Owner' ? 'owner' : proto === 'ExecEvent' ? 'exec' : proto === 'EventData' ? 'eventdata' : proto === 'ATags' ? 'atags'
-        : proto === 'Tags' ? 'tags' : proto === 'Severity' ? 'severity' : proto === 'UpdatedTime' ? 'time' : !col ? 'skip'
-          : col.type === 'bigint' ? 'int64' : col.type === 'integer' ? (proto === 'PPID' || proto === 'UID' ? 'int0' : 'int') : 'text'
-  }
-  return {
-    kindOf,
-    colOf,
-    ownerCols: [idx('owner_ref'), idx('owner_name'), idx('owner_namespace')],
-    execCols: [idx('exec_id'), idx('executable_name')],
-    policyTagsCol: idx('policy_tags'),
-    eventDataCol: idx('event_data'),
-    timeCol: idx('time'),
-    edgeCol: idx('edge_id'),
-    tagsCol: idx('tags'),
-    zeroCols: [idx('ppid'), idx('uid')],
-    typeCol: idx('type'),
-    operationCol: idx('operation'),
-    width: cols.length,
-  }
-}
-
-const LAYOUTS: Record<EventTable, Layout> = { alerts: layout('alerts', alertColumns), logs: layout('logs', logColumns) }
 
 export interface DecodedRow {
   /** A KubeArmor AlertThreshold notice: alerts were dropped at the source. */
@@ -79,24 +31,6 @@ export interface DecodedRow {
   /** The event's `tags`: node tags and those of matching tagging rules. */
   readonly tags: readonly string[]
 }
-
-/** Per-table scratch space, reused for every event (the encoder is not reentrant). */
-class Scratch {
-  readonly kind: Uint8Array
-  readonly start: Int32Array
-  readonly end: Int32Array
-  readonly str: (string | undefined)[]
-  /** EventData entries: key start/end, value start/end, flattened. */
-  readonly map: number[] = []
-  readonly atags: number[] = []
-  constructor(width: number) {
-    this.kind = new Uint8Array(width)
-    this.start = new Int32Array(width)
-    this.end = new Int32Array(width)
-    this.str = new Array<string | undefined>(width)
-  }
-}
-const SCRATCH: Record<EventTable, Scratch> = { alerts: new Scratch(LAYOUTS.alerts.width), logs: new Scratch(LAYOUTS.logs.width) }
 
 /** Rules return the same array for the same set of tags: its literal is made once. */
 const literals = new WeakMap<readonly string[], string>()

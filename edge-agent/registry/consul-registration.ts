@@ -21,8 +21,9 @@ import {
   ConsulClient, isLostRegistration, validateServiceMeta, type ConsulClientOptions, type ServiceRegistration,
 } from '../../common/consul/consul-client.js'
 import { decommissionedKey, memberKey, parseMembership, type EdgeMembership } from '../../schema/membership.js'
-import { synopsisKey, type Synopsis } from '../../schema/synopsis.js'
+import type { Synopsis } from '../../schema/synopsis.js'
 import type { SynopsisPublisher } from './publisher.js'
+import { SynopsisKvWriter } from './synopsis-kv-writer.js'
 
 export interface ConsulRegistrationOptions {
   readonly edgeId: string
@@ -52,11 +53,6 @@ export interface ConsulRegistrationOptions {
 const HEARTBEAT_OUTPUT = 'fedgres edge serving'
 const DEFAULT_RECONCILE_MS = 180_000
 
-interface Waiter {
-  resolve: () => void
-  reject: (e: unknown) => void
-}
-
 export class ConsulRegistration implements SynopsisPublisher {
   readonly edgeId: string
   readonly serviceId: string
@@ -76,11 +72,7 @@ export class ConsulRegistration implements SynopsisPublisher {
   #closed = false
   #timer: NodeJS.Timeout | undefined
   #beat: Promise<void> | undefined
-  /** Highest synopsis version Consul accepted from this process. */
-  #written = 0
-  /** The newest synopsis waiting to be written, with everyone it will answer. */
-  #pending: { synopsis: Synopsis; waiters: Waiter[] } | undefined
-  #writer: Promise<void> | undefined
+  readonly #synopses: SynopsisKvWriter
 
   /** Throws ConsulMetaError when the Meta would break Consul's rules, before any request. */
   constructor(opts: ConsulRegistrationOptions) {
@@ -123,6 +115,7 @@ export class ConsulRegistration implements SynopsisPublisher {
       },
     }
     this.#client = new ConsulClient(opts.consul)
+    this.#synopses = new SynopsisKvWriter(this.#client, opts.edgeId, () => this.#closed)
   }
 
   /** Whether the last registration attempt succeeded and no heartbeat has since found it lost. */
@@ -153,15 +146,7 @@ export class ConsulRegistration implements SynopsisPublisher {
    * already written is never written over it (it resolves: the newer one covers it).
    */
   publish(synopsis: Synopsis): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('Consul registration is closed'))
-    if (synopsis.edgeId !== this.edgeId) return Promise.reject(new Error(`synopsis of edge ${synopsis.edgeId} published by edge ${this.edgeId}`))
-    if (synopsis.version < this.#written) return Promise.resolve()
-    return new Promise<void>((resolve, reject) => {
-      const waiter = { resolve, reject }
-      if (this.#pending && synopsis.version < this.#pending.synopsis.version) this.#pending.waiters.push(waiter)
-      else this.#pending = { synopsis, waiters: [...(this.#pending?.waiters ?? []), waiter] }
-      this.#writer ??= this.#drain()
-    })
+    return this.#synopses.publish(synopsis)
   }
 
   /**
@@ -177,7 +162,7 @@ export class ConsulRegistration implements SynopsisPublisher {
     this.#closed = true
     clearTimeout(this.#timer)
     await this.#beat
-    await this.#writer
+    await this.#synopses.writing
     if (this.#started) {
       try {
         await this.#client.deregisterService(this.serviceId)
@@ -188,25 +173,6 @@ export class ConsulRegistration implements SynopsisPublisher {
       }
     }
     await this.#client.close()
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#pending) {
-      const { synopsis, waiters } = this.#pending
-      this.#pending = undefined
-      try {
-        if (this.#closed) throw new Error('Consul registration is closed')
-        if (synopsis.version >= this.#written) {
-          const ok = await this.#client.kvPut(synopsisKey(this.edgeId), JSON.stringify(synopsis))
-          if (!ok) throw new Error(`Consul did not store the synopsis (KV PUT of ${synopsisKey(this.edgeId)} was not answered true)`)
-          this.#written = Math.max(this.#written, synopsis.version)
-        }
-        for (const w of waiters) w.resolve()
-      } catch (e) {
-        for (const w of waiters) w.reject(e)
-      }
-    }
-    this.#writer = undefined
   }
 
   async #runBeat(): Promise<void> {

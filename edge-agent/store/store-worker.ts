@@ -11,9 +11,10 @@ import { kyselyOnPglite } from '../../common/kysely-pglite.js'
 import { DiskFloor } from './disk-floor.js'
 import { Mutex } from '../../common/mutex.js'
 import { migrateToLatest } from '../../schema/index.js'
-import { comparePositions, type SpoolPosition } from '../spool/spool-files.js'
+import { comparePositions } from '../spool/spool-files.js'
 import { AnalyzeRunner } from './analyze-runner.js'
 import { Checkpointer } from './checkpointer.js'
+import { CommitPump } from './commit-pump.js'
 import { Committer } from './committer.js'
 import { GroupCommit } from './group-commit.js'
 import { dropPartition, listPartitions } from './partitions.js'
@@ -28,36 +29,13 @@ let db: PGlite | undefined
 let committer: Committer | undefined
 let checkpointer: Checkpointer | undefined
 let checkpointTimer: NodeJS.Timeout | undefined
-let target: SpoolPosition = { segment: 1, offset: 0 }
-let pendingSynopsis: unknown
-let pumping: Promise<void> | undefined
-let group: GroupCommit | undefined
 const rows = { alerts: 0, logs: 0 }
 let analyzer: AnalyzeRunner | undefined
 let closing = false
 /** The store's disk floor (store.min_free), once the store is opened. */
 let floor: DiskFloor | undefined
-let retryTimer: NodeJS.Timeout | undefined
-let retryMs = 250
 /** Set once PGlite failed in a way it does not recover from in-process: only a reopen helps. */
 let poisoned: string | undefined
-
-/**
- * Retries the commit loop later even if no new event arrives (a quiet node after the disk is
- * freed): after a failed commit with a backoff up to 30 s; while the disk is below the floor every
- * second, since that check is one statfs and nothing is tried (the backoff made a freed disk wait
- * up to 30 s).
- */
-function scheduleRetry(lowSpace = false): void {
-  if (retryTimer || closing) return
-  retryTimer = setTimeout(() => {
-    retryTimer = undefined
-    void pump()
-  }, lowSpace ? LOW_SPACE_RETRY_MS : retryMs)
-  if (!lowSpace) retryMs = Math.min(retryMs * 2, 30_000)
-}
-
-const LOW_SPACE_RETRY_MS = 1000
 
 /** After a failure: is PGlite still sane? (After ENOSPC in CHECKPOINT it returns no rows for SELECT 1.) */
 async function probe(): Promise<void> {
@@ -73,6 +51,33 @@ async function probe(): Promise<void> {
 
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer)
 const errorOf = (e: unknown) => (e instanceof Error ? { message: e.message, stack: e.stack } : { message: String(e) })
+
+/** The commit loop (commit-pump.ts), reading the worker's state as it is at each step. */
+const commits = new CommitPump({
+  mutex,
+  rows,
+  get committer() {
+    return committer
+  },
+  get floor() {
+    return floor
+  },
+  get poisoned() {
+    return poisoned
+  },
+  get closing() {
+    return closing
+  },
+  post,
+  afterBatch: async () => {
+    await checkpointDue()
+    void analyzer?.due()
+  },
+  failed: async (e) => {
+    post({ kind: 'fatal', error: errorOf(e) })
+    await mutex.run(probe)
+  },
+})
 
 async function open(req: OpenRequest): Promise<OpenResult> {
   const t0 = performance.now()
@@ -90,8 +95,8 @@ async function open(req: OpenRequest): Promise<OpenResult> {
   )
   const s = state.rows[0]!
   const committed = { segment: Number(s.segment), offset: Number(s.offset) }
-  target = committed
-  group = new GroupCommit(req.batchBytes, req.batchWaitMs, () => void pump())
+  commits.target = committed
+  commits.group = new GroupCommit(req.batchBytes, req.batchWaitMs, () => void commits.pump())
   committer = new Committer(db, req.spoolDir, req.batchBytes, committed)
   committer.onSegmentGone = (segment) => post({ kind: 'segmentGone', segment })
   await committer.loadPartitions()
@@ -131,94 +136,11 @@ async function checkpointHeld(): Promise<void> {
   if (done) post({ kind: 'checkpointed', ...done })
 }
 
-/** Spool bytes ready to commit (a new segment counts as a full batch). */
-function readyBytes(): number {
-  if (!committer) return 0
-  const from = committer.committed
-  return target.segment > from.segment ? Infinity : target.offset - from.offset
-}
-
-/** True, with the group commit's wait started, when only a full batch may be committed now. */
-function holdForFullBatch(): boolean {
-  const ready = readyBytes()
-  if (!group?.fullBatchOnly(ready)) return false
-  group.arm(ready)
-  return true
-}
-
-/** Commits now if a full batch is ready, else once the group commit's wait is over. */
-function schedulePump(): void {
-  if (!holdForFullBatch()) void pump()
-}
-
-/** Commits batches until the committed position reaches the target. One pump runs at a time. */
-function pump(): Promise<void> {
-  pumping ??= commitLoop().finally(() => {
-    pumping = undefined
-  })
-  return pumping
-}
-
-async function commitLoop(): Promise<void> {
-  // Yield first, so `pumping` is set before this loop can finish.
-  await Promise.resolve()
-  try {
-    while (committer && comparePositions(committer.committed, target) < 0) {
-      if (poisoned) return
-      if (holdForFullBatch()) break
-      const short = floor?.shortfall('the store is paused; events wait in the spool')
-      if (short) {
-        // Not even tried: a failed attempt writes WAL of its own, and a WAL segment that cannot be made hangs PGlite.
-        post({ kind: 'fatal', error: { message: short } })
-        scheduleRetry(true)
-        return
-      }
-      group?.committing()
-      const done = await mutex.run(async () => {
-        const batch = committer!.nextBatch(target)
-        if (!batch) return false
-        const t0 = performance.now()
-        const synopsis = pendingSynopsis
-        const res = await committer!.commit(batch, synopsis)
-        if (synopsis === pendingSynopsis) pendingSynopsis = undefined
-        rows.alerts += res.rowsByTable.alerts
-        rows.logs += res.rowsByTable.logs
-        post({ kind: 'committed', position: committer!.committed, rows: { ...rows }, batchRows: res.rows, batchRecords: batch.rows, batchMs: performance.now() - t0 })
-        if (res.rejected > 0) post({ kind: 'rejected', rows: res.rejected, error: res.rejectError ?? '' })
-        return true
-      })
-      if (!done) break
-      retryMs = 250
-      await checkpointDue()
-      void analyzer?.due()
-    }
-  } catch (e) {
-    post({ kind: 'fatal', error: errorOf(e) })
-    await mutex.run(probe)
-    if (!poisoned) scheduleRetry()
-  }
-}
-
-/** Waits until nothing is left to commit below the target (advances may arrive meanwhile). */
-async function settle(): Promise<void> {
-  if (group) group.draining = true
-  try {
-    while (committer && comparePositions(committer.committed, target) < 0) {
-      const before = committer.committed
-      await pump()
-      if (comparePositions(committer.committed, before) === 0) break // nothing committable (e.g. target past the spool's end)
-    }
-    await pumping
-  } finally {
-    if (group) group.draining = false
-  }
-}
-
 async function handle(msg: ToWorker): Promise<void> {
   if (msg.op === 'advance') {
-    if (comparePositions(msg.to, target) > 0) target = msg.to
-    if (msg.synopsis !== undefined) pendingSynopsis = msg.synopsis
-    schedulePump()
+    if (comparePositions(msg.to, commits.target) > 0) commits.target = msg.to
+    if (msg.synopsis !== undefined) commits.pendingSynopsis = msg.synopsis
+    commits.schedulePump()
     return
   }
   const { id } = msg
@@ -332,15 +254,15 @@ async function handle(msg: ToWorker): Promise<void> {
         })
         break
       case 'drain':
-        await settle()
+        await commits.settle()
         value = committer?.committed
         break
       case 'close':
-        await settle()
+        await commits.settle()
         closing = true
-        clearTimeout(retryTimer)
+        commits.stopRetry()
         clearInterval(checkpointTimer)
-        group?.stop()
+        commits.group?.stop()
         await analyzer?.stop()
         await mutex.run(async () => {
           await db?.close()

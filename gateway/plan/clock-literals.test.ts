@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { loadModule, parseSync } from 'libpg-query'
 import { deparseSelect } from './ast.js'
-import { fixStatementTime } from './planner.js'
+import { fixStatementTime } from './statement-time.js'
 
 before(() => loadModule())
 
