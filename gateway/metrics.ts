@@ -1,4 +1,5 @@
 /** The gateway's Prometheus metrics (prom-client), served on /metrics when `metrics` is configured. */
+import { SYNOPSIS_MAX_AGE_MS } from '../schema/synopsis.js'
 import client from 'prom-client'
 import type { Discovery } from './discovery/edge-view.js'
 import type { EdgeConnectionStats } from './exec/edge-pool.js'
@@ -85,6 +86,17 @@ export function createGatewayMetrics(
       registers: [registry],
       collect() {
         this.set(discovery()?.current().stale ? 1 : 0)
+      },
+    }),
+    synopsisAge: new client.Gauge({
+      name: 'fedgres_gateway_synopsis_age_seconds',
+      help: `Time since discovery last confirmed a synopsis it holds, the oldest over the edges that have one: past ${SYNOPSIS_MAX_AGE_MS / 1000} s the planner no longer prunes that edge by it (Consul, or the edge itself for static discovery, did not answer) and asks it`,
+      registers: [registry],
+      collect() {
+        const now = Date.now()
+        let oldest = 0
+        for (const e of discovery()?.current().edges ?? []) if (e.synopsis) oldest = Math.max(oldest, now - e.synopsisCurrentAt)
+        this.set(oldest / 1000)
       },
     }),
     engineRestarts: new client.Counter({

@@ -205,6 +205,8 @@ describe('Prometheus metrics of a gateway and its edges', () => {
     assert.equal(s.sum('fedgres_gateway_edges', 'gauge', { status: 'passing' }), 2)
     assert.equal(s.sum('fedgres_gateway_edges', 'gauge'), 2)
     assert.equal(s.sum('fedgres_gateway_view_stale', 'gauge'), 0)
+    const age = s.sum('fedgres_gateway_synopsis_age_seconds', 'gauge')
+    assert.ok(age >= 0 && age < 1.4, `synopses confirmed ${age} s ago`)
     assert.ok(s.sum('fedgres_gateway_client_connections', 'gauge') >= 1)
     assert.ok(s.sum('process_cpu_seconds_total', 'counter') > 0, "prom-client's process metrics are there too")
   })
