@@ -5,7 +5,8 @@
  * gateway's alone), and a ConsulDiscovery with the default rate limits watches it. Measured: the
  * time to the first ready view; CPU and wall time from one edge's synopsis write (or check flip)
  * to the view that shows it (median of ROUNDS); the heap the discovery holds; the CPU per second
- * while every edge republishes its synopsis once per minute; and the planner's first
+ * while every edge republishes its synopsis once per minute, and while nothing changes (the KV
+ * index probes that confirm the synopses); and the planner's first
  * chooseTargets on a fresh edge list (what every new list costs).
  */
 import { fork, type ChildProcess } from 'node:child_process'
@@ -137,6 +138,14 @@ for (const n of SIZES) {
     plan.push(cpuMs(cpu))
   }
 
+  // Nothing changes: both polls parked, the KV index probed to confirm the synopses (index-confirmation.ts).
+  const probes0 = d.requests.kvProbes
+  cpu = process.cpuUsage()
+  t = performance.now()
+  await new Promise((res) => setTimeout(res, 5000))
+  const quietCpuPerS = cpuMs(cpu) / ((performance.now() - t) / 1000)
+  const quietProbesPerS = (d.requests.kvProbes - probes0) / ((performance.now() - t) / 1000)
+
   // Statements at 50 a second, each planning on current(): what the planner's per-list work costs
   // with no change at all (a new list whenever synopsisCurrentAt moves on).
   const statementsCpuPerS = await withStatements(d, 5)
@@ -162,6 +171,7 @@ for (const n of SIZES) {
     'synopsis CPU ms': fmt(median(synCpu), 1), 'synopsis wall ms': fmt(median(synWall), 1),
     'flip CPU ms': fmt(median(flipCpu), 1), 'flip wall ms': fmt(median(flipWall), 1),
     'plan fresh list CPU ms': fmt(median(plan), 2),
+    'quiet CPU ms/s': fmt(quietCpuPerS, 1), 'quiet probes/s': fmt(quietProbesPerS, 1),
     'idle + 50 stmt/s CPU ms/s': fmt(statementsCpuPerS),
     'churn CPU ms/s': fmt(churnCpuPerS), 'churn + 50 stmt/s CPU ms/s': fmt(churnStatementsCpuPerS), 'churn views/s': fmt(views / churnWall, 1), 'churn kv polls/s': fmt(kvPolls / churnWall, 1),
   })
