@@ -13,7 +13,7 @@ import type { GatewayMetrics } from '../metrics.js'
 import { plan } from '../plan/planner.js'
 import { readsIdentity } from '../plan/session-values.js'
 import type { Fetch, Plan, PrunedEdge } from '../plan/types.js'
-import { BufferedResult, type ResultStream } from '../session/result.js'
+import { BufferedResult, RowsThenError, type ResultStream } from '../session/result.js'
 import { settingMs } from '../session/setting-duration.js'
 import { timestampText } from '../session/clock.js'
 import { failedAtBind } from './bind-errors.js'
@@ -23,6 +23,7 @@ import type { EdgePool } from './edge-pool.js'
 import type { EdgeRequest } from './edge-statements.js'
 import { explainResult } from './explain.js'
 import { runAggregate, runGather, type Fanout } from './local-tiers.js'
+import type { LocalResult } from './local-engine.js'
 import { ArrivalMerge, SortedMerge, type MergedRows } from './merge.js'
 import { pruneValues } from './param-values.js'
 import { collectRows, excludeUnavailable, partialRows, ShardsUnavailable } from './partial-results.js'
@@ -257,8 +258,10 @@ export class FederatedExecutor implements DataExecutor {
     }
   }
 
-  #buffered(p: Prepared, rows: BufferedResult): ResultStream {
-    return new BufferedResult(p.rowDescription, rows.rows, `SELECT ${rows.rows.length}`, [...p.notices, ...rows.notices])
+  #buffered(p: Prepared, local: LocalResult): ResultStream {
+    const rows = local.result
+    const out = new BufferedResult(p.rowDescription, rows.rows, `SELECT ${rows.rows.length}`, [...p.notices, ...rows.notices])
+    return local.failure ? new RowsThenError(out, local.failure) : out
   }
 
   /** Merged rows with OFFSET and LIMIT applied, streamed (or collected first, for partial results). */

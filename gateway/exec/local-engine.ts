@@ -59,7 +59,13 @@ export interface LocalRun {
  */
 const JOIN_PLANNER: readonly (readonly [string, string])[] = [['enable_nestloop', 'off']]
 
-export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: LocalRun): Promise<BufferedResult> {
+/** The engine's rows, and the run-time error that ended them if one did (PostgreSQL sends those rows first). */
+export interface LocalResult {
+  readonly result: BufferedResult
+  readonly failure?: FrameError
+}
+
+export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: LocalRun): Promise<LocalResult> {
   const paramTypes = [...run.clientParamTypes]
   const params = [...run.clientParams]
   const formats = [...run.clientParamFormats]
@@ -71,6 +77,7 @@ export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: Lo
   }
   const out = await runner.bound(owner, { sql: run.sql, paramTypes, params, paramFormats: formats, resultFormats: run.resultFormats, ...(run.feeds.length > 1 ? { planner: JOIN_PLANNER } : {}) })
   // No result (no RowDescription): the engine's Parse or Bind failed, not its run.
+  if (out.error && out.result && out.result.rows.length > 0) return { result: out.result, failure: new FrameError(out.error) }
   if (out.error) throw out.result ? new FrameError(out.error) : markAtBind(new FrameError(out.error))
-  return out.result!
+  return { result: out.result! }
 }

@@ -11,10 +11,9 @@ import { kept } from '../../common/kept.js'
 import { typeNameOf } from '../plan/pg-types.js'
 import type { Fetch, GatherPlan, PartialAggregatePlan } from '../plan/types.js'
 import { FrameError } from '../session/frame-error.js'
-import type { BufferedResult } from '../session/result.js'
 import { feedFormats, feedTexts, type FeedFormats, type FeedOutput } from './exact-feed.js'
 import type { Prepared } from './federated-executor.js'
-import { runLocal, type FeedRows } from './local-engine.js'
+import { runLocal, type FeedRows, type LocalResult } from './local-engine.js'
 import type { ShardStream } from './shard-stream.js'
 
 export interface Fanout {
@@ -22,7 +21,7 @@ export interface Fanout {
   collect(streams: readonly ShardStream[]): Promise<Buffer[][]>
 }
 
-export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan: Fanout): Promise<BufferedResult> {
+export async function runAggregate(p: Prepared, plan: PartialAggregatePlan, fan: Fanout): Promise<LocalResult> {
   const q = p.q
   const partialTypes = await partialTypesOf(p, plan.fetch)
   if (partialTypes.length !== plan.combine.partialNames.length || partialTypes.some((t) => t === undefined)) return runGather(p, plan.fallback, fan, undefined)
@@ -64,7 +63,7 @@ async function partialTypesOf(p: Prepared, fetch: Fetch): Promise<(string | unde
   return types
 }
 
-export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view: EdgeView | undefined): Promise<BufferedResult> {
+export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view: EdgeView | undefined): Promise<LocalResult> {
   const out = await feedOutput(p)
   // Each feed's needed columns, then its count.
   const formats = plan.feeds.map((f) => feedFormats([...f.columns.filter((c) => c.needed).map((c) => c.type), 'bigint'], out))

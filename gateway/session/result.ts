@@ -49,3 +49,36 @@ export class BufferedResult implements ResultStream {
     this.#i = this.rows.length
   }
 }
+
+/**
+ * The rows a statement produced before it failed at run time, then its error: PostgreSQL sends the
+ * row description and those rows, then the ErrorResponse (`SELECT 1/(g-2) FROM generate_series(1, 3) g`).
+ */
+export class RowsThenError implements ResultStream {
+  readonly #rows: BufferedResult
+  readonly #error: Error
+  constructor(rows: BufferedResult, error: Error) {
+    this.#rows = rows
+    this.#error = error
+  }
+  get notices(): readonly Buffer[] {
+    return this.#rows.notices
+  }
+  get rowDescription(): Buffer | null {
+    return this.#rows.rowDescription
+  }
+  async next(): Promise<Buffer | null> {
+    return this.take()
+  }
+  take(): Buffer | null {
+    const row = this.#rows.take()
+    if (row === null) throw this.#error
+    return row
+  }
+  tag(): string {
+    return this.#rows.tag()
+  }
+  close(): void {
+    this.#rows.close()
+  }
+}

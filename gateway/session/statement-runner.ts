@@ -18,7 +18,7 @@ import { unmarkedError } from './placeholders.js'
 import { readRewrite } from './read-rewrites.js'
 import type { SessionValues } from '../plan/session-values.js'
 import type { ResultStream } from './result.js'
-import { BufferedResult } from './result.js'
+import { BufferedResult, RowsThenError } from './result.js'
 import type { Session } from './session.js'
 import { runSet } from './set-statements.js'
 import { SettingsRead, shadowRow } from './shadow-reads.js'
@@ -171,7 +171,11 @@ export class StatementRunner {
     const sql = clockFixedSql(stmt, b.parsedAt === undefined ? s.clock : { ...s.clock, parsed: b.parsedAt }) ?? stmt.text
     const out = bound ? await s.runner.bound(owner, { sql, ...b }) : await s.runner.simple(owner, sql)
     if (memoKey !== undefined) s.deps.literals.put(memoKey, out)
-    if (out.error) throw new FrameError(out.error)
+    if (out.error) {
+      // Rows made before a run-time error go first, as PostgreSQL sends them.
+      if (out.result?.rowDescription && out.result.rows.length > 0) return { kind: 'rows', result: new RowsThenError(out.result, new FrameError(out.error)), parameterStatus: out.parameterStatus }
+      throw new FrameError(out.error)
+    }
     if (!out.result) return command('', [], out.parameterStatus)
     return { kind: 'rows', result: out.result, parameterStatus: out.parameterStatus }
   }

@@ -225,6 +225,28 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     assert.equal(viaGateway.stdout, viaOracle.stdout)
   })
 
+  test('a run-time error after some rows sends those rows first, in the tiers that compute in the gateway', async () => {
+    // node-postgres drops a failed query's rows; its row events show what came before the error.
+    const stream = (c: pg.Client, sql: string) =>
+      new Promise<string[]>((resolve) => {
+        const got: string[] = []
+        const q = c.query(new pg.Query({ text: sql, rowMode: 'array' } as pg.QueryConfig))
+        q.on('row', (r: unknown[]) => got.push(JSON.stringify(r)))
+        q.on('error', (e: Error) => resolve([...got, `error ${(e as { code?: string }).code}`]))
+        q.on('end', () => resolve(got))
+      })
+    for (const sql of [
+      // gather: the window runs in the gateway's engine over the hosts gathered from the edges
+      'SELECT h, 1 / (row_number() OVER (ORDER BY h) - 3) FROM (SELECT DISTINCT host_name AS h FROM alerts) s ORDER BY h',
+      // the catalog engine alone
+      'SELECT g, 1 / (g - 3) FROM generate_series(1, 5) g',
+    ]) {
+      const [got, want] = await Promise.all([stream(gw, sql), stream(oracle, sql)])
+      assert.ok(want.length > 1 && want.at(-1) === 'error 22012', `the oracle sends rows, then the error: ${sql}`)
+      assert.deepEqual(got, want, sql)
+    }
+  })
+
   test('float aggregates agree with PostgreSQL to float rounding', async () => {
     // Float addition is not associative: summed per edge, the last digits can differ from one
     // table's sum, as PostgreSQL's own parallel plans differ from its serial ones.

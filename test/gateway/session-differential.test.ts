@@ -52,6 +52,10 @@ const SCRIPTS: Record<string, string[]> = {
     "SELECT set_config('fedgres.edge_timeout', '5s', false)", 'SHOW fedgres.edge_timeout', 'BEGIN', "SELECT set_config('fedgres.max_gather_rows', '10', true)",
     'SHOW fedgres.max_gather_rows', 'COMMIT', "SELECT current_setting('fedgres.max_gather_rows', true)", 'RESET fedgres.partial_results', 'SHOW fedgres.partial_results',
   ],
+  'a run-time error after some rows: the rows come first, then the error': [
+    'SELECT 1/(g-2) AS x FROM generate_series(1, 3) g', 'SELECT 1', 'BEGIN', "SELECT g, (ARRAY[1, 2])[g] / (2 - g) FROM generate_series(1, 4) g", 'SELECT 1', 'ROLLBACK',
+    "SELECT CASE WHEN g < 3 THEN g ELSE (g::text || 'x')::int END FROM generate_series(1, 5) g",
+  ],
   'transaction blocks: warnings, failed blocks, isolation levels': [
     'COMMIT', 'ROLLBACK', 'BEGIN', 'BEGIN', 'COMMIT', 'BEGIN', 'SELECT 1/0', 'SELECT 1', 'COMMIT', 'SELECT 1',
     'SHOW TRANSACTION ISOLATION LEVEL', 'BEGIN ISOLATION LEVEL SERIALIZABLE', 'SHOW transaction_isolation', 'COMMIT', 'SHOW transaction_isolation',
