@@ -43,6 +43,19 @@ export interface BackendContext {
   readonly sessions: readonly Activity[]
 }
 
+/**
+ * PostgreSQL keeps the first track_activity_query_size - 1 bytes of a query (1024 by default, a
+ * server setting), cut at a character boundary.
+ */
+const QUERY_BYTES = 1023
+function clipped(query: string): string {
+  const bytes = Buffer.from(query, 'utf8')
+  if (bytes.length <= QUERY_BYTES) return query
+  let end = QUERY_BYTES
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
+  return bytes.subarray(0, end).toString('utf8')
+}
+
 const lit = (v: string | number | null, type: string) => (v === null ? `NULL::${type}` : `${quoteLiteral(String(v))}::${type}`)
 const time = (ms: number | null) => lit(ms === null ? null : new Date(ms).toISOString(), 'timestamptz')
 
@@ -57,7 +70,7 @@ function activityRow(a: Activity, viewer: string): string {
     usesysid: role,
     usename: lit(a.user, 'name'),
     application_name: lit(a.applicationName, 'text'),
-    query: lit(mine ? a.query : '<insufficient privilege>', 'text'),
+    query: lit(mine ? clipped(a.query) : '<insufficient privilege>', 'text'),
   }
   if (mine) {
     Object.assign(values, {

@@ -95,7 +95,10 @@ describe('process functions and pg_stat_activity, against PostgreSQL 18.4', () =
       const row = 'SELECT usename, application_name, state, query, backend_type, client_addr IS NOT NULL AS addr, backend_start <= now() AS started, wait_event FROM pg_stat_activity WHERE pid = $1'
       const own = await s.connect('analyst')
       const other = await s.connect('auditor')
-      return [await outcome(own, row, [pidOf(b)]), await outcome(other, row, [pidOf(b)])]
+      const long = await s.connect('analyst')
+      await long.query(`SELECT '${'é'.repeat(700)}' AS long_text`)
+      const clip = await outcome(own, 'SELECT length(query), octet_length(query) FROM pg_stat_activity WHERE pid = $1', [pidOf(long)])
+      return [await outcome(own, row, [pidOf(b)]), await outcome(other, row, [pidOf(b)]), clip]
     })
   })
 
