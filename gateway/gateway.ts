@@ -1,5 +1,4 @@
 /** Wiring of the gateway: configuration → shadow catalog → executor → wire server. */
-import { Activities } from './session/activity.js'
 import { LiteralMemo } from './session/literal-memo.js'
 import { readFileSync } from 'node:fs'
 import type { Logger } from '../common/log.js'
@@ -14,6 +13,7 @@ import { loadParser } from './session/sql-parse.js'
 import { WireServer } from '../common/pgwire/server/server.js'
 import { startHttpEndpoint } from '../common/http-endpoint.js'
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js'
+import { Activities } from './session/activity.js'
 
 export interface RunningGateway {
   readonly port: number

@@ -5,7 +5,6 @@
  * result between Executes.
  * @see https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
-import { begin } from './activity.js'
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import type { BindMessage, DescribeMessage, ExecuteMessage, FrontendMessage, ParseMessage } from '../../common/pgwire/index.js'
@@ -22,6 +21,7 @@ import type { Outcome } from './shadow-exchange.js'
 import type { Execution } from './statement-runner.js'
 import { abortedError } from './transaction.js'
 import { endsFailedBlock } from './transaction-statements.js'
+import { begin } from './activity.js'
 
 /** Reads that passed analysis on the shadow, with their description (Describe S), by search_path, parameter types and text. */
 const analysed = new Map<string, Outcome>()
