@@ -155,10 +155,14 @@ for (const n of SIZES) {
   const req0 = d.requests.kv
   let views = 0
   const off = d.onChange(() => views++)
+  // How old the synopses' confirmation gets under churn: past SYNOPSIS_MAX_AGE_MS the planner would stop pruning.
+  const ages: number[] = []
+  const sampler = setInterval(() => ages.push(Date.now() - d.current().edges[0]!.synopsisCurrentAt), 20)
   cpu = process.cpuUsage()
   t = performance.now()
   await new Promise((res) => setTimeout(res, CHURN_SECONDS * 1000))
   const churnCpuPerS = cpuMs(cpu) / ((performance.now() - t) / 1000)
+  clearInterval(sampler)
   const churnWall = (performance.now() - t) / 1000
   off()
   const kvPolls = d.requests.kv - req0
@@ -174,6 +178,7 @@ for (const n of SIZES) {
     'quiet CPU ms/s': fmt(quietCpuPerS, 1), 'quiet probes/s': fmt(quietProbesPerS, 1),
     'idle + 50 stmt/s CPU ms/s': fmt(statementsCpuPerS),
     'churn CPU ms/s': fmt(churnCpuPerS), 'churn + 50 stmt/s CPU ms/s': fmt(churnStatementsCpuPerS), 'churn views/s': fmt(views / churnWall, 1), 'churn kv polls/s': fmt(kvPolls / churnWall, 1),
+    'churn confirmation age ms (median, max)': `${fmt(median(ages))}, ${fmt(Math.max(...ages))}`,
   })
   console.error(JSON.stringify(rows.at(-1)))
 }

@@ -68,6 +68,11 @@ export interface HttpResult {
   readonly body: string
   /** `X-Consul-Results-Filtered-By-ACLs: true`: the token could not read everything asked for. */
   readonly filtered: boolean
+  /**
+   * Date.now() when the answer's headers arrived. Consul evaluates a read before it sends them,
+   * so what the answer says held then; a large body can take a while longer to arrive.
+   */
+  readonly answeredAt: number
 }
 
 export interface RequestOptions {
@@ -236,6 +241,7 @@ export class ConsulClient {
     const transport = url.protocol === 'https:' ? https : http
     const p = new Promise<HttpResult>((resolve, reject) => {
       const req = transport.request(url, { method, headers, agent: this.#agent, signal }, (res) => {
+        const answeredAt = Date.now()
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', reject)
@@ -245,6 +251,7 @@ export class ConsulClient {
           resolve({
             status: res.statusCode ?? 0, index: typeof h === 'string' && h !== '' ? Number(h) : NaN, body: Buffer.concat(chunks).toString('utf8'),
             filtered: res.headers['x-consul-results-filtered-by-acls'] === 'true',
+            answeredAt,
           })
         })
       })

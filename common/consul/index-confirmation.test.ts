@@ -25,7 +25,7 @@ function fakeClient(answer: () => number) {
     request: async (_m: string, path: string, o?: { query?: unknown }): Promise<HttpResult> => {
       calls.push({ path, query: o?.query })
       await sleep(1)
-      return { status: 200, index: answer(), body: '["p/"]', filtered: false }
+      return { status: 200, index: answer(), body: '["p/"]', filtered: false, answeredAt: Date.now() }
     },
   }
 }

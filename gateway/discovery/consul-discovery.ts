@@ -34,7 +34,7 @@ export interface ConsulDiscoveryOptions {
   readonly serviceName?: string
   /** `wait` of each blocking read, ms (default 30 s). */
   readonly waitMs?: number
-  /** Token bucket per loop; default burst 2, a token per 100 ms (see DEFAULT_WATCH_RATE). */
+  /** Token bucket per loop; default burst 2, a token per 400 ms (see DEFAULT_WATCH_RATE). */
   readonly rate?: { readonly burst: number; readonly refillMs: number }
   /** Error backoff per loop; default 250 ms doubling to 10 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number }
@@ -119,7 +119,7 @@ export class ConsulDiscovery implements Discovery {
 
   current(): EdgeView {
     const now = Date.now()
-    const at = this.#synopsisCurrentAt(now)
+    const at = this.#synopsisCurrentAt()
     // Every statement plans on this list (and the planner keeps what it works out per list), so
     // it is rebuilt only when the view changes or its confirmation time moves by REUSE_MS: an
     // edge's synopsis then reads up to REUSE_MS older than it is, which never prunes more.
@@ -181,13 +181,12 @@ export class ConsulDiscovery implements Discovery {
   }
 
   /**
-   * Now, between a good answer and the next poll; while a poll is parked (or after an error), the
-   * last good answer or the last probe that found the index unchanged, whichever is later.
+   * The last time Consul vouched for the synopses: the last good answer (when its headers came),
+   * or the last probe that found the index unchanged while a poll was parked, whichever is later.
+   * Never "now" on trust: between polls (waiting for a rate token) changes may wait unseen.
    */
-  #synopsisCurrentAt(now: number): number {
-    const kv = this.#kv
-    if (kv.healthy && kv.inFlightSince === undefined) return now
-    return Math.max(kv.lastSuccessAt ?? 0, this.#confirmation.confirmedAt)
+  #synopsisCurrentAt(): number {
+    return Math.max(this.#kv.lastSuccessAt ?? 0, this.#confirmation.confirmedAt)
   }
 
   /** Every successful answer, changed or not (an unchanged one can still end an outage). */
