@@ -32,10 +32,9 @@ test('pg_backend_pid() is the session\'s pid, and a bare call keeps its column n
 
 test('pg_stat_activity is the sessions\' rows, under the alias given; another role\'s query is hidden', () => {
   const t = text('SELECT a.pid, b.x FROM pg_stat_activity a, pg_catalog.pg_stat_activity AS b(x)')
-  assert.match(t, /\) AS a, \( SELECT \* FROM \( VALUES/)
+  assert.match(t, /\) AS a, \( SELECT d\.oid AS datid, /)
   assert.match(t, /\) AS b\(x\)$/)
-  assert.match(t, /'<insufficient privilege>'::text/)
-  assert.match(t, /'grafana'::text/)
+  assert.match(t, /\('9', 'auditor', 'grafana', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '<insufficient privilege>', NULL\)/)
   assert.equal(rewrite('SELECT * FROM myschema.pg_stat_activity'), undefined, 'a table of that name elsewhere is not the view')
 })
 

@@ -29,14 +29,21 @@ export const SIGNALS_READ_BACK = `SELECT pg_catalog.current_setting('${SIGNALS_S
 const WORDS = /pg_backend_pid|pg_stat_activity|pg_cancel_backend|pg_terminate_backend/i
 const SIGNAL_FUNCTIONS = new Set(['pg_cancel_backend', 'pg_terminate_backend'])
 
-/** pg_stat_activity's columns in PostgreSQL 18, with their types. */
+/**
+ * pg_stat_activity's columns in PostgreSQL 18, in order, each as the subquery computes it: from
+ * the VALUES list `v` of the sessions' own values (text; cast here), the database `d`, the role
+ * `r`, or a constant.
+ */
 const COLUMNS: readonly (readonly [string, string])[] = [
-  ['datid', 'oid'], ['datname', 'name'], ['pid', 'integer'], ['leader_pid', 'integer'], ['usesysid', 'oid'], ['usename', 'name'],
-  ['application_name', 'text'], ['client_addr', 'inet'], ['client_hostname', 'text'], ['client_port', 'integer'],
-  ['backend_start', 'timestamptz'], ['xact_start', 'timestamptz'], ['query_start', 'timestamptz'], ['state_change', 'timestamptz'],
-  ['wait_event_type', 'text'], ['wait_event', 'text'], ['state', 'text'], ['backend_xid', 'xid'], ['backend_xmin', 'xid'],
-  ['query_id', 'bigint'], ['query', 'text'], ['backend_type', 'text'],
+  ['datid', 'd.oid'], ['datname', 'd.datname'], ['pid', 'v.pid::integer'], ['leader_pid', 'NULL::integer'], ['usesysid', 'r.oid'],
+  ['usename', 'v.usename::name'], ['application_name', 'v.application_name'], ['client_addr', 'v.client_addr::inet'], ['client_hostname', 'NULL::text'],
+  ['client_port', 'v.client_port::integer'], ['backend_start', 'v.backend_start::timestamptz'], ['xact_start', 'v.xact_start::timestamptz'],
+  ['query_start', 'v.query_start::timestamptz'], ['state_change', 'v.state_change::timestamptz'], ['wait_event_type', 'v.wait_event_type'],
+  ['wait_event', 'v.wait_event'], ['state', 'v.state'], ['backend_xid', 'NULL::xid'], ['backend_xmin', 'NULL::xid'], ['query_id', 'NULL::bigint'],
+  ['query', 'v.query'], ['backend_type', 'v.backend_type'],
 ]
+/** The VALUES list's columns, all text. */
+const VALUE_COLUMNS = ['pid', 'usename', 'application_name', 'client_addr', 'client_port', 'backend_start', 'xact_start', 'query_start', 'state_change', 'wait_event_type', 'wait_event', 'state', 'query', 'backend_type'] as const
 
 export interface BackendContext {
   readonly self: Activity
@@ -56,37 +63,37 @@ function clipped(query: string): string {
   return bytes.subarray(0, end).toString('utf8')
 }
 
-const lit = (v: string | number | null, type: string) => (v === null ? `NULL::${type}` : `${quoteLiteral(String(v))}::${type}`)
-const time = (ms: number | null) => lit(ms === null ? null : new Date(ms).toISOString(), 'timestamptz')
+const lit = (v: string | number | null) => (v === null ? 'NULL' : quoteLiteral(String(v)))
+const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
-/** One session as pg_stat_activity's row: all of it for the viewer's own role, the public part otherwise. */
+/** One session's VALUES row: all of it for the viewer's own role, the public part otherwise. */
 function activityRow(a: Activity, viewer: string): string {
   const mine = a.user === viewer
-  const role = `${quoteLiteral(a.user)}::pg_catalog.regrole::pg_catalog.oid`
-  const values: Record<string, string> = {
-    datid: `(SELECT oid FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())`,
-    datname: `pg_catalog.current_database()::name`,
-    pid: lit(a.pid, 'integer'),
-    usesysid: role,
-    usename: lit(a.user, 'name'),
-    application_name: lit(a.applicationName, 'text'),
-    query: lit(mine ? clipped(a.query) : '<insufficient privilege>', 'text'),
+  const values: Partial<Record<(typeof VALUE_COLUMNS)[number], string | number | null>> = {
+    pid: a.pid,
+    usename: a.user,
+    application_name: a.applicationName,
+    query: mine ? clipped(a.query) : '<insufficient privilege>',
   }
   if (mine) {
     Object.assign(values, {
-      client_addr: lit(a.clientAddr, 'inet'), client_port: lit(a.clientPort, 'integer'), backend_start: time(a.backendStart), xact_start: time(a.xactStart),
-      query_start: time(a.queryStart), state_change: time(a.stateChange), state: lit(a.state, 'text'), backend_type: lit('client backend', 'text'),
+      client_addr: a.clientAddr, client_port: a.clientPort, backend_start: time(a.backendStart), xact_start: time(a.xactStart),
+      query_start: time(a.queryStart), state_change: time(a.stateChange), state: a.state, backend_type: 'client backend',
     })
     // Waiting for its client, as a PostgreSQL backend between statements shows it.
-    if (a.state !== 'active') Object.assign(values, { wait_event_type: lit('Client', 'text'), wait_event: lit('ClientRead', 'text') })
+    if (a.state !== 'active') Object.assign(values, { wait_event_type: 'Client', wait_event: 'ClientRead' })
   }
-  return `(${COLUMNS.map(([c, t]) => values[c] ?? `NULL::${t}`).join(', ')})`
+  return `(${VALUE_COLUMNS.map((c) => lit(values[c] ?? null)).join(', ')})`
 }
 
-/** pg_stat_activity as a subquery of the gateway's sessions. */
+/** pg_stat_activity as a subquery of the gateway's sessions (one scan of the catalogs, not one per session). */
 function activitySubquery(ctx: BackendContext): Node {
   const rows = ctx.sessions.map((a) => activityRow(a, ctx.self.user)).join(', ')
-  const [s] = parseStatements(`SELECT * FROM (VALUES ${rows}) AS pg_stat_activity(${COLUMNS.map(([c]) => c).join(', ')})`)
+  const [s] = parseStatements(
+    `SELECT ${COLUMNS.map(([c, e]) => `${e} AS ${c}`).join(', ')} FROM (VALUES ${rows}) AS v(${VALUE_COLUMNS.join(', ')})` +
+      ` CROSS JOIN (SELECT oid, datname FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) AS d` +
+      ` LEFT JOIN pg_catalog.pg_roles AS r ON r.rolname OPERATOR(pg_catalog.=) v.usename::name`,
+  )
   return s!.node
 }
 
