@@ -3,7 +3,7 @@
  * synchronously while they are at hand (no promise per row) and awaited only when a shard must
  * be heard from. Once LIMIT is met, shards still sending are cancelled.
  */
-import type { ResultStream } from '../session/result.js'
+import { BufferedResult, RowsThenError, type ResultStream } from '../session/result.js'
 import { nextRow, type MergedRows } from './merge.js'
 import type { ShardStream } from './shard-stream.js'
 
@@ -98,9 +98,5 @@ export function withCleanup(r: ResultStream, done: (e?: unknown) => void): Resul
  * failed cast) at Execute or FETCH, after BindComplete and RowDescription; only what fails while
  * planning is a Bind (or DECLARE) error.
  */
-export function failedRows(rowDescription: Buffer | null, notices: readonly Buffer[], error: unknown): ResultStream {
-  const fail = (): never => {
-    throw error
-  }
-  return { notices, rowDescription, take: fail, next: async () => fail(), tag: () => 'SELECT 0', close: () => {} }
-}
+export const failedRows = (rowDescription: Buffer | null, notices: readonly Buffer[], error: unknown): ResultStream =>
+  new RowsThenError(new BufferedResult(rowDescription, [], 'SELECT 0', notices), error)

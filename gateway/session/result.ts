@@ -51,13 +51,14 @@ export class BufferedResult implements ResultStream {
 }
 
 /**
- * The rows a statement produced before it failed at run time, then its error: PostgreSQL sends the
- * row description and those rows, then the ErrorResponse (`SELECT 1/(g-2) FROM generate_series(1, 3) g`).
+ * The rows a statement produced before it failed at run time (maybe none), then its error:
+ * PostgreSQL sends the row description and those rows, then the ErrorResponse
+ * (`SELECT 1/(g-2) FROM generate_series(1, 3) g`).
  */
 export class RowsThenError implements ResultStream {
   readonly #rows: BufferedResult
-  readonly #error: Error
-  constructor(rows: BufferedResult, error: Error) {
+  readonly #error: unknown
+  constructor(rows: BufferedResult, error: unknown) {
     this.#rows = rows
     this.#error = error
   }
