@@ -12,6 +12,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc6587#section-3.4.1
  */
 import { alertJsonReplacer, type FiredAlert } from './alert.js'
+import { utf8Prefix } from '../../common/utf8.js'
 
 /** RFC 5424 §6 ABNF: NILVALUE = "-". */
 const NIL = '-'
@@ -100,16 +101,9 @@ export function formatSyslogMessage(m: SyslogMessage): Buffer {
   const head = Buffer.from(`${header} ${sd}`, 'utf8')
   if (!m.msg) return head
   const room = MAX_MESSAGE_OCTETS - head.length - 1 - (m.bom ? BOM.length : 0)
-  const msg = truncateUtf8(Buffer.from(m.msg, 'utf8'), Math.max(0, room))
+  // Cut at a character boundary: §6.4 wants shortest-form UTF-8, so no half characters.
+  const msg = utf8Prefix(Buffer.from(m.msg, 'utf8'), Math.max(0, room))
   return Buffer.concat([head, Buffer.from(' '), ...(m.bom ? [BOM] : []), msg])
-}
-
-/** Cuts at a character boundary: §6.4 wants shortest-form UTF-8, so no half characters. */
-function truncateUtf8(buf: Buffer, max: number): Buffer {
-  if (buf.length <= max) return buf
-  let end = max
-  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end-- // step back over continuation bytes
-  return buf.subarray(0, end)
 }
 
 /** RFC 6587 §3.4.1: SYSLOG-FRAME = MSG-LEN SP SYSLOG-MSG, MSG-LEN the octet count of SYSLOG-MSG. */

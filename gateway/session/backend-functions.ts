@@ -22,6 +22,8 @@ import { SIGNALS_SETTING } from '../catalog/shadow-image.js'
 import { catalogFunctionName, func, intConst, kind, rewrite, type Node } from '../plan/ast.js'
 import type { Activity } from './activity.js'
 import { parseStatements, walk, type AstNode, type ParsedStatement } from './sql-parse.js'
+import { utf8Prefix } from '../../common/utf8.js'
+import { templateExpr } from './expr-template.js'
 
 /** The statement that reads the calls a statement made, and clears them. */
 export const SIGNALS_READ_BACK = `SELECT pg_catalog.current_setting('${SIGNALS_SETTING}', true), pg_catalog.set_config('${SIGNALS_SETTING}', '', false)`
@@ -55,13 +57,7 @@ export interface BackendContext {
  * server setting), cut at a character boundary.
  */
 const QUERY_BYTES = 1023
-function clipped(query: string): string {
-  const bytes = Buffer.from(query, 'utf8')
-  if (bytes.length <= QUERY_BYTES) return query
-  let end = QUERY_BYTES
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
-  return bytes.subarray(0, end).toString('utf8')
-}
+const clipped = (query: string) => (Buffer.byteLength(query) <= QUERY_BYTES ? query : utf8Prefix(Buffer.from(query, 'utf8'), QUERY_BYTES).toString('utf8'))
 
 const lit = (v: string | number | null) => (v === null ? 'NULL' : quoteLiteral(String(v)))
 const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -97,10 +93,7 @@ function activitySubquery(ctx: BackendContext): Node {
   return s!.node
 }
 
-const liveArray = (ctx: BackendContext): Node => {
-  const [s] = parseStatements(`SELECT ARRAY[${ctx.sessions.map((a) => a.pid).join(', ')}]::pg_catalog.int4[]`)
-  return (((s!.node.SelectStmt as AstNode).targetList as AstNode[])[0]!.ResTarget as AstNode).val as Node
-}
+const liveArray = (ctx: BackendContext): Node => templateExpr(`ARRAY[${ctx.sessions.map((a) => a.pid).join(', ')}]::pg_catalog.int4[]`, null) as Node
 
 const isRelation = (rv: AstNode, name: string) => rv.relname === name && (rv.schemaname === undefined || rv.schemaname === 'pg_catalog') && rv.catalogname === undefined
 
