@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
-import { loadModule, parseSync } from 'libpg-query'
+import { loadModule } from 'libpg-query'
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import type { TableSynopsis } from '../../schema/synopsis.js'
-import { plan } from './planner.js'
+import { planSql } from '../../test/helpers/plan-input.js'
 import type { Plan } from './types.js'
 
 before(() => loadModule())
@@ -15,10 +15,7 @@ const edge = (id: string, hosts: string[]): EdgeEndpoint => ({
 })
 const EDGES = [edge('e1', ['h1']), edge('e2', ['h2']), edge('e3', ['h3'])]
 
-function planOf(sql: string): Plan {
-  const select = (parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt
-  return plan({ select, edges: EDGES, params: [], paramCount: 0, now: 1000, synopsisMaxAgeMs: 5000, statementTime: '2026-12-07 12:00:00+00', utcSession: true, searchPath: ['$user', 'public'], maxGatherRows: 1000 })
-}
+const planOf = (sql: string): Plan => planSql(sql, EDGES, { statementTime: '2026-12-07 12:00:00+00' })
 
 test('a subquery that reads only its outer row\'s host runs on the edges: a host lives on one shard', () => {
   const cases: [string, Plan['tier']][] = [

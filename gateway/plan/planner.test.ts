@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { loadModule, parseSync } from 'libpg-query'
+import { loadModule } from 'libpg-query'
 import type { EdgeEndpoint } from '../discovery/edge-view.js'
 import type { Synopsis, TableSynopsis } from '../../schema/synopsis.js'
 import { plan } from './planner.js'
 import { laterTargets } from './time-bound.js'
+import { planInput, planSql, selectOf } from '../../test/helpers/plan-input.js'
 import type { Plan, PlanInput, PruneValue } from './types.js'
 import { parseTimestampMicros } from './timestamp-literal.js'
 
@@ -24,10 +25,7 @@ function edge(id: string, hosts: string[], cluster: string, opts: Partial<EdgeEn
 
 const EDGES = [edge('e1', ['h1', 'h2'], 'east', { tags: ['pci'] }), edge('e2', ['h3'], 'east', { days: [2, 5] }), edge('e3', ['h4'], 'west'), edge('e4', ['h5'], 'west', { days: [6, 7] })]
 
-function planOf(sql: string, params: PruneValue[] = [], edges = EDGES, extra: Partial<PlanInput> = {}): Plan {
-  const select = (parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt
-  return plan({ select, edges, params, paramCount: params.length, now: 1000, synopsisMaxAgeMs: 5000, statementTime: '2026-11-22 12:00:00+00', utcSession: true, searchPath: ['$user', 'public'], maxGatherRows: 1000, ...extra })
-}
+const planOf = (sql: string, params: PruneValue[] = [], edges = EDGES, extra: Partial<PlanInput> = {}): Plan => planSql(sql, edges, { params, paramCount: params.length, ...extra })
 
 const asked = (p: Plan) => {
   const f = p.tier === 'gather' ? p.feeds[0]!.fetch! : p.fetch
@@ -242,9 +240,9 @@ describe('what edges are sent', () => {
 })
 
 describe('router SQL', () => {
-  const treeOf = (sql: string) => (parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt
+  const treeOf = selectOf
   const routerSql = (select: Record<string, unknown>, statementTime: string) => {
-    const p = plan({ select, edges: EDGES, params: [], paramCount: 0, now: 1000, synopsisMaxAgeMs: 5000, statementTime, utcSession: true, searchPath: ['public'], maxGatherRows: 1000 })
+    const p = plan(planInput(select, EDGES, { statementTime, searchPath: ['public'] }))
     assert.equal(p.tier, 'router')
     return p.tier === 'router' ? p.fetch.sql : ''
   }
@@ -272,10 +270,8 @@ describe('plans of a repeated statement (the parse cache gives the same frozen t
     }
     return o
   }
-  const frozen = (sql: string) => deepFreeze((parseSync(sql) as { stmts: { stmt: { SelectStmt: Record<string, unknown> } }[] }).stmts[0]!.stmt.SelectStmt)
-  const input = (select: Record<string, unknown>, extra: Partial<PlanInput> = {}): PlanInput => ({
-    select, edges: EDGES, params: [], paramCount: 0, now: 1000, synopsisMaxAgeMs: 5000, statementTime: '2026-11-22 12:00:00+00', utcSession: true, searchPath: ['$user', 'public'], maxGatherRows: 1000, ...extra,
-  })
+  const frozen = (sql: string) => deepFreeze(selectOf(sql))
+  const input = (select: Record<string, unknown>, extra: Partial<PlanInput> = {}): PlanInput => planInput(select, EDGES, extra)
 
   test('each plan prunes against its own edges and parameters; the SQL is the same', () => {
     const t = frozen('SELECT time, pid FROM logs WHERE cluster_name = $1 ORDER BY time LIMIT 5')
