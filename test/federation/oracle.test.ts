@@ -12,6 +12,7 @@ import { runPsql } from '../clients/psql-client.js'
 import { startOracleFederation, type OracleFederation } from '../helpers/oracle-federation.js'
 import { AGGREGATES } from '../../gateway/plan/partial-aggregate.js'
 import { FIXED, generateQueries, type TestQuery } from './query-generator.js'
+import { generateRichQueries } from './rich-query-generator.js'
 
 /** SETs and the queries whose answers they change, run in this order (see the settings test). */
 const SESSION_STEPS = [
@@ -146,8 +147,8 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     assert.equal(await total(gw), fed.events)
   })
 
-  test('fixed and generated queries: every answer identical', async () => {
-    const queries = [...FIXED, ...generateQueries(300)]
+  /** Runs each query on both sides; returns the differences and a summary of categories and tiers. */
+  async function differential(queries: readonly TestQuery[]): Promise<{ failures: string[]; tiers: Map<string, number>; summary: string }> {
     const failures: string[] = []
     const byCategory = new Map<string, number>()
     const tiers = new Map<string, number>()
@@ -164,8 +165,21 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     }
     const summary = `${queries.length} queries; by category ${JSON.stringify(Object.fromEntries(byCategory))}; by tier ${JSON.stringify(Object.fromEntries(tiers))}`
     console.log(summary)
+    return { failures, tiers, summary }
+  }
+
+  test('fixed and generated queries: every answer identical', async () => {
+    const queries = [...FIXED, ...generateQueries(300)]
+    const { failures, tiers, summary } = await differential(queries)
     assert.ok(queries.length >= 300)
     for (const t of ['router', 'union', 'merge-sorted', 'partial-aggregate', 'gather']) assert.ok((tiers.get(t) ?? 0) > 0, `no query ran as ${t}: ${summary}`)
+    assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
+  })
+
+  test('richer generated queries (expressions, boolean trees, grouping sets, set operations, windows, lateral joins): every answer identical', async () => {
+    const queries = generateRichQueries(200)
+    const { failures, tiers, summary } = await differential(queries)
+    for (const t of ['router', 'merge-sorted', 'partial-aggregate', 'gather']) assert.ok((tiers.get(t) ?? 0) > 0, `no query ran as ${t}: ${summary}`)
     assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
   })
 

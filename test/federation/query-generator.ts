@@ -12,8 +12,8 @@ export interface TestQuery {
 }
 
 export const HOSTS = ['node-1a', 'node-1b', 'node-2a', 'node-2b', 'node-3a', 'node-3b', 'node-4a', 'node-4b']
-const CLUSTERS = ['prod-eu', 'prod-us', 'staging']
-const iso = (day: number, hour = 0) => new Date(Date.UTC(2026, 9, 1 + day, hour)).toISOString()
+export const CLUSTERS = ['prod-eu', 'prod-us', 'staging']
+export const iso = (day: number, hour = 0, minute = 0) => new Date(Date.UTC(2026, 9, 1 + day, hour, minute)).toISOString()
 
 export const FIXED: TestQuery[] = [
   { category: 'router', ordered: true, sql: "SELECT time, host_name, process_name, resource FROM logs WHERE host_name = 'node-2a' ORDER BY time DESC LIMIT 20" },
@@ -126,7 +126,8 @@ export const FIXED: TestQuery[] = [
   { category: 'no-columns', ordered: false, sql: 'SELECT FROM alerts GROUP BY host_name' },
 ]
 
-function prng(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same queries on every run. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
