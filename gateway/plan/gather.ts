@@ -9,23 +9,48 @@ import { parseSync } from 'libpg-query'
 import { deparseSql } from '../../common/sql-deparse.js'
 import { firstParamRef } from '../../common/pg-ast.js'
 import { quoteIdent as q } from '../../common/sql-quote.js'
-import { body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
+import { andOf, body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import { ownWhere, relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
 import { readsShadowOnly } from './session-values.js'
 import type { CombineSpec, Feed, Fetch, GatherPlan } from './types.js'
 
 
-/** Columns of `rel` the statement may read: all of them for `*` or a whole-row reference. */
-export function neededColumns(stmt: unknown, rel: DataRelation, alias: string): Set<string> {
-  const all = relationColumns(rel).map((c) => c.name)
+/** Whether a FROM list reads `rangeVar` itself (in a join or sampled; not within a subquery). */
+function readsDirectly(from: unknown, rangeVar: Node): boolean {
+  return ((from as Node[] | undefined) ?? []).some((item) => {
+    const k = kind(item)
+    const f = body(item)
+    if (k === 'RangeVar') return f === rangeVar
+    if (k === 'JoinExpr') return readsDirectly([f.larg, f.rarg], rangeVar)
+    if (k === 'RangeTableSample') return readsDirectly([f.relation], rangeVar)
+    return false
+  })
+}
+
+/**
+ * Columns of `use` the statement may read: all of them for its whole row, `alias.*`, or a `*` of
+ * a SELECT that reads the table itself (a `*` over a subquery reads only that subquery's
+ * outputs). The conjuncts in `skip` are left out (the edges apply them, and the local statement
+ * no longer has them).
+ */
+export function neededColumns(stmt: unknown, use: RelationUse, skip: ReadonlySet<unknown> = new Set()): Set<string> {
+  const all = relationColumns(use.relation).map((c) => c.name)
+  const alias = use.alias
   const names = new Set<string>()
   let everything = false
-  visit(stmt, (t, f) => {
+  visit(stmt, (t, f, w) => {
+    if (skip.has(w)) return false
+    if (t === 'SelectStmt' && readsDirectly(f.fromClause, use.rangeVar)) {
+      for (const target of (f.targetList as Node[] | undefined) ?? []) {
+        const val = body(target).val
+        if (kind(val) === 'ColumnRef' && refNames(body(val)).join('.') === '*') everything = true
+      }
+    }
     if (t === 'ColumnRef') {
       const n = refNames(f)
       const last = n[n.length - 1]!
-      if (last === '*' || (n.length === 1 && n[0] === alias)) everything = true
-      else names.add(last)
+      if ((last === '*' && n.length > 1 && n[n.length - 2] === alias) || (n.length === 1 && n[0] === alias)) everything = true
+      else if (last !== '*') names.add(last)
     }
     // A NATURAL join, or a join given an alias (its whole row, or its columns renamed, can name any column).
     if (t === 'JoinExpr' && (f.isNatural || f.alias)) everything = true
@@ -122,14 +147,21 @@ function feedSubquery(columns: Feed['columns'], paramBase: number): Node {
   return stmt
 }
 
-/** Builds the gather plan's feeds and local statement from a (now-substituted) statement. */
+/**
+ * Builds the gather plan's feeds and local statement from a (now-substituted) statement. A
+ * conjunct the edges apply is left out of the local statement: its rows are already filtered
+ * (in a WHERE whose FROM joins only inner, so no row it removes comes back NULL-extended), a
+ * volatile one is not drawn twice, and a column it alone reads is not shipped: a filter on time
+ * no longer makes the feed one row per event.
+ */
 export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramCount: number, maxRows: number): GatherPlan {
   const feeds: Feed[] = []
   const replacement = new Map<Node, Node>()
   const samples = samplesOf(stmt)
+  const applied = new Set<unknown>(requests.flatMap((r) => (r.fetch ? r.pushed : [])))
   let nextParam = paramCount + 1
   for (const r of requests) {
-    const needed = neededColumns(stmt, r.use.relation, r.use.alias)
+    const needed = neededColumns(stmt, r.use, applied)
     const columns = relationColumns(r.use.relation).map((c) => ({ ...c, needed: needed.has(c.name) }))
     const paramBase = nextParam
     nextParam += columns.filter((c) => c.needed).length + 1
@@ -146,12 +178,19 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
     const alias = (rv.alias as Node | undefined) ?? { aliasname: String(rv.relname) }
     replacement.set(rv, { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias } })
   }
-  const local = rewrite(stmt, (w) => {
+  const localize = (w: Node): Node | undefined => {
     if (kind(w) === 'RangeVar') return replacement.get(body(w))
+    if (kind(w) === 'SelectStmt' && applied.size) {
+      const all = conjuncts(body(w).whereClause)
+      const kept = all.filter((c) => !applied.has(c))
+      // Rewritten again with its WHERE cut: it has none of the applied conjuncts left, so it comes back here only once.
+      if (kept.length < all.length) return rewrite({ SelectStmt: { ...body(w), whereClause: andOf(kept) } }, localize) as Node
+    }
     // The sample is drawn on the edges: what is left is the sampled rows.
     const rv = kind(w) === 'RangeTableSample' ? (body(w).relation as Node | undefined) : undefined
     return rv && kind(rv) === 'RangeVar' ? replacement.get(body(rv)) : undefined
-  }) as Node
+  }
+  const local = rewrite(stmt, localize) as Node
   return { tier: 'gather', feeds, localSql: deparseStatement(local), maxRows }
 }
 

@@ -94,11 +94,27 @@ describe('pruning', () => {
     // A timestamptz parameter is an instant before any cast: its zone counts.
     assert.deepEqual(asked(planOf('SELECT count(*) FROM logs WHERE time < $1::timestamp', [{ text: wall, instant: true }])), ['e1', 'e2', 'e3'])
   })
-  test('a table given column aliases is read through a subquery that renames them, and pruning does not read renamed columns as others', () => {
+  test('a table given column aliases is read through a subquery that renames them (then pulled up), and pruning does not read renamed columns as others', () => {
     const p = planOf("SELECT count(*) FROM alerts a(t, e, ts, ut, c, namespace_name, host_name) WHERE host_name = 'default'")
-    assert.equal(p.tier, 'gather')
+    assert.equal(p.tier, 'partial-aggregate')
     assert.deepEqual(asked(p), ['e1', 'e2', 'e3', 'e4'])
-    assert.match(p.tier === 'gather' ? p.localSql : '', /cluster_name AS c, host_name AS namespace_name/)
+    // "host_name" here is the table's namespace_name.
+    assert.match(p.tier === 'partial-aggregate' ? p.fetch.sql : '', /WHERE namespace_name = 'default'/)
+    const j = planOf("SELECT count(*) FROM alerts a(t, e, ts, ut, c, namespace_name, host_name), logs l WHERE a.host_name = 'default' AND a.t = l.time")
+    assert.equal(j.tier, 'gather')
+    assert.match(j.tier === 'gather' ? j.localSql : '', /cluster_name AS c, host_name AS namespace_name/)
+  })
+  test('a subquery in FROM that only selects and filters (as BI tools wrap a table) is pulled up: its tier and pruning are the table\'s', () => {
+    const p = planOf("SELECT host_name, count(*) FROM (SELECT * FROM alerts WHERE cluster_name = 'west') AS virtual_table GROUP BY host_name ORDER BY 2 DESC LIMIT 10")
+    assert.equal(p.tier, 'partial-aggregate')
+    assert.deepEqual(asked(p), ['e3', 'e4'])
+    const pbi = planOf('SELECT "_"."h" FROM (SELECT "_"."host_name" AS "h", "_"."time" AS "t" FROM (SELECT * FROM "public"."logs" "$Table") "_") "_" WHERE "_"."h" = $1 ORDER BY "_"."t" DESC LIMIT 5', [{ text: 'h4' }])
+    assert.equal(pbi.tier, 'router')
+    assert.deepEqual(asked(pbi), ['e3'])
+    // An aggregate in the subquery stays one: gathered, but the edges apply its WHERE, and ship only its grouping column.
+    const agg = planOf("SELECT * FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE time > '2026-01-06' GROUP BY 1) \"_\" WHERE NOT a0 IS NULL LIMIT 1000001")
+    assert.equal(agg.tier, 'gather')
+    assert.equal(agg.tier === 'gather' ? agg.feeds[0]!.columns.filter((c) => c.needed).map((c) => c.name).join() : '', 'host_name')
   })
   test('a join given an alias ships every column (its whole row or renamed columns can name any); a whole row or TABLESAMPLE of a column-aliased table is 0A000', () => {
     const p = planOf("SELECT count(*) FROM (alerts a CROSS JOIN (SELECT 1) o) AS x(c1, c2) WHERE c2 = 'edge-1'")
@@ -211,13 +227,20 @@ describe('what edges are sent', () => {
     assert.ok(p.fetch.sql.includes("CAST(CAST('2026-11-22 12:00:00+00' AS timestamp with time zone) AS timestamp(6))"), p.fetch.sql)
     assert.match(JSON.stringify(p.combine.select), /"timestamptz"\]?.*"typmods"/)
   })
-  test('gather ships only the needed columns, with counts, and pushes single-table conjuncts', () => {
+  test('gather ships only the needed columns, with counts, and pushes single-table conjuncts, which the local statement then leaves out', () => {
     const p = planOf("SELECT count(DISTINCT pid) FROM logs WHERE host_name = 'h1' AND pid > 3")
     assert.ok(p.tier === 'router' || p.tier === 'gather')
     const g = planOf("SELECT count(DISTINCT pid) FROM logs WHERE cluster_name = 'east' AND pid > 3")
     assert.ok(g.tier === 'gather')
-    assert.equal(g.feeds[0]!.fetch!.sql, `SELECT "logs"."cluster_name", "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') AND (pid > 3) GROUP BY 1, 2`)
-    assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(CAST\(\$2 AS text\[\]\) AS int\[\]\), CAST\(\$3 AS int8\[\]\)\)/)
+    // cluster_name is read by the pushed conjunct alone: not shipped, and not filtered again.
+    assert.equal(g.feeds[0]!.fetch!.sql, `SELECT "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') AND (pid > 3) GROUP BY 1`)
+    assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(CAST\(\$1 AS text\[\]\) AS int\[\]\), CAST\(\$2 AS int8\[\]\)\)/)
+    assert.doesNotMatch(g.localSql, /WHERE/)
+    // A conjunct the edges cannot apply (a subquery) stays, with the columns it reads.
+    const s = planOf("SELECT count(DISTINCT pid) FROM logs WHERE cluster_name = 'east' AND pid > (SELECT 3)")
+    assert.ok(s.tier === 'gather')
+    assert.equal(s.feeds[0]!.fetch!.sql, `SELECT "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') GROUP BY 1`)
+    assert.match(s.localSql, /WHERE pid > \(+SELECT 3\)+$/)
   })
 
   test('with a subquery, each table is filtered (and its edges pruned) by the WHERE of the SELECT that reads it alone; correlated and outer columns stay', () => {

@@ -11,6 +11,7 @@ import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { fixStatementTime } from './statement-time.js'
+import { pullUpSubqueries } from './pull-up.js'
 import { timeBound } from './time-bound.js'
 import { colocatedSubLink, columnType, dataRelations, ownWhere, withoutColumnAliases, scanPartitions, simpleFrom, tableQualifiedColumns, type RelationUse, type SimpleFrom } from './relations.js'
 import type { Fetch, GatherPlan, Plan, PlanInput, SortKey, SortType } from './types.js'
@@ -107,6 +108,7 @@ function shapeOf(input: PlanInput): Shape {
     select = renamed
     fixed = true
   }
+  select = pullUpSubqueries(select, input.searchPath) ?? select
   select = tableQualifiedColumns(scanPartitions(select, input.searchPath))
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const simple = shapeIsSimple(select) ? simpleFrom(select, uses) : undefined

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { loadModule } from 'libpg-query'
+import { deparseSelect } from './ast.js'
+import { pullUpSubqueries } from './pull-up.js'
+import { selectOf } from '../../test/helpers/plan-input.js'
+
+const PATH = ['$user', 'public']
+const pulled = (sql: string): string | undefined => {
+  const out = pullUpSubqueries(selectOf(sql), PATH)
+  return out && deparseSelect(out)
+}
+
+describe('pulling up a subquery in FROM', () => {
+  before(() => loadModule())
+
+  test('a projection and filter of one table merges into the statement, names kept', () => {
+    assert.equal(
+      pulled("SELECT host_name, count(*) FROM (SELECT * FROM alerts WHERE time > '2026-10-01') AS virtual_table WHERE severity > 3 GROUP BY host_name ORDER BY 2 DESC LIMIT 10"),
+      `SELECT alerts.host_name AS host_name, count(*) AS count FROM alerts WHERE ("time" > '2026-10-01') AND (alerts.severity > 3) GROUP BY alerts.host_name ORDER BY 2 DESC LIMIT 10`,
+    )
+    // Power BI's folded steps: each level a projection, aliases "_" and "$Table".
+    assert.equal(
+      pulled('SELECT "_"."h", "_"."t" FROM (SELECT "_"."host_name" AS "h", "_"."time" AS "t" FROM (SELECT * FROM "public"."logs" "$Table") "_") "_" WHERE "_"."t" >= $1'),
+      'SELECT "$Table".host_name AS h, "$Table"."time" AS t FROM public.logs AS "$Table" WHERE "$Table"."time" >= $1',
+    )
+  })
+
+  test('an output that is an expression is substituted where it is used, and keeps its name', () => {
+    assert.equal(
+      pulled('SELECT d, count(*) FROM (SELECT time::date AS d, pid FROM logs WHERE pid > 0) s GROUP BY d ORDER BY d'),
+      'SELECT "time"::date AS d, count(*) AS count FROM logs WHERE pid > 0 GROUP BY "time"::date ORDER BY d',
+    )
+    // A column alias list renames the outputs.
+    assert.equal(pulled('SELECT h FROM (SELECT host_name, pid FROM logs) s(h, p) WHERE p = 1'), 'SELECT host_name AS h FROM logs WHERE pid = 1')
+  })
+
+  test('GROUP BY an output\'s name (not a column of the subquery) becomes its position', () => {
+    // Merged, "host_name" would name the table's column, not the output lower(h).
+    assert.equal(pulled('SELECT lower(h) AS host_name, count(*) FROM (SELECT host_name AS h FROM alerts) s GROUP BY host_name'), 'SELECT lower(host_name) AS host_name, count(*) AS count FROM alerts GROUP BY 1')
+  })
+
+  test('whatever could change the answer is left as written', () => {
+    for (const sql of [
+      'SELECT h, count(*) FROM (SELECT host_name AS h, count(*) FROM alerts GROUP BY 1) s GROUP BY h', // an aggregate
+      'SELECT * FROM (SELECT DISTINCT host_name FROM alerts) s', // DISTINCT
+      'SELECT * FROM (SELECT host_name FROM alerts ORDER BY time LIMIT 5) s', // LIMIT
+      'SELECT * FROM (SELECT host_name, random() AS r FROM alerts) s WHERE r < 0.5', // a volatile output
+      'SELECT * FROM (SELECT generate_series(1, pid) AS g FROM alerts) s', // a set-returning output
+      "SELECT x FROM (SELECT 'a' AS x FROM alerts) s", // an output of type unknown
+      'SELECT * FROM (SELECT host_name FROM alerts) s WHERE host_name IN (SELECT host_name FROM logs)', // a subquery in the statement
+      'SELECT s FROM (SELECT host_name FROM alerts) s', // a whole-row reference
+      'SELECT h FROM (SELECT host_name AS h, pid AS h FROM alerts) s', // an ambiguous name
+      'SELECT nope FROM (SELECT host_name FROM alerts) s', // an unknown column: PostgreSQL's error
+      'SELECT * FROM (SELECT host_name FROM alerts) s, logs', // two FROM items
+      'SELECT * FROM (SELECT host_name FROM alerts UNION SELECT host_name FROM logs) s', // a set operation
+      'WITH alerts AS (SELECT 1 AS pid) SELECT pid FROM (SELECT pid FROM alerts) s', // a CTE in scope
+    ]) assert.equal(pulled(sql), undefined, sql)
+  })
+
+  test('below a level that stays, a subquery is still pulled up', () => {
+    assert.equal(
+      pulled('SELECT * FROM (SELECT h, count(*) AS a0 FROM (SELECT host_name AS h FROM alerts WHERE pid > 1) "rows" GROUP BY h) "_" WHERE NOT a0 IS NULL LIMIT 1000001'),
+      'SELECT * FROM ( SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE pid > 1 GROUP BY host_name ) AS _ WHERE NOT ((a0 IS NULL)) LIMIT 1000001',
+    )
+  })
+})
