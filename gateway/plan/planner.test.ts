@@ -111,8 +111,12 @@ describe('pruning', () => {
     const pbi = planOf('SELECT "_"."h" FROM (SELECT "_"."host_name" AS "h", "_"."time" AS "t" FROM (SELECT * FROM "public"."logs" "$Table") "_") "_" WHERE "_"."h" = $1 ORDER BY "_"."t" DESC LIMIT 5', [{ text: 'h4' }])
     assert.equal(pbi.tier, 'router')
     assert.deepEqual(asked(pbi), ['e3'])
-    // An aggregate in the subquery stays one: gathered, but the edges apply its WHERE, and ship only its grouping column.
-    const agg = planOf("SELECT * FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE time > '2026-01-06' GROUP BY 1) \"_\" WHERE NOT a0 IS NULL LIMIT 1000001")
+    // Power BI's visual: the groups of an aggregate subquery, filtered and capped, are one grouped statement.
+    const visual = planOf("SELECT * FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE cluster_name = 'west' GROUP BY 1) \"_\" WHERE NOT a0 IS NULL LIMIT 1000001")
+    assert.equal(visual.tier, 'partial-aggregate')
+    assert.deepEqual(asked(visual), ['e3', 'e4'])
+    // A window over the groups is gathered, but the edges apply the WHERE, and ship only the grouping column.
+    const agg = planOf("SELECT h, rank() OVER (ORDER BY a0) FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE time > '2026-01-06' GROUP BY 1) \"_\"")
     assert.equal(agg.tier, 'gather')
     assert.equal(agg.tier === 'gather' ? agg.feeds[0]!.columns.filter((c) => c.needed).map((c) => c.name).join() : '', 'host_name')
   })

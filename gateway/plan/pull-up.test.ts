@@ -60,8 +60,31 @@ describe('pulling up a subquery in FROM', () => {
 
   test('below a level that stays, a subquery is still pulled up', () => {
     assert.equal(
-      pulled('SELECT * FROM (SELECT h, count(*) AS a0 FROM (SELECT host_name AS h FROM alerts WHERE pid > 1) "rows" GROUP BY h) "_" WHERE NOT a0 IS NULL LIMIT 1000001'),
-      'SELECT * FROM ( SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE pid > 1 GROUP BY host_name ) AS _ WHERE NOT ((a0 IS NULL)) LIMIT 1000001',
+      pulled('SELECT count(*), max(a0) FROM (SELECT h, count(*) AS a0 FROM (SELECT host_name AS h FROM alerts WHERE pid > 1) "rows" GROUP BY h) "_"'),
+      'SELECT count(*), max(a0) FROM ( SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE pid > 1 GROUP BY host_name ) AS _',
     )
+  })
+
+  test('a statement that only filters, orders and limits an aggregate subquery\'s groups becomes one grouped statement, its WHERE the HAVING', () => {
+    // Power BI's DirectQuery visual.
+    assert.equal(
+      pulled('SELECT "_"."k", "_"."a0" FROM (SELECT "rows"."host_name" AS "k", count(1) AS "a0" FROM (SELECT "_"."host_name", "_"."time" FROM "public"."logs" "_" WHERE "_"."time" >= $1) "rows" GROUP BY "host_name") "_" WHERE NOT "_"."a0" IS NULL LIMIT 1000001'),
+      'SELECT _.host_name AS k, count(1) AS a0 FROM public.logs AS _ WHERE _."time" >= $1 GROUP BY _.host_name HAVING NOT ((count(1) IS NULL)) LIMIT 1000001',
+    )
+    // GROUP BY a position or an output's name is spelled out before the outputs change.
+    assert.equal(
+      pulled("SELECT d, n FROM (SELECT time::date AS d, count(*) AS n FROM alerts GROUP BY 1 HAVING count(*) > 1) s WHERE d > '2026-10-01' ORDER BY n DESC, d"),
+      `SELECT "time"::date AS d, count(*) AS n FROM alerts GROUP BY "time"::date HAVING (count(*) > 1) AND ("time"::date > '2026-10-01') ORDER BY n DESC, d`,
+    )
+    assert.equal(pulled('SELECT x FROM (SELECT lower(cluster_name) AS x FROM alerts GROUP BY x) s'), 'SELECT lower(cluster_name) AS x FROM alerts GROUP BY lower(cluster_name)')
+    for (const sql of [
+      'SELECT count(*) FROM (SELECT host_name, count(*) AS n FROM alerts GROUP BY 1) s', // an aggregate of the groups
+      'SELECT h, rank() OVER (ORDER BY n) FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1) s', // a window over them
+      'SELECT DISTINCT n FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1) s',
+      'SELECT * FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY ROLLUP (1)) s WHERE n > 1',
+      'SELECT * FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1 ORDER BY 2 LIMIT 3) s',
+      'SELECT * FROM (SELECT host_name AS h, count(*) + random() AS n FROM alerts GROUP BY 1) s WHERE n > 1',
+      'SELECT * FROM (SELECT a.host_name AS h, count(*) AS n FROM alerts a JOIN logs l USING (pid) GROUP BY 1) s WHERE n > 1',
+    ]) assert.equal(pulled(sql), undefined, sql)
   })
 })

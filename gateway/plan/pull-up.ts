@@ -14,6 +14,7 @@
  * once. Any reference this cannot place leaves the statement as written.
  */
 import { andOf, body, clone, conjuncts, funcName, kind, outputName, refNames, rewrite, visit, type Node } from './ast.js'
+import { hasAggregates, isAggregateCall } from './partial-aggregate.js'
 import { dataRelations, relationColumns } from './relations.js'
 
 /** Functions an output may call: immutable in PostgreSQL, one value per call, never an aggregate. */
@@ -27,11 +28,13 @@ const SCALAR_FUNCTIONS = new Set([
 /** Expression kinds an output may be built of (SubLinks, SRFs and volatile calls are not among them). */
 const PLAIN_KINDS = new Set(['ColumnRef', 'A_Const', 'TypeCast', 'A_Expr', 'BoolExpr', 'NullTest', 'BooleanTest', 'CaseExpr', 'CaseWhen', 'CoalesceExpr', 'MinMaxExpr', 'A_Indirection', 'A_Indices', 'String', 'TypeName', 'Integer', 'Float', 'Boolean', 'A_ArrayExpr', 'CollateClause', 'A_Star'])
 
-function plainOutput(expr: unknown): boolean {
+/** Whether an output may be repeated where it is used; with `aggregates`, it may call aggregates (one value per group). */
+function plainOutput(expr: unknown, aggregates = false): boolean {
   // A bare string or NULL constant is of type unknown, which a subquery's output makes text.
   if (kind(expr) === 'A_Const' && (body(expr).sval !== undefined || body(expr).isnull)) return false
   let ok = true
   visit(expr, (t, f) => {
+    if (t === 'FuncCall' && aggregates && isAggregateCall(f) && !f.func_variadic) return true
     if (t === 'FuncCall') {
       if (!SCALAR_FUNCTIONS.has(funcName(f)) || f.over || f.agg_filter || f.agg_order || f.agg_star || f.agg_distinct || f.func_variadic) ok = false
       else if (refNames({ fields: f.funcname }).length > 1 && refNames({ fields: f.funcname })[0] !== 'pg_catalog') ok = false
@@ -77,6 +80,53 @@ function outputsOf(sub: Node, searchPath: readonly string[], colnames: readonly 
   return byName
 }
 
+interface Grouped {
+  readonly outputs: Map<string, Node | null>
+  /** The subquery's GROUP BY with positions and output names replaced by their expressions. */
+  readonly groupClause: unknown
+}
+
+/**
+ * An aggregate subquery over one table, plain enough that a statement which only filters,
+ * orders and limits its groups can become one grouped statement (the filter its HAVING).
+ */
+function groupedOutputsOf(sub: Node, searchPath: readonly string[], colnames: readonly string[]): Grouped | undefined {
+  const refused = ['distinctClause', 'windowClause', 'sortClause', 'limitCount', 'limitOffset', 'lockingClause', 'withClause', 'intoClause', 'valuesLists'] as const
+  if (sub.op !== 'SETOP_NONE' || refused.some((c) => sub[c] !== undefined) || sub.groupDistinct || !(sub.groupClause || hasAggregates(sub))) return undefined
+  const from = (sub.fromClause as Node[] | undefined) ?? []
+  if (from.length !== 1 || kind(from[0]) !== 'RangeVar' || (body(from[0]).alias as Node | undefined)?.colnames) return undefined
+  const use = dataRelations({ SelectStmt: sub }, searchPath).find((u) => u.rangeVar === body(from[0]))
+  if (!use) return undefined
+  const columns = new Set(relationColumns(use.relation).map((c) => c.name))
+  const outputs: [string, Node][] = []
+  for (const t of (sub.targetList as Node[] | undefined) ?? []) {
+    const rt = body(t)
+    if (!plainOutput(rt.val, true)) return undefined
+    outputs.push([outputName(rt), rt.val as Node])
+  }
+  if (colnames.length > outputs.length) return undefined
+  // GROUP BY reads positions and output names against the subquery's own outputs: spelled out before they change.
+  let ok = true
+  const groupClause = ((sub.groupClause as Node[] | undefined) ?? []).map((item) => {
+    if (kind(item) === 'GroupingSet') ok = false
+    if (kind(item) === 'A_Const' && body(item).ival !== undefined) {
+      const e = outputs[Number((body(item).ival as { ival?: number }).ival ?? 0) - 1]?.[1]
+      if (!e || kind(e) === 'A_Const') ok = false
+      return e ? clone(e) : item
+    }
+    const names = kind(item) === 'ColumnRef' ? refNames(body(item)) : []
+    if (names.length !== 1 || columns.has(names[0]!)) return item
+    const named = outputs.filter(([n]) => n === names[0])
+    if (named.length !== 1) ok = false
+    return named.length === 1 ? clone(named[0]![1]) : item
+  })
+  if (!ok) return undefined
+  colnames.forEach((n, i) => (outputs[i]![0] = n))
+  const byName = new Map<string, Node | null>()
+  for (const [n, e] of outputs) byName.set(n, byName.has(n) ? null : e)
+  return { outputs: byName, groupClause: sub.groupClause === undefined ? undefined : groupClause }
+}
+
 /** Whether a clause of the statement holds a subquery (whose references to the alias this does not follow). */
 function hasSubLink(select: Node): boolean {
   let found = false
@@ -103,12 +153,24 @@ export function pullUpSubqueries(select: Node, searchPath: readonly string[]): N
   const alias = (rs.alias as Node | undefined)?.aliasname as string | undefined
   const colnames = (((rs.alias as Node | undefined)?.colnames as Node[] | undefined) ?? []).map((c) => String(body(c).sval))
   const outputs = outputsOf(inner, searchPath, colnames)
-  if (!outputs) return withInner
-  const merged = merge(select, inner, alias, outputs)
-  return merged ?? withInner
+  if (outputs) return merge(select, inner, alias, outputs) ?? withInner
+  // Power BI's visual: its groups, filtered (`WHERE NOT "_"."a0" IS NULL`) and capped.
+  const grouped = groupedOutputsOf(inner, searchPath, colnames)
+  const plainOuter = !hasAggregates(select) && !select.groupClause && !select.havingClause && !select.windowClause && !select.distinctClause && !hasWindow(select.targetList)
+  if (grouped && plainOuter) return merge(select, inner, alias, grouped.outputs, grouped) ?? withInner
+  return withInner
 }
 
-function merge(select: Node, inner: Node, alias: string | undefined, outputs: Map<string, Node | null>): Node | undefined {
+function hasWindow(n: unknown): boolean {
+  let found = false
+  visit(n, (t, f) => {
+    if (t === 'FuncCall' && f.over) found = true
+  })
+  return found
+}
+
+/** The statement and its subquery as one; with `grouped`, the statement's WHERE filters the subquery's groups. */
+function merge(select: Node, inner: Node, alias: string | undefined, outputs: Map<string, Node | null>, grouped?: Grouped): Node | undefined {
   let placed = true
   const column = (names: string[]): Node | undefined => {
     const name = names.length === 1 ? names[0]! : names.length === 2 && names[0] === alias ? names[1]! : undefined
@@ -157,6 +219,18 @@ function merge(select: Node, inner: Node, alias: string | undefined, outputs: Ma
       }
       return substitute(item)
     })
+  if (grouped) {
+    const out: Node = {
+      ...select,
+      targetList: targets,
+      fromClause: inner.fromClause,
+      whereClause: inner.whereClause,
+      groupClause: grouped.groupClause,
+      havingClause: andOf([...conjuncts(inner.havingClause), ...conjuncts(substitute(select.whereClause))]),
+      sortClause: select.sortClause && byOutput(select.sortClause, false),
+    }
+    return placed ? out : undefined
+  }
   const out: Node = {
     ...select,
     targetList: targets,

@@ -199,6 +199,12 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
         return { category: 'rich-derived-nested', ordered: false, sql: `SELECT "_"."k", "_"."a0" FROM (SELECT "rows"."${d.key}" AS "k", count(1) AS "a0" FROM (${d.sql}) "rows" GROUP BY "${d.key}") "_" WHERE NOT "_"."a0" IS NULL LIMIT 1000001` }
       }],
       [3, () => ({ category: 'rich-derived', ordered: true, sql: `SELECT x, count(*), max(y) FROM (SELECT host_name, pid, time FROM ${table}${where()}) s(x, y) WHERE y > ${int(0, 20000)} GROUP BY x ORDER BY x` })],
+      // The groups of an aggregate subquery, filtered, ordered and capped (one grouped statement once merged).
+      [5, () => {
+        const having = chance(0.3) ? ` HAVING count(*) > ${int(1, 50)}` : ''
+        const outer = pick([`n > ${int(1, 400)}`, 'd IS NOT NULL', `s > ${int(1000, 900000)}`, `t < '${iso(int(0, 6), int(0, 23))}'`, 'NOT n IS NULL'])
+        return { category: 'rich-derived-groups', ordered: true, sql: `SELECT d, n, s, t FROM (SELECT ${any()} AS d, count(*) AS n, sum(pid) AS s, max(time) AS t FROM ${table}${where()} GROUP BY ${pick(['1', 'd'])}${having}) AS g WHERE ${outer} ORDER BY n DESC, d NULLS FIRST${chance(0.5) ? ` LIMIT ${int(1, 12)}` : ''}` }
+      }],
       // GROUP BY a name that is an output's, not a column of the subquery.
       [2, () => ({ category: 'rich-derived', ordered: true, sql: `SELECT lower(c0) AS host_name, count(*) FROM (SELECT ${pick(['host_name', 'operation', 'cluster_name'])} AS c0 FROM ${table}${where()}) s GROUP BY host_name ORDER BY 1 NULLS FIRST` })],
     )
