@@ -50,6 +50,8 @@ const QUERIES = {
   // The latest alerts of a fleet whose nodes raise them on different days (quiet nodes): from 16
   // edges up, the gateway asks the edges with the newest alerts first, and no other.
   'latest alerts': 'SELECT time, host_name, policy_name FROM alerts ORDER BY time DESC LIMIT 10',
+  // A Power BI DirectQuery visual: its folded steps as nested subqueries (merged by the planner, pull-up.ts).
+  'BI visual': `SELECT "_"."k", "_"."a0" FROM (SELECT "rows"."k" AS "k", count(1) AS "a0" FROM (SELECT "_"."cluster_name" AS "k", "_"."time" FROM "public"."logs" "_" WHERE "_"."time" >= TIMESTAMPTZ '2026-11-01 00:10+00') "rows" GROUP BY "k") "_" WHERE NOT "_"."a0" IS NULL ORDER BY 1 LIMIT 1000001`,
 } as const
 type QueryName = keyof typeof QUERIES
 
