@@ -87,4 +87,21 @@ describe('pulling up a subquery in FROM', () => {
       'SELECT * FROM (SELECT a.host_name AS h, count(*) AS n FROM alerts a JOIN logs l USING (pid) GROUP BY 1) s WHERE n > 1',
     ]) assert.equal(pulled(sql), undefined, sql)
   })
+
+  test('a WITH query used once in FROM is read in place, then merged', () => {
+    assert.equal(
+      pulled("WITH recent AS (SELECT host_name, pid FROM alerts WHERE time > '2026-10-05') SELECT host_name, count(*) FROM recent GROUP BY 1 ORDER BY 1"),
+      `SELECT host_name AS host_name, count(*) AS count FROM alerts WHERE "time" > '2026-10-05' GROUP BY 1 ORDER BY 1`,
+    )
+    // Superset hoists a dataset's WITH above its virtual table.
+    assert.equal(pulled('WITH c(h) AS (SELECT host_name FROM logs) SELECT h FROM (SELECT * FROM c) AS virtual_table LIMIT 5'), 'SELECT host_name AS h FROM logs LIMIT 5')
+    for (const sql of [
+      'WITH c AS MATERIALIZED (SELECT host_name FROM logs) SELECT host_name FROM c',
+      'WITH c AS (SELECT host_name FROM logs) SELECT a.host_name FROM c a, c b', // used twice
+      'WITH c AS (SELECT host_name FROM logs) SELECT host_name FROM c WHERE host_name IN (SELECT host_name FROM c)',
+      'WITH RECURSIVE c AS (SELECT host_name FROM logs) SELECT host_name FROM c',
+      'WITH c AS (SELECT host_name FROM logs), d AS (SELECT 1) SELECT host_name FROM c', // two CTEs
+      'WITH c AS (SELECT host_name, count(*) AS n FROM logs GROUP BY 1) SELECT count(*) FROM c', // inlined, but nothing merges
+    ]) assert.equal(pulled(sql), undefined, sql)
+  })
 })

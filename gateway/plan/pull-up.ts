@@ -14,6 +14,7 @@
  * once. Any reference this cannot place leaves the statement as written.
  */
 import { andOf, body, clone, conjuncts, funcName, kind, outputName, refNames, rewrite, visit, type Node } from './ast.js'
+import { inlineSingleCte } from './inline-cte.js'
 import { hasAggregates, isAggregateCall } from './partial-aggregate.js'
 import { dataRelations, relationColumns } from './relations.js'
 
@@ -142,6 +143,12 @@ function hasSubLink(select: Node): boolean {
  * undefined when nothing was pulled up.
  */
 export function pullUpSubqueries(select: Node, searchPath: readonly string[]): Node | undefined {
+  // A WITH query read once in FROM is such a subquery (inline-cte.ts); inlined only if it then merges.
+  const inlined = inlineSingleCte(select)
+  return pullUp(inlined ?? select, searchPath)
+}
+
+function pullUp(select: Node, searchPath: readonly string[]): Node | undefined {
   const from = (select.fromClause as Node[] | undefined) ?? []
   if (select.op !== 'SETOP_NONE' || select.withClause || select.intoClause || from.length !== 1 || kind(from[0]) !== 'RangeSubselect') return undefined
   const rs = body(from[0])

@@ -205,6 +205,12 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
         const outer = pick([`n > ${int(1, 400)}`, 'd IS NOT NULL', `s > ${int(1000, 900000)}`, `t < '${iso(int(0, 6), int(0, 23))}'`, 'NOT n IS NULL'])
         return { category: 'rich-derived-groups', ordered: true, sql: `SELECT d, n, s, t FROM (SELECT ${any()} AS d, count(*) AS n, sum(pid) AS s, max(time) AS t FROM ${table}${where()} GROUP BY ${pick(['1', 'd'])}${having}) AS g WHERE ${outer} ORDER BY n DESC, d NULLS FIRST${chance(0.5) ? ` LIMIT ${int(1, 12)}` : ''}` }
       }],
+      // A WITH query read once in FROM (inlined, inline-cte.ts), directly or under Superset's virtual table.
+      [4, () => {
+        const d = derived()
+        const use = chance(0.5) ? 'recent' : '(SELECT * FROM recent) AS virtual_table'
+        return { category: 'rich-derived-cte', ordered: true, sql: `WITH recent AS ${pick(['', 'NOT MATERIALIZED ', 'MATERIALIZED '])}(${d.sql}) SELECT ${d.key}, count(*), max(time) FROM ${use} GROUP BY 1 ORDER BY 1 NULLS FIRST` }
+      }],
       // GROUP BY a name that is an output's, not a column of the subquery.
       [2, () => ({ category: 'rich-derived', ordered: true, sql: `SELECT lower(c0) AS host_name, count(*) FROM (SELECT ${pick(['host_name', 'operation', 'cluster_name'])} AS c0 FROM ${table}${where()}) s GROUP BY host_name ORDER BY 1 NULLS FIRST` })],
     )
