@@ -116,8 +116,10 @@ describe('pruning', () => {
     const visual = planOf("SELECT * FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE cluster_name = 'west' GROUP BY 1) \"_\" WHERE NOT a0 IS NULL LIMIT 1000001")
     assert.equal(visual.tier, 'partial-aggregate')
     assert.deepEqual(asked(visual), ['e3', 'e4'])
-    // A window over the groups is gathered, but the edges apply the WHERE, and ship only the grouping column.
-    const agg = planOf("SELECT h, rank() OVER (ORDER BY a0) FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE time > '2026-01-06' GROUP BY 1) \"_\"")
+    // So is a window over them. An aggregate of them is gathered, but the edges apply the WHERE, and ship only the grouping column.
+    const ranked = planOf("SELECT h, rank() OVER (ORDER BY a0) FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE cluster_name = 'west' GROUP BY 1) \"_\"")
+    assert.equal(ranked.tier, 'partial-aggregate')
+    const agg = planOf("SELECT count(*), max(a0) FROM (SELECT host_name AS h, count(*) AS a0 FROM alerts WHERE time > '2026-01-06' GROUP BY 1) \"_\"")
     assert.equal(agg.tier, 'gather')
     assert.equal(agg.tier === 'gather' ? agg.feeds[0]!.columns.filter((c) => c.needed).map((c) => c.name).join() : '', 'host_name')
   })

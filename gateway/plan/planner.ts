@@ -41,13 +41,23 @@ function shapeIsSimple(select: Node): boolean {
   // No output columns (SELECT FROM t ...) is left to the gather tier.
   if (select.op !== 'SETOP_NONE' || select.withClause || select.windowClause || select.lockingClause || select.intoClause || !select.targetList) return false
   let ok = true
+  // A window over the groups of an aggregate is computed with the combine, in the gateway
+  // (partial-aggregate.ts): `count(*) * 100.0 / sum(count(*)) OVER ()`. Over rows, it needs them all.
+  const grouped = hasAggregates(select) || !!select.groupClause || !!select.havingClause
   // A subquery anywhere, LIMIT and OFFSET included, reads tables the edges' statements cannot
   // see; one in the output or WHERE may be co-located (colocatedSubLinks, once FROM is known).
-  visit([select.targetList, select.whereClause], (t, f) => {
+  visit(select.targetList, (t, f) => {
+    if (t === 'SubLink') return false
+    if (t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over && !grouped)) ok = false
+  })
+  visit(select.whereClause, (t, f) => {
     if (t === 'SubLink') return false
     if (t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
   })
-  visit([select.havingClause, select.sortClause, select.groupClause, select.limitCount, select.limitOffset], (t, f) => {
+  visit(select.sortClause, (t, f) => {
+    if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over && !grouped)) ok = false
+  })
+  visit([select.havingClause, select.groupClause, select.limitCount, select.limitOffset], (t, f) => {
     if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
   })
   return ok

@@ -77,9 +77,13 @@ describe('pulling up a subquery in FROM', () => {
       `SELECT "time"::date AS d, count(*) AS n FROM alerts GROUP BY "time"::date HAVING (count(*) > 1) AND ("time"::date > '2026-10-01') ORDER BY n DESC, d`,
     )
     assert.equal(pulled('SELECT x FROM (SELECT lower(cluster_name) AS x FROM alerts GROUP BY x) s'), 'SELECT lower(cluster_name) AS x FROM alerts GROUP BY lower(cluster_name)')
+    // A window over the groups stays one.
+    assert.equal(
+      pulled('SELECT h, rank() OVER (ORDER BY n DESC, h) FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1) s WHERE n > 2'),
+      'SELECT host_name AS h, rank() OVER (ORDER BY count(*) DESC, host_name) AS rank FROM alerts GROUP BY host_name HAVING count(*) > 2',
+    )
     for (const sql of [
       'SELECT count(*) FROM (SELECT host_name, count(*) AS n FROM alerts GROUP BY 1) s', // an aggregate of the groups
-      'SELECT h, rank() OVER (ORDER BY n) FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1) s', // a window over them
       'SELECT DISTINCT n FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1) s',
       'SELECT * FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY ROLLUP (1)) s WHERE n > 1',
       'SELECT * FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1 ORDER BY 2 LIMIT 3) s',

@@ -163,20 +163,16 @@ function pullUp(select: Node, searchPath: readonly string[]): Node | undefined {
   if (outputs) return merge(select, inner, alias, outputs) ?? withInner
   // Power BI's visual: its groups, filtered (`WHERE NOT "_"."a0" IS NULL`) and capped.
   const grouped = groupedOutputsOf(inner, searchPath, colnames)
-  const plainOuter = !hasAggregates(select) && !select.groupClause && !select.havingClause && !select.windowClause && !select.distinctClause && !hasWindow(select.targetList)
+  // Its windows run over the groups either way: after the HAVING its WHERE becomes.
+  const plainOuter = !hasAggregates(select) && !select.groupClause && !select.havingClause && !select.distinctClause
   if (grouped && plainOuter) return merge(select, inner, alias, grouped.outputs, grouped) ?? withInner
   return withInner
 }
 
-function hasWindow(n: unknown): boolean {
-  let found = false
-  visit(n, (t, f) => {
-    if (t === 'FuncCall' && f.over) found = true
-  })
-  return found
-}
-
-/** The statement and its subquery as one; with `grouped`, the statement's WHERE filters the subquery's groups. */
+/**
+ * The statement and its subquery as one; with `grouped`, the statement's WHERE filters the
+ * subquery's groups, and its windows run over them.
+ */
 function merge(select: Node, inner: Node, alias: string | undefined, outputs: Map<string, Node | null>, grouped?: Grouped): Node | undefined {
   let placed = true
   const column = (names: string[]): Node | undefined => {
@@ -235,6 +231,7 @@ function merge(select: Node, inner: Node, alias: string | undefined, outputs: Ma
       groupClause: grouped.groupClause,
       havingClause: andOf([...conjuncts(inner.havingClause), ...conjuncts(substitute(select.whereClause))]),
       sortClause: select.sortClause && byOutput(select.sortClause, false),
+      windowClause: substitute(select.windowClause),
     }
     return placed ? out : undefined
   }

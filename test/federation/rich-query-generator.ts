@@ -145,6 +145,19 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
         const w = pick(['rank() OVER (ORDER BY n DESC, g)', 'sum(n) OVER (ORDER BY g)', 'lag(n) OVER (ORDER BY g)', 'n * 100.0 / sum(n) OVER ()', 'row_number() OVER (ORDER BY n, g)', 'first_value(g) OVER (ORDER BY n DESC, g)', 'ntile(3) OVER (ORDER BY g)'])
         return { category: 'rich-window', ordered: true, sql: `SELECT g, n, ${w} FROM (SELECT ${g} AS g, count(*) AS n FROM ${table}${where()} GROUP BY 1) s ORDER BY g NULLS FIRST` }
       }],
+      // Windows over the groups of an aggregate (computed with the partial aggregates' combine).
+      [6, () => {
+        const k = pick(['host_name', 'operation', 'namespace_name', "date_trunc('day', time)"])
+        const w = pick([
+          'count(*) * 100.0 / sum(count(*)) OVER ()', 'rank() OVER (ORDER BY count(*) DESC, k)', 'sum(sum(pid)) OVER (ORDER BY k)', 'count(*) OVER ()',
+          'lag(max(time)) OVER (ORDER BY k, c)', 'row_number() OVER (PARTITION BY c ORDER BY count(*) DESC, k)', 'avg(avg(pid)) OVER (PARTITION BY c)',
+          'max(count(*)) OVER (ORDER BY k, c ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)', 'dense_rank() OVER (PARTITION BY c ORDER BY min(pid))',
+        ])
+        // A window's PARTITION BY and ORDER BY read input columns, not output names; (k, c) orders the groups fully.
+        const win = w.replace(/\bk\b/g, `(${k})`).replace(/\bc\b/g, 'cluster_name')
+        const order = pick(['k NULLS FIRST, c', `w DESC NULLS LAST, k NULLS FIRST, c`, `${win} DESC NULLS LAST, k NULLS FIRST, c`])
+        return { category: 'rich-window-groups', ordered: true, sql: `SELECT ${k} AS k, cluster_name AS c, count(*), ${win} AS w FROM ${table}${where()} GROUP BY 1, 2${chance(0.3) ? ` HAVING count(*) > ${int(1, 100)}` : ''} ORDER BY ${order}${chance(0.4) ? ` LIMIT ${int(1, 10)}` : ''}` }
+      }],
       [4, () => ({ category: 'rich-window', ordered: true, sql: `SELECT host_name, time, pid, count(*) OVER (PARTITION BY host_name), sum(pid) OVER (PARTITION BY host_name ORDER BY time ROWS BETWEEN 2 PRECEDING AND CURRENT ROW), lag(pid) OVER (ORDER BY time) FROM ${table} WHERE time < '${iso(0, int(1, 3))}'${chance(0.5) ? ` AND ${pred()}` : ''} ORDER BY time` })],
       [7, () => {
         const inner = pick<() => string>([
