@@ -9,17 +9,21 @@
  * Only what cannot change the answer is pulled up: the statement's one FROM item is the subquery
  * (not LATERAL), the statement has no subquery or WITH of its own, and the subquery is a plain
  * projection and filter of one table (no aggregate, grouping, DISTINCT, window, ORDER BY, LIMIT
- * or set operation) whose outputs are columns or expressions of functions that are immutable and
- * return one value, so an expression repeated where each output is used is evaluated exactly as
- * once. Any reference this cannot place leaves the statement as written.
+ * or set operation) whose outputs are columns or expressions of functions that are immutable or
+ * stable and return one value, so an expression repeated where each output is used has the value
+ * it had once. Any reference this cannot place leaves the statement as written.
  */
 import { andOf, body, clone, conjuncts, funcName, kind, outputName, refNames, rewrite, visit, type Node } from './ast.js'
 import { inlineSingleCte } from './inline-cte.js'
 import { hasAggregates, isAggregateCall } from './partial-aggregate.js'
 import { dataRelations, relationColumns } from './relations.js'
 
-/** Functions an output may call: immutable in PostgreSQL, one value per call, never an aggregate. */
+/**
+ * Functions an output may call: immutable, or stable (one value for the same arguments within a
+ * statement: date_trunc and to_char read TimeZone), one value per call, never an aggregate.
+ */
 const SCALAR_FUNCTIONS = new Set([
+  'date_trunc', 'date_part', 'extract', 'to_char', 'timezone', 'to_timestamp', 'concat', 'regexp_replace', 'translate',
   'lower', 'upper', 'initcap', 'length', 'char_length', 'character_length', 'octet_length', 'substr', 'substring', 'left', 'right',
   'split_part', 'replace', 'btrim', 'ltrim', 'rtrim', 'lpad', 'rpad', 'strpos', 'position', 'md5', 'abs', 'round', 'trunc', 'floor',
   'ceil', 'ceiling', 'sign', 'mod', 'date_bin', 'cardinality', 'array_length', 'array_to_string', 'jsonb_extract_path_text',
