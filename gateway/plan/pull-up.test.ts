@@ -89,6 +89,7 @@ describe('pulling up a subquery in FROM', () => {
       'SELECT * FROM (SELECT host_name AS h, count(*) AS n FROM alerts GROUP BY 1 ORDER BY 2 LIMIT 3) s',
       'SELECT * FROM (SELECT host_name AS h, count(*) + random() AS n FROM alerts GROUP BY 1) s WHERE n > 1',
       'SELECT * FROM (SELECT a.host_name AS h, count(*) AS n FROM alerts a JOIN logs l USING (pid) GROUP BY 1) s WHERE n > 1',
+      'SELECT * FROM (SELECT * FROM alerts GROUP BY time, edge_id) s', // a * of the groups
     ]) assert.equal(pulled(sql), undefined, sql)
   })
 

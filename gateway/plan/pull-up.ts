@@ -77,12 +77,19 @@ function outputsOf(sub: Node, searchPath: readonly string[], colnames: readonly 
     if (!plainOutput(val)) return undefined
     outputs.push([outputName(rt), val])
   }
+  return byName(outputs, colnames)
+}
+
+/**
+ * Outputs by name, renamed by the subquery's column alias list; a name given twice is ambiguous
+ * (null), so a reference to it is left to PostgreSQL's error. Undefined if the list is too long.
+ */
+function byName(outputs: [string, Node][], colnames: readonly string[]): Map<string, Node | null> | undefined {
   if (colnames.length > outputs.length) return undefined
   colnames.forEach((n, i) => (outputs[i]![0] = n))
-  // A name given twice is ambiguous: null, so a reference to it is left to PostgreSQL's error.
-  const byName = new Map<string, Node | null>()
-  for (const [n, e] of outputs) byName.set(n, byName.has(n) ? null : e)
-  return byName
+  const named = new Map<string, Node | null>()
+  for (const [n, e] of outputs) named.set(n, named.has(n) ? null : e)
+  return named
 }
 
 interface Grouped {
@@ -106,10 +113,10 @@ function groupedOutputsOf(sub: Node, searchPath: readonly string[], colnames: re
   const outputs: [string, Node][] = []
   for (const t of (sub.targetList as Node[] | undefined) ?? []) {
     const rt = body(t)
-    if (!plainOutput(rt.val, true)) return undefined
+    const star = kind(rt.val) === 'ColumnRef' && refNames(body(rt.val)).at(-1) === '*'
+    if (star || !plainOutput(rt.val, true)) return undefined
     outputs.push([outputName(rt), rt.val as Node])
   }
-  if (colnames.length > outputs.length) return undefined
   // GROUP BY reads positions and output names against the subquery's own outputs: spelled out before they change.
   let ok = true
   const groupClause = ((sub.groupClause as Node[] | undefined) ?? []).map((item) => {
@@ -125,11 +132,8 @@ function groupedOutputsOf(sub: Node, searchPath: readonly string[], colnames: re
     if (named.length !== 1) ok = false
     return named.length === 1 ? clone(named[0]![1]) : item
   })
-  if (!ok) return undefined
-  colnames.forEach((n, i) => (outputs[i]![0] = n))
-  const byName = new Map<string, Node | null>()
-  for (const [n, e] of outputs) byName.set(n, byName.has(n) ? null : e)
-  return { outputs: byName, groupClause: sub.groupClause === undefined ? undefined : groupClause }
+  const named = ok ? byName(outputs, colnames) : undefined
+  return named && { outputs: named, groupClause: sub.groupClause === undefined ? undefined : groupClause }
 }
 
 /** Whether a clause of the statement holds a subquery (whose references to the alias this does not follow). */
@@ -249,8 +253,6 @@ function merge(select: Node, inner: Node, alias: string | undefined, outputs: Ma
     sortClause: select.sortClause && byOutput(select.sortClause, false),
     distinctClause: select.distinctClause && ((select.distinctClause as Node[]).length === 0 || kind((select.distinctClause as Node[])[0]) === undefined ? select.distinctClause : byOutput(select.distinctClause, false)),
     windowClause: substitute(select.windowClause),
-    limitCount: select.limitCount,
-    limitOffset: select.limitOffset,
   }
   return placed ? out : undefined
 }
