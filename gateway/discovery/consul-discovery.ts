@@ -56,6 +56,13 @@ const KV_PROBE = { path: `/v1/kv/${KV_PREFIX.slice(0, -1)}`, query: { keys: '', 
 /** A probe goes out once the synopses' confirmation is this old: the next lands well within SYNOPSIS_MAX_AGE_MS. */
 const CONFIRM_EVERY_MS = Math.floor(SYNOPSIS_MAX_AGE_MS / 4)
 
+/**
+ * The probe of the health watch's index: the same read with a filter no instance matches (every
+ * instance has an ID), so its body is `[]` and its index the watch's. Under a parked health poll
+ * whose connection died, an edge going down or coming back showed only at the poll's timeout.
+ */
+const HEALTH_PROBE = { query: { passing: '1', filter: 'Service.ID is empty' }, everyMs: 2000 }
+
 /** How long the view's endpoint list is reused while its synopses are confirmed current. */
 const REUSE_MS = 100
 
@@ -65,6 +72,7 @@ export class ConsulDiscovery implements Discovery {
   readonly #health: BlockingWatch
   readonly #kv: BlockingWatch
   readonly #confirmation: IndexConfirmation
+  readonly #healthConfirmation: IndexConfirmation
   readonly #listeners = new Set<(view: EdgeView) => void>()
   readonly #readyWaiters = new Set<() => void>()
   #members: Map<string, Member> | undefined
@@ -95,8 +103,9 @@ export class ConsulDiscovery implements Discovery {
     this.#client = new ConsulClient(opts.consul)
     const common = { client: this.#client, waitMs: opts.waitMs ?? 30_000, rate: opts.rate, backoff: opts.backoff, log: this.#log }
     const service = opts.serviceName ?? 'fedgres-edge'
+    const healthPath = `/v1/health/service/${encodeURIComponent(service)}`
     this.#health = new BlockingWatch({
-      ...common, name: 'health', path: `/v1/health/service/${encodeURIComponent(service)}`, query: { passing: '1' },
+      ...common, name: 'health', path: healthPath, query: { passing: '1' },
       onData: (body, changed) => this.#onData(changed ? () => this.#onHealth(body ?? '[]') : undefined),
       onError: (e, n) => this.#onError('health', e, n),
     })
@@ -107,14 +116,16 @@ export class ConsulDiscovery implements Discovery {
       onError: (e, n) => this.#onError('kv', e, n),
     })
     this.#confirmation = new IndexConfirmation({ client: this.#client, watch: this.#kv, ...KV_PROBE, everyMs: CONFIRM_EVERY_MS, log: this.#log })
+    this.#healthConfirmation = new IndexConfirmation({ client: this.#client, watch: this.#health, path: healthPath, ...HEALTH_PROBE, log: this.#log })
     this.#health.start()
     this.#kv.start()
     this.#confirmation.start(() => this.#kv.lastSuccessAt ?? 0)
+    this.#healthConfirmation.start(() => this.#health.lastSuccessAt ?? 0)
   }
 
-  /** Requests each loop has sent, and the KV index probes (for tests and metrics). */
-  get requests(): { health: number; kv: number; kvProbes: number } {
-    return { health: this.#health.requests, kv: this.#kv.requests, kvProbes: this.#confirmation.probes }
+  /** Requests each loop has sent, and the index probes of each (for tests and metrics). */
+  get requests(): { health: number; kv: number; kvProbes: number; healthProbes: number } {
+    return { health: this.#health.requests, kv: this.#kv.requests, kvProbes: this.#confirmation.probes, healthProbes: this.#healthConfirmation.probes }
   }
 
   current(): EdgeView {
@@ -170,7 +181,7 @@ export class ConsulDiscovery implements Discovery {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#departedTimer)
-    await Promise.all([this.#health.close(), this.#kv.close(), this.#confirmation.close()])
+    await Promise.all([this.#health.close(), this.#kv.close(), this.#confirmation.close(), this.#healthConfirmation.close()])
     await this.#client.close()
     for (const done of [...this.#readyWaiters]) done()
     this.#listeners.clear()

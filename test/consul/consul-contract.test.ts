@@ -272,6 +272,27 @@ describe(`Consul contract (${REAL_CONSUL ? `real agent at ${REAL_CONSUL}` : 'pro
     await consul.kv.del({ key: `${dir}/`, recurse: true })
   })
 
+  test('health: a filter that matches no instance leaves the index of the ?passing read, with an empty list (the gateway\'s health index probe)', async () => {
+    const svc = svcName('health-probe')
+    await registerTtl(consul, svc)
+    await consul.agent.check.pass(ttlCheck(svc))
+    await passingCount(consul, svc, 1)
+    const read = async (query: string) => {
+      const r = await http(target, 'GET', `/v1/health/service/${svc}?passing=1${query}`)
+      return { index: Number(r.headers.get('x-consul-index')), list: JSON.parse(r.text) as unknown[] }
+    }
+    const probe = await read(`&filter=${encodeURIComponent('Service.ID is empty')}`)
+    const full = await read('')
+    assert.deepEqual(probe.list, [])
+    assert.equal(full.list.length, 1)
+    assert.equal(probe.index, full.index)
+    await consul.agent.check.fail(ttlCheck(svc))
+    await eventually('the instance no longer passing', async () => (await health(consul, svc, true)).length === 0)
+    const moved = await read(`&filter=${encodeURIComponent('Service.ID is empty')}`)
+    assert.ok(moved.index > probe.index, 'a change of status moves it')
+    assert.equal(moved.index, (await read('')).index)
+  })
+
   test('KV CAS: cas=0 creates only, cas=N needs the current ModifyIndex (a miss resolves undefined, not false)', async () => {
     const key = kvKey('cas')
     assert.equal(await consul.kv.set({ key, value: 'v1', cas: 0 }), true)

@@ -130,4 +130,25 @@ describe('ConsulDiscovery confirms its synopses while its KV poll is parked', ()
     }
     await waitFor('confirmed again', () => Date.now() - edge(d.current())!.synopsisCurrentAt < 500, 10_000, 20)
   })
+
+  test('the parked health poll\'s connection goes silent: an edge that comes up meanwhile is seen passing, by a fresh read, within seconds', async () => {
+    await settled()
+    proxy.freezeOpen()
+    const other = new ConsulRegistration({
+      edgeId: 'c-b', address: '127.0.0.1', port: 7002, shard: 'c-b', cluster: 'prod', schemaVersion: 1, nodeTags: [],
+      ttlMs: 10_000, deregisterAfterMs: 60_000, consul: { address: server.url }, log,
+    })
+    const at = Date.now()
+    try {
+      await other.start()
+      // Its membership record (KV) puts it in the view at once; only the health watch can say it passes.
+      await waitFor('c-b passing in the view', () => d.current().edges.find((e) => e.edgeId === 'c-b')?.status === 'passing', 8000, 20)
+      const ms = Date.now() - at
+      assert.ok(ms < 6000, `seen passing after ${ms} ms (the frozen poll would have waited ${WAIT_MS} ms)`)
+      assert.ok(d.requests.healthProbes > 0)
+      assert.ok(entries.some((e) => e['watch'] === 'health' && /not answered/.test(String(e['reason']))))
+    } finally {
+      await other.close()
+    }
+  })
 })
