@@ -22,11 +22,11 @@ import type { Logger } from '../../common/log.js'
 import { errorMeta } from '../../common/log.js'
 import { BlockingWatch } from '../../common/consul/blocking-watch.js'
 import { ConsulClient, type ConsulClientOptions } from '../../common/consul/consul-client.js'
-import { IndexConfirmation } from '../../common/consul/index-confirmation.js'
-import { SYNOPSIS_MAX_AGE_MS, type Synopsis } from '../../schema/synopsis.js'
+import type { Synopsis } from '../../schema/synopsis.js'
 import type { Discovery, EdgeEndpoint, EdgeView } from './edge-view.js'
 import { kvEdges, memberOf, sameMember, synopsisOf, type HeldSynopsis, type KvPairWire, type ServiceEntryWire } from './consul-entries.js'
 import { MembershipRecords, type Member } from './membership-records.js'
+import { KV_PREFIX, startWatchProbes, type WatchProbes } from './watch-probes.js'
 
 export interface ConsulDiscoveryOptions {
   readonly consul: ConsulClientOptions
@@ -45,24 +45,6 @@ export interface ConsulDiscoveryOptions {
 
 const DEPARTED_GRACE_MS = 600_000
 
-const KV_PREFIX = 'fedgres/edges/'
-/**
- * The probe of the KV prefix's index: `fedgres/edges` with separator `/` lists the one key
- * `fedgres/edges/` (every key under the prefix collapses into it) and reports the highest
- * ModifyIndex of them all, as the watch's list does. (It also counts keys named `fedgres/edges…`
- * without the slash; none exist in Fedgres's namespace.)
- */
-const KV_PROBE = { path: `/v1/kv/${KV_PREFIX.slice(0, -1)}`, query: { keys: '', separator: '/' } }
-/** A probe goes out once the synopses' confirmation is this old: the next lands well within SYNOPSIS_MAX_AGE_MS. */
-const CONFIRM_EVERY_MS = Math.floor(SYNOPSIS_MAX_AGE_MS / 4)
-
-/**
- * The probe of the health watch's index: the same read with a filter no instance matches (every
- * instance has an ID), so its body is `[]` and its index the watch's. Under a parked health poll
- * whose connection died, an edge going down or coming back showed only at the poll's timeout.
- */
-const HEALTH_PROBE = { query: { passing: '1', filter: 'Service.ID is empty' }, everyMs: 2000 }
-
 /** How long the view's endpoint list is reused while its synopses are confirmed current. */
 const REUSE_MS = 100
 
@@ -71,8 +53,7 @@ export class ConsulDiscovery implements Discovery {
   readonly #client: ConsulClient
   readonly #health: BlockingWatch
   readonly #kv: BlockingWatch
-  readonly #confirmation: IndexConfirmation
-  readonly #healthConfirmation: IndexConfirmation
+  readonly #probes: WatchProbes
   readonly #listeners = new Set<(view: EdgeView) => void>()
   readonly #readyWaiters = new Set<() => void>()
   #members: Map<string, Member> | undefined
@@ -115,17 +96,14 @@ export class ConsulDiscovery implements Discovery {
       onData: (body, changed) => this.#onData(changed ? () => this.#onKv(body) : undefined),
       onError: (e, n) => this.#onError('kv', e, n),
     })
-    this.#confirmation = new IndexConfirmation({ client: this.#client, watch: this.#kv, ...KV_PROBE, everyMs: CONFIRM_EVERY_MS, log: this.#log })
-    this.#healthConfirmation = new IndexConfirmation({ client: this.#client, watch: this.#health, path: healthPath, ...HEALTH_PROBE, log: this.#log })
     this.#health.start()
     this.#kv.start()
-    this.#confirmation.start(() => this.#kv.lastSuccessAt ?? 0)
-    this.#healthConfirmation.start(() => this.#health.lastSuccessAt ?? 0)
+    this.#probes = startWatchProbes(this.#client, this.#kv, this.#health, healthPath, this.#log)
   }
 
   /** Requests each loop has sent, and the index probes of each (for tests and metrics). */
   get requests(): { health: number; kv: number; kvProbes: number; healthProbes: number } {
-    return { health: this.#health.requests, kv: this.#kv.requests, kvProbes: this.#confirmation.probes, healthProbes: this.#healthConfirmation.probes }
+    return { health: this.#health.requests, kv: this.#kv.requests, kvProbes: this.#probes.kv.probes, healthProbes: this.#probes.health.probes }
   }
 
   current(): EdgeView {
@@ -181,7 +159,7 @@ export class ConsulDiscovery implements Discovery {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#departedTimer)
-    await Promise.all([this.#health.close(), this.#kv.close(), this.#confirmation.close(), this.#healthConfirmation.close()])
+    await Promise.all([this.#health.close(), this.#kv.close(), this.#probes.kv.close(), this.#probes.health.close()])
     await this.#client.close()
     for (const done of [...this.#readyWaiters]) done()
     this.#listeners.clear()
@@ -197,7 +175,7 @@ export class ConsulDiscovery implements Discovery {
    * Never "now" on trust: between polls (waiting for a rate token) changes may wait unseen.
    */
   #synopsisCurrentAt(): number {
-    return Math.max(this.#kv.lastSuccessAt ?? 0, this.#confirmation.confirmedAt)
+    return Math.max(this.#kv.lastSuccessAt ?? 0, this.#probes.kv.confirmedAt)
   }
 
   /** Every successful answer, changed or not (an unchanged one can still end an outage). */
