@@ -70,8 +70,21 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
   const tableColumns = new Set(from.tables.flatMap((t) => eventColumns[t.table].map((c) => c.name)))
   // GROUP BY items: an ordinal or an output alias means that target's expression (an input column wins over an alias, as in PostgreSQL).
   const groups: Node[] = []
+  /** The combine's reference to a grouping expression, which the edges group by (once). */
+  const keyRef = (e: Node): Node => {
+    const n = normalize(e, from)
+    let i = groups.findIndex((g) => exprKey(g) === exprKey(n))
+    if (i < 0) i = groups.push(n) - 1
+    return colRef('__p', `g${i + 1}`)
+  }
+  const combineGroups: Node[] = []
   for (const g of (select.groupClause as Node[] | undefined) ?? []) {
-    if (kind(g) === 'GroupingSet') return undefined
+    if (kind(g) === 'GroupingSet') {
+      const sets = groupingSet(body(g), keyRef, tableColumns)
+      if (!sets) return undefined
+      combineGroups.push(sets)
+      continue
+    }
     let e: Node = g
     if (kind(g) === 'A_Const' && body(g).ival !== undefined) {
       const i = Number((body(g).ival as { ival?: number }).ival ?? 0)
@@ -87,7 +100,7 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
     }
     // A constant key ('x' AS k ... GROUP BY k) would read as a position, or be refused, on the edges.
     if (kind(e) === 'A_Const') return undefined
-    groups.push(normalize(e, from))
+    combineGroups.push(keyRef(e))
   }
   const groupKeys = groups.map(exprKey)
   const partials: Partial[] = []
@@ -160,7 +173,7 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
   const combineSelect: Node = {
     targetList: targets.map((t) => resTarget(rewriteExpr(t.val) as Node, t.name as string | undefined)),
     fromClause: [{ RangeVar: { relname: '__p', inh: true, relpersistence: 'p' } }],
-    ...(groups.length ? { groupClause: groups.map((_, i) => colRef('__p', `g${i + 1}`)) } : {}),
+    ...(combineGroups.length ? { groupClause: combineGroups, ...(select.groupDistinct ? { groupDistinct: true } : {}) } : {}),
     ...(select.havingClause ? { havingClause: rewriteExpr(select.havingClause) } : {}),
     ...(select.sortClause ? { sortClause: (select.sortClause as Node[]).map((s) => sortItem(s, targets, rewriteExpr) ?? ((ok = false), s)) } : {}),
     ...(select.distinctClause ? { distinctClause: select.distinctClause } : {}),
@@ -187,6 +200,36 @@ export function splitAggregate(select: Node, from: SimpleFrom, paramCount: numbe
       paramCount,
     },
   }
+}
+
+/**
+ * A ROLLUP, CUBE or GROUPING SETS over the partial groups: the edges group by every expression in
+ * it, and the combine rolls their groups up by the same sets, which for these aggregates is
+ * rolling up the rows (the empty set over no rows still gives its one row). Undefined for what
+ * this does not read: a position or output name in a set, a row value, a set nested in a set.
+ */
+function groupingSet(gs: Node, keyRef: (e: Node) => Node, tableColumns: ReadonlySet<string>): Node | undefined {
+  if (gs.kind === 'GROUPING_SET_EMPTY') return { GroupingSet: { kind: gs.kind } }
+  const leaf = (e: Node): Node | undefined => {
+    const names = kind(e) === 'ColumnRef' ? refNames(body(e)) : []
+    if (kind(e) === 'A_Const' || kind(e) === 'GroupingSet' || kind(e) === 'RowExpr' || (names.length === 1 && !tableColumns.has(names[0]!))) return undefined
+    return keyRef(e)
+  }
+  const content: Node[] = []
+  for (const item of (gs.content as Node[] | undefined) ?? []) {
+    if (kind(item) === 'GroupingSet' && body(item).kind === 'GROUPING_SET_EMPTY') content.push(item)
+    else if (kind(item) === 'RowExpr' && body(item).row_format === 'COERCE_IMPLICIT_CAST') {
+      // (a, b) in a set: a sublist, not a row value.
+      const args = (body(item).args as Node[]).map(leaf)
+      if (args.some((a) => !a)) return undefined
+      content.push({ RowExpr: { ...body(item), args } })
+    } else {
+      const ref = leaf(item)
+      if (!ref) return undefined
+      content.push(ref)
+    }
+  }
+  return { GroupingSet: { kind: gs.kind, content } }
 }
 
 /**

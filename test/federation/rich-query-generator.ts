@@ -132,6 +132,12 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
         const limit = keys.length && !sets && chance(0.3) ? ` LIMIT ${int(1, 10)}${chance(0.3) ? ` OFFSET ${int(0, 5)}` : ''}` : ''
         return { category: sets ? 'rich-grouping-sets' : 'rich-aggregate', ordered: !sets, sql: `SELECT ${[...keys, aggs].join(', ')} FROM ${table}${where()}${group}${having}${order}${limit}` }
       }],
+      // Grouping sets with GROUPING(), sublists, the empty set and GROUP BY DISTINCT (each row named by its GROUPING bits: a total order).
+      [5, () => {
+        const [a, b] = [pick(['host_name', 'operation', 'namespace_name']), pick(['cluster_name', "date_trunc('day', time)", 'uid'])]
+        const sets = pick([`ROLLUP (${a}, ${b})`, `CUBE (${a}, ${b})`, `GROUPING SETS ((${a}, ${b}), (${a}), ())`, `${a}, ROLLUP (${b})`, `GROUPING SETS (${a}, ${b}), ROLLUP (${a})`])
+        return { category: 'rich-grouping-sets', ordered: true, sql: `SELECT ${a}, ${b}, GROUPING(${a}, ${b}) AS gb, count(*), sum(pid), max(time), avg(uid) FROM ${table}${where()} GROUP BY ${chance(0.3) ? 'DISTINCT ' : ''}${sets}${chance(0.3) ? ` HAVING count(*) > ${int(1, 50)}` : ''} ORDER BY gb, 1 NULLS FIRST, 2 NULLS FIRST, 4` }
+      }],
       [8, () => {
         const c = any()
         return { category: 'rich-distinct-on', ordered: true, sql: `SELECT DISTINCT ON (${c}) ${c}, time, host_name FROM ${table}${where()} ORDER BY ${c}, ${table}.time${pick(['', ' DESC'])}${chance(0.5) ? ` LIMIT ${int(1, 30)}` : ''}` }
