@@ -3,7 +3,7 @@
  * expressions, splitting conjunctions and deparsing. Nothing here does I/O.
  */
 import { deparseSql } from '../../common/sql-deparse.js'
-import { isTypeName } from '../../common/pg-ast.js'
+import { isTypeName, visit } from '../../common/pg-ast.js'
 
 export { isTypeName, visit } from '../../common/pg-ast.js'
 
@@ -48,6 +48,16 @@ export function lastTypeName(typeName: Node): string {
 }
 
 export { catalogFunctionName } from '../../common/pg-ast.js'
+
+/** Whether a tree (or a list of clauses) holds a subquery. */
+export function containsSubLink(n: unknown): boolean {
+  let found = false
+  visit(n, (t) => {
+    if (t === 'SubLink') found = true
+    return !found
+  })
+  return found
+}
 
 /** The top-level AND terms of a WHERE clause. */
 export function conjuncts(where: unknown): Node[] {

@@ -4,7 +4,7 @@
  * the client's GROUP BY, HAVING, ORDER BY and LIMIT applied after. Anything else (DISTINCT or
  * ordered aggregates, statistics, percentiles, grouping sets) is left to the gather tier.
  */
-import { body, cast, clone, colRef, exprKey, func, funcName, intConst, kind, lastTypeName, op, outputName, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
+import { body, cast, clone, colRef, containsSubLink, exprKey, func, funcName, intConst, kind, lastTypeName, op, outputName, refNames, resTarget, rewrite, visit, type Node } from './ast.js'
 import type { SimpleFrom } from './relations.js'
 import { eventColumns } from '../../schema/columns.js'
 import type { CombineSpec, PartialKind } from './types.js'
@@ -274,12 +274,4 @@ function notFloat4(arg: unknown): boolean {
   if (k === 'A_Expr') return body(arg).kind === 'AEXPR_OP' && (body(arg).lexpr === undefined || notFloat4(body(arg).lexpr)) && notFloat4(body(arg).rexpr)
   if (k !== 'TypeCast') return false
   return !['float4', 'real'].includes(lastTypeName(body(arg).typeName as Node).toLowerCase())
-}
-
-function containsSubLink(n: unknown): boolean {
-  let found = false
-  visit(n, (t) => {
-    if (t === 'SubLink') found = true
-  })
-  return found
 }

@@ -46,20 +46,15 @@ function shapeIsSimple(select: Node): boolean {
   const grouped = hasAggregates(select) || !!select.groupClause || !!select.havingClause
   // A subquery anywhere, LIMIT and OFFSET included, reads tables the edges' statements cannot
   // see; one in the output or WHERE may be co-located (colocatedSubLinks, once FROM is known).
-  visit(select.targetList, (t, f) => {
-    if (t === 'SubLink') return false
-    if (t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over && !grouped)) ok = false
-  })
-  visit(select.whereClause, (t, f) => {
-    if (t === 'SubLink') return false
-    if (t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
-  })
-  visit(select.sortClause, (t, f) => {
-    if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over && !grouped)) ok = false
-  })
-  visit([select.havingClause, select.groupClause, select.limitCount, select.limitOffset], (t, f) => {
-    if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over)) ok = false
-  })
+  const check = (clauses: unknown, opts: { windows: boolean; subLinks: boolean }) =>
+    visit(clauses, (t, f) => {
+      if (t === 'SubLink' && opts.subLinks) return false
+      if (t === 'SubLink' || t === 'RangeSubselect' || t === 'RangeFunction' || (t === 'FuncCall' && f.over && !opts.windows)) ok = false
+    })
+  check(select.targetList, { windows: grouped, subLinks: true })
+  check(select.whereClause, { windows: false, subLinks: true })
+  check(select.sortClause, { windows: grouped, subLinks: false })
+  check([select.havingClause, select.groupClause, select.limitCount, select.limitOffset], { windows: false, subLinks: false })
   return ok
 }
 

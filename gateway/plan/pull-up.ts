@@ -13,7 +13,7 @@
  * stable and return one value, so an expression repeated where each output is used has the value
  * it had once. Any reference this cannot place leaves the statement as written.
  */
-import { andOf, body, clone, conjuncts, funcName, kind, outputName, refNames, rewrite, visit, type Node } from './ast.js'
+import { andOf, body, clone, conjuncts, containsSubLink, funcName, kind, outputName, refNames, rewrite, visit, type Node } from './ast.js'
 import { inlineSingleCte } from './inline-cte.js'
 import { hasAggregates, isAggregateCall } from './partial-aggregate.js'
 import { dataRelations, relationColumns } from './relations.js'
@@ -41,8 +41,9 @@ function plainOutput(expr: unknown, aggregates = false): boolean {
   visit(expr, (t, f) => {
     if (t === 'FuncCall' && aggregates && isAggregateCall(f) && !f.func_variadic) return true
     if (t === 'FuncCall') {
+      const schema = refNames({ fields: f.funcname }).slice(0, -1)
       if (!SCALAR_FUNCTIONS.has(funcName(f)) || f.over || f.agg_filter || f.agg_order || f.agg_star || f.agg_distinct || f.func_variadic) ok = false
-      else if (refNames({ fields: f.funcname }).length > 1 && refNames({ fields: f.funcname })[0] !== 'pg_catalog') ok = false
+      else if (schema.length > 0 && schema.join('.') !== 'pg_catalog') ok = false
       return ok
     }
     if (!PLAIN_KINDS.has(t)) ok = false
@@ -136,16 +137,6 @@ function groupedOutputsOf(sub: Node, searchPath: readonly string[], colnames: re
   return named && { outputs: named, groupClause: sub.groupClause === undefined ? undefined : groupClause }
 }
 
-/** Whether a clause of the statement holds a subquery (whose references to the alias this does not follow). */
-function hasSubLink(select: Node): boolean {
-  let found = false
-  visit([select.targetList, select.whereClause, select.groupClause, select.havingClause, select.sortClause, select.windowClause, select.distinctClause, select.limitCount, select.limitOffset], (t) => {
-    if (t === 'SubLink') found = true
-    return !found
-  })
-  return found
-}
-
 /**
  * The statement with its FROM subquery merged into it (and that subquery's own first), or
  * undefined when nothing was pulled up.
@@ -164,7 +155,9 @@ function pullUp(select: Node, searchPath: readonly string[]): Node | undefined {
   const innerOwn = body(rs.subquery)
   const inner = pullUpSubqueries(innerOwn, searchPath) ?? innerOwn
   const withInner = inner === innerOwn ? undefined : { ...select, fromClause: [{ RangeSubselect: { ...rs, subquery: { SelectStmt: inner } } }] }
-  if (hasSubLink(select)) return withInner
+  // A subquery in the statement could name the alias, which this does not follow.
+  const clauses = [select.targetList, select.whereClause, select.groupClause, select.havingClause, select.sortClause, select.windowClause, select.distinctClause, select.limitCount, select.limitOffset]
+  if (containsSubLink(clauses)) return withInner
   const alias = (rs.alias as Node | undefined)?.aliasname as string | undefined
   const colnames = (((rs.alias as Node | undefined)?.colnames as Node[] | undefined) ?? []).map((c) => String(body(c).sval))
   const outputs = outputsOf(inner, searchPath, colnames)
