@@ -14,6 +14,7 @@ import { FrameError } from '../session/frame-error.js'
 import { BufferedResult, type ResultStream } from '../session/result.js'
 import type { DataQuery } from './data-executor.js'
 import type { FederatedExecutor } from './federated-executor.js'
+import type { PartRun } from './run-apart.js'
 import type { ShardStats } from './shard-stream.js'
 
 function fetchLines(f: Fetch, indent: string): string[] {
@@ -41,7 +42,7 @@ function gatewayStep(plan: Plan): string | undefined {
     case 'union':
       return `append rows as they arrive${plan.limit !== null ? `, LIMIT ${plan.limit} (pushed down; edges cancelled once met)` : ''}${plan.offset ? `, OFFSET ${plan.offset}` : ''}`
     case 'merge-sorted':
-      return `k-way merge on ${plan.keys.length} sort key(s)${limits(plan.limit, plan.offset)}`
+      return `k-way merge on ${plan.keys.length} sort key(s)${plan.distinctOn ? `, the first row of each DISTINCT ON group (${plan.distinctOn} key(s))` : ''}${limits(plan.limit, plan.offset)}`
     case 'partial-aggregate':
       return `combine partial aggregates (${plan.combine.partialKinds.join(', ')}) on the local engine`
     case 'gather':
@@ -49,8 +50,19 @@ function gatewayStep(plan: Plan): string | undefined {
   }
 }
 
-export function planLines(plan: Plan): string[] {
-  const out = [`Fedgres ${plan.tier}`]
+/** `$3` or `$3..$5`: the parameters a part's result is bound to. */
+const paramsOf = (i: PartRun) => (i.params === 1 ? `$${i.param}` : `$${i.param}..$${i.param + i.params - 1}`)
+
+/** The parts run before the statement was planned, each with its own plan, indented. */
+function partLines(parts: readonly PartRun[], indent: string): string[] {
+  return parts.flatMap((i, n) => [
+    `${indent}InitPlan ${n + 1} (returns ${paramsOf(i)}: ${i.what}): ${i.rows} row(s) in ${i.ms.toFixed(3)} ms, run before the statement was planned`,
+    ...planLines(i.plan, i.parts).map((l) => `${indent}    ${l}`),
+  ])
+}
+
+export function planLines(plan: Plan, parts: readonly PartRun[] = []): string[] {
+  const out = [`Fedgres ${plan.tier}`, ...partLines(parts, '  ')]
   if (plan.tier === 'gather') {
     for (const f of plan.feeds) {
       out.push(`  Feed ${f.relation}: columns ${f.columns.filter((c) => c.needed).map((c) => c.name).join(', ') || '(row count only)'}`)
@@ -86,9 +98,19 @@ function fetchJson(f: Fetch, stats: readonly ShardStats[] | undefined): Record<s
 }
 
 /** The plan in PostgreSQL's EXPLAIN JSON shape: a Custom Scan per statement, a Foreign Scan per shard. */
-export function planJson(plan: Plan, stats?: readonly ShardStats[]): Record<string, unknown> {
+export function planJson(plan: Plan, stats?: readonly ShardStats[], parts: readonly PartRun[] = []): Record<string, unknown> {
   const gateway = gatewayStep(plan)
   const top: Record<string, unknown> = { 'Node Type': 'Custom Scan', 'Custom Plan Provider': `Fedgres ${plan.tier}`, 'Parallel Aware': false, Tier: plan.tier }
+  if (parts.length) {
+    top['Init Plans'] = parts.map((i, n) => ({
+      'Subplan Name': `InitPlan ${n + 1} (returns ${paramsOf(i)})`,
+      Returns: i.what,
+      'Actual Rows': i.rows,
+      'Actual Total Time': Number(i.ms.toFixed(3)),
+      'Remote Statement': i.sql.replace(/\s+/g, ' '),
+      Plan: planJson(i.plan, undefined, i.parts),
+    }))
+  }
   if (gateway) top.Gateway = gateway
   if (plan.tier === 'gather') {
     top['Local SQL'] = plan.localSql.replace(/\s+/g, ' ')
@@ -117,7 +139,7 @@ export async function explainResult(exec: FederatedExecutor, q: DataQuery): Prom
   const own = await q.runner.probe(q.owner, { sql: q.statement.text, paramTypes: q.paramTypes, params: q.params, paramFormats: q.paramFormats, resultFormats: q.resultFormats })
   if (own.error) throw new FrameError(own.error)
   const p = await exec.prepare({ ...q, resultFormats: [] }, deparseSelect(inner), inner)
-  const lines = planLines(p.plan)
+  const lines = planLines(p.plan, p.parts)
   let executed: { rows: number; ms: number } | undefined
   if (analyze) {
     const started = performance.now()
@@ -132,7 +154,7 @@ export async function explainResult(exec: FederatedExecutor, q: DataQuery): Prom
   const enc = new BackendEncoder()
   if (format === 'json') {
     // One row, one json value, as PostgreSQL's EXPLAIN (FORMAT JSON) returns.
-    const top = planJson(p.plan, executed ? p.stats : undefined)
+    const top = planJson(p.plan, executed ? p.stats : undefined, p.parts)
     if (executed) top['Actual Rows'] = executed.rows
     if (p.plan.tier === 'merge-sorted' && p.plan.timeBound) top['Time Bound'] = timeBoundLine(p.plan.timeBound)
     if (executed && p.runtimePruned.length) top['Edges Skipped While Running'] = p.runtimePruned.map((x) => ({ Edge: x.edgeId, Shard: x.shard, Reason: x.reason }))

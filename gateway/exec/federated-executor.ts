@@ -22,6 +22,9 @@ import { DescriptionCache } from './description-cache.js'
 import type { EdgePool } from './edge-pool.js'
 import type { EdgeRequest } from './edge-statements.js'
 import { explainResult } from './explain.js'
+import { bindDerivedTables } from './derived-tables.js'
+import { bindInitPlans } from './init-plans.js'
+import type { BoundStatement, PartRun } from './run-apart.js'
 import { runAggregate, runGather, type Fanout } from './local-tiers.js'
 import type { LocalResult } from './local-engine.js'
 import { ArrivalMerge, SortedMerge, type MergedRows } from './merge.js'
@@ -81,6 +84,8 @@ export interface Prepared {
   readonly runtimePruned: PrunedEdge[]
   /** Run when the statement's result is complete or closed. */
   readonly cleanups: (() => void)[]
+  /** Parts of the statement run before it was planned, their results bound as parameters (run-apart.ts). */
+  readonly parts: readonly PartRun[]
 }
 
 export class FederatedExecutor implements DataExecutor {
@@ -108,44 +113,62 @@ export class FederatedExecutor implements DataExecutor {
     return q.setting(`fedgres.${name}`)
   }
 
-  /** Describes the statement on the shadow and plans it. */
-  async prepare(q: DataQuery, sql: string, select: Record<string, unknown>): Promise<Prepared> {
-    const { paramTypes, rd, columnTypes } = await this.#descriptions.describe(q, sql)
-    const paramFormats = paramTypes.map((_, i) => (q.paramFormats.length === 1 ? q.paramFormats[0]! : (q.paramFormats[i] ?? 0)))
+  /**
+   * Describes the statement on the shadow and plans it. Uncorrelated subqueries run first, and
+   * the statement is planned with their values (init-plans.ts); a statement that would then be
+   * gathered runs its aggregated derived tables apart, and is planned again over their rows
+   * (derived-tables.ts).
+   */
+  async prepare(q: DataQuery, sql: string, written: Record<string, unknown>): Promise<Prepared> {
+    const described = await this.#descriptions.describe(q, sql)
+    const { rd, columnTypes } = described
+    const clientFormats = described.paramTypes.map((_, i) => (q.paramFormats.length === 1 ? q.paramFormats[0]! : (q.paramFormats[i] ?? 0)))
     const settings = await q.outputSettings()
     const tz = settings.find(([n]) => n === 'TimeZone')?.[1] ?? ''
     const timeoutMs = settingMs(this.setting(q, 'edge_timeout')) ?? this.opts.defaults.edge_timeout
     const maxRows = Number(this.setting(q, 'max_gather_rows') ?? this.opts.defaults.max_gather_rows)
     const partialSetting = this.setting(q, 'partial_results')
     const partial = partialSetting === undefined ? this.opts.defaults.partial_results : ['on', 'true', '1', 'yes'].includes(partialSetting.toLowerCase())
-    const session = readsIdentityOf(select) ? await q.sessionValues() : undefined
     const view = this.opts.discovery.current()
-    const now = Date.now()
-    const planned = plan({
-      select,
-      session,
-      edges: view.edges,
-      params: pruneValues(paramTypes, q.params, paramFormats),
-      paramCount: paramTypes.length,
-      now,
-      synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? SYNOPSIS_MAX_AGE_MS,
-      // Formatted only for a statement that reads the clock (a Date formatted cost ~5 µs).
-      get statementTime() {
-        return timestampText(q.clock.statement)
-      },
-      get transactionTime() {
-        return timestampText(q.clock.transaction)
-      },
-      get wordsTime() {
-        return q.clock.parsed === undefined ? undefined : timestampText(q.clock.parsed)
-      },
-      utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
-      searchPath: q.searchPath,
-      maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
-      replicaTurn: this.#replicaTurn++,
-    })
+    const planOf = async (b: BoundStatement): Promise<Plan> => {
+      const bq = b.q
+      return plan({
+        select: b.select,
+        session: readsIdentityOf(b.select) ? await bq.sessionValues() : undefined,
+        edges: view.edges,
+        params: pruneValues(b.paramTypes, bq.params, b.paramFormats),
+        paramCount: b.paramTypes.length,
+        now: Date.now(),
+        synopsisMaxAgeMs: this.opts.synopsisMaxAgeMs ?? SYNOPSIS_MAX_AGE_MS,
+        // Formatted only for a statement that reads the clock (a Date formatted cost ~5 µs).
+        get statementTime() {
+          return timestampText(bq.clock.statement)
+        },
+        get transactionTime() {
+          return timestampText(bq.clock.transaction)
+        },
+        get wordsTime() {
+          return bq.clock.parsed === undefined ? undefined : timestampText(bq.clock.parsed)
+        },
+        utcSession: /^(utc|etc\/utc|gmt|etc\/gmt|z|zulu|universal)$/i.test(tz),
+        searchPath: bq.searchPath,
+        maxGatherRows: Number.isFinite(maxRows) && maxRows > 0 ? maxRows : this.opts.defaults.max_gather_rows,
+        replicaTurn: this.#replicaTurn++,
+      })
+    }
+    const asWritten: BoundStatement = { select: written, q, paramTypes: described.paramTypes, paramFormats: clientFormats, parts: [], notices: [] }
+    let s = (await bindInitPlans(this, q, written, described.paramTypes, clientFormats)) ?? asWritten
+    let planned = await planOf(s)
+    if (planned.tier === 'gather') {
+      const derived = await bindDerivedTables(this, s.q, s.select, s.paramTypes, s.paramFormats, planned.maxRows)
+      if (derived) {
+        s = { ...derived, parts: [...s.parts, ...derived.parts], notices: [...s.notices, ...derived.notices] }
+        planned = await planOf(s)
+      }
+    }
     if (view.stale && view.edges.length === 0 && readsEvents(planned)) throw new NoEdgeView()
-    return { q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [], stats: [], runtimePruned: [], cleanups: [] }
+    const { paramTypes, paramFormats } = s
+    return { q: s.q, paramTypes, paramFormats, rowDescription: rd, columns: columnTypes.length, columnTypes, plan: planned, timeoutMs, partial, notices: [...s.notices], stats: [], runtimePruned: [], cleanups: [], parts: s.parts }
   }
 
   /** Starts one fetch on its shards (after reporting shards that cannot answer). */
@@ -181,7 +204,12 @@ export class FederatedExecutor implements DataExecutor {
     return [...visible, ...Array<number>(hidden).fill(1)]
   }
 
-  async run(p: Prepared): Promise<ResultStream> {
+  /** Runs a statement the gateway wrote itself (an init plan): not counted as the client's. */
+  runNested(p: Prepared): Promise<ResultStream> {
+    return this.run(p, false)
+  }
+
+  async run(p: Prepared, counts = true): Promise<ResultStream> {
     const started = performance.now()
     const done = () => p.cleanups.splice(0).forEach((f) => f())
     // Counted once, when the statement's outcome is known: a streamed reply can still fail late.
@@ -189,7 +217,7 @@ export class FederatedExecutor implements DataExecutor {
     const outcome = (e?: unknown) => {
       if (counted) return
       counted = true
-      const m = this.opts.metrics
+      const m = counts ? this.opts.metrics : undefined
       if (!m) return
       let asked = 0
       let pruned = 0
@@ -249,7 +277,7 @@ export class FederatedExecutor implements DataExecutor {
           return this.#stream(p, streams, merge, p.plan.offset, p.plan.limit)
         }
         const streams = await this.fanout(p, p.plan.fetch, formats)
-        return this.#stream(p, streams, new SortedMerge(streams, p.plan.keys, p.columns), p.plan.offset, p.plan.limit)
+        return this.#stream(p, streams, new SortedMerge(streams, p.plan.keys, p.columns, p.plan.distinctOn), p.plan.offset, p.plan.limit)
       }
       case 'partial-aggregate':
         return this.#buffered(p, await runAggregate(p, p.plan, fan))

@@ -94,6 +94,28 @@ describe('merging shard streams', () => {
     assert.equal(merge.take(), null)
   })
 
+  test('DISTINCT ON: of a group spread over shards, only the first row in the merged order is passed on, waiting as needed', async () => {
+    // Group key, then the key that orders a group's rows: each shard sent the first row of each of its groups.
+    const two = (l: string, g: number, t: number) => {
+      const [a, b] = [Buffer.alloc(4), Buffer.alloc(4)]
+      a.writeInt32BE(g)
+      b.writeInt32BE(t)
+      return new BackendEncoder().dataRow([Buffer.from(l), a, b]).take()
+    }
+    const late = new LateSource()
+    const keys: SortKey[] = [key, { ...key, column: 1, desc: true, nullsFirst: true }]
+    const merge = new SortedMerge([new BufferedSource([two('a1', 1, 5), two('a2', 2, 1), two('a3', 3, 3)]), late], keys, 1, 1)
+    late.push(two('b1', 1, 9), two('b2', 2, 0))
+    await merge.wait()
+    assert.equal(label(merge.take()), 'b1', 'group 1: the later time of the two, DESC')
+    assert.equal(label(merge.take()), 'a2', 'group 2: a2 goes first, b2 is dropped')
+    assert.equal(merge.take(), undefined, 'group 3 waits for the late shard')
+    late.push(two('b3', 3, 4))
+    late.end()
+    assert.equal(label(await nextRow(merge)), 'b3')
+    assert.equal(await nextRow(merge), null)
+  })
+
   test('the sort key columns are cut from the rows passed on', () => {
     const merge = new SortedMerge([new BufferedSource([row('x', 7)])], [key], 1)
     const out = merge.take()!

@@ -115,12 +115,19 @@ export class SortedMerge implements MergedRows {
   #started = false
   /** The stream whose head was passed on last: its next row is needed before the next comparison. */
   #refill: RowSource | undefined
+  /** DISTINCT ON: the group keys, and those of the last row passed on. */
+  readonly #groupKeys: readonly SortKey[]
+  #last: (Buffer | null)[] | undefined
 
   constructor(
     readonly streams: readonly RowSource[],
     readonly keys: readonly SortKey[],
     readonly visibleColumns: number,
-  ) {}
+    /** DISTINCT ON: the first this many keys make a group; only its first row is passed on. */
+    distinctOn = 0,
+  ) {
+    this.#groupKeys = keys.slice(0, distinctOn)
+  }
 
   /** Takes a ready stream's next row into the heads, keeping them sorted. */
   #fill(stream: RowSource): void {
@@ -140,20 +147,28 @@ export class SortedMerge implements MergedRows {
   }
 
   take(): Buffer | null | undefined {
-    if (!this.#started) {
-      // The first row needs every stream's first row (or end).
-      for (const s of this.streams) if (!s.ready) return undefined
-      this.#started = true
-      for (const s of this.streams) this.#fill(s)
-    } else if (this.#refill) {
-      if (!this.#refill.ready) return undefined
-      this.#fill(this.#refill)
-      this.#refill = undefined
+    for (;;) {
+      if (!this.#started) {
+        // The first row needs every stream's first row (or end).
+        for (const s of this.streams) if (!s.ready) return undefined
+        this.#started = true
+        for (const s of this.streams) this.#fill(s)
+      } else if (this.#refill) {
+        if (!this.#refill.ready) return undefined
+        this.#fill(this.#refill)
+        this.#refill = undefined
+      }
+      const head = this.#heads.pop()
+      if (!head) return null
+      this.#refill = head.stream
+      // A group's rows are adjacent (its keys lead the order): each edge sent its first, and the
+      // first of those is the group's. Equal keys are equal bytes (text compares byte-wise).
+      if (this.#groupKeys.length > 0) {
+        if (this.#last && compareKeys(this.#last, head.keys, this.#groupKeys) === 0) continue
+        this.#last = head.keys
+      }
+      return dataRowWithoutTrailing(head.row, this.visibleColumns)
     }
-    const head = this.#heads.pop()
-    if (!head) return null
-    this.#refill = head.stream
-    return dataRowWithoutTrailing(head.row, this.visibleColumns)
   }
 
   async wait(): Promise<void> {

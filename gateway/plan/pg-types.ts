@@ -10,3 +10,13 @@ const NAMES: Record<number, string> = {
 
 /** The SQL name of a built-in type, or undefined for one the gateway does not cast through text. */
 export const typeNameOf = (oid: number): string | undefined => NAMES[oid]
+
+/** Built-in element types and their array types (pg_type.typarray), for a parameter holding a subquery's rows. */
+const ARRAYS: Record<number, number> = {
+  16: 1000, 17: 1001, 18: 1002, 19: 1003, 20: 1016, 21: 1005, 23: 1007, 25: 1009, 26: 1028, 114: 199, 650: 651, 700: 1021,
+  701: 1022, 790: 791, 829: 1040, 869: 1041, 1042: 1014, 1043: 1015, 1082: 1182, 1083: 1183, 1114: 1115, 1184: 1185,
+  1186: 1187, 1266: 1270, 1560: 1561, 1562: 1563, 1700: 1231, 2950: 2951, 3802: 3807,
+}
+
+/** The array type of a built-in type, or undefined (an array's, or a type this table lacks). */
+export const arrayTypeOf = (oid: number): number | undefined => ARRAYS[oid]

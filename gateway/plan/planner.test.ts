@@ -45,6 +45,11 @@ describe('tier choice', () => {
     ['SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY pid) FROM logs', 'gather'],
     ['SELECT host_name, row_number() OVER (ORDER BY time) FROM alerts', 'gather'],
     ['SELECT DISTINCT host_name FROM alerts', 'gather'],
+    // DISTINCT ON its leading ORDER BY columns merges; on an expression, or without ORDER BY, it is gathered.
+    ['SELECT DISTINCT ON (host_name) host_name, time FROM logs ORDER BY host_name, time DESC', 'merge-sorted'],
+    ['SELECT DISTINCT ON (2, host_name) host_name, pid, time FROM logs ORDER BY pid, 1, time LIMIT 3', 'merge-sorted'],
+    ['SELECT DISTINCT ON (lower(host_name)) host_name, time FROM logs ORDER BY lower(host_name), time', 'gather'],
+    ['SELECT DISTINCT ON (host_name) host_name, time FROM logs', 'gather'],
     ['SELECT lower(host_name) FROM alerts ORDER BY lower(host_name)', 'gather'],
     ['SELECT a.host_name, l.pid FROM alerts a JOIN logs l ON a.host_name = l.host_name', 'union'],
     ['SELECT a.host_name, l.pid FROM alerts a JOIN logs l ON a.pid = l.pid', 'gather'],
@@ -65,6 +70,14 @@ describe('tier choice', () => {
     ["SELECT 'x' AS k, count(*) FROM alerts GROUP BY k", 'gather'],
   ]
   for (const [sql, tier] of cases) test(`${tier}: ${sql}`, () => assert.equal(planOf(sql).tier, tier))
+})
+
+test('DISTINCT ON: the group is the leading keys, the LIMIT (with OFFSET) goes to every edge, no time bound', () => {
+  const p = planOf('SELECT DISTINCT ON (host_name) host_name, time FROM logs ORDER BY host_name, time DESC LIMIT 5 OFFSET 2')
+  assert.ok(p.tier === 'merge-sorted')
+  assert.equal(p.distinctOn, 1)
+  assert.deepEqual([p.limit, p.offset, p.timeBound], [5, 2, undefined])
+  assert.match(p.fetch.sql, /^SELECT DISTINCT ON \(host_name\) .* LIMIT 7$/)
 })
 
 describe('pruning', () => {

@@ -5,7 +5,7 @@
  */
 import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
-import { body, deparseSelect, intConst, kind, outputName, refNames, resTarget, visit, type Node } from './ast.js'
+import { body, deparseSelect, exprKey, intConst, kind, outputName, refNames, resTarget, visit, type Node } from './ast.js'
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
 import { hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
@@ -196,7 +196,9 @@ export function plan(input: PlanInput): Plan {
     if (!split) return gather()
     return { tier: 'partial-aggregate', fetch: fetchOf(sqlOf(shape, `partial-aggregate:${input.paramCount}`, () => split.edgeSelect)), combine: split.combine, fallback: gather() }
   }
-  if (select.distinctClause) return gather()
+  // DISTINCT ON (first of each group, in ORDER BY order) merges; a plain DISTINCT is gathered.
+  const distinctOn = select.distinctClause ? distinctOnExprs(select) : undefined
+  if (select.distinctClause && (!distinctOn || !select.sortClause)) return gather()
   const limit = countOf(select.limitCount, input)
   const offset = countOf(select.limitOffset, input)
   if (limit === undefined || offset === undefined) return gather()
@@ -210,16 +212,48 @@ export function plan(input: PlanInput): Plan {
   if (!select.sortClause) return { tier: 'union', fetch: fetchOf(sqlOf(shape, `union:${pushed}`, edgeBase)), offset: offset ?? 0, limit }
 
   const keys = builtOf(shape, 'keys', () => sortKeys(select, from))
-  if (!keys) return gather()
+  if (!keys || (distinctOn && !leadingKeys(distinctOn, keys.exprs))) return gather()
   const edgeSelect = () => ({ ...edgeBase(), targetList: [...(select.targetList as Node[]), ...keys.exprs.map((e, i) => resTarget(e, `__k${i + 1}`))] })
   const fetch = fetchOf(sqlOf(shape, `merge-sorted:${pushed}`, edgeSelect), keys.keys.length)
   // ORDER BY time first, one table, a LIMIT: the shards with the newest data may settle the answer.
   const first = from.tables.length === 1 && keys.keys[0]!.type === 'timestamptz' && refNames(body(keys.exprs[0]!)).at(-1) === 'time' ? from.tables[0]! : undefined
   const bound =
-    first && pushed !== null
+    first && pushed !== null && !distinctOn
       ? timeBound({ targets: all.targets, table: first.table, desc: keys.keys[0]!.desc, rows: pushed, restrictions: restrictions.get(first.use) ?? null, edges: input.edges, now: input.now, maxAgeMs: input.synopsisMaxAgeMs, turn: input.replicaTurn ?? 0 })
       : undefined
-  return { tier: 'merge-sorted', fetch, keys: keys.keys, offset: offset ?? 0, limit, ...(bound ? { timeBound: bound } : {}) }
+  return { tier: 'merge-sorted', fetch, keys: keys.keys, offset: offset ?? 0, limit, ...(bound ? { timeBound: bound } : {}), ...(distinctOn ? { distinctOn: distinctOn.length } : {}) }
+}
+
+/**
+ * A sort or DISTINCT ON item as the expression it names: a position or a bare output name is
+ * the output's expression (a bare name is an output's first, its alias or its implicit name:
+ * pid::text is pid); undefined if ambiguous.
+ */
+function itemExpr(item: Node, targets: readonly Node[]): Node | undefined {
+  if (kind(item) === 'A_Const' && body(item).ival !== undefined) return targets[Number((body(item).ival as { ival?: number }).ival ?? 0) - 1]?.val as Node | undefined
+  if (kind(item) !== 'ColumnRef') return item
+  const names = refNames(body(item))
+  const named = names.length === 1 ? targets.filter((x) => outputName(x) === names[0]) : []
+  if (named.length > 1) return undefined // ambiguous, or the same expression twice: PostgreSQL decides
+  return named.length === 1 ? (named[0]!.val as Node) : item
+}
+
+/** The expressions of DISTINCT ON, or undefined for a plain DISTINCT. */
+function distinctOnExprs(select: Node): Node[] | undefined {
+  const items = select.distinctClause as Node[]
+  if (items.every((d) => Object.keys(d).length === 0)) return undefined
+  const targets = (select.targetList as Node[]).map((t) => body(t))
+  const exprs = items.map((d) => itemExpr(d, targets))
+  return exprs.every((e) => e !== undefined) ? (exprs as Node[]) : undefined
+}
+
+/**
+ * Whether the DISTINCT ON expressions are the first ORDER BY keys (PostgreSQL requires it): then
+ * a group's rows are adjacent in the merge, and the first of them is the group's row.
+ */
+function leadingKeys(on: readonly Node[], sortExprs: readonly Node[]): boolean {
+  const lead = new Set(sortExprs.slice(0, on.length).map(exprKey))
+  return sortExprs.length >= on.length && lead.size === on.length && on.every((e) => lead.has(exprKey(e)))
 }
 
 const SORT_TYPES: Record<string, SortType> = { integer: 'int', bigint: 'int', timestamptz: 'timestamptz', text: 'text' }
@@ -232,19 +266,8 @@ function sortKeys(select: Node, from: SimpleFrom): { keys: SortKey[]; exprs: Nod
   for (const s of select.sortClause as Node[]) {
     const sb = body(s)
     if (sb.useOp) return undefined
-    let e = sb.node as Node
-    if (kind(e) === 'A_Const' && body(e).ival !== undefined) {
-      const t = targets[Number((body(e).ival as { ival?: number }).ival ?? 0) - 1]
-      if (!t) return undefined
-      e = t.val as Node
-    } else if (kind(e) === 'ColumnRef') {
-      // A bare name is an output column's first, its alias or its implicit name (pid::text is pid).
-      const names = refNames(body(e))
-      const named = names.length === 1 ? targets.filter((x) => outputName(x) === names[0]) : []
-      if (named.length > 1) return undefined // ambiguous, or the same expression twice: PostgreSQL decides
-      if (named.length === 1) e = named[0]!.val as Node
-    }
-    if (kind(e) !== 'ColumnRef') return undefined
+    const e = itemExpr(sb.node as Node, targets)
+    if (!e || kind(e) !== 'ColumnRef') return undefined
     const type = columnType(body(e), from)
     const st = type ? SORT_TYPES[type] : undefined
     if (!st) return undefined

@@ -73,6 +73,8 @@ export interface MergeSortedPlan {
   readonly limit: number | null
   /** A top-N on time over a wide fan-out: the shards asked first, and the rest behind a bar (time-bound.ts). */
   readonly timeBound?: TimeBound
+  /** DISTINCT ON: the first this many keys make a group, and only a group's first row is kept. */
+  readonly distinctOn?: number
 }
 export interface PartialAggregatePlan {
   readonly tier: 'partial-aggregate'

@@ -183,6 +183,33 @@ describe('federated answers equal one central PostgreSQL', { timeout: 900_000 },
     assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
   })
 
+  test('subqueries with one value for the statement run first (init plans), and their values prune: every answer identical', async () => {
+    const queries = generateRichQueries(3000, 11).filter((q) => q.category === 'rich-init-plan')
+    const { failures, summary } = await differential(queries)
+    assert.ok(queries.length >= 60, summary)
+    assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
+    // IN of one host's alerts asks only the edge holding that host's logs.
+    const plan = (await gw.query("EXPLAIN SELECT count(*) FROM logs WHERE host_name IN (SELECT host_name FROM alerts WHERE host_name = 'node-1a' AND severity > 0)")).rows.map((r) => r['QUERY PLAN'] as string)
+    assert.match(plan[0]!, /^Fedgres (router|partial-aggregate)$/)
+    assert.match(plan[1]!, /^ {2}InitPlan 1 \(returns \$1: its rows, for ANY\): 1 row\(s\) in/)
+    const outer = plan.slice(plan.findIndex((l, i) => i > 1 && /^ {2}\S/.test(l)))
+    assert.ok(outer.some((l) => /^ {2}Shards asked: 1$/.test(l)), plan.join('\n'))
+    assert.ok(outer.some((l) => /logs.host_name: holds none of 'node-1a'/.test(l)), plan.join('\n'))
+  })
+
+  test('aggregated derived tables of a gathered statement run apart on the edges: every answer identical', async () => {
+    const queries = generateRichQueries(3000, 13).filter((q) => q.category === 'rich-derived-apart')
+    const { failures, summary } = await differential(queries)
+    assert.ok(queries.length >= 60, summary)
+    assert.equal(failures.length, 0, `${failures.length} of ${queries.length} answers differ:\n${failures.slice(0, 40).join('\n')}`)
+    // Metabase's nested question: the inner aggregate runs on the edges, only its groups reach the gateway.
+    const plan = (await gw.query('EXPLAIN SELECT count(*), avg(n) FROM (SELECT host_name, count(*) AS n FROM logs GROUP BY 1) source WHERE n > 10')).rows.map((r) => r['QUERY PLAN'] as string)
+    assert.equal(plan[0], 'Fedgres gather')
+    assert.match(plan[1]!, /^ {2}InitPlan 1 \(returns \$1\.\.\$2: the rows of a subquery in FROM\): 8 row\(s\) in/)
+    assert.equal(plan[2], '      Fedgres partial-aggregate')
+    assert.ok(plan.some((l) => /^ {2}Local SQL: SELECT count\(\*\), avg\(n\) FROM unnest\(\$1, \$2\) AS source\(host_name, n\) WHERE n > 10$/.test(l)), plan.join('\n'))
+  })
+
   test('the planner knows every aggregate function in PostgreSQL 18\'s catalog', async () => {
     const r = await oracle.query("SELECT DISTINCT proname::text AS name FROM pg_catalog.pg_proc WHERE prokind = 'a' AND pronamespace = 'pg_catalog'::regnamespace ORDER BY 1")
     assert.deepEqual([...AGGREGATES].sort(), r.rows.map((x) => x.name as string).sort())

@@ -142,6 +142,15 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
         const c = any()
         return { category: 'rich-distinct-on', ordered: true, sql: `SELECT DISTINCT ON (${c}) ${c}, time, host_name FROM ${table}${where()} ORDER BY ${c}, ${table}.time${pick(['', ' DESC'])}${chance(0.5) ? ` LIMIT ${int(1, 30)}` : ''}` }
       }],
+      // DISTINCT ON plain columns, whose groups span the edges: merged, each group's first row kept.
+      [4, () => {
+        const keys = Array.from({ length: int(1, 2) }, () => pick(['operation', 'cluster_name', 'namespace_name', 'ppid', 'uid', 'process_name', 'edge_id', 'host_name']))
+        const on = [...new Set(keys)]
+        const dir = () => `${pick(['', ' DESC', ' ASC'])}${pick(['', ' NULLS FIRST', ' NULLS LAST'])}`
+        const order = [...on.map((k) => `${k}${dir()}`), `time${dir()}`].join(', ')
+        const limit = chance(0.5) ? ` LIMIT ${int(0, 20)}${chance(0.3) ? ` OFFSET ${int(1, 5)}` : ''}` : ''
+        return { category: 'rich-distinct-on', ordered: true, sql: `SELECT DISTINCT ON (${[...on].reverse().join(', ')}) ${on.join(', ')}, time, pid FROM ${table}${where()} ORDER BY ${order}${limit}` }
+      }],
       [7, () => {
         const c = pick(['host_name', 'operation', 'process_name', 'pid', 'cluster_name'])
         return { category: 'rich-set-operation', ordered: false, sql: `SELECT ${c} FROM alerts${where(true)} ${pick(['UNION', 'UNION ALL', 'INTERSECT', 'EXCEPT'])} SELECT ${c} FROM logs${where(true)}` }
@@ -194,6 +203,37 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
       [2, () => ({ category: 'rich-json', ordered: true, sql: `SELECT host_name, jsonb_agg(DISTINCT operation ORDER BY operation), json_object_agg(operation, 1 ORDER BY operation)::jsonb FROM ${table}${where()} GROUP BY 1 ORDER BY 1` })],
       [2, () => ({ category: 'rich-text', ordered: true, sql: `SELECT count(*), min(time::text), max(time::text), max(event_data::text) FROM ${table}${where()}` })],
       [2, () => ({ category: 'rich-scalar-subquery', ordered: true, sql: `SELECT host_name, count(*) FROM ${table} WHERE time > (SELECT max(time) - interval '${int(1, 30)} hours' FROM ${other}${where(true)}) GROUP BY 1 ORDER BY 1` })],
+      // Aggregated derived tables of a statement that is gathered: nested questions, LOD joins, arms.
+      [4, () => {
+        const g = pick(['host_name', 'operation', 'cluster_name', "date_trunc('day', time)", 'pid % 7', 'namespace_name'])
+        const inner = (t: string) => `SELECT ${g} AS g, count(*) AS n, max(time) AS t, sum(pid) AS s FROM ${t}${where(true)} GROUP BY 1`
+        const shape = pick<() => { sql: string; ordered: boolean }>([
+          () => ({ ordered: true, sql: `SELECT count(*), ${pick(['avg(n)', 'max(n)', 'sum(s)', 'stddev(n)', 'percentile_cont(0.5) WITHIN GROUP (ORDER BY n)', 'string_agg(g::text, \',\' ORDER BY g::text)'])} FROM (${inner(table)}) q WHERE n > ${int(0, 50)}` }),
+          () => ({ ordered: true, sql: `SELECT t0.${pick(['host_name', 'operation'])}, count(*) FROM ${table} t0 JOIN (SELECT host_name, max(time) AS mx FROM ${table}${where(true)} GROUP BY host_name) t1 ON t0.host_name = t1.host_name WHERE t0.time > t1.mx - interval '${int(1, 48)} hours' GROUP BY 1 ORDER BY 1 NULLS FIRST` }),
+          () => ({ ordered: true, sql: `SELECT ${pick(["'alerts'", 'NULL', '1'])} AS k, count(*), max(time) FROM alerts${where(true)} ${pick(['UNION ALL', 'UNION'])} SELECT ${pick(["'logs'", 'NULL', '2'])}, count(*), max(time) FROM logs${where(true)} ORDER BY 2, 1` }),
+          () => ({ ordered: true, sql: `WITH a AS (${inner(table)}), b AS (${inner(other)}) SELECT a.g, a.n, b.n FROM a FULL JOIN b USING (g) ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST` }),
+          () => ({ ordered: true, sql: `SELECT x.g, x.n, rank() OVER (ORDER BY x.n DESC, x.g) FROM (${inner(table)} ORDER BY n DESC, g LIMIT ${int(1, 5)}) x, (SELECT count(*) AS c FROM ${other}) y WHERE y.c > 0 ORDER BY 1` }),
+        ])()
+        return { category: 'rich-derived-apart', ...shape }
+      }],
+      // Subqueries with one value for the statement (init plans), wherever a value goes.
+      [4, () => {
+        const c = pick(SHARED_TEXT)
+        const n = pick(SHARED_INT)
+        const sub = (s: string, tail = '') => `(SELECT ${s} FROM ${other}${where(true)}${tail})`
+        const shape = pick<() => { sql: string; ordered: boolean }>([
+          () => ({ ordered: true, sql: `SELECT ${c}, count(*) FROM ${table} WHERE ${c} ${pick(['IN', 'NOT IN', '= ANY', '<> ALL', '< ANY', '>= ALL'])} ${sub(c)} GROUP BY 1 ORDER BY 1 NULLS FIRST` }),
+          () => ({ ordered: true, sql: `SELECT count(*), max(time) FROM ${table} WHERE ${n} ${pick(['>', '<=', '='])} ${pick(['ANY', 'ALL'])} ${sub(`${n}${chance(0.3) ? ' + 0' : ''}`)}${chance(0.5) ? ` AND ${pred()}` : ''}` }),
+          () => ({ ordered: true, sql: `SELECT host_name, count(*), ${sub(pick(['count(*)', 'max(time)', `min(${n})`, `sum(${n})`, `avg(${n})`, `string_agg(DISTINCT ${c}, ',' ORDER BY ${c})`]))} AS v FROM ${table}${where()} GROUP BY 1 ORDER BY 1` }),
+          () => ({ ordered: true, sql: `SELECT time, host_name, ${n} FROM ${table} WHERE time ${pick(['>=', '<'])} ${sub(pick(['max(time)', 'min(time)', 'percentile_disc(0.5) WITHIN GROUP (ORDER BY time)']))} - interval '${int(1, 40)} hours'${chance(0.5) ? ` AND ${pred()}` : ''} ORDER BY time DESC LIMIT ${int(1, 30)}` }),
+          () => ({ ordered: true, sql: `SELECT time, ${c} FROM ${table}${where()} ORDER BY time LIMIT ${sub(`count(*) % ${int(3, 20)}`)}` }),
+          () => ({ ordered: false, sql: `SELECT ${c}, ${n} FROM ${table} WHERE ${n} = ${sub(n, ` ORDER BY time DESC LIMIT ${pick(['1', '2'])}`)}` }),
+          () => ({ ordered: true, sql: `SELECT host_name, count(*) FROM ${table} WHERE ${c} = ANY (ARRAY${sub(`DISTINCT ${c}`)}) GROUP BY 1 ORDER BY 1` }),
+          () => ({ ordered: true, sql: `SELECT ARRAY${sub(c, ` ORDER BY time DESC LIMIT ${int(0, 5)}`)} AS a, (SELECT count(*) FROM ${table} WHERE pid > ${p(int(0, 30000))}) AS b` }),
+          () => ({ ordered: true, sql: `SELECT count(*) FROM ${table} t WHERE ${c} IN (SELECT ${c} FROM ${other} WHERE ${n} IN (SELECT ${n} FROM ${table}${where(true)}))` }),
+        ])()
+        return { category: 'rich-init-plan', ...shape }
+      }],
       [2, () => ({ category: 'rich-star', ordered: true, sql: `SELECT * FROM ${table}${where()} ORDER BY time DESC LIMIT ${int(0, 20)}` })],
       [2, () => ({ category: 'rich-edges', ordered: true, sql: `SELECT edge_id, count(*), min(time) FROM ${table}${where()} GROUP BY ROLLUP (edge_id) ORDER BY 1 NULLS LAST` })],
       [2, () => ({ category: 'rich-edges', ordered: true, sql: `SELECT e.edge_id, count(t.*) FROM fedgres.edges e LEFT JOIN ${table} t USING (edge_id) GROUP BY 1 ORDER BY 1` })],
