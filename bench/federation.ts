@@ -50,6 +50,10 @@ const QUERIES = {
   // The latest alerts of a fleet whose nodes raise them on different days (quiet nodes): from 16
   // edges up, the gateway asks the edges with the newest alerts first, and no other.
   'latest alerts': 'SELECT time, host_name, policy_name FROM alerts ORDER BY time DESC LIMIT 10',
+  // "The latest event of each host": DISTINCT ON its leading ORDER BY keys, merged (each edge sends the first row of each of its groups).
+  'latest per host': 'SELECT DISTINCT ON (host_name) host_name, time, process_name FROM logs ORDER BY host_name, time DESC',
+  // Metabase's nested question: an aggregate over an aggregate subquery, whose groups run on the edges apart (derived-tables.ts).
+  'nested question': 'SELECT count(*), avg(n), max(n) FROM (SELECT namespace_name, process_name, count(*) AS n FROM logs GROUP BY 1, 2) source WHERE n > 10',
   // A Power BI DirectQuery visual: its folded steps as nested subqueries (merged by the planner, pull-up.ts).
   'BI visual': `SELECT "_"."k", "_"."a0" FROM (SELECT "rows"."k" AS "k", count(1) AS "a0" FROM (SELECT "_"."cluster_name" AS "k", "_"."time" FROM "public"."logs" "_" WHERE "_"."time" >= TIMESTAMPTZ '2026-11-01 00:10+00') "rows" GROUP BY "k") "_" WHERE NOT "_"."a0" IS NULL ORDER BY 1 LIMIT 1000001`,
 } as const

@@ -106,3 +106,22 @@ export function array(element: BinaryText, quote: boolean): BinaryText {
     return prefix + level(0)
   }
 }
+
+/** A one-dimensional array of `elementType` in binary form (array_send's layout), from its elements' binary values. */
+export function binaryArray(elementType: number, values: readonly (Buffer | null)[]): Buffer {
+  const head = Buffer.alloc(values.length === 0 ? 12 : 20)
+  head.writeInt32BE(values.length === 0 ? 0 : 1, 0)
+  head.writeInt32BE(values.some((v) => v === null) ? 1 : 0, 4)
+  head.writeInt32BE(elementType, 8)
+  if (values.length === 0) return head
+  head.writeInt32BE(values.length, 12)
+  head.writeInt32BE(1, 16)
+  const parts: Buffer[] = [head]
+  for (const v of values) {
+    const len = Buffer.alloc(4)
+    len.writeInt32BE(v === null ? -1 : v.length, 0)
+    parts.push(len)
+    if (v) parts.push(v)
+  }
+  return Buffer.concat(parts)
+}

@@ -6,13 +6,11 @@
 import { decodeBackendMessage } from '../../common/pgwire/index.js'
 import { derivedCandidates, withDerivedRows, type DerivedCandidate } from '../plan/derived-tables.js'
 import type { Node } from '../plan/ast.js'
-import { arrayTypeOf } from '../plan/pg-types.js'
+import { arrayTypeOf, NAME_OID } from '../plan/pg-types.js'
 import type { DataQuery } from './data-executor.js'
 import type { Prepared } from './federated-executor.js'
-import { binaryArray, Binding, concurrently, type BoundStatement, type StatementRunner } from './run-apart.js'
-
-/** name, whose collation is "C": an array of it would compare under the default collation. */
-const NAME = 19
+import { binaryArray } from './binary-values.js'
+import { Binding, concurrently, type BoundStatement, type StatementRunner } from './run-apart.js'
 
 /** The output names of a prepared statement, from its RowDescription. */
 function outputNames(p: Prepared): string[] | undefined {
@@ -36,7 +34,7 @@ export async function bindDerivedTables(exec: StatementRunner, q: DataQuery, sel
     const started = performance.now()
     const p = await binding.prepare(c.select, c.sql)
     if (!p || p.plan.tier === 'gather') return 'skip' as const
-    const arrays = p.columnTypes.map((t) => (t === NAME ? undefined : arrayTypeOf(t)))
+    const arrays = p.columnTypes.map((t) => (t === NAME_OID ? undefined : arrayTypeOf(t)))
     const own = outputNames(p)
     const names = own && c.names.length <= own.length ? [...c.names, ...own.slice(c.names.length)] : undefined
     if (!names || names.length === 0 || new Set(names).size !== names.length || arrays.some((a) => a === undefined)) return 'skip' as const

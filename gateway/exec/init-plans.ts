@@ -6,12 +6,10 @@
  */
 import { deparseSelect, type Node } from '../plan/ast.js'
 import { distinctValues, initCandidates, withInitParams, type InitCandidate } from '../plan/init-plans.js'
-import { arrayTypeOf } from '../plan/pg-types.js'
+import { arrayTypeOf, NAME_OID } from '../plan/pg-types.js'
 import type { DataQuery } from './data-executor.js'
-import { binaryArray, Binding, concurrently, type BoundStatement, type StatementRunner } from './run-apart.js'
-
-/** name, whose collation is "C": a parameter of it would compare under the default collation. */
-const NAME = 19
+import { binaryArray } from './binary-values.js'
+import { Binding, concurrently, type BoundStatement, type StatementRunner } from './run-apart.js'
 
 /** Types whose equal values are the same value (text, integers, booleans, times, uuid): DISTINCT loses nothing ANY could tell apart. */
 const IDENTITY_EQUALITY = new Set([16, 20, 21, 23, 25, 26, 1043, 1082, 1114, 1184, 2950])
@@ -46,7 +44,7 @@ export async function bindInitPlans(exec: StatementRunner, q: DataQuery, select:
     let p = await binding.prepare(c.select, c.sql)
     const type = p?.columnTypes[0]
     const arrayType = type === undefined ? undefined : c.kind === 'scalar' ? type : arrayTypeOf(type)
-    if (!p || p.columnTypes.length !== 1 || arrayType === undefined || type === NAME) return undefined
+    if (!p || p.columnTypes.length !== 1 || arrayType === undefined || type === NAME_OID) return undefined
     // ANY and ALL need each value once: asked of the edges with DISTINCT where equality is identity.
     const distinct = (c.kind === 'any' || c.kind === 'all') && IDENTITY_EQUALITY.has(type!) ? distinctValues(c.select) : undefined
     if (distinct) p = (await binding.prepare(distinct, deparseSelect(distinct))) ?? p

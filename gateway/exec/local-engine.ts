@@ -46,6 +46,8 @@ export interface LocalRun {
   /** The client's parameter formats, one per parameter. */
   readonly clientParamFormats: readonly number[]
   readonly feeds: readonly FeedRows[]
+  /** Parameters after the client's and the feeds', in binary: arrays of their own types. */
+  readonly arrays?: { readonly types: readonly number[]; readonly values: readonly Buffer[] }
   readonly resultFormats: readonly number[]
 }
 
@@ -74,6 +76,11 @@ export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: Lo
     paramTypes.push(...p.types)
     params.push(...p.values)
     formats.push(...p.types.map(() => 0))
+  }
+  if (run.arrays) {
+    paramTypes.push(...run.arrays.types)
+    params.push(...run.arrays.values)
+    formats.push(...run.arrays.types.map(() => 1))
   }
   const out = await runner.bound(owner, { sql: run.sql, paramTypes, params, paramFormats: formats, resultFormats: run.resultFormats, ...(run.feeds.length > 1 ? { planner: JOIN_PLANNER } : {}) })
   // No result (no RowDescription): the engine's Parse or Bind failed, not its run.

@@ -197,9 +197,10 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
 const deparseStatement = (stmt: Node): string => deparseSql({ stmts: [{ stmt }] } as never)
 
 /** The final statement of the partial-aggregate tier, once the partial columns' types are known. */
-export function combineSql(spec: CombineSpec, partialTypes: readonly string[], outputTypes: readonly (string | undefined)[], paramBase: number): string {
+export function combineSql(spec: CombineSpec, partialTypes: readonly string[], outputTypes: readonly (string | undefined)[], paramBase: number, binaryArrays = false): string {
   const columns = spec.partialNames.map((name, i) => ({ name, type: partialTypes[i]!, needed: true }))
-  const sub: Node = { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias: { aliasname: '__p' } } }
+  // Binary arrays of the partials' own types are read as they are; text arrays are cast, with a count.
+  const sub: Node = binaryArrays ? arraysScan(spec.partialNames, paramBase) : { RangeSubselect: { subquery: feedSubquery(columns, paramBase), alias: { aliasname: '__p' } } }
   // sum() of smallint or integer is bigint, but the sum of the edges' bigint sums is numeric:
   // cast back, so an expression over it (`sum(pid) / 2`) computes as PostgreSQL's would, and a
   // total beyond bigint fails as it would (22003).
@@ -219,6 +220,12 @@ export function combineSql(spec: CombineSpec, partialTypes: readonly string[], o
     return type ? { ResTarget: { ...rt, val: { TypeCast: { arg: rt.val, typeName: typeNameNode(type) } } } } : t
   })
   return deparseStatement({ SelectStmt: { ...select, targetList: targets } })
+}
+
+/** `unnest($base, ...) AS __p(names)`: one array parameter per partial column, each row once. */
+function arraysScan(names: readonly string[], paramBase: number): Node {
+  const sql = `SELECT * FROM unnest(${names.map((_, i) => `$${paramBase + i}`).join(', ')}) AS __p(${names.map((n) => q(n)).join(', ')})`
+  return ((body((parseSync(sql) as { stmts: { stmt: Node }[] }).stmts[0]!.stmt).fromClause as Node[])[0]!)
 }
 
 /** A TypeName node for a type as SQL writes it (`double precision`, `text[]`). */

@@ -20,3 +20,9 @@ const ARRAYS: Record<number, number> = {
 
 /** The array type of a built-in type, or undefined (an array's, or a type this table lacks). */
 export const arrayTypeOf = (oid: number): number | undefined => ARRAYS[oid]
+
+/**
+ * name, whose collation is "C": a subquery's value of it bound as a parameter would compare
+ * under the default collation, so such a value is not run apart (exec/init-plans.ts, derived-tables.ts).
+ */
+export const NAME_OID = 19
