@@ -12,11 +12,10 @@ import { markAtBind } from './bind-errors.js'
 const TEXT_ARRAY = 1009
 const INT8_ARRAY = 1016
 
-/** Fetched rows of one feed: text values of its needed columns, then the count. */
-export interface FeedRows {
-  readonly columns: number
-  readonly rows: (string | null)[][]
-}
+/** Fetched rows of one feed: text values of its needed columns, then the count; or those columns as binary arrays. */
+export type FeedRows =
+  | { readonly columns: number; readonly rows: (string | null)[][] }
+  | { readonly arrays: { readonly types: readonly number[]; readonly values: readonly Buffer[] } }
 
 function arrayLiteral(values: readonly (string | null)[]): string {
   let s = '{'
@@ -29,14 +28,15 @@ function arrayLiteral(values: readonly (string | null)[]): string {
 }
 
 /** The feed's parameters: one text[] per column, an int8[] of counts. */
-export function feedParams(feed: FeedRows): { types: number[]; values: Buffer[] } {
+export function feedParams(feed: FeedRows): { types: readonly number[]; values: readonly Buffer[]; format: number } {
+  if ('arrays' in feed) return { ...feed.arrays, format: 1 }
   const types: number[] = []
   const values: Buffer[] = []
   for (let c = 0; c <= feed.columns; c++) {
     types.push(c === feed.columns ? INT8_ARRAY : TEXT_ARRAY)
     values.push(Buffer.from(arrayLiteral(feed.rows.map((r) => r[c] ?? null))))
   }
-  return { types, values }
+  return { types, values, format: 0 }
 }
 
 export interface LocalRun {
@@ -75,7 +75,7 @@ export async function runLocal(runner: ShadowRunner, owner: ShadowOwner, run: Lo
     const p = feedParams(f)
     paramTypes.push(...p.types)
     params.push(...p.values)
-    formats.push(...p.types.map(() => 0))
+    formats.push(...p.types.map(() => p.format))
   }
   if (run.arrays) {
     paramTypes.push(...run.arrays.types)

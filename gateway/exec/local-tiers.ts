@@ -81,7 +81,7 @@ async function partialTypesOf(p: Prepared, fetch: Fetch): Promise<PartialTypes> 
 export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view: EdgeView | undefined): Promise<LocalResult> {
   const out = await feedOutput(p)
   // Each feed's needed columns, then its count.
-  const formats = plan.feeds.map((f) => feedFormats([...f.columns.filter((c) => c.needed).map((c) => c.type), 'bigint'], out))
+  const formats = plan.feeds.map((f) => (f.binaryTypes ? ALL_BINARY(f.binaryTypes.length) : feedFormats([...f.columns.filter((c) => c.needed).map((c) => c.type), 'bigint'], out)))
   const started = await Promise.all(plan.feeds.map((f, i) => (f.fetch ? fan.start(f.fetch, formats[i]!.formats) : Promise.resolve([]))))
   let feeds: FeedRows[]
   try {
@@ -103,26 +103,41 @@ export async function runGather(p: Prepared, plan: GatherPlan, fan: Fanout, view
   })
 }
 
-/** Each feed's rows as text, in order, within fedgres.max_gather_rows in all. */
+/** Every column in binary. */
+const ALL_BINARY = (n: number): FeedFormats => ({ formats: Array<number>(n).fill(1), readers: [] })
+
+/** Each feed's rows (as text, or binary arrays), in order, within fedgres.max_gather_rows in all. */
 async function collectFeeds(plan: GatherPlan, fan: Fanout, view: EdgeView | undefined, started: readonly ShardStream[][], formats: readonly FeedFormats[]): Promise<FeedRows[]> {
   const feeds: FeedRows[] = []
   let total = 0
   for (let i = 0; i < plan.feeds.length; i++) {
     const feed = plan.feeds[i]!
     const needed = feed.columns.filter((c) => c.needed).length
-    let rows: (string | null)[][]
+    let rows: (string | null)[][] | undefined
+    let count: number
     if (feed.relation === 'fedgres.edges') {
       rows = edgeRows(view).map((r) => [...feed.columns.flatMap((c, j) => (c.needed ? [r[j]!] : [])), '1'])
+      count = rows.length
+    } else if (feed.binaryTypes) {
+      const types = feed.binaryTypes
+      const columns = types.map((): (Buffer | null)[] => [])
+      for (const frame of (await fan.collect(started[i]!)).flat()) {
+        const m = decodeBackendMessage(frame)
+        if (m.type === 'DataRow') m.values().forEach((v, j) => columns[j]!.push(v))
+      }
+      count = columns[0]!.length
+      feeds.push({ arrays: { types: types.map((t) => arrayTypeOf(t)!), values: columns.map((values, j) => binaryArray(types[j]!, values)) } })
     } else {
       rows = (await fan.collect(started[i]!)).flat().map((r) => feedTexts(r, formats[i]!))
+      count = rows.length
     }
-    total += rows.length
+    total += count
     if (total > plan.maxRows) {
       throw new PgError(SqlState.ProgramLimitExceeded, `query needs more than fedgres.max_gather_rows (${plan.maxRows}) rows at the gateway`, {
         hint: 'Add filters on time, host_name, cluster_name or namespace_name, aggregate with simple aggregates, or raise fedgres.max_gather_rows.',
       })
     }
-    feeds.push({ columns: needed, rows })
+    if (rows) feeds.push({ columns: needed, rows })
   }
   return feeds
 }

@@ -26,3 +26,7 @@ export const arrayTypeOf = (oid: number): number | undefined => ARRAYS[oid]
  * under the default collation, so such a value is not run apart (exec/init-plans.ts, derived-tables.ts).
  */
 export const NAME_OID = 19
+
+/** The OID of a built-in type by the name typeNameOf gives it, or undefined. */
+const OIDS = new Map(Object.entries(NAMES).map(([oid, name]) => [name, Number(oid)]))
+export const typeOidOf = (name: string): number | undefined => OIDS.get(name)

@@ -257,7 +257,13 @@ describe('what edges are sent', () => {
     assert.ok(g.tier === 'gather')
     // cluster_name is read by the pushed conjunct alone: not shipped, and not filtered again.
     assert.equal(g.feeds[0]!.fetch!.sql, `SELECT "logs"."pid", count(*) FROM public.logs AS "logs" WHERE (cluster_name = 'east') AND (pid > 3) GROUP BY 1`)
-    assert.match(g.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(CAST\(\$1 AS text\[\]\) AS int\[\]\), CAST\(\$2 AS int8\[\]\)\)/)
+    // pid travels in binary, bound as an int4[] and the counts as an int8[].
+    assert.match(g.localSql.replace(/\s+/g, ' '), /u\.c0 AS pid, .* FROM unnest\(\$1, \$2\) AS u\(c0, n\), generate_series\(1, u\.n\)/)
+    assert.deepEqual(g.feeds[0]!.binaryTypes, [23, 20])
+    // tags (text[]) has no array type of its own: that feed's rows come as text arrays, cast.
+    const t = planOf("SELECT count(DISTINCT tags) FROM logs WHERE cluster_name = 'east'")
+    assert.ok(t.tier === 'gather' && t.feeds[0]!.binaryTypes === undefined)
+    assert.match(t.localSql.replace(/\s+/g, ' '), /unnest\(CAST\(\$1 AS text\[\]\), CAST\(\$2 AS int8\[\]\)\)/)
     assert.doesNotMatch(g.localSql, /WHERE/)
     // A conjunct the edges cannot apply (a subquery) stays, with the columns it reads.
     const s = planOf("SELECT count(DISTINCT pid) FROM logs WHERE cluster_name = 'east' AND pid > (SELECT 3)")

@@ -51,6 +51,11 @@ export interface Feed {
   readonly columns: readonly { readonly name: string; readonly type: string; readonly needed: boolean }[]
   /** The first parameter number of this feed's arrays in the local statement. */
   readonly paramBase: number
+  /**
+   * The arrays' element types (the needed columns', then bigint for the count) when the rows
+   * travel in binary and the arrays are bound in binary; absent: text arrays, cast in the statement.
+   */
+  readonly binaryTypes?: readonly number[]
   /** Absent for fedgres.edges, which the gateway answers from its own view. */
   readonly fetch?: Fetch
 }
