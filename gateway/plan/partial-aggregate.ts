@@ -43,6 +43,24 @@ export function hasAggregates(select: Node): boolean {
   return found
 }
 
+const EVENT_COLUMNS = new Set([...eventColumns.alerts, ...eventColumns.logs].map((c) => c.name))
+
+/**
+ * `SELECT DISTINCT a, b ...` of plain columns as `... GROUP BY a, b`, which it is (NULLs one
+ * group, the same equality), so the edges group their rows and the gateway combines the groups
+ * (Grafana's and Superset's lists of values). Only columns: an expression might be a set-returning
+ * function, which GROUP BY refuses. Undefined when it does not apply.
+ */
+export function distinctAsGroups(select: Node): Node | undefined {
+  const d = select.distinctClause as Node[] | undefined
+  if (!d || d.some((x) => Object.keys(x).length > 0) || select.groupClause || select.havingClause || select.windowClause || select.op !== 'SETOP_NONE') return undefined
+  const vals = ((select.targetList as Node[] | undefined) ?? []).map((t) => body(t).val as Node)
+  // A column of the event tables by name (not `t`, a whole row, or `*`).
+  const column = (v: Node) => kind(v) === 'ColumnRef' && EVENT_COLUMNS.has(refNames(body(v)).at(-1)!)
+  if (vals.length === 0 || !vals.every(column) || hasAggregates(select)) return undefined
+  return { ...select, distinctClause: undefined, groupClause: vals.map((v) => structuredClone(v)) }
+}
+
 interface Partial {
   readonly kind: PartialKind
   readonly expr: Node

@@ -44,7 +44,10 @@ describe('tier choice', () => {
     ['SELECT count(DISTINCT pid) FROM alerts', 'gather'],
     ['SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY pid) FROM logs', 'gather'],
     ['SELECT host_name, row_number() OVER (ORDER BY time) FROM alerts', 'gather'],
-    ['SELECT DISTINCT host_name FROM alerts', 'gather'],
+    // Plain DISTINCT of columns is a GROUP BY of them; of an expression (maybe a set-returning function) it is gathered.
+    ['SELECT DISTINCT host_name, pid FROM alerts ORDER BY 1, 2', 'partial-aggregate'],
+    ['SELECT DISTINCT lower(host_name) FROM alerts', 'gather'],
+    ['SELECT DISTINCT unnest(tags) FROM alerts', 'gather'],
     // DISTINCT ON its leading ORDER BY columns merges; on an expression, or without ORDER BY, it is gathered.
     ['SELECT DISTINCT ON (host_name) host_name, time FROM logs ORDER BY host_name, time DESC', 'merge-sorted'],
     ['SELECT DISTINCT ON (2, host_name) host_name, pid, time FROM logs ORDER BY pid, 1, time LIMIT 3', 'merge-sorted'],

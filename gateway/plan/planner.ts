@@ -7,7 +7,7 @@ import { PgError } from '../../common/errors/pg-error.js'
 import { SqlState } from '../../common/errors/sqlstate.js'
 import { body, deparseSelect, exprKey, intConst, kind, outputName, refNames, resTarget, visit, type Node } from './ast.js'
 import { buildGather, pushableConjuncts, type FeedRequest } from './gather.js'
-import { hasAggregates, splitAggregate } from './partial-aggregate.js'
+import { distinctAsGroups, hasAggregates, splitAggregate } from './partial-aggregate.js'
 import { chooseTargets, restrictionsOf, type Restrictions } from './prune.js'
 import { fixIdentity, readsShadowOnly } from './session-values.js'
 import { fixStatementTime } from './statement-time.js'
@@ -114,6 +114,7 @@ function shapeOf(input: PlanInput): Shape {
     fixed = true
   }
   select = pullUpSubqueries(select, input.searchPath) ?? select
+  select = distinctAsGroups(select) ?? select
   select = tableQualifiedColumns(scanPartitions(select, input.searchPath))
   const uses = dataRelations({ SelectStmt: select }, input.searchPath)
   const simple = shapeIsSimple(select) ? simpleFrom(select, uses) : undefined

@@ -142,6 +142,12 @@ export function generateRichQueries(count: number, seed = 7): TestQuery[] {
         const c = any()
         return { category: 'rich-distinct-on', ordered: true, sql: `SELECT DISTINCT ON (${c}) ${c}, time, host_name FROM ${table}${where()} ORDER BY ${c}, ${table}.time${pick(['', ' DESC'])}${chance(0.5) ? ` LIMIT ${int(1, 30)}` : ''}` }
       }],
+      // Plain DISTINCT (Grafana's and Superset's lists of values): of columns it groups on the edges.
+      [3, () => {
+        const cols = [...new Set(Array.from({ length: int(1, 3) }, () => pick(['host_name', 'operation', 'cluster_name', 'namespace_name', 'ppid', 'uid', 'edge_id', 'tags', pick(SHARED_TEXT)])))]
+        const limit = chance(0.3) ? ` LIMIT ${int(0, 30)}` : ''
+        return { category: 'rich-distinct', ordered: !!limit, sql: `SELECT DISTINCT ${cols.join(', ')} FROM ${table}${where()}${limit ? ` ORDER BY ${cols.map((c, i) => `${i + 1}${pick(['', ' DESC'])}${pick(['', ' NULLS FIRST'])}`).join(', ')}${limit}` : ''}` }
+      }],
       // DISTINCT ON plain columns, whose groups span the edges: merged, each group's first row kept.
       [4, () => {
         const keys = Array.from({ length: int(1, 2) }, () => pick(['operation', 'cluster_name', 'namespace_name', 'ppid', 'uid', 'process_name', 'edge_id', 'host_name']))
