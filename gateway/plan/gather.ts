@@ -12,6 +12,7 @@ import { quoteIdent as q } from '../../common/sql-quote.js'
 import { andOf, body, conjuncts, deparseExpr, kind, refNames, rewrite, visit, type Node } from './ast.js'
 import { ownWhere, relationColumns, type DataRelation, type RelationUse, type SimpleFrom } from './relations.js'
 import { readsShadowOnly } from './session-values.js'
+import { duplicatesIrrelevant } from './partial-aggregate.js'
 import { arrayTypeOf, typeOidOf } from './pg-types.js'
 import type { CombineSpec, Feed, Fetch, GatherPlan } from './types.js'
 
@@ -136,7 +137,7 @@ const hasParams = (n: unknown) => firstParamRef(n) !== 0
  * within 10 s, 13 million pairs, ran past the engine's 30 s limit; native PostgreSQL took 1.2 s).
  * An array-typed column (tags) has no array of its type, and is still cast per row.
  */
-function feedSubquery(columns: Feed['columns'], paramBase: number, binary = false): Node {
+function feedSubquery(columns: Feed['columns'], paramBase: number, binary = false, expand = true): Node {
   const needed = columns.filter((c) => c.needed)
   const typed = (c: { type: string }) => c.type !== 'text' && !c.type.endsWith('[]')
   // Binary arrays are bound with their types: read as they are.
@@ -146,7 +147,8 @@ function feedSubquery(columns: Feed['columns'], paramBase: number, binary = fals
   const names = [...needed.map((_, i) => `c${i}`), 'n']
   let k = 0
   const targets = columns.map((c) => (c.needed ? `u.c${k++}${c.type.endsWith('[]') ? `::${c.type}` : ''} AS ${q(c.name)}` : `NULL::${c.type} AS ${q(c.name)}`))
-  const sql = `SELECT ${targets.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')}), generate_series(1, u.n) AS __n`
+  // Each row as many times as the edges counted it, unless the statement cannot tell.
+  const sql = `SELECT ${targets.join(', ')} FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})${expand ? ', generate_series(1, u.n) AS __n' : ''}`
   const stmt = (parseSync(sql) as { stmts: { stmt: Node }[] }).stmts[0]!.stmt
   return stmt
 }
@@ -164,6 +166,7 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
   const samples = samplesOf(stmt)
   const applied = new Set<unknown>(requests.flatMap((r) => (r.fetch ? r.pushed : [])))
   let nextParam = paramCount + 1
+  const expand = !duplicatesIrrelevant(body(stmt))
   for (const r of requests) {
     const needed = neededColumns(stmt, r.use, applied)
     const columns = relationColumns(r.use.relation).map((c) => ({ ...c, needed: needed.has(c.name) }))
@@ -181,7 +184,7 @@ export function buildGather(stmt: Node, requests: readonly FeedRequest[], paramC
     feeds.push({ relation: r.use.relation, columns, paramBase, fetch, ...(binaryTypes ? { binaryTypes } : {}) })
     const rv = r.use.rangeVar
     const alias = (rv.alias as Node | undefined) ?? { aliasname: String(rv.relname) }
-    replacement.set(rv, { RangeSubselect: { subquery: feedSubquery(columns, paramBase, !!binaryTypes), alias } })
+    replacement.set(rv, { RangeSubselect: { subquery: feedSubquery(columns, paramBase, !!binaryTypes, expand), alias } })
   }
   const localize = (w: Node): Node | undefined => {
     if (kind(w) === 'RangeVar') return replacement.get(body(w))
