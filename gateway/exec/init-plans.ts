@@ -16,17 +16,17 @@ const IDENTITY_EQUALITY = new Set([16, 20, 21, 23, 25, 26, 1043, 1082, 1114, 118
 
 const WHAT = { scalar: 'its value', any: 'its rows, for ANY', all: 'its rows, for ALL', array: 'its rows, for ARRAY()' }
 
-/** Candidates by the parse cache's frozen tree (a repeated statement is searched once). */
-const candidatesOf = new WeakMap<object, InitCandidate[]>()
+/** Candidates by the parse cache's frozen tree and the search path it was searched under (a repeated statement is searched once). */
+const candidatesOf = new WeakMap<object, { readonly path: string; readonly found: InitCandidate[] }>()
 
 function candidates(select: Node, searchPath: readonly string[]): InitCandidate[] {
   if (!Object.isFrozen(select)) return initCandidates(select, searchPath)
+  // Which relations a name reads depends on the path.
   const path = searchPath.join(',')
   const hit = candidatesOf.get(select)
-  // Which relations a name reads depends on the path; the usual one is kept.
-  if (hit && path === 'public') return hit
+  if (hit?.path === path) return hit.found
   const found = initCandidates(select, searchPath)
-  if (path === 'public') candidatesOf.set(select, found)
+  candidatesOf.set(select, { path, found })
   return found
 }
 
